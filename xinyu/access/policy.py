@@ -1,0 +1,388 @@
+"""The one module that decides who may see and do what (SPEC §2).
+
+Every page, list, search, export and API endpoint asks this module. Deny by default:
+a user sees nothing that no role grant gives them. Fetching one protected object goes
+through a `get_*_for(user, uid)` helper which answers 404 (exactly as for a missing
+object) when it is out of scope, and writes a `denied` audit row.
+
+How much of a student a role may see is a `Level`:
+
+- BASIC: name, 学籍号, gender, birth date, class, enrolment history.
+- CARE:  + guardians and their phones, key-population flags (class teachers: home visits,
+         re-checks).
+- FULL:  + everything the psych teacher works with (screening answers, scores, tiers,
+         notes — added by later issues, always behind `Level.FULL`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from xinyu.audit.models import Action
+from xinyu.audit.services import record
+from xinyu.org.models import (
+    ApiToken,
+    RoleAssignment,
+    Role,
+    School,
+    SchoolClass,
+    Student,
+    User,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+
+class Level(IntEnum):
+    NONE = 0
+    BASIC = 1
+    CARE = 2
+    FULL = 3
+
+
+class Perm(StrEnum):
+    VIEW_ORG = "view_org"  # see the org units in scope
+    VIEW_AGGREGATES = "view_aggregates"  # counts and distributions, never individuals
+    VIEW_STAFF = "view_staff"
+    IMPORT_ROSTER = "import_roster"  # students and classes
+    IMPORT_STAFF = "import_staff"
+    SET_FLAGS = "set_flags"  # key-population flags
+    TRANSFER = "transfer"  # move a student to another class or school
+    VIEW_AUDIT = "view_audit"  # the district's whole audit log
+    VIEW_FILE_AUDIT = "view_file_audit"  # "who viewed this file" for own students
+
+
+class Unit(StrEnum):
+    DISTRICT = "district"
+    SCHOOL = "school"
+    GRADE = "grade"
+    CLASS = "class"
+
+
+@dataclass(frozen=True)
+class RolePolicy:
+    unit: Unit
+    student_level: Level
+    perms: frozenset[Perm]
+
+
+# SPEC §2 as data. Adding a capability means adding it here, not an `if` in a view.
+ROLE_POLICIES: dict[str, RolePolicy] = {
+    Role.DISTRICT_ADMIN: RolePolicy(
+        Unit.DISTRICT,
+        Level.BASIC,
+        frozenset(
+            {
+                Perm.VIEW_ORG,
+                Perm.VIEW_AGGREGATES,
+                Perm.VIEW_STAFF,
+                Perm.IMPORT_ROSTER,
+                Perm.IMPORT_STAFF,
+                Perm.TRANSFER,
+                Perm.VIEW_AUDIT,
+            }
+        ),
+    ),
+    # Centre experts see the cases escalated to the centre (care issue), no roster.
+    Role.CENTRE_EXPERT: RolePolicy(
+        Unit.DISTRICT, Level.NONE, frozenset({Perm.VIEW_ORG, Perm.VIEW_AGGREGATES})
+    ),
+    Role.SCHOOL_LEADER: RolePolicy(
+        Unit.SCHOOL, Level.BASIC, frozenset({Perm.VIEW_ORG, Perm.VIEW_AGGREGATES, Perm.VIEW_STAFF})
+    ),
+    Role.PSYCH_TEACHER: RolePolicy(
+        Unit.SCHOOL,
+        Level.FULL,
+        frozenset(
+            {
+                Perm.VIEW_ORG,
+                Perm.VIEW_AGGREGATES,
+                Perm.VIEW_STAFF,
+                Perm.IMPORT_ROSTER,
+                Perm.SET_FLAGS,
+                Perm.TRANSFER,
+                Perm.VIEW_FILE_AUDIT,
+            }
+        ),
+    ),
+    Role.GRADE_LEADER: RolePolicy(Unit.GRADE, Level.BASIC, frozenset({Perm.VIEW_ORG})),
+    Role.CLASS_TEACHER: RolePolicy(
+        Unit.CLASS, Level.CARE, frozenset({Perm.VIEW_ORG, Perm.SET_FLAGS})
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    policy: RolePolicy
+    district_id: int
+    school_id: int | None
+    grade_id: int | None
+    class_id: int | None
+
+    def student_q(self) -> Q:
+        match self.policy.unit:
+            case Unit.DISTRICT:
+                return Q(school__district_id=self.district_id)
+            case Unit.SCHOOL:
+                return Q(school_id=self.school_id)
+            case Unit.GRADE:
+                return Q(school_class__grade_id=self.grade_id)
+            case Unit.CLASS:
+                return Q(school_class_id=self.class_id)
+        return Q(pk__in=[])
+
+    def covers_student(self, student: Student) -> bool:
+        match self.policy.unit:
+            case Unit.DISTRICT:
+                return student.school.district_id == self.district_id
+            case Unit.SCHOOL:
+                return student.school_id == self.school_id
+            case Unit.GRADE:
+                return student.school_class.grade_id == self.grade_id
+            case Unit.CLASS:
+                return student.school_class_id == self.class_id
+        return False
+
+    def covers_school(self, school: School) -> bool:
+        """Whether the grant spans the whole school (school-level permissions)."""
+        if self.policy.unit == Unit.DISTRICT:
+            return school.district_id == self.district_id
+        return self.policy.unit == Unit.SCHOOL and school.pk == self.school_id
+
+
+def grants(user: User | AnonymousUser) -> list[Grant]:
+    """The user's role grants, read once per request (cached on the user object)."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    cached: list[Grant] | None = getattr(user, "_xinyu_grants", None)
+    if cached is None:
+        cached = [
+            Grant(a.role, ROLE_POLICIES[a.role], a.district_id, a.school_id, a.grade_id, a.school_class_id)
+            for a in RoleAssignment.objects.filter(user_id=user.pk)
+            if a.role in ROLE_POLICIES
+        ]
+        user._xinyu_grants = cached  # type: ignore[union-attr]
+    return cached
+
+
+def roles(user: User | AnonymousUser) -> list[str]:
+    seen: list[str] = []
+    for g in grants(user):
+        if g.role not in seen:
+            seen.append(g.role)
+    return seen
+
+
+def roles_label(user: User | AnonymousUser) -> str:
+    return ",".join(roles(user))
+
+
+def has_role(user: User | AnonymousUser, role: str) -> bool:
+    return role in roles(user)
+
+
+# ---- permissions -------------------------------------------------------------------
+
+
+def can(user: User | AnonymousUser, perm: Perm, *, school: School | None = None) -> bool:
+    """Whether any grant gives `perm` (over `school` when given; school-level perms
+    need a grant spanning the whole school)."""
+    for g in grants(user):
+        if perm in g.policy.perms and (school is None or g.covers_school(school)):
+            return True
+    return False
+
+
+def require(user: User | AnonymousUser, perm: Perm, *, school: School | None = None, what: str = "") -> None:
+    """Like `can`, but a refusal is a 404 with a `denied` audit row."""
+    if not can(user, perm, school=school):
+        _deny(user, object_type=what or perm.value, object_id=str(school.uid) if school else "")
+
+
+def _deny(user: User | AnonymousUser, *, object_type: str, object_id: str) -> NoReturn:
+    record(
+        actor=user if isinstance(user, User) else None,
+        action=Action.DENIED,
+        object_type=object_type,
+        object_id=object_id,
+        role=roles_label(user),
+    )
+    raise Http404()
+
+
+# ---- students ------------------------------------------------------------------------
+
+
+def _scope_q(user: User | AnonymousUser, level: Level) -> Q | None:
+    q: Q | None = None
+    for g in grants(user):
+        if g.policy.student_level >= level:
+            q = g.student_q() if q is None else q | g.student_q()
+    return q
+
+
+def students_for(user: User | AnonymousUser, level: Level = Level.BASIC) -> QuerySet[Student]:
+    """Students the user may see at `level` or more."""
+    q = _scope_q(user, level)
+    if q is None:
+        return Student.objects.none()
+    return Student.objects.filter(q)
+
+
+def level_for(user: User | AnonymousUser, student: Student) -> Level:
+    best = Level.NONE
+    for g in grants(user):
+        if g.policy.student_level > best and g.covers_student(student):
+            best = g.policy.student_level
+    return best
+
+
+def role_for(user: User | AnonymousUser, student: Student) -> str:
+    """The role through which the user sees the student most fully (for audit rows)."""
+    best: Grant | None = None
+    for g in grants(user):
+        if g.covers_student(student) and (best is None or g.policy.student_level > best.policy.student_level):
+            best = g
+    return best.role if best else roles_label(user)
+
+
+def get_student_for(
+    user: User | AnonymousUser,
+    uid: Any,
+    *,
+    level: Level = Level.BASIC,
+    action: Action | None = Action.VIEW,
+    detail: str = "",
+) -> Student:
+    """The student if the user may see them at `level`; else 404 and a `denied` row.
+
+    On success writes a `view` row (or `action`, or none with action=None)."""
+    student = (
+        Student.objects.select_related("school", "school_class__grade")
+        .filter(uid=_as_uuid(uid))
+        .first()
+    )
+    if student is None or level_for(user, student) < level:
+        _deny(user, object_type="student", object_id=str(uid))
+    if action is not None:
+        record(
+            actor=user if isinstance(user, User) else None,
+            action=action,
+            obj=student,
+            student=student,
+            role=role_for(user, student),
+            detail=detail,
+        )
+    return student
+
+
+def _as_uuid(uid: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(uid))
+    except ValueError:
+        return None
+
+
+# ---- org units -----------------------------------------------------------------------
+
+
+def schools_for(user: User | AnonymousUser) -> QuerySet[School]:
+    """Schools the user has any role in (their org units in scope)."""
+    q: Q | None = None
+    for g in grants(user):
+        if Perm.VIEW_ORG not in g.policy.perms:
+            continue
+        part = Q(district_id=g.district_id) if g.policy.unit == Unit.DISTRICT else Q(pk=g.school_id)
+        q = part if q is None else q | part
+    if q is None:
+        return School.objects.none()
+    return School.objects.filter(q)
+
+
+def classes_for(user: User | AnonymousUser, level: Level = Level.BASIC) -> QuerySet[SchoolClass]:
+    """Classes whose roster the user may see at `level`."""
+    q: Q | None = None
+    for g in grants(user):
+        if g.policy.student_level < level:
+            continue
+        match g.policy.unit:
+            case Unit.DISTRICT:
+                part = Q(school__district_id=g.district_id)
+            case Unit.SCHOOL:
+                part = Q(school_id=g.school_id)
+            case Unit.GRADE:
+                part = Q(grade_id=g.grade_id)
+            case _:
+                part = Q(pk=g.class_id)
+        q = part if q is None else q | part
+    if q is None:
+        return SchoolClass.objects.none()
+    return SchoolClass.objects.filter(q)
+
+
+def get_school_for(user: User | AnonymousUser, uid: Any) -> School:
+    school = schools_for(user).filter(uid=_as_uuid(uid)).first()
+    if school is None:
+        _deny(user, object_type="school", object_id=str(uid))
+    return school
+
+
+def get_class_for(user: User | AnonymousUser, uid: Any, level: Level = Level.BASIC) -> SchoolClass:
+    school_class = (
+        classes_for(user, level).select_related("school", "grade").filter(uid=_as_uuid(uid)).first()
+    )
+    if school_class is None:
+        _deny(user, object_type="schoolclass", object_id=str(uid))
+    return school_class
+
+
+def import_schools_for(user: User | AnonymousUser, perm: Perm = Perm.IMPORT_ROSTER) -> QuerySet[School]:
+    """Schools whose roster the user may import into."""
+    q: Q | None = None
+    for g in grants(user):
+        if perm not in g.policy.perms:
+            continue
+        part = Q(district_id=g.district_id) if g.policy.unit == Unit.DISTRICT else Q(pk=g.school_id)
+        q = part if q is None else q | part
+    return School.objects.filter(q) if q is not None else School.objects.none()
+
+
+def staff_for(user: User | AnonymousUser) -> QuerySet[User]:
+    """Staff accounts the user may list: those holding a role in a school the user may
+    see staff of (district admins: the whole district)."""
+    q: Q | None = None
+    for g in grants(user):
+        if Perm.VIEW_STAFF not in g.policy.perms:
+            continue
+        if g.policy.unit == Unit.DISTRICT:
+            part = Q(assignments__district_id=g.district_id)
+        else:
+            part = Q(assignments__school_id=g.school_id)
+        q = part if q is None else q | part
+    if q is None:
+        return User.objects.none()
+    return User.objects.filter(q).distinct()
+
+
+def district_ids(user: User | AnonymousUser) -> set[int]:
+    return {g.district_id for g in grants(user)}
+
+
+def tokens_for(user: User | AnonymousUser) -> QuerySet[ApiToken]:
+    if not user.is_authenticated:
+        return ApiToken.objects.none()
+    return ApiToken.objects.filter(user_id=user.pk)
+
+
+def filter_visible(user: User | AnonymousUser, students: Iterable[Student], level: Level) -> list[Student]:
+    return [s for s in students if level_for(user, s) >= level]

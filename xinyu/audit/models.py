@@ -1,0 +1,79 @@
+"""The audit log (issue 2 §5): one row per read or change of an individual's data.
+
+Rows hold who, what, when and where; never answers, scores or note text. They are
+append-only: the model refuses updates and deletes, and on PostgreSQL a trigger does too.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Action(models.TextChoices):
+    VIEW = "view", _("View")
+    CREATE = "create", _("Create")
+    UPDATE = "update", _("Update")
+    DELETE = "delete", _("Delete")
+    EXPORT = "export", _("Export")
+    DENIED = "denied", _("Denied")
+
+
+class AuditImmutableError(Exception):
+    pass
+
+
+class AuditQuerySet(models.QuerySet["AuditEntry"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AuditImmutableError("audit entries cannot be changed")
+
+    def delete(self) -> NoReturn:  # type: ignore[override]
+        raise AuditImmutableError("audit entries cannot be deleted")
+
+
+class AuditEntry(models.Model):
+    at = models.DateTimeField(_("time"), db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    username = models.CharField(_("user name"), max_length=150, blank=True)
+    role = models.CharField(_("role"), max_length=100, blank=True)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=40)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    # Kept as plain references (no constraint) so the trail outlives the record it describes.
+    student = models.ForeignKey(
+        "org.Student", on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    school = models.ForeignKey(
+        "org.School", on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    ip = models.GenericIPAddressField(_("IP address"), null=True)
+    request_id = models.CharField(_("request id"), max_length=32, blank=True)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["student", "at"]),
+            models.Index(fields=["school", "at"]),
+            models.Index(fields=["user", "at"]),
+        ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AuditImmutableError("audit entries cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AuditImmutableError("audit entries cannot be deleted")

@@ -1,0 +1,123 @@
+"""Writes to the organisation's people. Each function is atomic and writes its audit row
+in the same transaction. Callers check permission through `xinyu.access` first; the
+functions re-check what they must so that no caller can skip it."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xinyu.access import policy
+from xinyu.access.policy import Level, Perm
+from xinyu.audit.models import Action
+from xinyu.audit.services import record
+
+from .models import ApiToken, Enrollment, KeyPopulation, SchoolClass, Student, StudentFlag, User
+
+
+class ServiceError(Exception):
+    """A refused change; the message is shown to the user (translated)."""
+
+
+@transaction.atomic
+def set_flag(*, actor: User, student: Student, kind: str) -> StudentFlag:
+    if kind not in KeyPopulation.values:
+        raise ServiceError(_("Unknown key-population flag: %(kind)s") % {"kind": kind})
+    if not policy.can(actor, Perm.SET_FLAGS) or policy.level_for(actor, student) < Level.CARE:
+        raise ServiceError(_("You may not change this student's flags."))
+    existing = StudentFlag.objects.filter(student=student, kind=kind, cleared_at__isnull=True).first()
+    if existing is not None:
+        return existing
+    flag = StudentFlag.objects.create(student=student, kind=kind, set_by=actor, set_at=timezone.now())
+    record(
+        actor=actor,
+        action=Action.UPDATE,
+        obj=student,
+        student=student,
+        role=policy.role_for(actor, student),
+        detail=f"flag set: {kind}",
+    )
+    return flag
+
+
+@transaction.atomic
+def clear_flag(*, actor: User, student: Student, kind: str) -> None:
+    if not policy.can(actor, Perm.SET_FLAGS) or policy.level_for(actor, student) < Level.CARE:
+        raise ServiceError(_("You may not change this student's flags."))
+    updated = StudentFlag.objects.filter(student=student, kind=kind, cleared_at__isnull=True).update(
+        cleared_at=timezone.now(), cleared_by=actor
+    )
+    if updated:
+        record(
+            actor=actor,
+            action=Action.UPDATE,
+            obj=student,
+            student=student,
+            role=policy.role_for(actor, student),
+            detail=f"flag cleared: {kind}",
+        )
+
+
+@transaction.atomic
+def transfer_student(
+    *, actor: User, student: Student, to_class: SchoolClass, source: str = "manual"
+) -> Student:
+    """Move a student to another class (same or another school of the district); the
+    enrolment history keeps where they were. Access follows the student at once: the old
+    school's staff lose it, the new school's gain it."""
+    if student.school_class_id == to_class.pk:
+        return student
+    from_school = student.school
+    if not policy.can(actor, Perm.TRANSFER, school=from_school) and not policy.can(
+        actor, Perm.TRANSFER, school=to_class.school
+    ):
+        raise ServiceError(_("You may not transfer this student."))
+    if to_class.school.district_id != from_school.district_id:
+        raise ServiceError(_("A student can only be transferred within the district."))
+    Enrollment.objects.create(
+        student=student,
+        from_class_id=student.school_class_id,
+        to_class=to_class,
+        from_school=from_school,
+        to_school=to_class.school,
+        at=timezone.now(),
+        by=actor,
+        source=source,
+    )
+    student.school_class = to_class
+    student.school = to_class.school
+    student.save(update_fields=["school_class", "school", "updated_at"])
+    record(
+        actor=actor,
+        action=Action.UPDATE,
+        obj=student,
+        student=student,
+        role=policy.roles_label(actor),
+        detail=f"transfer from school {from_school.code} to {to_class.school.code} {to_class}",
+    )
+    return student
+
+
+def _hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def create_api_token(*, actor: User, name: str) -> tuple[ApiToken, str]:
+    """A new bearer token; the plain key is returned once and never stored."""
+    key = "xy_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=actor, name=name[:100] or "API", key_hash=_hash_key(key))
+    record(actor=actor, action=Action.CREATE, obj=token, role=policy.roles_label(actor))
+    return token, key
+
+
+def user_for_token(key: str) -> User | None:
+    token = ApiToken.objects.select_related("user").filter(key_hash=_hash_key(key)).first()
+    if token is None or not token.user.is_active:
+        return None
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token.user
