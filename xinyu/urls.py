@@ -1,5 +1,19 @@
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import set_language
+
+from xinyu.api import api
+from xinyu.web import views as web
 
 urlpatterns = [
-    path("", include("xinyu.web.urls")),
+    path("", web.home, name="home"),
+    path("healthz", web.healthz, name="healthz"),
+    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("", include("xinyu.org.page_urls")),
+    path("roster/", include("xinyu.org.urls")),
+    path("audit/", include("xinyu.audit.urls")),
+    path("api/", api.urls),
 ]

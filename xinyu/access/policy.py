@@ -175,6 +175,9 @@ def grants(user: User | AnonymousUser) -> list[Grant]:
     return cached
 
 
+ROLE_LABELS = dict(Role.choices)
+
+
 def roles(user: User | AnonymousUser) -> list[str]:
     seen: list[str] = []
     for g in grants(user):

@@ -1,0 +1,74 @@
+# 心育 Xinyu — two commands on a fresh machine:
+#   make run    install, migrate, build the demo district (SQLite), serve http://127.0.0.1:8000
+#   make test   install test tools (and Debian's chromium + PostgreSQL where missing), run every test
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+STUDENTS ?= 20000
+
+.PHONY: run test install install-dev assets messages migrate demo serve lint typecheck test-sqlite test-postgres bench system-test-deps clean
+
+run: install assets messages migrate demo serve
+
+test: install-dev assets messages system-test-deps lint typecheck test-sqlite test-postgres
+
+$(VENV)/.runtime: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Front-end assets come from the npm registry; copied into a git-ignored static folder.
+assets: node_modules/.installed
+	mkdir -p xinyu/web/static/vendor
+	cp node_modules/echarts/dist/echarts.min.js xinyu/web/static/vendor/
+
+messages: $(VENV)/.runtime
+	$(PY) scripts/compile_messages.py
+
+migrate: $(VENV)/.runtime
+	$(PY) manage.py migrate --noinput -v0
+
+demo: $(VENV)/.runtime
+	$(PY) manage.py demo --students $(STUDENTS)
+
+serve: $(VENV)/.runtime
+	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+system-test-deps:
+	scripts/ensure-system-deps.sh
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.dev
+	$(VENV)/bin/mypy xinyu
+
+test-sqlite: $(VENV)/.dev
+	DJANGO_ALLOW_ASYNC_UNSAFE=1 $(VENV)/bin/pytest -p no:cacheprovider
+
+test-postgres: $(VENV)/.dev
+	scripts/with-postgres.sh env DJANGO_ALLOW_ASYNC_UNSAFE=1 $(VENV)/bin/pytest -p no:cacheprovider
+
+bench: $(VENV)/.dev
+	$(PY) bench/bench_import.py --write docs/PERFORMANCE.md
+
+clean:
+	rm -rf $(VENV) node_modules var staticfiles xinyu/web/static/vendor

@@ -1,0 +1,310 @@
+"""The access module (SPEC §2) and every page of the foundation, per persona:
+each page has a happy path and an out-of-scope path (404 + `denied` audit row)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.http import Http404
+from django.test import Client
+
+from xinyu.access import policy
+from xinyu.access.policy import Level, Perm
+from xinyu.audit.models import Action, AuditEntry, AuditImmutableError
+from xinyu.org.models import Enrollment, StudentFlag
+
+from .personas import PersonaTestCase
+
+
+def denied_count() -> int:
+    return AuditEntry.objects.filter(action=Action.DENIED).count()
+
+
+class PolicyTests(PersonaTestCase):
+    def test_student_scope_per_role(self) -> None:
+        w = self.w
+        in_a = {w.student_a41, w.student_a41_2, w.student_a42, w.student_a71}
+        assert set(policy.students_for(w.psych_a)) == in_a
+        assert set(policy.students_for(w.psych_b)) == {w.student_b41}
+        assert set(policy.students_for(w.leader_a)) == in_a
+        assert set(policy.students_for(w.grade_leader_a4)) == {w.student_a41, w.student_a41_2, w.student_a42}
+        assert set(policy.students_for(w.class_teacher_a41)) == {w.student_a41, w.student_a41_2}
+        assert set(policy.students_for(w.district_admin)) == in_a | {w.student_b41}
+        assert list(policy.students_for(w.centre_expert)) == []
+
+    def test_levels_follow_spec_table(self) -> None:
+        w = self.w
+        s = w.student_a41
+        assert policy.level_for(w.psych_a, s) == Level.FULL
+        assert policy.level_for(w.class_teacher_a41, s) == Level.CARE
+        assert policy.level_for(w.grade_leader_a4, s) == Level.BASIC
+        assert policy.level_for(w.leader_a, s) == Level.BASIC
+        assert policy.level_for(w.district_admin, s) == Level.BASIC
+        assert policy.level_for(w.psych_b, s) == Level.NONE
+        assert policy.level_for(w.centre_expert, s) == Level.NONE
+        # Only psych teachers see FULL (scores, notes in later modules).
+        assert set(policy.students_for(w.class_teacher_a41, Level.FULL)) == set()
+        assert policy.students_for(w.leader_a, Level.FULL).count() == 0
+
+    def test_get_student_for_out_of_scope_is_404_and_audited(self) -> None:
+        w = self.w
+        before = denied_count()
+        with self.assertRaises(Http404):
+            policy.get_student_for(w.psych_b, w.student_a41.uid)
+        entry = AuditEntry.objects.filter(action=Action.DENIED).latest("id")
+        assert denied_count() == before + 1
+        assert entry.user == w.psych_b
+        assert entry.object_id == str(w.student_a41.uid)
+        assert entry.role == "psych_teacher"
+
+    def test_missing_and_out_of_scope_look_the_same(self) -> None:
+        w = self.w
+        for uid in (w.student_a41.uid, uuid.uuid4(), "not-a-uuid"):
+            with self.assertRaises(Http404):
+                policy.get_student_for(w.psych_b, uid)
+
+    def test_get_student_for_in_scope_writes_view_row(self) -> None:
+        w = self.w
+        student = policy.get_student_for(w.psych_a, w.student_a41.uid)
+        entry = AuditEntry.objects.latest("id")
+        assert student == w.student_a41
+        assert (entry.action, entry.student_id, entry.school_id, entry.role) == (
+            Action.VIEW,
+            w.student_a41.pk,
+            w.school_a.pk,
+            "psych_teacher",
+        )
+
+    def test_care_level_refused_to_grade_leader(self) -> None:
+        with self.assertRaises(Http404):
+            policy.get_student_for(self.w.grade_leader_a4, self.w.student_a41.uid, level=Level.CARE)
+
+    def test_permissions(self) -> None:
+        w = self.w
+        assert policy.can(w.district_admin, Perm.VIEW_AUDIT)
+        assert not policy.can(w.psych_a, Perm.VIEW_AUDIT)
+        assert policy.can(w.psych_a, Perm.IMPORT_ROSTER, school=w.school_a)
+        assert not policy.can(w.psych_a, Perm.IMPORT_ROSTER, school=w.school_b)
+        assert not policy.can(w.class_teacher_a41, Perm.IMPORT_ROSTER)
+        assert policy.can(w.class_teacher_a41, Perm.SET_FLAGS)
+        assert not policy.can(w.grade_leader_a4, Perm.SET_FLAGS)
+
+    def test_cluster_psych_teacher_sees_each_assigned_school(self) -> None:
+        from xinyu.org.models import Role, RoleAssignment
+
+        w = self.w
+        RoleAssignment.objects.create(user=w.psych_b, role=Role.PSYCH_TEACHER, district=w.district, school=w.school_a)
+        w.psych_b.__dict__.pop("_xinyu_grants", None)
+        assert policy.level_for(w.psych_b, w.student_a41) == Level.FULL
+        assert set(policy.schools_for(w.psych_b)) == {w.school_a, w.school_b}
+
+    def test_no_role_sees_nothing(self) -> None:
+        from xinyu.org.models import User
+
+        nobody = User.objects.create_user(username="nobody", password="x-long-password-1")
+        assert list(policy.students_for(nobody)) == []
+        assert list(policy.schools_for(nobody)) == []
+        assert not any(policy.can(nobody, p) for p in Perm)
+
+
+class AuditLogTests(PersonaTestCase):
+    def test_entries_cannot_be_changed_or_deleted(self) -> None:
+        policy.get_student_for(self.w.psych_a, self.w.student_a41.uid)
+        entry = AuditEntry.objects.latest("id")
+        entry.detail = "tampered"
+        with self.assertRaises(AuditImmutableError):
+            entry.save()
+        with self.assertRaises(AuditImmutableError):
+            entry.delete()
+        with self.assertRaises(AuditImmutableError):
+            AuditEntry.objects.filter(pk=entry.pk).update(detail="x")
+        with self.assertRaises(AuditImmutableError):
+            AuditEntry.objects.all().delete()
+        assert AuditEntry.objects.get(pk=entry.pk).detail == ""
+
+    def test_request_id_and_ip_recorded(self) -> None:
+        client = self.client_for(self.w.psych_a)
+        response = client.get(f"/students/{self.w.student_a41.uid}/", REMOTE_ADDR="10.1.2.3")
+        entry = AuditEntry.objects.filter(action=Action.VIEW, student=self.w.student_a41).latest("id")
+        assert response.status_code == 200
+        assert entry.ip == "10.1.2.3"
+        assert entry.request_id == response["X-Request-ID"]
+
+    def test_district_admin_browses_and_filters(self) -> None:
+        w = self.w
+        self.client_for(w.psych_a).get(f"/students/{w.student_a41.uid}/")
+        self.client_for(w.psych_b).get(f"/students/{w.student_a41.uid}/")
+        client = self.client_for(w.district_admin)
+        page = client.get("/audit/", {"action": "denied"}).content.decode()
+        assert "psych_b" in page and "psych_a" not in page
+        page = client.get("/audit/", {"student": w.student_a41.student_no, "user": "psych_a"}).content.decode()
+        assert "psych_a" in page and "psych_b" not in page
+        page = client.get("/audit/", {"school": "B001"}).content.decode()
+        assert "psych_a" not in page
+
+    def test_audit_page_out_of_scope(self) -> None:
+        for persona in (self.w.psych_a, self.w.leader_a, self.w.class_teacher_a41, self.w.centre_expert):
+            before = denied_count()
+            assert self.client_for(persona).get("/audit/").status_code == 404
+            assert denied_count() == before + 1
+
+    def test_entries_carry_no_sensitive_text(self) -> None:
+        w = self.w
+        self.client_for(w.class_teacher_a41).get(f"/students/{w.student_a41.uid}/")
+        for entry in AuditEntry.objects.all():
+            blob = " ".join(str(v) for v in entry.__dict__.values())
+            assert "13800138000" not in blob and w.student_a41.name not in blob
+
+
+class PageTests(PersonaTestCase):
+    def assert_denied(self, client: Client, url: str, method: str = "get", data: dict | None = None) -> None:
+        before = denied_count()
+        response = getattr(client, method)(url, data or {})
+        assert response.status_code == 404, (url, response.status_code)
+        assert denied_count() == before + 1, url
+
+    def test_login_required_everywhere(self) -> None:
+        anon = Client()
+        for url in ("/", "/schools/", f"/students/{self.w.student_a41.uid}/", "/audit/", "/staff/"):
+            response = anon.get(url)
+            assert response.status_code == 302 and response["Location"].startswith("/login/"), url
+        assert anon.get("/login/").status_code == 200
+        assert anon.get("/healthz").status_code == 200
+
+    def test_login_with_password(self) -> None:
+        from .personas import PASSWORD
+
+        client = Client()
+        response = client.post("/login/", {"username": "psych_a", "password": PASSWORD})
+        assert response.status_code == 302
+        assert "甲心理老师" in client.get("/").content.decode()
+        bad = Client().post("/login/", {"username": "psych_a", "password": "wrong"})
+        assert "用户名或密码错误" in bad.content.decode()
+
+    def test_home_fits_each_role(self) -> None:
+        w = self.w
+        expectations = {
+            w.psych_a: ('data-list="warnings"', "甲小学"),
+            w.class_teacher_a41: ('data-list="tasks"', "四年级1班"),
+            w.grade_leader_a4: ('data-list="tasks"', "四年级2班"),
+            w.leader_a: ('data-list="crises"', "甲小学"),
+            w.centre_expert: ('data-list="escalated"', "乙小学"),
+            w.district_admin: ("乙小学", "甲小学"),
+        }
+        for persona, needles in expectations.items():
+            html = self.client_for(persona).get("/").content.decode()
+            for needle in needles:
+                assert needle in html, (persona.username, needle)
+        # Out of scope: the class teacher's home shows no other class or school.
+        html = self.client_for(w.class_teacher_a41).get("/").content.decode()
+        assert "乙小学" not in html and "四年级2班" not in html
+
+    def test_staffing_gaps_on_district_home(self) -> None:
+        from xinyu.org.models import School, SchoolCategory
+
+        School.objects.create(
+            district=self.w.district, code="C001", name="丙小学", category=SchoolCategory.RURAL, has_primary=True
+        )
+        html = self.client_for(self.w.district_admin).get("/").content.decode()
+        assert 'data-list="staffing-gaps"' in html and "丙小学" in html
+
+    def test_school_pages(self) -> None:
+        w = self.w
+        assert "甲小学" in self.client_for(w.district_admin).get("/schools/").content.decode()
+        html = self.client_for(w.psych_a).get("/schools/").content.decode()
+        assert "甲小学" in html and "乙小学" not in html
+        assert self.client_for(w.psych_a).get(f"/schools/{w.school_a.uid}/").status_code == 200
+        self.assert_denied(self.client_for(w.psych_a), f"/schools/{w.school_b.uid}/")
+
+    def test_class_page(self) -> None:
+        w = self.w
+        html = self.client_for(w.class_teacher_a41).get(f"/classes/{w.class_a41.uid}/").content.decode()
+        assert "张小明" in html and "李小红" in html
+        assert AuditEntry.objects.filter(object_id=str(w.class_a41.uid), action=Action.VIEW).exists()
+        self.assert_denied(self.client_for(w.class_teacher_a41), f"/classes/{w.class_a42.uid}/")
+        self.assert_denied(self.client_for(w.psych_b), f"/classes/{w.class_a41.uid}/")
+        self.assert_denied(self.client_for(w.centre_expert), f"/classes/{w.class_a41.uid}/")
+
+    def test_student_page_shows_by_level(self) -> None:
+        w = self.w
+        url = f"/students/{w.student_a41.uid}/"
+        teacher = self.client_for(w.class_teacher_a41).get(url).content.decode()
+        assert "13800138000" in teacher and "留守" in teacher
+        grade = self.client_for(w.grade_leader_a4).get(url).content.decode()
+        assert "张小明" in grade and "13800138000" not in grade and "留守" not in grade
+        leader = self.client_for(w.leader_a).get(url).content.decode()
+        assert "13800138000" not in leader and "留守" not in leader
+        psych = self.client_for(w.psych_a).get(url).content.decode()
+        assert "Who viewed this file" in psych or "谁查看过" in psych
+
+    def test_student_page_out_of_scope(self) -> None:
+        w = self.w
+        url = f"/students/{w.student_a41.uid}/"
+        self.assert_denied(self.client_for(w.psych_b), url)
+        self.assert_denied(self.client_for(w.centre_expert), url)
+        self.assert_denied(self.client_for(w.class_teacher_a41), f"/students/{w.student_a42.uid}/")
+        self.assert_denied(self.client_for(w.psych_a), f"/students/{uuid.uuid4()}/")
+
+    def test_search_is_scoped(self) -> None:
+        w = self.w
+        html = self.client_for(w.psych_b).get("/students/", {"q": "小"}).content.decode()
+        assert "孙小强" in html and "张小明" not in html
+        html = self.client_for(w.class_teacher_a41).get("/students/", {"q": "G5001532015"}).content.decode()
+        assert "张小明" in html and "王小刚" not in html and "孙小强" not in html
+
+    def test_flags_set_and_clear_with_history(self) -> None:
+        w = self.w
+        client = self.client_for(w.class_teacher_a41)
+        url = f"/students/{w.student_a41_2.uid}/flags/"
+        client.post(url, {"kind": "single_parent"})
+        flag = StudentFlag.objects.get(student=w.student_a41_2, kind="single_parent")
+        assert flag.set_by == w.class_teacher_a41 and flag.cleared_at is None
+        client.post(url, {"kind": "single_parent", "op": "clear"})
+        flag.refresh_from_db()
+        assert flag.cleared_by == w.class_teacher_a41 and flag.cleared_at is not None
+        assert AuditEntry.objects.filter(student=w.student_a41_2, action=Action.UPDATE).count() == 2
+        response = client.post(url, {"kind": "not-a-flag"}, follow=True)
+        assert "Unknown key-population flag" in response.content.decode() or "未知" in response.content.decode()
+
+    def test_flags_out_of_scope(self) -> None:
+        w = self.w
+        self.assert_denied(self.client_for(w.grade_leader_a4), f"/students/{w.student_a41.uid}/flags/", "post", {"kind": "poor_family"})
+        self.assert_denied(self.client_for(w.psych_b), f"/students/{w.student_a41.uid}/flags/", "post", {"kind": "poor_family"})
+        assert not StudentFlag.objects.filter(kind="poor_family").exists()
+
+    def test_transfer_moves_access_with_history(self) -> None:
+        w = self.w
+        client = self.client_for(w.psych_a)
+        assert client.get(f"/students/{w.student_a42.uid}/transfer/").status_code == 200
+        response = client.post(f"/students/{w.student_a42.uid}/transfer/", {"to_class": str(w.class_b41.uid)})
+        assert response.status_code == 302
+        w.student_a42.refresh_from_db()
+        assert w.student_a42.school == w.school_b
+        history = Enrollment.objects.get(student=w.student_a42)
+        assert (history.from_school, history.to_school, history.by) == (w.school_a, w.school_b, w.psych_a)
+        # The old school's access ends; the new school's begins.
+        self.assert_denied(self.client_for(w.psych_a), f"/students/{w.student_a42.uid}/")
+        assert self.client_for(w.psych_b).get(f"/students/{w.student_a42.uid}/").status_code == 200
+
+    def test_transfer_out_of_scope(self) -> None:
+        w = self.w
+        self.assert_denied(self.client_for(w.class_teacher_a41), f"/students/{w.student_a41.uid}/transfer/")
+        self.assert_denied(self.client_for(w.psych_b), f"/students/{w.student_a41.uid}/transfer/", "post", {"to_class": str(w.class_b41.uid)})
+        w.student_a41.refresh_from_db()
+        assert w.student_a41.school == w.school_a
+
+    def test_staff_page(self) -> None:
+        w = self.w
+        html = self.client_for(w.district_admin).get("/staff/").content.decode()
+        assert "甲心理老师" in html and "乙心理老师" in html
+        html = self.client_for(w.psych_a).get("/staff/").content.decode()
+        assert "甲心理老师" in html and "乙心理老师" not in html
+        self.assert_denied(self.client_for(w.class_teacher_a41), "/staff/")
+        self.assert_denied(self.client_for(w.psych_a), "/staff/", "get", {"school": str(w.school_b.uid)})
+
+    def test_language_switch(self) -> None:
+        client = self.client_for(self.w.psych_a)
+        client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+        assert "To act on first" in client.get("/").content.decode()
+        client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+        assert "待办" in client.get("/").content.decode()

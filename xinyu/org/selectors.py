@@ -1,0 +1,136 @@
+"""Reads of the organisation that take the user: every queryset starts from `xinyu.access`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+
+from xinyu.access import policy
+from xinyu.access.policy import Level
+from xinyu.audit.models import Action, AuditEntry
+
+from .district_policy import policy_for_code
+from .models import (
+    Employment,
+    Enrollment,
+    Role,
+    RoleAssignment,
+    School,
+    SchoolClass,
+    Student,
+    StudentFlag,
+    StudentStatus,
+    User,
+)
+
+
+def schools_overview(user: User) -> QuerySet[School]:
+    """Schools in scope with their active student count and class count."""
+    return (
+        policy.schools_for(user)
+        .select_related("cluster", "district")
+        .annotate(
+            student_count=Count("students", filter=Q(students__status=StudentStatus.ACTIVE), distinct=True),
+            class_count=Count("classes", distinct=True),
+        )
+        .order_by("cluster__name", "code")
+    )
+
+
+def classes_overview(user: User, school: School | None = None) -> QuerySet[SchoolClass]:
+    qs = policy.classes_for(user, Level.BASIC)
+    if school is not None:
+        qs = qs.filter(school=school)
+    return (
+        qs.select_related("grade", "school", "campus")
+        .annotate(student_count=Count("students", filter=Q(students__status=StudentStatus.ACTIVE)))
+        .order_by("school__code", "grade__level", "number")
+    )
+
+
+def class_roster(user: User, school_class: SchoolClass) -> QuerySet[Student]:
+    return (
+        policy.students_for(user, Level.BASIC)
+        .filter(school_class=school_class, status=StudentStatus.ACTIVE)
+        .order_by("name")
+    )
+
+
+def search_students(user: User, query: str, limit: int = 50) -> QuerySet[Student]:
+    """Name or 学籍号 search, only among students the user may see."""
+    query = query.strip()
+    qs = policy.students_for(user, Level.BASIC).select_related("school", "school_class__grade")
+    if not query:
+        return qs.none()
+    return qs.filter(Q(name__contains=query) | Q(student_no__startswith=query)).order_by("name")[:limit]
+
+
+def transfer_targets(user: User, student: Student) -> QuerySet[SchoolClass]:
+    """Classes a student may be moved to: any class of the district, when the user may
+    transfer students of the student's current school (the receiving school gains access)."""
+    if not policy.can(user, policy.Perm.TRANSFER, school=student.school):
+        return SchoolClass.objects.none()
+    return (
+        SchoolClass.objects.filter(school__district_id=student.school.district_id)
+        .exclude(pk=student.school_class_id)
+        .select_related("school", "grade")
+        .order_by("school__code", "grade__level", "number")
+    )
+
+
+def active_flags(student: Student) -> QuerySet[StudentFlag]:
+    return student.flags.filter(cleared_at__isnull=True).select_related("set_by")
+
+
+def flag_history(student: Student) -> QuerySet[StudentFlag]:
+    return student.flags.select_related("set_by", "cleared_by").order_by("-set_at")
+
+
+def enrollment_history(student: Student) -> QuerySet[Enrollment]:
+    return Enrollment.objects.filter(student=student).select_related(
+        "from_class__grade", "to_class__grade", "from_school", "to_school", "by"
+    )
+
+
+def file_viewers(user: User, student: Student, limit: int = 20) -> QuerySet[AuditEntry]:
+    """'Who viewed this file' for the student's psych teachers (from the audit log)."""
+    if not policy.can(user, policy.Perm.VIEW_FILE_AUDIT, school=student.school):
+        return AuditEntry.objects.none()
+    return AuditEntry.objects.filter(student_id=student.pk, action=Action.VIEW).order_by("-at")[:limit]
+
+
+@dataclass(frozen=True)
+class StaffingGap:
+    school: School
+    full_time: int
+    part_time: int
+    students: int
+    reason: str
+
+
+def staffing_gaps(user: User) -> list[StaffingGap]:
+    """Schools in scope below the staffing rules of SPEC §6 (≥ 1 full-time psych teacher per
+    school, XY/QX 5/SJS; ≥ 1 psych teacher per 1000 students, RC), numbers from the
+    district's policy file."""
+    if not policy.can(user, policy.Perm.VIEW_AGGREGATES):
+        return []
+    schools = list(schools_overview(user))
+    counts: dict[int, dict[str, int]] = {}
+    for row in (
+        RoleAssignment.objects.filter(role=Role.PSYCH_TEACHER, school__in=[s.pk for s in schools])
+        .values("school_id", "employment")
+        .annotate(n=Count("id"))
+    ):
+        counts.setdefault(row["school_id"], {})[row["employment"]] = row["n"]
+    gaps = []
+    for school in schools:
+        c = counts.get(school.pk, {})
+        rules = policy_for_code(school.district.code)["staffing"]
+        full, part = c.get(Employment.FULL_TIME, 0), c.get(Employment.PART_TIME, 0)
+        students = school.student_count  # type: ignore[attr-defined]
+        if full < rules["min_full_time_per_school"]:
+            gaps.append(StaffingGap(school, full, part, students, "no_full_time"))
+        elif (full + part) * rules["students_per_psych_teacher"] < students:
+            gaps.append(StaffingGap(school, full, part, students, "ratio"))
+    return gaps

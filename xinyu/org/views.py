@@ -1,0 +1,162 @@
+"""Pages of the organisation: schools, classes, students, staff. Views parse input, fetch
+through `xinyu.access` (`get_*_for`) and call services; nothing here decides scope."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from xinyu.access import policy
+from xinyu.access.policy import Level, Perm
+from xinyu.audit.models import Action
+from xinyu.audit.services import record
+
+from . import selectors, services
+from .models import KeyPopulation, RoleAssignment, User
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def schools(request: HttpRequest) -> HttpResponse:
+    policy.require(_user(request), Perm.VIEW_ORG, what="schools")
+    return render(request, "org/schools.html", {"schools": selectors.schools_overview(_user(request))})
+
+
+def school_detail(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    school = policy.get_school_for(user, uid)
+    return render(
+        request,
+        "org/school.html",
+        {
+            "school": school,
+            "campuses": school.campuses.all(),
+            "classes": selectors.classes_overview(user, school),
+            "can_staff": policy.can(user, Perm.VIEW_STAFF, school=school),
+        },
+    )
+
+
+def class_detail(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    school_class = policy.get_class_for(user, uid)
+    students = list(selectors.class_roster(user, school_class))
+    record(
+        actor=user,
+        action=Action.VIEW,
+        obj=school_class,
+        school=school_class.school,
+        role=policy.roles_label(user),
+        detail=f"class roster, {len(students)} students",
+    )
+    return render(request, "org/class.html", {"school_class": school_class, "students": students})
+
+
+def students(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    query = request.GET.get("q", "")[:50]
+    results = list(selectors.search_students(user, query)) if query else []
+    return render(request, "org/students.html", {"query": query, "results": results})
+
+
+def student_detail(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    student = policy.get_student_for(user, uid)
+    level = policy.level_for(user, student)
+    context = {
+        "student": student,
+        "level": level,
+        "show_care": level >= Level.CARE,
+        "enrollments": selectors.enrollment_history(student),
+        "can_flag": level >= Level.CARE and policy.can(user, Perm.SET_FLAGS),
+        "can_transfer": policy.can(user, Perm.TRANSFER, school=student.school),
+        "viewers": list(selectors.file_viewers(user, student)),
+    }
+    if level >= Level.CARE:
+        context["guardians"] = student.guardians.all()
+        context["flags"] = list(selectors.active_flags(student))
+        context["flag_history"] = list(selectors.flag_history(student))
+        active = {f.kind for f in context["flags"]}
+        context["flag_choices"] = [(k, label) for k, label in KeyPopulation.choices if k not in active]
+    return render(request, "org/student.html", context)
+
+
+@require_POST
+def student_flag(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    student = policy.get_student_for(user, uid, level=Level.CARE, action=None)
+    kind = request.POST.get("kind", "")
+    try:
+        if request.POST.get("op") == "clear":
+            services.clear_flag(actor=user, student=student, kind=kind)
+        else:
+            services.set_flag(actor=user, student=student, kind=kind)
+    except services.ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("org:student", uid=student.uid)
+
+
+def student_transfer(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    student = policy.get_student_for(user, uid, action=None)
+    policy.require(user, Perm.TRANSFER, school=student.school, what="transfer")
+    targets = selectors.transfer_targets(user, student)
+    if request.method == "POST":
+        target = targets.filter(uid=policy._as_uuid(request.POST.get("to_class"))).first()
+        if target is None:
+            messages.error(request, _("Choose the class the student moves to. 请选择转入班级。"))
+        else:
+            try:
+                services.transfer_student(actor=user, student=student, to_class=target)
+            except services.ServiceError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, _("The student has been transferred."))
+                if policy.level_for(user, student) >= Level.BASIC:
+                    return redirect("org:student", uid=student.uid)
+                return redirect("home")
+    return render(request, "org/transfer.html", {"student": student, "targets": targets})
+
+
+def staff(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    policy.require(user, Perm.VIEW_STAFF, what="staff")
+    qs = (
+        policy.staff_for(user)
+        .prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=RoleAssignment.objects.select_related("school", "grade", "school_class__grade"),
+            )
+        )
+        .order_by("full_name", "username")
+    )
+    school = None
+    if request.GET.get("school"):
+        school = policy.get_school_for(user, request.GET["school"])
+        policy.require(user, Perm.VIEW_STAFF, school=school, what="staff")
+        qs = qs.filter(assignments__school=school)
+    page = Paginator(qs, 100).get_page(request.GET.get("page"))
+    return render(request, "org/staff.html", {"page": page, "school": school})
+
+
+def tokens(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    new_key = None
+    if request.method == "POST":
+        if request.POST.get("op") == "revoke":
+            token_id = request.POST.get("id", "")
+            policy.tokens_for(user).filter(pk=int(token_id) if token_id.isdigit() else None).delete()
+            messages.success(request, _("Token revoked."))
+            return redirect("org:tokens")
+        _token, new_key = services.create_api_token(actor=user, name=request.POST.get("name", "API")[:100])
+    return render(request, "org/tokens.html", {"tokens": policy.tokens_for(user), "new_key": new_key})

@@ -1,0 +1,37 @@
+"""Navigation built from what the access module says the user may do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from xinyu.access import policy
+from xinyu.access.policy import Level, Perm
+
+
+def nav(request: HttpRequest) -> dict[str, Any]:
+    user = request.user
+    if not user.is_authenticated:
+        return {}
+    items: list[tuple[str, str]] = [(reverse("home"), _("Home"))]
+    if policy.can(user, Perm.VIEW_ORG):
+        items.append((reverse("org:schools"), _("Schools")))
+    if policy.students_for(user, Level.BASIC).exists():
+        items.append((reverse("org:students"), _("Students")))
+    if policy.can(user, Perm.VIEW_STAFF):
+        items.append((reverse("org:staff"), _("Staff")))
+    if policy.can(user, Perm.IMPORT_ROSTER) or policy.can(user, Perm.IMPORT_STAFF):
+        items.append((reverse("roster:index"), _("Import")))
+    if policy.can(user, Perm.VIEW_AUDIT):
+        items.append((reverse("audit:log"), _("Audit log")))
+    path = request.path
+    return {
+        "nav_items": [
+            {"url": url, "label": label, "active": path == url or (url != "/" and path.startswith(url))}
+            for url, label in items
+        ],
+        "user_roles": [policy.ROLE_LABELS.get(r, r) for r in policy.roles(user)],
+    }

@@ -1,0 +1,44 @@
+"""Login and the role-fitted home page."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from xinyu.access import policy
+from xinyu.access.policy import Level, Perm
+from xinyu.org import selectors
+from xinyu.org.models import Role, User
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    roles = policy.roles(user)
+    context = {
+        "roles": roles,
+        "is_psych": Role.PSYCH_TEACHER in roles,
+        "is_class_teacher": Role.CLASS_TEACHER in roles,
+        "is_grade_leader": Role.GRADE_LEADER in roles,
+        "is_leader": Role.SCHOOL_LEADER in roles,
+        "is_district": Role.DISTRICT_ADMIN in roles or Role.CENTRE_EXPERT in roles,
+        "is_expert": Role.CENTRE_EXPERT in roles,
+        "schools": list(selectors.schools_overview(user)[:50]),
+        "classes": list(selectors.classes_overview(user)[:60]) if not policy.can(user, Perm.VIEW_AUDIT) else [],
+        "staffing_gaps": selectors.staffing_gaps(user),
+        "can_import": policy.can(user, Perm.IMPORT_ROSTER),
+        "can_search": policy.students_for(user, Level.BASIC).exists(),
+        "can_audit": policy.can(user, Perm.VIEW_AUDIT),
+        "no_role": not roles,
+    }
+    return render(request, "web/home.html", context)
+
+
+@login_not_required
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
