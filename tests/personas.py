@@ -81,12 +81,23 @@ def build_world() -> World:
     district = District.objects.create(code="500153", name="荣昌区")
     cluster = Cluster.objects.create(district=district, name="城区片")
     school_a = School.objects.create(
-        district=district, cluster=cluster, code="A001", name="甲小学", category=SchoolCategory.URBAN,
-        has_primary=True, has_junior=True, enrolment=1200,
+        district=district,
+        cluster=cluster,
+        code="A001",
+        name="甲小学",
+        category=SchoolCategory.URBAN,
+        has_primary=True,
+        has_junior=True,
+        enrolment=1200,
     )
     school_b = School.objects.create(
-        district=district, cluster=cluster, code="B001", name="乙小学", category=SchoolCategory.TOWN,
-        has_primary=True, enrolment=400,
+        district=district,
+        cluster=cluster,
+        code="B001",
+        name="乙小学",
+        category=SchoolCategory.TOWN,
+        has_primary=True,
+        enrolment=400,
     )
     Campus.objects.create(school=school_a, name="本部", is_main=True)
     Campus.objects.create(school=school_b, name="本部", is_main=True)
@@ -125,16 +136,28 @@ def build_world() -> World:
     RoleAssignment.objects.create(user=world.centre_expert, role=Role.CENTRE_EXPERT, district=d)
     RoleAssignment.objects.create(user=world.leader_a, role=Role.SCHOOL_LEADER, district=d, school=school_a)
     RoleAssignment.objects.create(
-        user=world.psych_a, role=Role.PSYCH_TEACHER, district=d, school=school_a, employment=Employment.FULL_TIME
+        user=world.psych_a,
+        role=Role.PSYCH_TEACHER,
+        district=d,
+        school=school_a,
+        employment=Employment.FULL_TIME,
     )
     RoleAssignment.objects.create(
-        user=world.psych_b, role=Role.PSYCH_TEACHER, district=d, school=school_b, employment=Employment.FULL_TIME
+        user=world.psych_b,
+        role=Role.PSYCH_TEACHER,
+        district=d,
+        school=school_b,
+        employment=Employment.FULL_TIME,
     )
     RoleAssignment.objects.create(
         user=world.grade_leader_a4, role=Role.GRADE_LEADER, district=d, school=school_a, grade=a4
     )
     RoleAssignment.objects.create(
-        user=world.class_teacher_a41, role=Role.CLASS_TEACHER, district=d, school=school_a, grade=a4,
+        user=world.class_teacher_a41,
+        role=Role.CLASS_TEACHER,
+        district=d,
+        school=school_a,
+        grade=a4,
         school_class=class_a41,
     )
     StudentFlag.objects.create(

@@ -93,7 +93,9 @@ class PolicyTests(PersonaTestCase):
         from xinyu.org.models import Role, RoleAssignment
 
         w = self.w
-        RoleAssignment.objects.create(user=w.psych_b, role=Role.PSYCH_TEACHER, district=w.district, school=w.school_a)
+        RoleAssignment.objects.create(
+            user=w.psych_b, role=Role.PSYCH_TEACHER, district=w.district, school=w.school_a
+        )
         w.psych_b.__dict__.pop("_xinyu_grants", None)
         assert policy.level_for(w.psych_b, w.student_a41) == Level.FULL
         assert set(policy.schools_for(w.psych_b)) == {w.school_a, w.school_b}
@@ -137,7 +139,9 @@ class AuditLogTests(PersonaTestCase):
         client = self.client_for(w.district_admin)
         page = client.get("/audit/", {"action": "denied"}).content.decode()
         assert "psych_b" in page and "psych_a" not in page
-        page = client.get("/audit/", {"student": w.student_a41.student_no, "user": "psych_a"}).content.decode()
+        page = client.get(
+            "/audit/", {"student": w.student_a41.student_no, "user": "psych_a"}
+        ).content.decode()
         assert "psych_a" in page and "psych_b" not in page
         page = client.get("/audit/", {"school": "B001"}).content.decode()
         assert "psych_a" not in page
@@ -203,7 +207,11 @@ class PageTests(PersonaTestCase):
         from xinyu.org.models import School, SchoolCategory
 
         School.objects.create(
-            district=self.w.district, code="C001", name="丙小学", category=SchoolCategory.RURAL, has_primary=True
+            district=self.w.district,
+            code="C001",
+            name="丙小学",
+            category=SchoolCategory.RURAL,
+            has_primary=True,
         )
         html = self.client_for(self.w.district_admin).get("/").content.decode()
         assert 'data-list="staffing-gaps"' in html and "丙小学" in html
@@ -264,12 +272,24 @@ class PageTests(PersonaTestCase):
         assert flag.cleared_by == w.class_teacher_a41 and flag.cleared_at is not None
         assert AuditEntry.objects.filter(student=w.student_a41_2, action=Action.UPDATE).count() == 2
         response = client.post(url, {"kind": "not-a-flag"}, follow=True)
-        assert "Unknown key-population flag" in response.content.decode() or "未知" in response.content.decode()
+        assert (
+            "Unknown key-population flag" in response.content.decode() or "未知" in response.content.decode()
+        )
 
     def test_flags_out_of_scope(self) -> None:
         w = self.w
-        self.assert_denied(self.client_for(w.grade_leader_a4), f"/students/{w.student_a41.uid}/flags/", "post", {"kind": "poor_family"})
-        self.assert_denied(self.client_for(w.psych_b), f"/students/{w.student_a41.uid}/flags/", "post", {"kind": "poor_family"})
+        self.assert_denied(
+            self.client_for(w.grade_leader_a4),
+            f"/students/{w.student_a41.uid}/flags/",
+            "post",
+            {"kind": "poor_family"},
+        )
+        self.assert_denied(
+            self.client_for(w.psych_b),
+            f"/students/{w.student_a41.uid}/flags/",
+            "post",
+            {"kind": "poor_family"},
+        )
         assert not StudentFlag.objects.filter(kind="poor_family").exists()
 
     def test_transfer_moves_access_with_history(self) -> None:
@@ -289,7 +309,12 @@ class PageTests(PersonaTestCase):
     def test_transfer_out_of_scope(self) -> None:
         w = self.w
         self.assert_denied(self.client_for(w.class_teacher_a41), f"/students/{w.student_a41.uid}/transfer/")
-        self.assert_denied(self.client_for(w.psych_b), f"/students/{w.student_a41.uid}/transfer/", "post", {"to_class": str(w.class_b41.uid)})
+        self.assert_denied(
+            self.client_for(w.psych_b),
+            f"/students/{w.student_a41.uid}/transfer/",
+            "post",
+            {"to_class": str(w.class_b41.uid)},
+        )
         w.student_a41.refresh_from_db()
         assert w.student_a41.school == w.school_a
 
@@ -308,3 +333,40 @@ class PageTests(PersonaTestCase):
         assert "To act on first" in client.get("/").content.decode()
         client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
         assert "待办" in client.get("/").content.decode()
+
+
+class DatabaseGuardTests(PersonaTestCase):
+    def test_postgres_refuses_raw_update_of_audit_rows(self) -> None:
+        from django.db import DatabaseError, connection, transaction
+
+        if connection.vendor != "postgresql":
+            self.skipTest("the trigger exists on PostgreSQL only; the model guard covers SQLite")
+        policy.get_student_for(self.w.psych_a, self.w.student_a41.uid)
+        with self.assertRaises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("UPDATE audit_auditentry SET detail = 'x'")
+
+
+def test_check_deploy_is_clean_with_production_settings() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = dict(
+        os.environ,
+        XINYU_DEBUG="0",
+        XINYU_SECURE="1",
+        XINYU_SECRET_KEY="k" * 20 + "-production-secret-with-enough-entropy-9f8e7d6c5b4a",
+        XINYU_ALLOWED_HOSTS="xinyu.example.cn",
+    )
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for Playwright tests only
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout

@@ -12,6 +12,7 @@ import uuid
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.responses import Status
 from ninja.security import HttpBearer, django_auth
 
 from xinyu.access import policy
@@ -203,7 +204,9 @@ def _student_out(user: User, s, level: Level) -> dict:  # type: ignore[no-untype
 def class_students(request: HttpRequest, uid: uuid.UUID) -> list[dict]:
     user = _user(request)
     school_class = policy.get_class_for(user, uid)
-    students = list(selectors.class_roster(user, school_class).select_related("school", "school_class__grade"))
+    students = list(
+        selectors.class_roster(user, school_class).select_related("school", "school_class__grade")
+    )
     record(
         actor=user,
         action=Action.VIEW,
@@ -228,26 +231,33 @@ def get_student(request: HttpRequest, uid: uuid.UUID) -> dict:
     return _student_out(user, student, policy.level_for(user, student))
 
 
-@api.post("/students/{uid}/flags", response={200: StudentOut, 400: Message}, exclude_none=True, tags=["students"])
-def add_flag(request: HttpRequest, uid: uuid.UUID, payload: FlagIn) -> tuple[int, dict]:
+@api.post(
+    "/students/{uid}/flags", response={200: StudentOut, 400: Message}, exclude_none=True, tags=["students"]
+)
+def add_flag(request: HttpRequest, uid: uuid.UUID, payload: FlagIn) -> Status:
     user = _user(request)
     student = policy.get_student_for(user, uid, level=Level.CARE, action=None)
     try:
         services.set_flag(actor=user, student=student, kind=payload.kind)
     except services.ServiceError as exc:
-        return 400, {"message": str(exc)}
-    return 200, _student_out(user, student, policy.level_for(user, student))
+        return Status(400, {"message": str(exc)})
+    return Status(200, _student_out(user, student, policy.level_for(user, student)))
 
 
-@api.delete("/students/{uid}/flags/{kind}", response={200: StudentOut, 400: Message}, exclude_none=True, tags=["students"])
-def remove_flag(request: HttpRequest, uid: uuid.UUID, kind: str) -> tuple[int, dict]:
+@api.delete(
+    "/students/{uid}/flags/{kind}",
+    response={200: StudentOut, 400: Message},
+    exclude_none=True,
+    tags=["students"],
+)
+def remove_flag(request: HttpRequest, uid: uuid.UUID, kind: str) -> Status:
     user = _user(request)
     student = policy.get_student_for(user, uid, level=Level.CARE, action=None)
     try:
         services.clear_flag(actor=user, student=student, kind=kind)
     except services.ServiceError as exc:
-        return 400, {"message": str(exc)}
-    return 200, _student_out(user, student, policy.level_for(user, student))
+        return Status(400, {"message": str(exc)})
+    return Status(200, _student_out(user, student, policy.level_for(user, student)))
 
 
 @api.get("/audit", response=list[AuditOut], tags=["audit"])

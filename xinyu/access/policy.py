@@ -20,17 +20,17 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
 from xinyu.org.models import (
     ApiToken,
-    RoleAssignment,
     Role,
+    RoleAssignment,
     School,
     SchoolClass,
     Student,
@@ -39,6 +39,8 @@ from xinyu.org.models import (
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
+
+M = TypeVar("M", bound=Model)
 
 
 class Level(IntEnum):
@@ -114,9 +116,7 @@ ROLE_POLICIES: dict[str, RolePolicy] = {
         ),
     ),
     Role.GRADE_LEADER: RolePolicy(Unit.GRADE, Level.BASIC, frozenset({Perm.VIEW_ORG})),
-    Role.CLASS_TEACHER: RolePolicy(
-        Unit.CLASS, Level.CARE, frozenset({Perm.VIEW_ORG, Perm.SET_FLAGS})
-    ),
+    Role.CLASS_TEACHER: RolePolicy(Unit.CLASS, Level.CARE, frozenset({Perm.VIEW_ORG, Perm.SET_FLAGS})),
 }
 
 
@@ -171,7 +171,7 @@ def grants(user: User | AnonymousUser) -> list[Grant]:
             for a in RoleAssignment.objects.filter(user_id=user.pk)
             if a.role in ROLE_POLICIES
         ]
-        user._xinyu_grants = cached  # type: ignore[union-attr]
+        user._xinyu_grants = cached  # type: ignore[union-attr,attr-defined]
     return cached
 
 
@@ -200,10 +200,7 @@ def has_role(user: User | AnonymousUser, role: str) -> bool:
 def can(user: User | AnonymousUser, perm: Perm, *, school: School | None = None) -> bool:
     """Whether any grant gives `perm` (over `school` when given; school-level perms
     need a grant spanning the whole school)."""
-    for g in grants(user):
-        if perm in g.policy.perms and (school is None or g.covers_school(school)):
-            return True
-    return False
+    return any(perm in g.policy.perms and (school is None or g.covers_school(school)) for g in grants(user))
 
 
 def require(user: User | AnonymousUser, perm: Perm, *, school: School | None = None, what: str = "") -> None:
@@ -271,9 +268,7 @@ def get_student_for(
 
     On success writes a `view` row (or `action`, or none with action=None)."""
     student = (
-        Student.objects.select_related("school", "school_class__grade")
-        .filter(uid=_as_uuid(uid))
-        .first()
+        by_uid(Student.objects.select_related("school", "school_class__grade"), uid)
     )
     if student is None or level_for(user, student) < level:
         _deny(user, object_type="student", object_id=str(uid))
@@ -289,11 +284,13 @@ def get_student_for(
     return student
 
 
-def _as_uuid(uid: Any) -> uuid.UUID | None:
+def by_uid(qs: QuerySet[M], uid: Any) -> M | None:
+    """The row of `qs` with this public id, or None (also for a malformed id)."""
     try:
-        return uuid.UUID(str(uid))
+        parsed = uuid.UUID(str(uid))
     except ValueError:
         return None
+    return qs.filter(uid=parsed).first()
 
 
 # ---- org units -----------------------------------------------------------------------
@@ -334,7 +331,7 @@ def classes_for(user: User | AnonymousUser, level: Level = Level.BASIC) -> Query
 
 
 def get_school_for(user: User | AnonymousUser, uid: Any) -> School:
-    school = schools_for(user).filter(uid=_as_uuid(uid)).first()
+    school = by_uid(schools_for(user), uid)
     if school is None:
         _deny(user, object_type="school", object_id=str(uid))
     return school
@@ -342,7 +339,7 @@ def get_school_for(user: User | AnonymousUser, uid: Any) -> School:
 
 def get_class_for(user: User | AnonymousUser, uid: Any, level: Level = Level.BASIC) -> SchoolClass:
     school_class = (
-        classes_for(user, level).select_related("school", "grade").filter(uid=_as_uuid(uid)).first()
+        by_uid(classes_for(user, level).select_related("school", "grade"), uid)
     )
     if school_class is None:
         _deny(user, object_type="schoolclass", object_id=str(uid))

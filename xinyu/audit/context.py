@@ -14,5 +14,6 @@ class RequestContext:
 
 
 current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "xinyu_request_context", default=RequestContext()
+    "xinyu_request_context",
+    default=RequestContext(),  # noqa: B039 (frozen dataclass: immutable)
 )

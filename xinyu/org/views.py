@@ -81,9 +81,10 @@ def student_detail(request: HttpRequest, uid: str) -> HttpResponse:
     }
     if level >= Level.CARE:
         context["guardians"] = student.guardians.all()
-        context["flags"] = list(selectors.active_flags(student))
+        flags = list(selectors.active_flags(student))
+        context["flags"] = flags
         context["flag_history"] = list(selectors.flag_history(student))
-        active = {f.kind for f in context["flags"]}
+        active = {f.kind for f in flags}
         context["flag_choices"] = [(k, label) for k, label in KeyPopulation.choices if k not in active]
     return render(request, "org/student.html", context)
 
@@ -111,7 +112,7 @@ def student_transfer(request: HttpRequest, uid: str) -> HttpResponse:
     policy.require(user, Perm.TRANSFER, school=student.school, what="transfer")
     targets = selectors.transfer_targets(user, student)
     if request.method == "POST":
-        target = targets.filter(uid=policy._as_uuid(request.POST.get("to_class"))).first()
+        target = policy.by_uid(targets, request.POST.get("to_class"))
         if target is None:
             messages.error(request, _("Choose the class the student moves to. 请选择转入班级。"))
         else:
@@ -155,7 +156,8 @@ def tokens(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("op") == "revoke":
             token_id = request.POST.get("id", "")
-            policy.tokens_for(user).filter(pk=int(token_id) if token_id.isdigit() else None).delete()
+            if token_id.isdigit():
+                policy.tokens_for(user).filter(pk=int(token_id)).delete()
             messages.success(request, _("Token revoked."))
             return redirect("org:tokens")
         _token, new_key = services.create_api_token(actor=user, name=request.POST.get("name", "API")[:100])

@@ -26,7 +26,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "is_district": Role.DISTRICT_ADMIN in roles or Role.CENTRE_EXPERT in roles,
         "is_expert": Role.CENTRE_EXPERT in roles,
         "schools": list(selectors.schools_overview(user)[:50]),
-        "classes": list(selectors.classes_overview(user)[:60]) if not policy.can(user, Perm.VIEW_AUDIT) else [],
+        "classes": list(selectors.classes_overview(user)[:60])
+        if not policy.can(user, Perm.VIEW_AUDIT)
+        else [],
         "staffing_gaps": selectors.staffing_gaps(user),
         "can_import": policy.can(user, Perm.IMPORT_ROSTER),
         "can_search": policy.students_for(user, Level.BASIC).exists(),

@@ -1,0 +1,111 @@
+"""The JSON API: same scoping as the pages, session and bearer-token auth, JSON errors."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.test import Client
+
+from xinyu.audit.models import Action, AuditEntry
+from xinyu.org import services
+
+from .personas import PersonaTestCase
+
+
+class ApiTests(PersonaTestCase):
+    def bearer(self, user) -> Client:  # type: ignore[no-untyped-def]
+        _token, key = services.create_api_token(actor=user, name="test")
+        return Client(headers={"Authorization": f"Bearer {key}"})
+
+    def test_openapi_schema_is_public_description(self) -> None:
+        response = Client().get("/api/openapi.json")
+        assert response.status_code == 200
+        paths = response.json()["paths"]
+        assert "/api/students/{uid}" in paths and "/api/audit" in paths
+
+    def test_unauthenticated_gets_json_401(self) -> None:
+        response = Client().get("/api/me")
+        assert response.status_code == 401
+        assert "Log in" in response.json()["message"]
+        response = Client(headers={"Authorization": "Bearer nope"}).get("/api/me")
+        assert response.status_code == 401
+
+    def test_token_auth_and_me(self) -> None:
+        data = self.bearer(self.w.psych_a).get("/api/me").json()
+        assert data == {"username": "psych_a", "full_name": "甲心理老师", "roles": ["psych_teacher"]}
+
+    def test_session_auth(self) -> None:
+        assert self.client_for(self.w.district_admin).get("/api/me").json()["roles"] == ["district_admin"]
+
+    def test_schools_scoped(self) -> None:
+        codes = [s["code"] for s in self.bearer(self.w.psych_b).get("/api/schools").json()]
+        assert codes == ["B001"]
+        codes = [s["code"] for s in self.bearer(self.w.district_admin).get("/api/schools").json()]
+        assert codes == ["A001", "B001"]
+
+    def test_student_detail_by_level(self) -> None:
+        w = self.w
+        url = f"/api/students/{w.student_a41.uid}"
+        care = self.bearer(w.class_teacher_a41).get(url).json()
+        assert care["guardians"][0]["phone"] == "13800138000" and care["flags"] == ["left_behind"]
+        basic = self.bearer(w.grade_leader_a4).get(url).json()
+        assert basic["name"] == "张小明" and "guardians" not in basic and "flags" not in basic
+        assert AuditEntry.objects.filter(student=w.student_a41, action=Action.VIEW, detail="api").count() == 2
+
+    def test_student_out_of_scope_is_json_404_and_audited(self) -> None:
+        w = self.w
+        before = AuditEntry.objects.filter(action=Action.DENIED).count()
+        response = self.bearer(w.psych_b).get(f"/api/students/{w.student_a41.uid}")
+        missing = self.bearer(w.psych_b).get(f"/api/students/{uuid.uuid4()}")
+        assert response.status_code == 404 and missing.status_code == 404
+        assert response.json() == missing.json()
+        assert "Not found" in response.json()["message"]
+        assert AuditEntry.objects.filter(action=Action.DENIED).count() == before + 2
+
+    def test_bad_uid_is_json_error(self) -> None:
+        response = self.bearer(self.w.psych_a).get("/api/students/12")
+        assert response.status_code in (404, 422)
+        assert "message" in response.json()
+
+    def test_search_and_class_roster_scoped(self) -> None:
+        w = self.w
+        names = [s["name"] for s in self.bearer(w.class_teacher_a41).get("/api/students", {"q": "小"}).json()]
+        assert sorted(names) == sorted(["张小明", "李小红"])
+        roster = self.bearer(w.psych_a).get(f"/api/classes/{w.class_a41.uid}/students")
+        assert roster.status_code == 200 and len(roster.json()) == 2
+        assert self.bearer(w.psych_b).get(f"/api/classes/{w.class_a41.uid}/students").status_code == 404
+        assert self.bearer(w.psych_b).get(f"/api/schools/{w.school_a.uid}/classes").status_code == 404
+
+    def test_flags_via_api(self) -> None:
+        w = self.w
+        client = self.bearer(w.class_teacher_a41)
+        url = f"/api/students/{w.student_a41_2.uid}/flags"
+        response = client.post(url, {"kind": "poor_family"}, content_type="application/json")
+        assert response.status_code == 200 and response.json()["flags"] == ["poor_family"]
+        bad = client.post(url, {"kind": "nope"}, content_type="application/json")
+        assert bad.status_code == 400 and "nope" in bad.json()["message"]
+        invalid = client.post(url, {"wrong": 1}, content_type="application/json")
+        assert invalid.status_code == 422 and invalid.json()["errors"]
+        assert client.delete(f"{url}/poor_family").json()["flags"] == []
+        denied = self.bearer(w.grade_leader_a4).post(
+            url, {"kind": "poor_family"}, content_type="application/json"
+        )
+        assert denied.status_code == 404
+
+    def test_audit_endpoint_only_for_district(self) -> None:
+        w = self.w
+        self.bearer(w.psych_b).get(f"/api/students/{w.student_a41.uid}")
+        rows = self.bearer(w.district_admin).get("/api/audit", {"action": "denied"}).json()
+        assert any(r["username"] == "psych_b" for r in rows)
+        assert all(r["action"] == "denied" for r in rows)
+        assert self.bearer(w.psych_a).get("/api/audit").status_code == 404
+
+    def test_session_post_needs_csrf(self) -> None:
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(self.w.class_teacher_a41)
+        response = client.post(
+            f"/api/students/{self.w.student_a41_2.uid}/flags",
+            {"kind": "poor_family"},
+            content_type="application/json",
+        )
+        assert response.status_code in (401, 403)
