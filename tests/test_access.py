@@ -216,6 +216,19 @@ class PageTests(PersonaTestCase):
         html = self.client_for(self.w.district_admin).get("/").content.decode()
         assert 'data-list="staffing-gaps"' in html and "丙小学" in html
 
+    def test_key_population_aggregates_suppress_small_cells_above_school(self) -> None:
+        from xinyu.org import selectors
+
+        w = self.w
+        district = {c.label: c for c in selectors.key_population_summary(w.district_admin)}
+        left_behind = district["Left-behind child (留守)"]
+        assert (left_behind.count, left_behind.suppressed) == (1, True)
+        school = {c.label: c for c in selectors.key_population_summary(w.leader_a)}
+        assert (school["Left-behind child (留守)"].count, school["Left-behind child (留守)"].suppressed) == (1, False)
+        assert selectors.key_population_summary(w.class_teacher_a41) == []
+        assert selectors.key_population_summary(w.grade_leader_a4) == []
+        assert "&lt;5" in self.client_for(w.district_admin).get("/").content.decode()
+
     def test_school_pages(self) -> None:
         w = self.w
         assert "甲小学" in self.client_for(w.district_admin).get("/schools/").content.decode()

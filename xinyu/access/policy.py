@@ -347,7 +347,7 @@ def get_class_for(user: User | AnonymousUser, uid: Any, level: Level = Level.BAS
 
 
 def import_schools_for(user: User | AnonymousUser, perm: Perm = Perm.IMPORT_ROSTER) -> QuerySet[School]:
-    """Schools whose roster the user may import into."""
+    """Schools over which the user holds a school-level `perm` (default: roster import)."""
     q: Q | None = None
     for g in grants(user):
         if perm not in g.policy.perms:
@@ -355,6 +355,11 @@ def import_schools_for(user: User | AnonymousUser, perm: Perm = Perm.IMPORT_ROST
         part = Q(district_id=g.district_id) if g.policy.unit == Unit.DISTRICT else Q(pk=g.school_id)
         q = part if q is None else q | part
     return School.objects.filter(q) if q is not None else School.objects.none()
+
+
+def aggregate_schools_for(user: User | AnonymousUser) -> QuerySet[School]:
+    """Schools whose aggregates (counts, distributions) the user may see."""
+    return import_schools_for(user, Perm.VIEW_AGGREGATES)
 
 
 def staff_for(user: User | AnonymousUser) -> QuerySet[User]:

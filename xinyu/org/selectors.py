@@ -13,6 +13,7 @@ from xinyu.audit.models import Action, AuditEntry
 from .district_policy import policy_for_code
 from .models import (
     Employment,
+    KeyPopulation,
     Enrollment,
     Role,
     RoleAssignment,
@@ -98,6 +99,48 @@ def file_viewers(user: User, student: Student, limit: int = 20) -> QuerySet[Audi
     if not policy.can(user, policy.Perm.VIEW_FILE_AUDIT, school=student.school):
         return AuditEntry.objects.none()
     return AuditEntry.objects.filter(student_id=student.pk, action=Action.VIEW).order_by("-at")[:limit]
+
+
+SMALL_CELL = 5  # counts under 5 are suppressed in any view above the school (privacy)
+
+
+@dataclass(frozen=True)
+class Count_:
+    label: str
+    count: int
+    suppressed: bool
+
+
+def key_population_summary(user: User) -> list[Count_]:
+    """Active key-population flags counted over the schools the user may see aggregates of;
+    above one school, cells under SMALL_CELL are suppressed."""
+    schools = policy.aggregate_schools_for(user)
+    school_ids = list(schools.values_list("pk", flat=True))
+    if not school_ids:
+        return []
+    rows = dict(
+        StudentFlag.objects.filter(
+            cleared_at__isnull=True, student__school_id__in=school_ids, student__status=StudentStatus.ACTIVE
+        )
+        .values_list("kind")
+        .annotate(n=Count("id"))
+    )
+    above_school = len(school_ids) > 1
+    return [
+        Count_(label, rows.get(kind, 0), above_school and 0 < rows.get(kind, 0) < SMALL_CELL)
+        for kind, label in KeyPopulation.choices
+    ]
+
+
+def students_by_cluster(user: User) -> list[tuple[str, int]]:
+    """Active students per cluster for users who see district aggregates."""
+    rows = (
+        Student.objects.filter(school__in=policy.aggregate_schools_for(user), status=StudentStatus.ACTIVE)
+        .values_list("school__cluster__name")
+        .annotate(n=Count("id"))
+        .order_by("school__cluster__name")
+    )
+    return [(name or "—", n) for name, n in rows]
 
 
 @dataclass(frozen=True)

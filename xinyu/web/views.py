@@ -30,6 +30,8 @@ def home(request: HttpRequest) -> HttpResponse:
         if not policy.can(user, Perm.VIEW_AUDIT)
         else [],
         "staffing_gaps": selectors.staffing_gaps(user),
+        "key_populations": selectors.key_population_summary(user),
+        "by_cluster": selectors.students_by_cluster(user) if Role.DISTRICT_ADMIN in roles else [],
         "can_import": policy.can(user, Perm.IMPORT_ROSTER),
         "can_search": policy.students_for(user, Level.BASIC).exists(),
         "can_audit": policy.can(user, Perm.VIEW_AUDIT),
