@@ -224,7 +224,10 @@ class PageTests(PersonaTestCase):
         left_behind = district["Left-behind child (留守)"]
         assert (left_behind.count, left_behind.suppressed) == (1, True)
         school = {c.label: c for c in selectors.key_population_summary(w.leader_a)}
-        assert (school["Left-behind child (留守)"].count, school["Left-behind child (留守)"].suppressed) == (1, False)
+        assert (school["Left-behind child (留守)"].count, school["Left-behind child (留守)"].suppressed) == (
+            1,
+            False,
+        )
         assert selectors.key_population_summary(w.class_teacher_a41) == []
         assert selectors.key_population_summary(w.grade_leader_a4) == []
         assert "&lt;5" in self.client_for(w.district_admin).get("/").content.decode()
@@ -383,3 +386,27 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_system_checks_catch_a_role_without_policy_and_a_bad_policy_file(tmp_path, monkeypatch) -> None:
+    from xinyu.access import checks as access_checks
+    from xinyu.org import district_policy
+
+    monkeypatch.delitem(policy.ROLE_POLICIES, "grade_leader")
+    assert [e.id for e in access_checks.every_role_has_a_policy()] == ["xinyu.E001"]
+    monkeypatch.undo()
+    assert access_checks.every_role_has_a_policy() == []
+
+    (tmp_path / "default.toml").write_text(
+        "[staffing]\nstudents_per_psych_teacher = 1000\nmin_full_time_per_school = 1\n"
+    )
+    (tmp_path / "999.toml").write_text("[staffing]\nstudents_per_psych_teacher = 'many'\n")
+    (tmp_path / "998.toml").write_text("[staffing\n")
+    monkeypatch.setattr(district_policy, "POLICY_DIR", tmp_path)
+    district_policy.policy_for_code.cache_clear()
+    try:
+        ids = sorted(e.id for e in access_checks.district_policy_files_parse())
+    finally:
+        monkeypatch.undo()
+        district_policy.policy_for_code.cache_clear()
+    assert ids == ["xinyu.E002", "xinyu.E003"]

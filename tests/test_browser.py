@@ -58,3 +58,49 @@ def test_class_teacher_on_phone_opens_student_and_switches_language(phone_page, 
     page.click("button:has-text('English')")
     assert "Guardians" in page.inner_text("main")
     assert world.student_a41.student_no in page.inner_text("h1")
+
+
+ROSTER_HEADER = "学校代码,年级,班级,学籍号,姓名,性别,出生日期,监护人姓名,监护人电话\n"
+
+
+def test_import_with_one_bad_row_lists_it_and_writes_nothing(page, live_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from xinyu.audit.models import AuditEntry
+    from xinyu.org.models import Student
+
+    build_world()
+    students_before = Student.objects.count()
+    audit_before = AuditEntry.objects.exclude(action="denied").count()
+    bad = tmp_path / "名单.csv"
+    bad.write_text(
+        ROSTER_HEADER
+        + "A001,四年级,1班,G500153201503050013,陈一,男,2015-03-05,陈父,13900001111\n"
+        + "A001,四年级,1班,G500153201503060014,陈二,女,2015-13-06,陈母,13900002222\n",
+        encoding="utf-8",
+    )
+    login(page, live_server, "psych_a")
+    page.goto(f"{live_server.url}/roster/")
+    page.select_option("select[name=kind]", "students")
+    page.set_input_files("input[name=file]", str(bad))
+    page.click("button.btn-primary")
+    errors = page.inner_text("table.error-list")
+    assert "3" in errors and "出生日期" in errors  # row 3 (header is row 1), the date column
+    assert "2015-13-06" in errors
+    assert "写入" in page.inner_text("main") or "Nothing has been written" in page.inner_text("main")
+    assert page.locator("text=确认导入").count() + page.locator("text=Confirm import").count() == 0
+    assert Student.objects.count() == students_before
+    assert (
+        AuditEntry.objects.exclude(action="denied").filter(action__in=["create", "update"]).count()
+        <= audit_before
+    )
+
+    good = tmp_path / "名单2.csv"
+    good.write_text(bad.read_text(encoding="utf-8").replace("2015-13-06", "2015-12-06"), encoding="utf-8")
+    page.goto(f"{live_server.url}/roster/")
+    page.select_option("select[name=kind]", "students")
+    page.set_input_files("input[name=file]", str(good))
+    page.click("button.btn-primary")
+    assert page.inner_text(".count-create").strip() == "2"
+    page.click("form[action$='/apply/'] button")
+    page.wait_for_load_state()
+    assert Student.objects.count() == students_before + 2
+    assert Student.objects.get(student_no="G500153201503060014").school_class.number == 1

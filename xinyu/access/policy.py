@@ -267,9 +267,7 @@ def get_student_for(
     """The student if the user may see them at `level`; else 404 and a `denied` row.
 
     On success writes a `view` row (or `action`, or none with action=None)."""
-    student = (
-        by_uid(Student.objects.select_related("school", "school_class__grade"), uid)
-    )
+    student = by_uid(Student.objects.select_related("school", "school_class__grade"), uid)
     if student is None or level_for(user, student) < level:
         _deny(user, object_type="student", object_id=str(uid))
     if action is not None:
@@ -338,9 +336,7 @@ def get_school_for(user: User | AnonymousUser, uid: Any) -> School:
 
 
 def get_class_for(user: User | AnonymousUser, uid: Any, level: Level = Level.BASIC) -> SchoolClass:
-    school_class = (
-        by_uid(classes_for(user, level).select_related("school", "grade"), uid)
-    )
+    school_class = by_uid(classes_for(user, level).select_related("school", "grade"), uid)
     if school_class is None:
         _deny(user, object_type="schoolclass", object_id=str(uid))
     return school_class
