@@ -21,9 +21,7 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = env_bool("XINYU_DEBUG", True)
-SECRET_KEY = os.environ.get(
-    "XINYU_SECRET_KEY", "demo-only-insecure-key-set-XINYU_SECRET_KEY-in-production"
-)
+SECRET_KEY = os.environ.get("XINYU_SECRET_KEY", "demo-only-insecure-key-set-XINYU_SECRET_KEY-in-production")
 ALLOWED_HOSTS = [h for h in os.environ.get("XINYU_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("XINYU_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -58,7 +56,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "xinyu.audit.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "xinyu.web.locale.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -94,9 +92,7 @@ TEMPLATES = [
 # SQLite (WAL) is the embedded default; PostgreSQL in production via DATABASE_URL.
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{VAR_DIR / 'xinyu.sqlite3'}", conn_max_age=60
-    )
+    "default": dj_database_url.config(default=f"sqlite:///{VAR_DIR / 'xinyu.sqlite3'}", conn_max_age=60)
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
