@@ -220,8 +220,8 @@ class PageTests(PersonaTestCase):
         from xinyu.org import selectors
 
         w = self.w
-        district = {c.label: c for c in selectors.key_population_summary(w.district_admin)}
-        left_behind = district["Left-behind child (留守)"]
+        district = {c.kind: c for c in selectors.key_population_summary(w.district_admin)}
+        left_behind = district["left_behind"]
         assert (left_behind.count, left_behind.suppressed) == (1, True)
         school = {c.label: c for c in selectors.key_population_summary(w.leader_a)}
         assert (school["Left-behind child (留守)"].count, school["Left-behind child (留守)"].suppressed) == (

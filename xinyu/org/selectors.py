@@ -106,6 +106,7 @@ SMALL_CELL = 5  # counts under 5 are suppressed in any view above the school (pr
 
 @dataclass(frozen=True)
 class Count_:
+    kind: str
     label: str
     count: int
     suppressed: bool
@@ -127,7 +128,7 @@ def key_population_summary(user: User) -> list[Count_]:
     )
     above_school = len(school_ids) > 1
     return [
-        Count_(label, rows.get(kind, 0), above_school and 0 < rows.get(kind, 0) < SMALL_CELL)
+        Count_(kind, label, rows.get(kind, 0), above_school and 0 < rows.get(kind, 0) < SMALL_CELL)
         for kind, label in KeyPopulation.choices
     ]
 
