@@ -223,11 +223,8 @@ class PageTests(PersonaTestCase):
         district = {c.kind: c for c in selectors.key_population_summary(w.district_admin)}
         left_behind = district["left_behind"]
         assert (left_behind.count, left_behind.suppressed) == (1, True)
-        school = {c.label: c for c in selectors.key_population_summary(w.leader_a)}
-        assert (school["Left-behind child (留守)"].count, school["Left-behind child (留守)"].suppressed) == (
-            1,
-            False,
-        )
+        school = {c.kind: c for c in selectors.key_population_summary(w.leader_a)}
+        assert (school["left_behind"].count, school["left_behind"].suppressed) == (1, False)
         assert selectors.key_population_summary(w.class_teacher_a41) == []
         assert selectors.key_population_summary(w.grade_leader_a4) == []
         assert "&lt;5" in self.client_for(w.district_admin).get("/").content.decode()

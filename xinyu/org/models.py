@@ -234,9 +234,7 @@ class StudentFlag(models.Model):
 
     student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="flags")
     kind = models.CharField(_("kind"), max_length=24, choices=KeyPopulation.choices)
-    set_by = models.ForeignKey(
-        "org.User", on_delete=models.SET_NULL, null=True, related_name="+"
-    )
+    set_by = models.ForeignKey("org.User", on_delete=models.SET_NULL, null=True, related_name="+")
     set_at = models.DateTimeField()
     cleared_by = models.ForeignKey(
         "org.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -313,9 +311,7 @@ class RoleAssignment(models.Model):
     school_class = models.ForeignKey(
         SchoolClass, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
-    employment = models.CharField(
-        _("employment"), max_length=4, choices=Employment.choices, blank=True
-    )
+    employment = models.CharField(_("employment"), max_length=4, choices=Employment.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -339,3 +335,40 @@ class ApiToken(models.Model):
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+
+
+class ImportKind(models.TextChoices):
+    STUDENTS = "students", _("Students")
+    CLASSES = "classes", _("Grades and classes")
+    STAFF = "staff", _("Staff")
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEWED = "previewed", _("Previewed")
+    APPLIED = "applied", _("Applied")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ImportBatch(models.Model):
+    """One uploaded roster file (`xinyu.org.roster`): the bytes, what the preview found and
+    whether it was applied. Only the uploader may see or apply it."""
+
+    uid = models.UUIDField(default=new_uid, unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=10, choices=ImportKind.choices)
+    filename = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(max_length=64)
+    content = models.BinaryField()
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.PREVIEWED
+    )
+    summary = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["uploaded_by", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -13,8 +13,8 @@ from xinyu.audit.models import Action, AuditEntry
 from .district_policy import policy_for_code
 from .models import (
     Employment,
-    KeyPopulation,
     Enrollment,
+    KeyPopulation,
     Role,
     RoleAssignment,
     School,
@@ -128,7 +128,7 @@ def key_population_summary(user: User) -> list[Count_]:
     )
     above_school = len(school_ids) > 1
     return [
-        Count_(kind, label, rows.get(kind, 0), above_school and 0 < rows.get(kind, 0) < SMALL_CELL)
+        Count_(kind, str(label), rows.get(kind, 0), above_school and 0 < rows.get(kind, 0) < SMALL_CELL)
         for kind, label in KeyPopulation.choices
     ]
 
