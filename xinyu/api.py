@@ -17,9 +17,7 @@ from ninja.security import HttpBearer, django_auth
 
 from xinyu.access import policy
 from xinyu.access.policy import Level, Perm
-from xinyu.audit.models import Action
 from xinyu.audit.selectors import AuditFilter, audit_entries_for
-from xinyu.audit.services import record
 from xinyu.org import selectors, services
 from xinyu.org.models import User
 
@@ -204,17 +202,7 @@ def _student_out(user: User, s, level: Level) -> dict:  # type: ignore[no-untype
 def class_students(request: HttpRequest, uid: uuid.UUID) -> list[dict]:
     user = _user(request)
     school_class = policy.get_class_for(user, uid)
-    students = list(
-        selectors.class_roster(user, school_class).select_related("school", "school_class__grade")
-    )
-    record(
-        actor=user,
-        action=Action.VIEW,
-        obj=school_class,
-        school=school_class.school,
-        role=policy.roles_label(user),
-        detail=f"api class roster, {len(students)} students",
-    )
+    students = selectors.class_roster(user, school_class, via="api")
     return [_student_out(user, s, Level.BASIC) for s in students]
 
 

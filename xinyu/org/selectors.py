@@ -9,6 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from xinyu.access import policy
 from xinyu.access.policy import Level
 from xinyu.audit.models import Action, AuditEntry
+from xinyu.audit.services import record
 
 from .district_policy import policy_for_code
 from .models import (
@@ -50,12 +51,23 @@ def classes_overview(user: User, school: School | None = None) -> QuerySet[Schoo
     )
 
 
-def class_roster(user: User, school_class: SchoolClass) -> QuerySet[Student]:
-    return (
+def class_roster(user: User, school_class: SchoolClass, *, via: str = "page") -> list[Student]:
+    """The class's active students the user may see; the read is audited (one row)."""
+    students = list(
         policy.students_for(user, Level.BASIC)
         .filter(school_class=school_class, status=StudentStatus.ACTIVE)
+        .select_related("school", "school_class__grade")
         .order_by("name")
     )
+    record(
+        actor=user,
+        action=Action.VIEW,
+        obj=school_class,
+        school=school_class.school,
+        role=policy.roles_label(user),
+        detail=f"class roster ({via}), {len(students)} students",
+    )
+    return students
 
 
 def search_students(user: User, query: str, limit: int = 50) -> QuerySet[Student]:

@@ -23,43 +23,43 @@ class ServiceError(Exception):
     """A refused change; the message is shown to the user (translated)."""
 
 
-@transaction.atomic
-def set_flag(*, actor: User, student: Student, kind: str) -> StudentFlag:
-    if kind not in KeyPopulation.values:
-        raise ServiceError(_("Unknown key-population flag: %(kind)s") % {"kind": kind})
+def _check_may_flag(actor: User, student: Student) -> None:
     if not policy.can(actor, Perm.SET_FLAGS) or policy.level_for(actor, student) < Level.CARE:
         raise ServiceError(_("You may not change this student's flags."))
-    existing = StudentFlag.objects.filter(student=student, kind=kind, cleared_at__isnull=True).first()
-    if existing is not None:
-        return existing
-    flag = StudentFlag.objects.create(student=student, kind=kind, set_by=actor, set_at=timezone.now())
+
+
+def _audit_student_update(actor: User, student: Student, detail: str) -> None:
     record(
         actor=actor,
         action=Action.UPDATE,
         obj=student,
         student=student,
         role=policy.role_for(actor, student),
-        detail=f"flag set: {kind}",
+        detail=detail,
     )
+
+
+@transaction.atomic
+def set_flag(*, actor: User, student: Student, kind: str) -> StudentFlag:
+    if kind not in KeyPopulation.values:
+        raise ServiceError(_("Unknown key-population flag: %(kind)s") % {"kind": kind})
+    _check_may_flag(actor, student)
+    existing = StudentFlag.objects.filter(student=student, kind=kind, cleared_at__isnull=True).first()
+    if existing is not None:
+        return existing
+    flag = StudentFlag.objects.create(student=student, kind=kind, set_by=actor, set_at=timezone.now())
+    _audit_student_update(actor, student, f"flag set: {kind}")
     return flag
 
 
 @transaction.atomic
 def clear_flag(*, actor: User, student: Student, kind: str) -> None:
-    if not policy.can(actor, Perm.SET_FLAGS) or policy.level_for(actor, student) < Level.CARE:
-        raise ServiceError(_("You may not change this student's flags."))
+    _check_may_flag(actor, student)
     updated = StudentFlag.objects.filter(student=student, kind=kind, cleared_at__isnull=True).update(
         cleared_at=timezone.now(), cleared_by=actor
     )
     if updated:
-        record(
-            actor=actor,
-            action=Action.UPDATE,
-            obj=student,
-            student=student,
-            role=policy.role_for(actor, student),
-            detail=f"flag cleared: {kind}",
-        )
+        _audit_student_update(actor, student, f"flag cleared: {kind}")
 
 
 @transaction.atomic

@@ -13,8 +13,6 @@ from django.views.decorators.http import require_POST
 
 from xinyu.access import policy
 from xinyu.access.policy import Level, Perm
-from xinyu.audit.models import Action
-from xinyu.audit.services import record
 
 from . import selectors, services
 from .models import KeyPopulation, RoleAssignment, User
@@ -47,15 +45,7 @@ def school_detail(request: HttpRequest, uid: str) -> HttpResponse:
 def class_detail(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
     school_class = policy.get_class_for(user, uid)
-    students = list(selectors.class_roster(user, school_class))
-    record(
-        actor=user,
-        action=Action.VIEW,
-        obj=school_class,
-        school=school_class.school,
-        role=policy.roles_label(user),
-        detail=f"class roster, {len(students)} students",
-    )
+    students = selectors.class_roster(user, school_class)
     return render(request, "org/class.html", {"school_class": school_class, "students": students})
 
 
