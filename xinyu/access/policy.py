@@ -29,6 +29,8 @@ from xinyu.audit.models import Action
 from xinyu.audit.services import record
 from xinyu.org.models import (
     ApiToken,
+    ImportBatch,
+    ImportKind,
     Role,
     RoleAssignment,
     School,
@@ -356,6 +358,22 @@ def import_schools_for(user: User | AnonymousUser, perm: Perm = Perm.IMPORT_ROST
 def aggregate_schools_for(user: User | AnonymousUser) -> QuerySet[School]:
     """Schools whose aggregates (counts, distributions) the user may see."""
     return import_schools_for(user, Perm.VIEW_AGGREGATES)
+
+
+def import_perm(kind: str) -> Perm:
+    """Staff files are for district admins only (IMPORT_STAFF); students and classes need
+    IMPORT_ROSTER."""
+    return Perm.IMPORT_STAFF if kind == ImportKind.STAFF else Perm.IMPORT_ROSTER
+
+
+def get_import_batch_for(user: User | AnonymousUser, uid: Any) -> ImportBatch:
+    """An uploaded roster file: only its uploader, while they may still import its kind."""
+    if not isinstance(user, User):
+        _deny(user, object_type="importbatch", object_id=str(uid)[:64])
+    batch = by_uid(ImportBatch.objects.filter(uploaded_by_id=user.pk), uid)
+    if batch is None or not can(user, import_perm(batch.kind)):
+        _deny(user, object_type="importbatch", object_id=str(uid)[:64])
+    return batch
 
 
 def staff_for(user: User | AnonymousUser) -> QuerySet[User]:

@@ -87,7 +87,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def batch_detail(request: HttpRequest, uid: str) -> HttpResponse:
-    batch = roster.get_batch_for(_user(request), uid)
+    batch = policy.get_import_batch_for(_user(request), uid)
     summary = batch.summary
     return render(
         request,
@@ -104,7 +104,7 @@ def batch_detail(request: HttpRequest, uid: str) -> HttpResponse:
 @require_POST
 def apply(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
-    batch = roster.get_batch_for(user, uid)
+    batch = policy.get_import_batch_for(user, uid)
     try:
         result = roster.apply_batch(actor=user, batch=batch)
     except roster.RosterError as exc:

@@ -25,7 +25,6 @@ import io
 import logging
 import re
 import unicodedata
-import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +32,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 
 from xinyu.access import policy
@@ -490,7 +488,7 @@ HEADERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 def perm_for(kind: str) -> Perm:
     """Staff import is for district admins only (IMPORT_STAFF); the rest is IMPORT_ROSTER."""
-    return Perm.IMPORT_STAFF if kind == ImportKind.STAFF else Perm.IMPORT_ROSTER
+    return policy.import_perm(kind)
 
 
 # ---- the plan --------------------------------------------------------------------------
@@ -1439,28 +1437,6 @@ def apply_batch(*, actor: User, batch: ImportBatch) -> ApplyResult:
     batch.status, batch.applied_at, batch.summary = locked.status, locked.applied_at, locked.summary
     log.info("roster applied batch=%s kind=%s counts=%s", locked.uid, locked.kind, plan.counts)
     return ApplyResult(plan=plan, applied=True)
-
-
-def get_batch_for(user: User | AnonymousUser, uid: Any) -> ImportBatch:
-    """The batch if `user` uploaded it and may still import its kind; otherwise 404 and a
-    `denied` audit row, exactly as `policy.get_*_for` (SPEC §2)."""
-    try:
-        key: uuid.UUID | None = uuid.UUID(str(uid))
-    except ValueError:
-        key = None
-    batch = None
-    if key is not None and isinstance(user, User):
-        batch = ImportBatch.objects.filter(uid=key, uploaded_by_id=user.pk).first()
-    if batch is None or not policy.can(user, perm_for(batch.kind)):
-        record(
-            actor=user if isinstance(user, User) else None,
-            action=Action.DENIED,
-            object_type="importbatch",
-            object_id=str(uid)[:64],
-            role=policy.roles_label(user),
-        )
-        raise Http404()
-    return batch
 
 
 def allowed_kinds(user: User | AnonymousUser) -> list[str]:
