@@ -256,7 +256,9 @@ class PageTests(PersonaTestCase):
         leader = self.client_for(w.leader_a).get(url).content.decode()
         assert "13800138000" not in leader and "留守" not in leader
         psych = self.client_for(w.psych_a).get(url).content.decode()
-        assert "Who viewed this file" in psych or "谁查看过" in psych
+        assert "谁查看过此档案" in psych
+        viewers = psych.split('id="viewers"')[1]
+        assert "心理教师" in viewers and "psych_teacher" not in viewers  # role label, not the code
 
     def test_student_page_out_of_scope(self) -> None:
         w = self.w

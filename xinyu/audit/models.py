@@ -77,3 +77,10 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AuditImmutableError("audit entries cannot be deleted")
+
+    @property
+    def role_display(self) -> str:
+        from xinyu.org.models import Role
+
+        labels = dict(Role.choices)
+        return "、".join(str(labels.get(r, r)) for r in self.role.split(",") if r)
