@@ -342,6 +342,46 @@ class PageTests(PersonaTestCase):
         self.assert_denied(self.client_for(w.class_teacher_a41), "/staff/")
         self.assert_denied(self.client_for(w.psych_a), "/staff/", "get", {"school": str(w.school_b.uid)})
 
+    def test_district_admin_issues_temporary_password(self) -> None:
+        w = self.w
+        response = self.client_for(w.district_admin).post("/staff/", {"uid": str(w.psych_b.uid)})
+        html = response.content.decode()
+        password = html.split('id="temporary-password"')[1].split("<code>")[1].split("</code>")[0]
+        assert len(password) >= 12
+        assert Client().login(username="psych_b", password=password)
+        entry = AuditEntry.objects.filter(object_id=str(w.psych_b.uid)).latest("id")
+        assert (entry.action, entry.user, entry.detail) == (
+            Action.UPDATE,
+            w.district_admin,
+            "temporary password",
+        )
+        assert password not in entry.detail
+
+    def test_temporary_password_out_of_scope(self) -> None:
+        w = self.w
+        self.assert_denied(
+            self.client_for(w.psych_a), "/staff/", "post", {"uid": str(w.class_teacher_a41.uid)}
+        )
+        self.assert_denied(self.client_for(w.leader_a), "/staff/", "post", {"uid": str(w.psych_a.uid)})
+        self.assert_denied(self.client_for(w.district_admin), "/staff/", "post", {"uid": "nope"})
+        assert not Client().login(username="class_teacher_a41", password="")
+
+    def test_password_change(self) -> None:
+        from .personas import PASSWORD
+
+        client = self.client_for(self.w.psych_a)
+        assert client.get("/account/password/").status_code == 200
+        response = client.post(
+            "/account/password/",
+            {
+                "old_password": PASSWORD,
+                "new_password1": "Xy-new-pass-7731",
+                "new_password2": "Xy-new-pass-7731",
+            },
+        )
+        assert response.status_code == 302
+        assert Client().login(username="psych_a", password="Xy-new-pass-7731")
+
     def test_language_switch(self) -> None:
         client = self.client_for(self.w.psych_a)
         client.post("/i18n/setlang/", {"language": "en", "next": "/"})

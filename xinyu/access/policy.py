@@ -62,6 +62,7 @@ class Perm(StrEnum):
     TRANSFER = "transfer"  # move a student to another class or school
     VIEW_AUDIT = "view_audit"  # the district's whole audit log
     VIEW_FILE_AUDIT = "view_file_audit"  # "who viewed this file" for own students
+    MANAGE_STAFF = "manage_staff"  # issue temporary passwords to staff accounts
 
 
 class Unit(StrEnum):
@@ -90,6 +91,7 @@ ROLE_POLICIES: dict[str, RolePolicy] = {
                 Perm.VIEW_STAFF,
                 Perm.IMPORT_ROSTER,
                 Perm.IMPORT_STAFF,
+                Perm.MANAGE_STAFF,
                 Perm.TRANSFER,
                 Perm.VIEW_AUDIT,
             }
@@ -391,6 +393,14 @@ def staff_for(user: User | AnonymousUser) -> QuerySet[User]:
     if q is None:
         return User.objects.none()
     return User.objects.filter(q).distinct()
+
+
+def get_staff_for(user: User | AnonymousUser, uid: Any, perm: Perm = Perm.VIEW_STAFF) -> User:
+    """A staff account the user may list (and, with `perm`, act on)."""
+    staff = by_uid(staff_for(user), uid)
+    if staff is None or not can(user, perm):
+        _deny(user, object_type="user", object_id=str(uid)[:64])
+    return staff
 
 
 def district_ids(user: User | AnonymousUser) -> set[int]:

@@ -102,6 +102,25 @@ def transfer_student(
     return student
 
 
+@transaction.atomic
+def issue_temporary_password(*, actor: User, staff: User) -> str:
+    """A new random password for a staff account, shown once to the district admin who
+    hands it over; the holder changes it after logging in."""
+    if not policy.can(actor, Perm.MANAGE_STAFF) or not policy.staff_for(actor).filter(pk=staff.pk).exists():
+        raise ServiceError(_("You may not manage this account."))
+    password = secrets.token_urlsafe(9)
+    staff.set_password(password)
+    staff.save(update_fields=["password"])
+    record(
+        actor=actor,
+        action=Action.UPDATE,
+        obj=staff,
+        role=policy.roles_label(actor),
+        detail="temporary password",
+    )
+    return password
+
+
 def _hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 

@@ -136,8 +136,24 @@ def staff(request: HttpRequest) -> HttpResponse:
         school = policy.get_school_for(user, request.GET["school"])
         policy.require(user, Perm.VIEW_STAFF, school=school, what="staff")
         qs = qs.filter(assignments__school=school)
+    temporary = None
+    if request.method == "POST":
+        target = policy.get_staff_for(user, request.POST.get("uid"), Perm.MANAGE_STAFF)
+        try:
+            temporary = (target, services.issue_temporary_password(actor=user, staff=target))
+        except services.ServiceError as exc:
+            messages.error(request, str(exc))
     page = Paginator(qs, 100).get_page(request.GET.get("page"))
-    return render(request, "org/staff.html", {"page": page, "school": school})
+    return render(
+        request,
+        "org/staff.html",
+        {
+            "page": page,
+            "school": school,
+            "temporary": temporary,
+            "can_manage": policy.can(user, Perm.MANAGE_STAFF),
+        },
+    )
 
 
 def tokens(request: HttpRequest) -> HttpResponse:
