@@ -17,7 +17,6 @@ How much of a student a role may see is a `Level`:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -411,7 +410,3 @@ def tokens_for(user: User | AnonymousUser) -> QuerySet[ApiToken]:
     if not user.is_authenticated:
         return ApiToken.objects.none()
     return ApiToken.objects.filter(user_id=user.pk)
-
-
-def filter_visible(user: User | AnonymousUser, students: Iterable[Student], level: Level) -> list[Student]:
-    return [s for s in students if level_for(user, s) >= level]
