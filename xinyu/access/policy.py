@@ -402,6 +402,11 @@ def get_staff_for(user: User | AnonymousUser, uid: Any, perm: Perm = Perm.VIEW_S
     return staff
 
 
+def has_district_scope(user: User | AnonymousUser) -> bool:
+    """Whether any role spans the whole district (its home lists schools, not classes)."""
+    return any(g.policy.unit == Unit.DISTRICT for g in grants(user))
+
+
 def district_ids(user: User | AnonymousUser) -> set[int]:
     return {g.district_id for g in grants(user)}
 

@@ -26,9 +26,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "is_district": Role.DISTRICT_ADMIN in roles or Role.CENTRE_EXPERT in roles,
         "is_expert": Role.CENTRE_EXPERT in roles,
         "schools": list(selectors.schools_overview(user)[:50]),
-        "classes": list(selectors.classes_overview(user)[:60])
-        if not policy.can(user, Perm.VIEW_AUDIT)
-        else [],
+        "classes": list(selectors.classes_overview(user)[:60]) if not policy.has_district_scope(user) else [],
         "staffing_gaps": selectors.staffing_gaps(user),
         "key_populations": selectors.key_population_summary(user),
         "by_cluster": selectors.students_by_cluster(user) if Role.DISTRICT_ADMIN in roles else [],
