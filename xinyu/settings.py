@@ -48,6 +48,10 @@ INSTALLED_APPS = [
     "xinyu.org",
     "xinyu.audit",
     "xinyu.access",
+    "xinyu.screening",
+    "xinyu.care",
+    "xinyu.notify",
+    "django_tasks",
     "xinyu.web",
 ]
 
@@ -135,6 +139,7 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 XINYU_IMPORT_MAX_BYTES = 20 * 1024 * 1024
+XINYU_INSTRUMENT_DIRS = [BASE_DIR / "instruments"]
 
 LOGGING = {
     "version": 1,
@@ -144,3 +149,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("XINYU_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Background work (django-tasks). The immediate backend runs a task when it is enqueued
+# (after the transaction commits); failed sends stay queued for `send_queued_messages`.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+# Where SMS and email go (xinyu/notify/backends.py). The default logs a masked address only.
+XINYU_SMS_BACKEND = os.environ.get("XINYU_SMS_BACKEND", "xinyu.notify.backends.LogBackend")
+XINYU_EMAIL_BACKEND = os.environ.get("XINYU_EMAIL_BACKEND", "xinyu.notify.backends.LogBackend")
+
+# The public address guardians' links and QR codes point at (no trailing slash).
+XINYU_PUBLIC_URL = os.environ.get("XINYU_PUBLIC_URL", "http://127.0.0.1:8000")

@@ -20,5 +20,9 @@ urlpatterns = [
     path("", include("xinyu.org.page_urls")),
     path("roster/", include("xinyu.org.urls")),
     path("audit/", include("xinyu.audit.urls")),
+    path("screening/", include("xinyu.screening.urls")),
+    path("screening/", include("xinyu.screening.report_urls")),
+    path("care/", include("xinyu.care.urls")),
+    path("", include("xinyu.screening.public_urls")),
     path("api/", api.urls),
 ]

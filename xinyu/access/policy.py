@@ -25,6 +25,7 @@ from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
 from xinyu.audit.models import Action
+from xinyu.care.models import Task, Warning
 from xinyu.audit.services import record
 from xinyu.org.models import (
     ApiToken,
@@ -37,6 +38,7 @@ from xinyu.org.models import (
     Student,
     User,
 )
+from xinyu.screening.models import Campaign, Invitation
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -62,6 +64,10 @@ class Perm(StrEnum):
     VIEW_AUDIT = "view_audit"  # the district's whole audit log
     VIEW_FILE_AUDIT = "view_file_audit"  # "who viewed this file" for own students
     MANAGE_STAFF = "manage_staff"  # issue temporary passwords to staff accounts
+    RUN_SCREENING = "run_screening"  # create screening campaigns over the schools in scope
+    HAND_OUT_CODES = "hand_out_codes"  # class sheets of consent and answering codes, paper consent,
+    #                                    who is (not) participating — never why
+    VIEW_TASKS = "view_tasks"  # neutral tasks addressed to class and grade teams
 
 
 class Unit(StrEnum):
@@ -93,6 +99,7 @@ ROLE_POLICIES: dict[str, RolePolicy] = {
                 Perm.MANAGE_STAFF,
                 Perm.TRANSFER,
                 Perm.VIEW_AUDIT,
+                Perm.RUN_SCREENING,
             }
         ),
     ),
@@ -115,11 +122,19 @@ ROLE_POLICIES: dict[str, RolePolicy] = {
                 Perm.SET_FLAGS,
                 Perm.TRANSFER,
                 Perm.VIEW_FILE_AUDIT,
+                Perm.RUN_SCREENING,
+                Perm.HAND_OUT_CODES,
             }
         ),
     ),
-    Role.GRADE_LEADER: RolePolicy(Unit.GRADE, Level.BASIC, frozenset({Perm.VIEW_ORG})),
-    Role.CLASS_TEACHER: RolePolicy(Unit.CLASS, Level.CARE, frozenset({Perm.VIEW_ORG, Perm.SET_FLAGS})),
+    Role.GRADE_LEADER: RolePolicy(
+        Unit.GRADE, Level.BASIC, frozenset({Perm.VIEW_ORG, Perm.HAND_OUT_CODES, Perm.VIEW_TASKS})
+    ),
+    Role.CLASS_TEACHER: RolePolicy(
+        Unit.CLASS,
+        Level.CARE,
+        frozenset({Perm.VIEW_ORG, Perm.SET_FLAGS, Perm.HAND_OUT_CODES, Perm.VIEW_TASKS}),
+    ),
 }
 
 
@@ -232,6 +247,27 @@ def _scope_q(user: User | AnonymousUser, level: Level) -> Q | None:
         if g.policy.student_level >= level:
             q = g.student_q() if q is None else q | g.student_q()
     return q
+
+
+def student_scope_q(user: User | AnonymousUser, level: Level, prefix: str = "student__") -> Q | None:
+    """`students_for` as a filter on a related model (e.g. prefix "student__" on Warning)."""
+    q = _scope_q(user, level)
+    if q is None:
+        return None
+    return _prefixed(q, prefix)
+
+
+def _prefixed(q: Q, prefix: str) -> Q:
+    out = Q()
+    out.connector = q.connector
+    out.negated = q.negated
+    for child in q.children:
+        if isinstance(child, Q):
+            out.children.append(_prefixed(child, prefix))
+        else:
+            key, value = child
+            out.children.append((f"{prefix}{key}", value))
+    return out
 
 
 def students_for(user: User | AnonymousUser, level: Level = Level.BASIC) -> QuerySet[Student]:
@@ -415,3 +451,122 @@ def tokens_for(user: User | AnonymousUser) -> QuerySet[ApiToken]:
     if not user.is_authenticated:
         return ApiToken.objects.none()
     return ApiToken.objects.filter(user_id=user.pk)
+
+
+# ---- screening (SPEC §3) ---------------------------------------------------------------
+
+
+def _perm_classes_q(user: User | AnonymousUser, perm: Perm, prefix: str = "") -> Q | None:
+    """Classes covered by the grants that carry `perm` (class, grade, school or district)."""
+    q: Q | None = None
+    for g in grants(user):
+        if perm not in g.policy.perms:
+            continue
+        match g.policy.unit:
+            case Unit.DISTRICT:
+                part = Q(**{f"{prefix}school__district_id": g.district_id})
+            case Unit.SCHOOL:
+                part = Q(**{f"{prefix}school_id": g.school_id})
+            case Unit.GRADE:
+                part = Q(**{f"{prefix}grade_id": g.grade_id})
+            case _:
+                part = Q(**{f"{prefix}pk": g.class_id})
+        q = part if q is None else q | part
+    return q
+
+
+def campaigns_for(user: User | AnonymousUser) -> QuerySet[Campaign]:
+    """Campaigns that reach a school the user works in (any role)."""
+    schools = schools_for(user)
+    return Campaign.objects.filter(schools__in=schools).distinct()
+
+
+def get_campaign_for(user: User | AnonymousUser, uid: Any) -> Campaign:
+    campaign = by_uid(campaigns_for(user).select_related("district", "owner_school"), uid)
+    if campaign is None:
+        _deny(user, object_type="campaign", object_id=str(uid)[:64])
+    return campaign
+
+
+def campaign_schools_for(user: User | AnonymousUser) -> QuerySet[School]:
+    """Schools over which the user may start a campaign (district admin: the district;
+    psych teacher: their own schools)."""
+    return import_schools_for(user, Perm.RUN_SCREENING)
+
+
+def code_classes_for(user: User | AnonymousUser) -> QuerySet[SchoolClass]:
+    """Classes whose consent sheets and answering codes the user may print, and whose
+    participation (participating or not, never why) they may see."""
+    q = _perm_classes_q(user, Perm.HAND_OUT_CODES)
+    return SchoolClass.objects.filter(q) if q is not None else SchoolClass.objects.none()
+
+
+def get_code_class_for(user: User | AnonymousUser, uid: Any) -> SchoolClass:
+    school_class = by_uid(code_classes_for(user).select_related("school", "grade"), uid)
+    if school_class is None:
+        _deny(user, object_type="schoolclass", object_id=str(uid)[:64])
+    return school_class
+
+
+def result_invitations_for(user: User | AnonymousUser) -> QuerySet[Invitation]:
+    """Invitations whose answers, scores and tiers the user may read: FULL level only
+    (the school's psych teachers). Withdrawn consent hides them from everyone."""
+    q = student_scope_q(user, Level.FULL)
+    if q is None:
+        return Invitation.objects.none()
+    return Invitation.objects.filter(q).exclude(consent="withdrawn")
+
+
+def get_invitation_for(user: User | AnonymousUser, uid: Any, *, detail: str = "") -> Invitation:
+    """One student's screening (answers, scores): psych teachers of the school. Audited."""
+    invitation = by_uid(
+        result_invitations_for(user).select_related("student__school", "student__school_class__grade", "campaign"),
+        uid,
+    )
+    if invitation is None:
+        _deny(user, object_type="invitation", object_id=str(uid)[:64])
+    record(
+        actor=user if isinstance(user, User) else None,
+        action=Action.VIEW,
+        obj=invitation,
+        student=invitation.student,
+        role=role_for(user, invitation.student),
+        detail=detail or "screening result",
+    )
+    return invitation
+
+
+# ---- care (SPEC §4) -------------------------------------------------------------------
+
+
+def warnings_for(user: User | AnonymousUser) -> QuerySet[Warning]:
+    """Warnings with their reasons: the psych teachers of the student's school."""
+    q = student_scope_q(user, Level.FULL)
+    return Warning.objects.filter(q) if q is not None else Warning.objects.none()
+
+
+def get_warning_for(user: User | AnonymousUser, uid: Any) -> Warning:
+    warning = by_uid(warnings_for(user).select_related("student__school_class__grade", "school"), uid)
+    if warning is None:
+        _deny(user, object_type="warning", object_id=str(uid)[:64])
+    record(
+        actor=user if isinstance(user, User) else None,
+        action=Action.VIEW,
+        obj=warning,
+        student=warning.student,
+        role=role_for(user, warning.student),
+    )
+    return warning
+
+
+def tasks_for(user: User | AnonymousUser) -> QuerySet[Task]:
+    """Neutral tasks for the class and grade teams in scope."""
+    q = _perm_classes_q(user, Perm.VIEW_TASKS, prefix="school_class__")
+    return Task.objects.filter(q) if q is not None else Task.objects.none()
+
+
+def get_task_for(user: User | AnonymousUser, uid: Any) -> Task:
+    task = by_uid(tasks_for(user).select_related("student", "school_class__grade"), uid)
+    if task is None:
+        _deny(user, object_type="task", object_id=str(uid)[:64])
+    return task

@@ -21,6 +21,12 @@ def nav(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("org:schools"), _("Schools")))
     if policy.students_for(user, Level.BASIC).exists():
         items.append((reverse("org:students"), _("Students")))
+    if policy.campaigns_for(user).exists() or policy.campaign_schools_for(user).exists():
+        items.append((reverse("screening:campaigns"), _("Screening")))
+    if policy.warnings_for(user).exists():
+        items.append((reverse("care:warnings"), _("Warnings")))
+    if policy.can(user, Perm.VIEW_TASKS):
+        items.append((reverse("care:tasks"), _("Tasks")))
     if policy.can(user, Perm.VIEW_STAFF):
         items.append((reverse("org:staff"), _("Staff")))
     if policy.can(user, Perm.IMPORT_ROSTER) or policy.can(user, Perm.IMPORT_STAFF):

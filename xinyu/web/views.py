@@ -11,7 +11,20 @@ from django.views.decorators.http import require_GET
 from xinyu.access import policy
 from xinyu.access.policy import Level, Perm
 from xinyu.org import selectors
+from xinyu.care.models import LEVEL_RANK, TaskStatus, Warning, WarningStatus
 from xinyu.org.models import Role, User
+
+
+def _open_warnings(user: User) -> list[Warning]:
+    """Open and acknowledged warnings in scope, most pressing first."""
+    rows = list(
+        policy.warnings_for(user)
+        .exclude(status=WarningStatus.CLOSED)
+        .select_related("student__school_class__grade")
+        .order_by("-opened_at")[:100]
+    )
+    rows.sort(key=lambda w: (w.status != WarningStatus.OPEN, -LEVEL_RANK[w.level]))  # type: ignore[index]
+    return rows
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -34,6 +47,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "can_search": policy.students_for(user, Level.BASIC).exists(),
         "can_audit": policy.can(user, Perm.VIEW_AUDIT),
         "no_role": not roles,
+        "warnings": _open_warnings(user),
+        "tasks": list(policy.tasks_for(user).filter(status=TaskStatus.OPEN).select_related("student", "school_class__grade")[:50]),
     }
     return render(request, "web/home.html", context)
 

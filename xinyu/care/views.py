@@ -1,0 +1,72 @@
+"""Warnings for the psych teacher and neutral tasks for class and grade teams.
+
+The care issue grows this into triage, cases and escalation; here a warning can be read
+and acknowledged, and a task marked done."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from xinyu.access import policy
+from xinyu.org.models import User
+
+from . import services
+from .models import WarningStatus
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def warnings(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    rows = policy.warnings_for(user).exclude(status=WarningStatus.CLOSED).select_related(
+        "student__school_class__grade", "school"
+    )
+    return render(request, "care/warnings.html", {"warnings": list(rows[:300])})
+
+
+def warning_detail(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    warning = policy.get_warning_for(user, uid)
+    signals = list(warning.signals.all())
+    refs = [s.ref for s in signals if s.ref]
+    reports = {
+        str(inv.uid): inv
+        for inv in policy.result_invitations_for(user).filter(uid__in=refs).select_related("campaign")
+    } if refs else {}
+    return render(
+        request,
+        "care/warning.html",
+        {"warning": warning, "signals": [(s, reports.get(s.ref)) for s in signals]},
+    )
+
+
+@require_POST
+def acknowledge(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    warning = policy.get_warning_for(user, uid)
+    services.acknowledge_warning(warning=warning, by=user, role=policy.role_for(user, warning.student))
+    messages.success(request, _("Warning acknowledged."))
+    return redirect("care:warning", uid=warning.uid)
+
+
+def tasks(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    rows = policy.tasks_for(user).select_related("student", "school_class__grade")
+    return render(request, "care/tasks.html", {"tasks": list(rows[:300])})
+
+
+@require_POST
+def task_done(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    task = policy.get_task_for(user, uid)
+    services.complete_task(task=task, by=user, role=policy.roles_label(user))
+    messages.success(request, _("Marked as done."))
+    return redirect("care:tasks")
+
+

@@ -1,0 +1,274 @@
+"""Pages for people without an account: guardians (consent through their own link or the
+QR code on the class sheet) and students (answering with their code).
+
+The code or token in the URL is the credential, so these pages show only what its holder
+may see: a guardian sees their child's consent request; a student sees questions and, at
+the end, a thank-you page with help channels — never a score or a label (SPEC §2).
+Every answer is saved the moment it is given; the page works without JavaScript.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import services
+from .models import Channel, Consent, Invitation, Progress
+
+# Wrong codes from one address before it must wait (guessing codes is not an option).
+MAX_WRONG_CODES = 20
+WRONG_CODE_WINDOW = 600
+
+HELP_LINES = [
+    ("12355", "青少年服务台（心理援助）", "Youth help line"),
+    ("12320", "卫生健康热线", "Health hotline"),
+]
+
+
+def _lang() -> str:
+    return "en" if (get_language() or "").startswith("en") else "zh-hans"
+
+
+def _ip(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def _too_many_wrong(request: HttpRequest) -> bool:
+    return int(cache.get(f"wrong-code:{_ip(request)}", 0)) >= MAX_WRONG_CODES
+
+
+def _count_wrong(request: HttpRequest) -> None:
+    key = f"wrong-code:{_ip(request)}"
+    cache.add(key, 0, WRONG_CODE_WINDOW)
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, WRONG_CODE_WINDOW)
+
+
+def _masked(name: str) -> str:
+    """张小明 → 张*明: enough for a guardian to recognise their child on a shared screen."""
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+# ---- guardians ----------------------------------------------------------------------------
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def guardian(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = (
+        Invitation.objects.select_related("campaign", "student", "school", "school_class__grade")
+        .filter(guardian_token=token, stage=1)
+        .first()
+    )
+    if invitation is None:
+        return render(request, "screening/public/not_found.html", {"what": "link"}, status=404)
+    error = ""
+    via = request.GET.get("via", "link")
+    channel = {"qr": Channel.QR, "sms": Channel.SMS}.get(via, Channel.LINK)
+    if request.method == "POST":
+        decision = request.POST.get("decision", "")
+        if decision not in (Consent.GIVEN, Consent.DECLINED, Consent.WITHDRAWN):
+            error = "请选择“同意”或“不同意”。 / Please choose agree or do not agree."
+        else:
+            try:
+                services.record_consent(
+                    invitation=invitation,
+                    decision=Consent(decision),
+                    channel=channel,
+                    relation=request.POST.get("relation", "")[:20],
+                )
+            except services.ScreeningError as exc:
+                error = str(exc)
+            else:
+                return redirect(f"{request.path}?via={via}&saved=1")
+    return render(
+        request,
+        "screening/public/guardian.html",
+        {
+            "invitation": invitation,
+            "campaign": invitation.campaign,
+            "child": _masked(invitation.student.name),
+            "saved": request.GET.get("saved") == "1",
+            "error": error,
+            "via": via,
+            "is_open": services.campaign_is_open(invitation.campaign),
+        },
+    )
+
+
+# ---- students -----------------------------------------------------------------------------
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def enter_code(request: HttpRequest) -> HttpResponse:
+    error = ""
+    if request.method == "POST":
+        if _too_many_wrong(request):
+            error = "尝试次数太多，请 10 分钟后再试，或请老师帮忙。 / Too many tries; wait 10 minutes or ask your teacher."
+        else:
+            invitation = services.find_by_code(request.POST.get("code", ""))
+            if invitation is None:
+                _count_wrong(request)
+                error = "没有找到这个作答码，请核对后重新输入。 / This code was not found; check it and try again."
+            else:
+                return redirect("screening_public:answer", code=invitation.code)
+    return render(request, "screening/public/enter.html", {"error": error})
+
+
+def _invitation(code: str) -> Invitation:
+    invitation = services.find_by_code(code)
+    if invitation is None:
+        raise Http404
+    return invitation
+
+
+@login_not_required
+@never_cache
+def answer(request: HttpRequest, code: str) -> HttpResponse:
+    """Whatever the student should see now: a friendly reason why not, the assent screen,
+    the next question (or the one asked for with ?q=CODE:N to change an answer), or the
+    submit screen."""
+    invitation = services.find_by_code(code)
+    if invitation is None:
+        return render(request, "screening/public/not_found.html", {"what": "code"}, status=404)
+    state = services.state_of(invitation)
+    if state == services.State.COMPLETED:
+        return redirect("screening_public:done", code=invitation.code)
+    if state != services.State.READY:
+        return render(request, "screening/public/unavailable.html", {"state": state, "invitation": invitation})
+    if invitation.assent_at is None or invitation.progress == Progress.STOPPED:
+        return render(request, "screening/public/assent.html", {"invitation": invitation, "stopped": invitation.progress == Progress.STOPPED})
+    return render(request, "screening/public/question.html", _question_context(invitation, request.GET.get("q", "")))
+
+
+def _question_context(invitation: Invitation, asked: str) -> dict[str, object]:
+    lang = _lang()
+    instruments = services.instruments_of(invitation)
+    given = services.answers_of(invitation)
+    sequence = [
+        (i, q) for i in instruments for q in i.items if q.is_asked(given.get(i.code, {}))
+    ]
+    total = len(sequence)
+    answered = sum(1 for i, q in sequence if q.number in given.get(i.code, {}))
+    target = None
+    if asked:
+        code, _, number = asked.partition(":")
+        target = next(((i, q) for i, q in sequence if i.code == code and str(q.number) == number), None)
+    if target is None:
+        target = next(((i, q) for i, q in sequence if q.number not in given.get(i.code, {})), None)
+    context: dict[str, object] = {"invitation": invitation, "total": total, "answered": answered, "lang": lang}
+    if target is None:
+        context["ready_to_submit"] = True
+        context["percent"] = 100
+        return context
+    instrument, question = target
+    position = sequence.index(target)
+    previous = sequence[position - 1] if position > 0 else None
+    first_of_instrument = position == 0 or sequence[position - 1][0].code != instrument.code
+    context.update(
+        {
+            "instrument": instrument,
+            "instruction": instrument.instruction.get(lang, ""),
+            "show_instruction": first_of_instrument or asked,
+            "question": question,
+            "text": question.text.get(lang, ""),
+            "options": [(o.value, o.label.get(lang, "")) for o in question.options],
+            "current": given.get(instrument.code, {}).get(question.number),
+            "number": position + 1,
+            "percent": int(100 * answered / total) if total else 0,
+            "previous": f"{previous[0].code}:{previous[1].number}" if previous else "",
+        }
+    )
+    return context
+
+
+@login_not_required
+@require_POST
+def assent(request: HttpRequest, code: str) -> HttpResponse:
+    invitation = _invitation(code)
+    if request.POST.get("assent") == "yes":
+        try:
+            services.give_assent(invitation=invitation)
+        except services.ScreeningError:
+            pass  # the answer page explains the state
+        return redirect("screening_public:answer", code=invitation.code)
+    services.stop_answering(invitation=invitation)
+    return redirect("screening_public:stopped", code=invitation.code)
+
+
+@login_not_required
+@require_POST
+def save(request: HttpRequest, code: str) -> HttpResponse:
+    """Save one answer. With `Accept: application/json` (the page's script) answer JSON;
+    otherwise redirect to the next question (works without JavaScript)."""
+    invitation = _invitation(code)
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    try:
+        item = int(request.POST.get("item", ""))
+        value = int(request.POST.get("value", ""))
+    except ValueError:
+        return _save_error(request, invitation, wants_json, "请选择一个选项。 / Please choose an option.")
+    try:
+        services.save_answer(invitation=invitation, instrument=request.POST.get("instrument", ""), item=item, value=value)
+    except services.ScreeningError as exc:
+        return _save_error(request, invitation, wants_json, str(exc))
+    if wants_json:
+        return JsonResponse({"saved": True})
+    return redirect("screening_public:answer", code=invitation.code)
+
+
+def _save_error(request: HttpRequest, invitation: Invitation, wants_json: bool, message: str) -> HttpResponse:
+    if wants_json:
+        return JsonResponse({"saved": False, "message": message}, status=400)
+    context = _question_context(invitation, request.POST.get("q", ""))
+    context["error"] = message
+    return render(request, "screening/public/question.html", context, status=400)
+
+
+@login_not_required
+@require_POST
+def submit(request: HttpRequest, code: str) -> HttpResponse:
+    invitation = _invitation(code)
+    try:
+        services.submit(invitation=invitation)
+    except services.ScreeningError:
+        return redirect("screening_public:answer", code=invitation.code)
+    return redirect("screening_public:done", code=invitation.code)
+
+
+@login_not_required
+@require_POST
+def stop(request: HttpRequest, code: str) -> HttpResponse:
+    invitation = _invitation(code)
+    services.stop_answering(invitation=invitation)
+    return redirect("screening_public:stopped", code=invitation.code)
+
+
+@login_not_required
+@never_cache
+def done(request: HttpRequest, code: str) -> HttpResponse:
+    invitation = _invitation(code)
+    if invitation.progress != Progress.COMPLETED:
+        return redirect("screening_public:answer", code=invitation.code)
+    return render(request, "screening/public/done.html", {"help_lines": HELP_LINES, "invitation": invitation})
+
+
+@login_not_required
+@never_cache
+def stopped(request: HttpRequest, code: str) -> HttpResponse:
+    invitation = _invitation(code)
+    return render(request, "screening/public/stopped.html", {"help_lines": HELP_LINES, "invitation": invitation})

@@ -1,0 +1,183 @@
+"""Reads for screening that take the user; every queryset starts from `xinyu.access`.
+
+Progress (who has been reached, who took part) is operational and reaches class teachers
+for their class; what students answered and how they scored reaches only the psych
+teachers of the school (`policy.result_invitations_for`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from xinyu.access import policy
+from xinyu.org.models import KeyPopulation, School, SchoolClass, Student, User
+from xinyu.org.selectors import SMALL_CELL
+
+from .models import Campaign, Consent, Invitation, Progress, Result
+
+PROGRESS_COLUMNS = ("invited", "given", "not_participating", "pending", "started", "completed", "flagged")
+
+
+def progress_scope_q(user: User) -> Q | None:
+    """Stage-1 invitations whose counts the user may see: whole schools for those with
+    aggregate rights, their classes for class and grade teams."""
+    q: Q | None = None
+    schools = policy.aggregate_schools_for(user)
+    if schools.exists():
+        q = Q(school__in=schools)
+    classes = policy.code_classes_for(user)
+    if classes.exists():
+        part = Q(school_class__in=classes)
+        q = part if q is None else q | part
+    return q
+
+
+@dataclass
+class ProgressRow:
+    key: Any
+    label: str
+    counts: dict[str, int]
+    suppressed: set[str] = field(default_factory=set)
+    url: str = ""
+
+    def cell(self, column: str) -> str:
+        return "<5" if column in self.suppressed else str(self.counts.get(column, 0))
+
+    @property
+    def cell_not_participating(self) -> str:
+        return self.cell("not_participating")
+
+    @property
+    def cell_flagged(self) -> str:
+        return self.cell("flagged")
+
+
+@dataclass
+class ProgressTable:
+    grouping: str  # "school" or "class"
+    rows: list[ProgressRow]
+    total: dict[str, int]
+    show_flagged: bool
+
+
+def campaign_progress(user: User, campaign: Campaign, *, school: School | None = None) -> ProgressTable:
+    """Invited, consent given, not participating, pending, started, completed, flagged —
+    per school when the user's view spans several schools, else per class."""
+    scope = progress_scope_q(user)
+    qs = Invitation.objects.filter(campaign=campaign, stage=1)
+    qs = qs.filter(scope) if scope is not None else qs.none()
+    if school is not None:
+        qs = qs.filter(school=school)
+    aggregates = {
+        "invited": Count("id"),
+        "given": Count("id", filter=Q(consent=Consent.GIVEN)),
+        "not_participating": Count("id", filter=Q(consent__in=[Consent.DECLINED, Consent.WITHDRAWN])),
+        "pending": Count("id", filter=Q(consent=Consent.PENDING)),
+        "started": Count("id", filter=Q(progress=Progress.STARTED)),
+        "completed": Count("id", filter=Q(progress=Progress.COMPLETED)),
+        "flagged": Count("id", filter=Q(needs_retest=True, progress=Progress.COMPLETED) & ~Q(consent=Consent.WITHDRAWN)),
+    }
+    school_ids = set(qs.values_list("school_id", flat=True).distinct()[:2])
+    grouping = "school" if len(school_ids) > 1 else "class"
+    rows: list[ProgressRow] = []
+    if grouping == "school":
+        schools = {s.pk: s for s in School.objects.filter(campaigns=campaign)}
+        for row in qs.values("school_id").annotate(**aggregates).order_by("school_id"):
+            school_obj = schools[row["school_id"]]
+            rows.append(ProgressRow(school_obj, school_obj.name, _counts(row)))
+        rows.sort(key=lambda r: r.label)
+    else:
+        classes = {
+            c.pk: c
+            for c in SchoolClass.objects.filter(
+                pk__in=qs.values("school_class_id").distinct()
+            ).select_related("grade")
+        }
+        for row in qs.values("school_class_id").annotate(**aggregates).order_by("school_class_id"):
+            c = classes[row["school_class_id"]]
+            rows.append(ProgressRow(c, f"{c.grade.name}{c.name}", _counts(row)))
+        rows.sort(key=lambda r: (r.key.grade.level, r.key.number))
+    total = {column: sum(r.counts[column] for r in rows) for column in PROGRESS_COLUMNS}
+    show_flagged = policy.aggregate_schools_for(user).exists()
+    if grouping == "school":
+        # Above the school, small counts of sensitive columns are suppressed.
+        for r in rows:
+            r.suppressed = {c for c in ("not_participating", "flagged") if 0 < r.counts[c] < SMALL_CELL}
+    return ProgressTable(grouping, rows, total, show_flagged)
+
+
+def _counts(row: dict[str, Any]) -> dict[str, int]:
+    return {column: int(row[column]) for column in PROGRESS_COLUMNS}
+
+
+@dataclass
+class Participant:
+    student: Student
+    status: str  # "participating" | "not_participating" | "pending"
+    progress: str
+    invitation: Invitation
+
+
+def class_participation(user: User, campaign: Campaign, school_class: SchoolClass) -> list[Participant]:
+    """Who in the class takes part. Teachers see "not participating", never the reason
+    (declined and withdrawn look the same)."""
+    invitations = (
+        Invitation.objects.filter(campaign=campaign, school_class=school_class, stage=1)
+        .filter(school_class__in=policy.code_classes_for(user))
+        .select_related("student")
+        .order_by("student__name")
+    )
+    out = []
+    for inv in invitations:
+        status = {
+            Consent.GIVEN: "participating",
+            Consent.PENDING: "pending",
+        }.get(Consent(inv.consent), "not_participating")
+        progress = inv.progress if status == "participating" else ""
+        out.append(Participant(inv.student, status, progress, inv))
+    return out
+
+
+def results_list(
+    user: User,
+    campaign: Campaign,
+    *,
+    tier: str = "",
+    flagged: bool = False,
+    critical: bool = False,
+) -> QuerySet[Invitation]:
+    """Completed protocols the psych teacher may read, most pressing first."""
+    qs = (
+        policy.result_invitations_for(user)
+        .filter(campaign=campaign, progress=Progress.COMPLETED)
+        .select_related("student", "school_class__grade", "school")
+    )
+    if tier:
+        qs = qs.filter(tier=tier)
+    if flagged:
+        qs = qs.filter(needs_retest=True)
+    if critical:
+        qs = qs.filter(critical=True)
+    return qs.order_by("-critical", "school_class__grade__level", "school_class__number", "student__name")
+
+
+def student_screenings(user: User, student: Student) -> list[Invitation]:
+    """Every screening of the student across years (psych teachers only), with results."""
+    return list(
+        policy.result_invitations_for(user)
+        .filter(student=student)
+        .select_related("campaign")
+        .prefetch_related("results")
+        .order_by("-campaign__opens_at", "stage", "pk")
+    )
+
+
+def results_by_instrument(invitation: Invitation) -> list[Result]:
+    return list(invitation.results.order_by("pk"))
+
+
+def key_population_kinds(student: Student) -> list[str]:
+    labels = dict(KeyPopulation.choices)
+    return [str(labels[k]) for k in student.flags.filter(cleared_at__isnull=True).values_list("kind", flat=True)]

@@ -1,0 +1,728 @@
+"""Writes for screening (SPEC §3). Views parse input and call one of these; each is atomic
+and writes its audit row in the same transaction.
+
+The student's path: `find_by_code` → `give_assent` → `save_answer` (one per answer, saved
+at once) → `submit` (scores, tiers, raises warnings and tasks, all in one transaction).
+A critical answer raises the urgent warning the moment it is saved, not only at submit:
+a student who answers "yes" and closes the tab is not lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from xinyu.audit.models import Action
+from xinyu.audit.services import record
+from xinyu.care.models import Level as WarningLevel
+from xinyu.care.models import Signal, Source
+from xinyu.care.services import create_contact_task, raise_warning
+from xinyu.notify.services import send_sms
+from xinyu.org.district_policy import policy_for_code
+from xinyu.org.models import Guardian, School, SchoolClass, Student, StudentStatus, User
+
+from .instruments import Instrument, get_instrument, parse_instrument
+from .models import (
+    CODE_ALPHABET,
+    CODE_LENGTH,
+    Answer,
+    Battery,
+    BatteryItem,
+    Campaign,
+    Channel,
+    Consent,
+    ConsentDecision,
+    Invitation,
+    InstrumentVersion,
+    Progress,
+    Result,
+    new_answer_code,
+)
+from .scoring import InstrumentResult, careless_flags, score
+from .tiers import TierPolicy, assign_tier, tier_policy
+
+# Gaps between two answers longer than this (a break, a dropped connection) count as this
+# long when timing a protocol for the careless-response floor.
+MAX_GAP_SECONDS = 300
+FOLLOW_UP_DAYS = 14
+
+# Which warning a tier raises (care issue: levels and deadlines). A district may override
+# this in its policy file: [screening.warning_for_tier].
+DEFAULT_WARNING_FOR_TIER = {"urgent": "urgent", "follow_up": "high"}
+
+
+class ScreeningError(Exception):
+    """A refused change, with a bilingual message naming what is wrong."""
+
+    def __init__(self, message_zh: str, message_en: str, *, field: str = "") -> None:
+        super().__init__(f"{message_zh} / {message_en}")
+        self.message_zh = message_zh
+        self.message_en = message_en
+        self.field = field
+
+
+# ---- instruments and district policy -----------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def instrument_for_sha(sha256: str) -> Instrument:
+    """The instrument exactly as archived when the campaign was created."""
+    version = InstrumentVersion.objects.get(sha256=sha256)
+    return parse_instrument(version.source_text, origin=f"{version.code} {version.version}")
+
+
+def archive_instrument(code: str) -> InstrumentVersion:
+    instrument = get_instrument(code)
+    version, _ = InstrumentVersion.objects.get_or_create(
+        sha256=instrument.sha256,
+        defaults={"code": instrument.code, "version": instrument.version, "source_text": instrument.source_text},
+    )
+    return version
+
+
+def screening_policy(district_code: str) -> TierPolicy:
+    return tier_policy(policy_for_code(district_code).get("screening", {}), origin=f"{district_code}.toml")
+
+
+def warning_for_tier(district_code: str) -> dict[str, str]:
+    section = policy_for_code(district_code).get("screening", {})
+    return dict(section.get("warning_for_tier", DEFAULT_WARNING_FOR_TIER))
+
+
+# ---- campaigns ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatterySpec:
+    grade_from: int
+    grade_to: int
+    instruments: Sequence[str]
+
+
+@transaction.atomic
+def create_campaign(
+    *,
+    by: User,
+    role: str,
+    name: str,
+    school_year: str,
+    schools: Sequence[School],
+    scope_label: str,
+    target_grades: Sequence[int],
+    batteries: Sequence[BatterySpec],
+    opens_at: dt.datetime,
+    closes_at: dt.datetime,
+    consent_text: str,
+    consent_version: str,
+    owner_school: School | None = None,
+) -> Campaign:
+    """Create the campaign and invite every enrolled student of the target grades."""
+    if not name.strip():
+        raise ScreeningError("请填写测评名称", "Enter a name for the campaign", field="name")
+    if not schools:
+        raise ScreeningError("请至少选择一所学校", "Choose at least one school", field="scope")
+    if closes_at <= opens_at:
+        raise ScreeningError("结束时间必须晚于开始时间", "The closing time must be after the opening time", field="closes_at")
+    if not consent_text.strip() or not consent_version.strip():
+        raise ScreeningError("请填写知情同意书及其版本号", "Enter the consent text and its version", field="consent_text")
+    grades = sorted(set(target_grades))
+    if not grades or any(g < 1 or g > 12 for g in grades):
+        raise ScreeningError("目标年级须在 1–12 之间", "Target grades must be between 1 and 12", field="target_grades")
+    by_grade: dict[int, BatterySpec] = {}
+    for spec in batteries:
+        if not spec.instruments:
+            raise ScreeningError(
+                f"{spec.grade_from}–{spec.grade_to} 年级的量表组合为空",
+                f"The battery for grades {spec.grade_from}–{spec.grade_to} has no instrument",
+                field="batteries",
+            )
+        for code in spec.instruments:
+            try:
+                instrument = get_instrument(code)
+            except KeyError:
+                raise ScreeningError(f"未知量表：{code}", f"Unknown instrument: {code}", field="batteries") from None
+            low, high = instrument.grades
+            if spec.grade_from < low or spec.grade_to > high:
+                raise ScreeningError(
+                    f"{instrument.code} 适用于 {low}–{high} 年级，不能用于 {spec.grade_from}–{spec.grade_to} 年级",
+                    f"{instrument.code} is for grades {low}–{high}, not {spec.grade_from}–{spec.grade_to}",
+                    field="batteries",
+                )
+        for grade in range(spec.grade_from, spec.grade_to + 1):
+            if grade in by_grade:
+                raise ScreeningError(f"{grade} 年级有两套量表组合", f"Grade {grade} has two batteries", field="batteries")
+            by_grade[grade] = spec
+    missing = [g for g in grades if g not in by_grade]
+    if missing:
+        raise ScreeningError(
+            f"以下年级没有量表组合：{'、'.join(map(str, missing))}",
+            f"These grades have no battery: {', '.join(map(str, missing))}",
+            field="batteries",
+        )
+
+    campaign = Campaign.objects.create(
+        district_id=schools[0].district_id,
+        owner_school=owner_school,
+        name=name.strip(),
+        school_year=school_year,
+        scope_label=scope_label,
+        target_grades=grades,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        consent_text=consent_text.strip(),
+        consent_version=consent_version.strip(),
+        created_by=by,
+    )
+    campaign.schools.set(schools)
+    shas_for_grade: dict[int, list[str]] = {}
+    for spec in batteries:
+        battery = Battery.objects.create(campaign=campaign, grade_from=spec.grade_from, grade_to=spec.grade_to)
+        versions = [archive_instrument(code) for code in spec.instruments]
+        BatteryItem.objects.bulk_create(
+            BatteryItem(battery=battery, instrument=v, position=i) for i, v in enumerate(versions)
+        )
+        for grade in range(spec.grade_from, spec.grade_to + 1):
+            shas_for_grade[grade] = [v.sha256 for v in versions]
+
+    students = Student.objects.filter(
+        school__in=schools, status=StudentStatus.ACTIVE, school_class__grade__level__in=grades
+    ).values_list("pk", "school_id", "school_class_id", "school_class__grade__level", "gender")
+    rows = list(students)
+    codes = _unique_codes(len(rows))
+    Invitation.objects.bulk_create(
+        (
+            Invitation(
+                campaign=campaign,
+                student_id=pk,
+                school_id=school_id,
+                school_class_id=class_id,
+                grade_level=level,
+                gender=gender,
+                instrument_shas=shas_for_grade[level],
+                code=code,
+            )
+            for (pk, school_id, class_id, level, gender), code in zip(rows, codes, strict=True)
+        ),
+        batch_size=2000,
+    )
+    record(actor=by, action=Action.CREATE, obj=campaign, role=role, school=owner_school, detail=f"{len(rows)} invited")
+    return campaign
+
+
+def _unique_codes(n: int) -> list[str]:
+    """n answering codes not yet used by any invitation."""
+    codes: set[str] = set()
+    while len(codes) < n:
+        batch = {new_answer_code() for _ in range(n - len(codes))} - codes
+        for chunk in _chunks(sorted(batch), 900):
+            batch -= set(Invitation.objects.filter(code__in=chunk).values_list("code", flat=True))
+        codes |= batch
+    return list(codes)
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+# ---- consent (SPEC §3: informed, voluntary; guardian and student) -------------------------
+
+
+@transaction.atomic
+def record_consent(
+    *,
+    invitation: Invitation,
+    decision: Consent,
+    channel: Channel,
+    relation: str = "",
+    by: User | None = None,
+    role: str = "guardian",
+) -> Invitation:
+    """A guardian's decision (through their link, or on paper entered by staff)."""
+    invitation = Invitation.objects.select_for_update().select_related("campaign", "student").get(pk=invitation.pk)
+    if decision not in (Consent.GIVEN, Consent.DECLINED, Consent.WITHDRAWN):
+        raise ScreeningError("无效的选择", "Not a valid decision", field="decision")
+    if invitation.stage != 1:
+        raise ScreeningError("第二阶段测评沿用首次的同意", "A second stage follows the first consent", field="decision")
+    now = timezone.now()
+    if decision == Consent.WITHDRAWN and invitation.consent != Consent.GIVEN:
+        raise ScreeningError("尚未同意，无需撤回", "There is no consent to withdraw", field="decision")
+    if decision != Consent.WITHDRAWN and now > invitation.campaign.closes_at:
+        raise ScreeningError("本次测评已结束", "This screening has closed", field="decision")
+    if decision == Consent.DECLINED and invitation.progress in (Progress.STARTED, Progress.COMPLETED):
+        decision = Consent.WITHDRAWN  # declining after the start is a withdrawal
+    ConsentDecision.objects.create(
+        invitation=invitation,
+        decision=decision,
+        channel=channel,
+        text_version=invitation.campaign.consent_version,
+        relation=relation[:20],
+        recorded_by=by,
+        at=now,
+    )
+    invitation.consent = decision
+    invitation.consent_at = now
+    invitation.save(update_fields=["consent", "consent_at"])
+    if decision == Consent.WITHDRAWN:
+        # Withdrawal stops further processing: follow-ups end with their parent.
+        Invitation.objects.filter(parent=invitation).update(consent=Consent.WITHDRAWN, consent_at=now)
+    record(
+        actor=by,
+        action=Action.UPDATE,
+        obj=invitation,
+        student=invitation.student,
+        role=role,
+        detail=f"consent:{decision}:{channel}:v{invitation.campaign.consent_version}",
+    )
+    return invitation
+
+
+def send_consent_links(*, by: User, role: str, campaign: Campaign, school_class: SchoolClass) -> int:
+    """Text each guardian of the class whose decision is pending their own consent link."""
+    pending = Invitation.objects.filter(
+        campaign=campaign, school_class=school_class, stage=1, consent=Consent.PENDING
+    ).select_related("student")
+    sent = 0
+    with transaction.atomic():
+        for invitation in pending:
+            phones = {g.phone for g in Guardian.objects.filter(student_id=invitation.student_id) if g.phone}
+            for phone in sorted(phones):
+                send_sms(
+                    phone=phone,
+                    kind="consent_request",
+                    subject=f"{campaign.name}：请您为孩子的心理健康测评作出选择",
+                    body="请打开链接阅读知情同意书并选择是否参加。",
+                    link=guardian_link(invitation, via="sms"),
+                )
+                sent += 1
+        record(actor=by, action=Action.CREATE, obj=school_class, role=role, detail=f"consent sms:{sent}")
+    return sent
+
+
+def guardian_link(invitation: Invitation, *, via: str = "link") -> str:
+    from django.conf import settings
+
+    return f"{settings.XINYU_PUBLIC_URL}/g/{invitation.guardian_token}/?via={via}"
+
+
+def answer_link(invitation: Invitation) -> str:
+    from django.conf import settings
+
+    return f"{settings.XINYU_PUBLIC_URL}/s/{invitation.code}/"
+
+
+# ---- answering -------------------------------------------------------------------------
+
+
+class State:
+    """Why a code can or cannot be used now (shown to the student in plain words)."""
+
+    READY = "ready"
+    NOT_OPEN = "not_open"
+    CLOSED = "closed"
+    NO_CONSENT = "no_consent"
+    COMPLETED = "completed"
+
+
+def normalise_code(raw: str) -> str:
+    return "".join(ch for ch in raw.upper() if ch.isalnum())
+
+
+def find_by_code(raw: str) -> Invitation | None:
+    code = normalise_code(raw)
+    if len(code) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
+        return None
+    return Invitation.objects.select_related("campaign", "student", "school").filter(code=code).first()
+
+
+def state_of(invitation: Invitation, now: dt.datetime | None = None) -> str:
+    now = now or timezone.now()
+    if invitation.progress == Progress.COMPLETED:
+        return State.COMPLETED
+    if invitation.consent != Consent.GIVEN:
+        return State.NO_CONSENT
+    if now < invitation.campaign.opens_at:
+        return State.NOT_OPEN
+    closes = invitation.expires_at or invitation.campaign.closes_at
+    if now > closes:
+        return State.CLOSED
+    return State.READY
+
+
+def _require_ready(invitation: Invitation) -> None:
+    state = state_of(invitation)
+    if state != State.READY:
+        raise ScreeningError("当前不能作答", "Answering is not possible now", field=state)
+
+
+def instruments_of(invitation: Invitation) -> list[Instrument]:
+    return [instrument_for_sha(sha) for sha in invitation.instrument_shas]
+
+
+@transaction.atomic
+def give_assent(*, invitation: Invitation) -> Invitation:
+    """The student agrees on the first screen (assent); they may stop at any time."""
+    invitation = Invitation.objects.select_for_update().select_related("campaign", "student").get(pk=invitation.pk)
+    _require_ready(invitation)
+    now = timezone.now()
+    if invitation.assent_at is None:
+        invitation.assent_at = now
+    if invitation.started_at is None:
+        invitation.started_at = now
+    invitation.progress = Progress.STARTED
+    invitation.save(update_fields=["assent_at", "started_at", "progress"])
+    record(actor=None, action=Action.UPDATE, obj=invitation, student=invitation.student, role="student", detail="assent")
+    return invitation
+
+
+@transaction.atomic
+def stop_answering(*, invitation: Invitation) -> Invitation:
+    """The student chooses to stop. Answers given so far are kept but never scored."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.progress != Progress.COMPLETED:
+        invitation.progress = Progress.STOPPED
+        invitation.save(update_fields=["progress"])
+        record(actor=None, action=Action.UPDATE, obj=invitation, student=invitation.student, role="student", detail="stopped")
+    return invitation
+
+
+def save_answer(*, invitation: Invitation, instrument: str, item: int, value: int) -> None:
+    """Store one answer (replacing an earlier one for the same item) at once.
+
+    Idempotent: sending the same answer twice stores one row. A critical answer raises the
+    urgent warning in the same transaction."""
+    if invitation.progress not in (Progress.STARTED,) or invitation.assent_at is None:
+        raise ScreeningError("请先确认参加", "Please confirm that you take part first", field="assent")
+    _require_ready(invitation)
+    chosen = next((i for i in instruments_of(invitation) if i.code == instrument), None)
+    if chosen is None:
+        raise ScreeningError("这份问卷不在你的测评中", "This questionnaire is not part of your screening", field="instrument")
+    try:
+        question = chosen.item(item)
+    except KeyError:
+        raise ScreeningError(f"没有第 {item} 题", f"There is no question {item}", field="item") from None
+    if value not in {o.value for o in question.options}:
+        raise ScreeningError(f"第 {item} 题没有这个选项", f"Question {item} has no such option", field="value")
+    now = timezone.now()
+    with transaction.atomic():
+        Answer.objects.bulk_create(
+            [Answer(invitation=invitation, instrument=chosen.code, item=item, value=value, answered_at=now)],
+            update_conflicts=True,
+            unique_fields=["invitation", "instrument", "item"],
+            update_fields=["value", "answered_at"],
+        )
+        hits = _critical_hits(chosen, item, value)
+        if hits:
+            _raise_critical(invitation, chosen.code, hits)
+
+
+def _critical_hits(instrument: Instrument, item: int, value: int) -> list[str]:
+    question = instrument.item(item)
+    option = next(o for o in question.options if o.value == value)
+    hits: list[str] = []
+    for rule in instrument.critical:
+        if rule.item != item:
+            continue
+        if rule.matches(value, refused=option.refuse):
+            hits.append(rule.code)
+    return hits
+
+
+def _raise_critical(invitation: Invitation, instrument: str, codes: Sequence[str]) -> None:
+    ref = str(invitation.uid)
+    already = set(
+        Signal.objects.filter(ref=ref, source=Source.SCREENING_CRITICAL).values_list("code", flat=True)
+    )
+    for code in codes:
+        signal_code = f"{instrument}.critical:{code}"
+        if signal_code in already:
+            continue
+        student = Student.objects.get(pk=invitation.student_id)
+        raise_warning(student=student, level=WarningLevel.URGENT, source=Source.SCREENING_CRITICAL, ref=ref, code=signal_code)
+        Invitation.objects.filter(pk=invitation.pk).update(critical=True)
+
+
+def answers_of(invitation: Invitation) -> dict[str, dict[int, int | None]]:
+    out: dict[str, dict[int, int | None]] = defaultdict(dict)
+    for instrument, item, value in invitation.answers.values_list("instrument", "item", "value"):
+        out[instrument][item] = value
+    return out
+
+
+def next_question(invitation: Invitation) -> tuple[Instrument, int] | None:
+    """Where a returning student resumes: the first asked item without an answer."""
+    given = answers_of(invitation)
+    for instrument in instruments_of(invitation):
+        answers = given.get(instrument.code, {})
+        for question in instrument.items:
+            if question.is_asked(answers) and question.number not in answers:
+                return instrument, question.number
+    return None
+
+
+def seconds_taken(invitation: Invitation) -> float | None:
+    times = sorted(invitation.answers.values_list("answered_at", flat=True))
+    if not times:
+        return None
+    start = invitation.assent_at or times[0]
+    total = 0.0
+    previous = start
+    for t in times:
+        total += min(max((t - previous).total_seconds(), 0.0), MAX_GAP_SECONDS)
+        previous = t
+    return total
+
+
+# ---- scoring and tiering -----------------------------------------------------------------
+
+
+@dataclass
+class Evaluation:
+    results: list[InstrumentResult]
+    flags: tuple[str, ...]
+    tier: str
+    reasons: tuple[str, ...]
+    critical: list[tuple[str, str]] = field(default_factory=list)  # (instrument, rule code)
+
+    @property
+    def needs_retest(self) -> bool:
+        return bool(self.flags) or any(not r.valid for r in self.results)
+
+
+def evaluate(
+    instruments: Sequence[Instrument],
+    answers: Mapping[str, Mapping[int, int | None]],
+    *,
+    seconds: float | None,
+    grade: int | None,
+    sex: str | None,
+    policy: TierPolicy,
+) -> Evaluation:
+    """Score every instrument of a protocol, flag careless responding and choose the tier.
+    Pure: the same inputs give the same evaluation."""
+    parts = [(i, answers.get(i.code, {})) for i in instruments]
+    results = [score(i, a, grade=grade, sex=sex) for i, a in parts]
+    flags = careless_flags(parts, seconds=seconds)
+    tier, reasons = assign_tier(policy, results)
+    critical = [(r.instrument, hit.code) for r in results for hit in r.critical]
+    return Evaluation(results, flags, tier, reasons, critical)
+
+
+def _result_rows(invitation: Invitation, evaluation: Evaluation, instruments: Sequence[Instrument], now: dt.datetime) -> list[Result]:
+    rows = []
+    for instrument, result in zip(instruments, evaluation.results, strict=True):
+        primary = result.scales.get(instrument.primary_scale.code)
+        data = result.to_json()
+        data["battery_flags"] = list(evaluation.flags)
+        rows.append(
+            Result(
+                invitation=invitation,
+                instrument=result.instrument,
+                version=result.version,
+                primary_raw=primary.raw if primary else None,
+                primary_band=(primary.band or "") if primary else "",
+                concern=result.concern,
+                valid=result.valid and not evaluation.flags,
+                critical=bool(result.critical),
+                data=data,
+                scored_at=now,
+            )
+        )
+    return rows
+
+
+def _apply_outcome(invitation: Invitation, evaluation: Evaluation, *, district_code: str) -> None:
+    """Warnings and the class teacher's task that a tier and critical answers call for."""
+    ref = str(invitation.uid)
+    if evaluation.critical:
+        by_instrument: dict[str, list[str]] = defaultdict(list)
+        for instrument, code in evaluation.critical:
+            by_instrument[instrument].append(code)
+        for instrument, codes in by_instrument.items():
+            _raise_critical(invitation, instrument, codes)
+    level = warning_for_tier(district_code).get(evaluation.tier)
+    warning = None
+    if level:
+        student = Student.objects.get(pk=invitation.student_id)
+        warning = raise_warning(
+            student=student,
+            level=WarningLevel(level),
+            source=Source.SCREENING_RESULT,
+            ref=ref,
+            code=f"tier:{evaluation.tier}",
+        )
+    policy = screening_policy(district_code)
+    if policy.tier(evaluation.tier).rank >= policy.tier(policy.class_teacher_task_from).rank:
+        student = Student.objects.get(pk=invitation.student_id)
+        create_contact_task(student=student, warning=warning)
+
+
+@transaction.atomic
+def submit(*, invitation: Invitation) -> Invitation:
+    """Score and store the protocol. Submitting twice stores one response."""
+    invitation = (
+        Invitation.objects.select_for_update().select_related("campaign__district", "student").get(pk=invitation.pk)
+    )
+    if invitation.progress == Progress.COMPLETED:
+        return invitation
+    _require_ready(invitation)
+    if invitation.assent_at is None:
+        raise ScreeningError("请先确认参加", "Please confirm that you take part first", field="assent")
+    if next_question(invitation) is not None:
+        raise ScreeningError("还有题目没有回答", "Some questions are not answered yet", field="answers")
+    instruments = instruments_of(invitation)
+    district_code = invitation.campaign.district.code
+    evaluation = evaluate(
+        instruments,
+        answers_of(invitation),
+        seconds=seconds_taken(invitation),
+        grade=invitation.grade_level,
+        sex=invitation.gender,
+        policy=screening_policy(district_code),
+    )
+    now = timezone.now()
+    Result.objects.bulk_create(_result_rows(invitation, evaluation, instruments, now))
+    invitation.progress = Progress.COMPLETED
+    invitation.completed_at = now
+    invitation.tier = evaluation.tier
+    invitation.tier_reasons = list(evaluation.reasons)
+    invitation.needs_retest = evaluation.needs_retest
+    invitation.critical = invitation.critical or bool(evaluation.critical)
+    invitation.save(update_fields=["progress", "completed_at", "tier", "tier_reasons", "needs_retest", "critical"])
+    _apply_outcome(invitation, evaluation, district_code=district_code)
+    record(actor=None, action=Action.CREATE, obj=invitation, student=invitation.student, role="student", detail="submitted")
+    return invitation
+
+
+def bulk_score(invitations: QuerySet[Invitation], *, district_code: str, batch_size: int = 2000) -> int:
+    """Score completed protocols that have no results yet, in batches (imports of paper
+    answers, re-scoring, the benchmark). Warnings and tasks go through the same services."""
+    policy = screening_policy(district_code)
+    scored = 0
+    pending = invitations.filter(progress=Progress.COMPLETED, results__isnull=True).order_by("pk")
+    ids = list(pending.values_list("pk", flat=True))
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start : start + batch_size]
+        with transaction.atomic():
+            batch = list(Invitation.objects.filter(pk__in=chunk).order_by("pk"))
+            answers: dict[int, dict[str, dict[int, int | None]]] = defaultdict(lambda: defaultdict(dict))
+            for inv_id, instrument, item, value in Answer.objects.filter(invitation_id__in=chunk).values_list(
+                "invitation_id", "instrument", "item", "value"
+            ):
+                answers[inv_id][instrument][item] = value
+            now = timezone.now()
+            rows: list[Result] = []
+            outcomes: list[tuple[Invitation, Evaluation]] = []
+            for invitation in batch:
+                instruments = instruments_of(invitation)
+                evaluation = evaluate(
+                    instruments,
+                    answers[invitation.pk],
+                    seconds=None,
+                    grade=invitation.grade_level,
+                    sex=invitation.gender,
+                    policy=policy,
+                )
+                rows.extend(_result_rows(invitation, evaluation, instruments, now))
+                invitation.tier = evaluation.tier
+                invitation.tier_reasons = list(evaluation.reasons)
+                invitation.needs_retest = evaluation.needs_retest
+                invitation.critical = invitation.critical or bool(evaluation.critical)
+                if evaluation.critical or warning_for_tier(district_code).get(evaluation.tier):
+                    outcomes.append((invitation, evaluation))
+            Result.objects.bulk_create(rows, batch_size=2000)
+            Invitation.objects.bulk_update(batch, ["tier", "tier_reasons", "needs_retest", "critical"], batch_size=2000)
+            for invitation, evaluation in outcomes:
+                _apply_outcome(invitation, evaluation, district_code=district_code)
+            scored += len(batch)
+    return scored
+
+
+# ---- second stage ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def assign_follow_up(
+    *, by: User, role: str, parents: Sequence[Invitation], instruments: Sequence[str] | None
+) -> list[Invitation]:
+    """Give selected students a re-test (instruments=None: the same battery again) or a
+    further instrument (e.g. ASQ after a PHQ-9 item-9 answer). Consent carries over from
+    the first stage; a student who is not participating gets nothing."""
+    created: list[Invitation] = []
+    now = timezone.now()
+    for parent in parents:
+        if parent.consent != Consent.GIVEN or parent.stage != 1:
+            raise ScreeningError(
+                "只能为已同意参加测评的学生安排后续测评",
+                "Only students taking part can be given a second stage",
+                field="students",
+            )
+        if instruments:
+            shas = []
+            for code in instruments:
+                try:
+                    instrument = get_instrument(code)
+                except KeyError:
+                    raise ScreeningError(f"未知量表：{code}", f"Unknown instrument: {code}", field="instruments") from None
+                low, high = instrument.grades
+                if not low <= parent.grade_level <= high:
+                    raise ScreeningError(
+                        f"{instrument.code} 不适用于 {parent.grade_level} 年级",
+                        f"{instrument.code} is not for grade {parent.grade_level}",
+                        field="instruments",
+                    )
+                shas.append(archive_instrument(code).sha256)
+        else:
+            shas = list(parent.instrument_shas)
+        open_same = _open_follow_up(parent, shas)
+        if open_same is not None:
+            created.append(open_same)
+            continue
+        child = Invitation.objects.create(
+            campaign_id=parent.campaign_id,
+            student_id=parent.student_id,
+            school_id=parent.school_id,
+            school_class_id=parent.school_class_id,
+            grade_level=parent.grade_level,
+            gender=parent.gender,
+            stage=2,
+            parent=parent,
+            assigned_by=by,
+            instrument_shas=shas,
+            code=_unique_codes(1)[0],
+            consent=Consent.GIVEN,
+            consent_at=parent.consent_at,
+            expires_at=max(parent.campaign.closes_at, now + dt.timedelta(days=FOLLOW_UP_DAYS)),
+        )
+        record(
+            actor=by,
+            action=Action.CREATE,
+            obj=child,
+            student=child.student,
+            role=role,
+            detail="second stage: " + ",".join(instruments or ["retest"]),
+        )
+        created.append(child)
+    return created
+
+
+def _open_follow_up(parent: Invitation, shas: list[str]) -> Invitation | None:
+    for child in Invitation.objects.filter(parent=parent).exclude(progress=Progress.COMPLETED):
+        if list(child.instrument_shas) == shas:
+            return child
+    return None
+
+
+def campaign_is_open(campaign: Campaign, now: dt.datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return campaign.opens_at <= now <= campaign.closes_at
+
+
