@@ -78,7 +78,9 @@ def space_answers(inv: Invitation, seconds: float = 5.0) -> None:
         answer.save(update_fields=["answered_at"])
 
 
-def complete(inv: Invitation, answers: Mapping[str, Mapping[int, int]], *, seconds: float = 5.0) -> Invitation:
+def complete(
+    inv: Invitation, answers: Mapping[str, Mapping[int, int]], *, seconds: float = 5.0
+) -> Invitation:
     inv = answer_all(inv, answers)
     space_answers(inv, seconds)
     return services.submit(invitation=Invitation.objects.get(pk=inv.pk))

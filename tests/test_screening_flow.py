@@ -26,8 +26,8 @@ from xinyu.screening.models import (
     Channel,
     Consent,
     ConsentDecision,
-    Invitation,
     InstrumentVersion,
+    Invitation,
     Progress,
     Result,
 )
@@ -59,7 +59,9 @@ class CampaignCreationTest(PersonaTestCase):
             consent_text="x",
             consent_version="1",
         )
-        self.assertEqual(list(campaign.invitations.values_list("student", flat=True)), [self.w.student_a71.pk])
+        self.assertEqual(
+            list(campaign.invitations.values_list("student", flat=True)), [self.w.student_a71.pk]
+        )
 
     def test_bad_input_is_refused_with_a_message_naming_the_field_and_writes_nothing(self) -> None:
         now = timezone.now()
@@ -108,9 +110,13 @@ class ConsentTest(PersonaTestCase):
             services.give_assent(invitation=self.inv)
 
     def test_each_decision_records_time_channel_and_text_version(self) -> None:
-        services.record_consent(invitation=self.inv, decision=Consent.GIVEN, channel=Channel.SMS, relation="母亲")
+        services.record_consent(
+            invitation=self.inv, decision=Consent.GIVEN, channel=Channel.SMS, relation="母亲"
+        )
         decision = ConsentDecision.objects.get(invitation=self.inv)
-        self.assertEqual((decision.decision, decision.channel, decision.text_version), ("given", "sms", "1.0"))
+        self.assertEqual(
+            (decision.decision, decision.channel, decision.text_version), ("given", "sms", "1.0")
+        )
         self.assertEqual(decision.relation, "母亲")
         self.assertIsNotNone(decision.at)
 
@@ -118,7 +124,10 @@ class ConsentTest(PersonaTestCase):
         inv = consent_and_start(self.inv)
         complete(inv, CALM)
         [child] = services.assign_follow_up(
-            by=self.w.psych_a, role="psych_teacher", parents=[Invitation.objects.get(pk=inv.pk)], instruments=None
+            by=self.w.psych_a,
+            role="psych_teacher",
+            parents=[Invitation.objects.get(pk=inv.pk)],
+            instruments=None,
         )
         from xinyu.access import policy
 
@@ -139,20 +148,30 @@ class ConsentTest(PersonaTestCase):
 
     def test_no_decision_after_the_window_closes(self) -> None:
         campaign = make_campaign(
-            self.w, name="旧", opens=timezone.now() - dt.timedelta(days=9), closes=timezone.now() - dt.timedelta(days=2)
+            self.w,
+            name="旧",
+            opens=timezone.now() - dt.timedelta(days=9),
+            closes=timezone.now() - dt.timedelta(days=2),
         )
         with self.assertRaises(services.ScreeningError):
             services.record_consent(
-                invitation=invitation(campaign, self.w.student_a41), decision=Consent.GIVEN, channel=Channel.LINK
+                invitation=invitation(campaign, self.w.student_a41),
+                decision=Consent.GIVEN,
+                channel=Channel.LINK,
             )
 
     def test_consent_sms_goes_to_pending_guardians_only_and_is_logged(self) -> None:
         services.record_consent(
-            invitation=invitation(self.campaign, self.w.student_a41_2), decision=Consent.GIVEN, channel=Channel.LINK
+            invitation=invitation(self.campaign, self.w.student_a41_2),
+            decision=Consent.GIVEN,
+            channel=Channel.LINK,
         )
         with self.captureOnCommitCallbacks(execute=True):
             sent = services.send_consent_links(
-                by=self.w.class_teacher_a41, role="class_teacher", campaign=self.campaign, school_class=self.w.class_a41
+                by=self.w.class_teacher_a41,
+                role="class_teacher",
+                campaign=self.campaign,
+                school_class=self.w.class_a41,
             )
         self.assertEqual(sent, 1)
         message = Message.objects.get(kind="consent_request")
@@ -175,10 +194,16 @@ class AnsweringTest(PersonaTestCase):
     def test_the_same_answer_twice_stores_one_row_and_a_change_replaces_it(self) -> None:
         for value in (1, 1, 3):
             services.save_answer(invitation=self.inv, instrument="PHQ9", item=1, value=value)
-        self.assertEqual(list(Answer.objects.filter(invitation=self.inv).values_list("value", flat=True)), [3])
+        self.assertEqual(
+            list(Answer.objects.filter(invitation=self.inv).values_list("value", flat=True)), [3]
+        )
 
     def test_invalid_answers_are_refused(self) -> None:
-        for instrument, item, value, field in (("PHQ9", 1, 7, "value"), ("PHQ9", 99, 0, "item"), ("ASQ", 1, 1, "instrument")):
+        for instrument, item, value, field in (
+            ("PHQ9", 1, 7, "value"),
+            ("PHQ9", 99, 0, "item"),
+            ("ASQ", 1, 1, "instrument"),
+        ):
             with self.subTest(field=field), self.assertRaises(services.ScreeningError) as ctx:
                 services.save_answer(invitation=self.inv, instrument=instrument, item=item, value=value)
             self.assertEqual(ctx.exception.field, field)
@@ -264,11 +289,15 @@ class SecondStageTest(PersonaTestCase):
     def test_asq_after_item_nine_and_both_results_read_together(self) -> None:
         campaign = make_campaign(self.w)
         inv = complete(consent_and_start(invitation(campaign, self.w.student_a71)), with_phq({9: 1}))
-        [child] = services.assign_follow_up(by=self.w.psych_a, role="psych_teacher", parents=[inv], instruments=["ASQ"])
+        [child] = services.assign_follow_up(
+            by=self.w.psych_a, role="psych_teacher", parents=[inv], instruments=["ASQ"]
+        )
         self.assertEqual((child.stage, child.parent_id, child.consent), (2, inv.pk, Consent.GIVEN))
         self.assertNotEqual(child.code, inv.code)
         # Assigning again while the first is open gives the same one back.
-        [again] = services.assign_follow_up(by=self.w.psych_a, role="psych_teacher", parents=[inv], instruments=["ASQ"])
+        [again] = services.assign_follow_up(
+            by=self.w.psych_a, role="psych_teacher", parents=[inv], instruments=["ASQ"]
+        )
         self.assertEqual(again.pk, child.pk)
         child = services.give_assent(invitation=child)
         complete(child, {"ASQ": {1: 0, 2: 0, 3: 0, 4: 0}})
@@ -284,7 +313,10 @@ class SecondStageTest(PersonaTestCase):
         services.record_consent(invitation=inv, decision=Consent.DECLINED, channel=Channel.LINK)
         with self.assertRaises(services.ScreeningError):
             services.assign_follow_up(
-                by=self.w.psych_a, role="psych_teacher", parents=[Invitation.objects.get(pk=inv.pk)], instruments=None
+                by=self.w.psych_a,
+                role="psych_teacher",
+                parents=[Invitation.objects.get(pk=inv.pk)],
+                instruments=None,
             )
 
 
@@ -299,4 +331,6 @@ class BulkScoreTest(PersonaTestCase):
         inv.refresh_from_db()
         self.assertEqual(inv.tier, "urgent")
         self.assertEqual(Result.objects.filter(invitation=inv).count(), 2)
-        self.assertEqual(services.bulk_score(Invitation.objects.filter(campaign=campaign), district_code="500153"), 0)
+        self.assertEqual(
+            services.bulk_score(Invitation.objects.filter(campaign=campaign), district_code="500153"), 0
+        )

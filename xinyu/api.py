@@ -20,6 +20,7 @@ from xinyu.access.policy import Level, Perm
 from xinyu.audit.selectors import AuditFilter, audit_entries_for
 from xinyu.org import selectors, services
 from xinyu.org.models import User
+from xinyu.screening import selectors as screening_selectors
 
 
 class BearerToken(HttpBearer):
@@ -277,3 +278,71 @@ def audit_log(
         }
         for e in audit_entries_for(actor, f)[: max(1, min(limit, 1000))]
     ]
+
+
+# ---- screening (SPEC §3): campaigns and their progress; never an individual's score ------
+
+
+class CampaignOut(Schema):
+    uid: uuid.UUID
+    name: str
+    school_year: str
+    scope: str
+    target_grades: list[int]
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    consent_version: str
+
+
+class ProgressRowOut(Schema):
+    label: str
+    invited: int
+    given: int
+    not_participating: str  # "<5" above the school when small
+    pending: int
+    started: int
+    completed: int
+    flagged: str | None = None
+
+
+class ProgressOut(Schema):
+    grouping: str
+    rows: list[ProgressRowOut]
+    total: dict[str, int]
+
+
+@api.get("/campaigns", response=list[CampaignOut], tags=["screening"])
+def campaigns(request: HttpRequest) -> list[dict]:
+    return [
+        {
+            "uid": c.uid,
+            "name": c.name,
+            "school_year": c.school_year,
+            "scope": c.scope_label,
+            "target_grades": c.target_grades,
+            "opens_at": c.opens_at,
+            "closes_at": c.closes_at,
+            "consent_version": c.consent_version,
+        }
+        for c in policy.campaigns_for(_user(request)).order_by("-opens_at")[:200]
+    ]
+
+
+@api.get("/campaigns/{uid}/progress", response=ProgressOut, exclude_none=True, tags=["screening"])
+def campaign_progress(request: HttpRequest, uid: str) -> dict:
+    user = _user(request)
+    table = screening_selectors.campaign_progress(user, policy.get_campaign_for(user, uid))
+    total = {k: v for k, v in table.total.items() if table.show_flagged or k != "flagged"}
+    return {
+        "grouping": table.grouping,
+        "rows": [
+            {
+                **{k: r.counts[k] for k in ("invited", "given", "pending", "started", "completed")},
+                "label": r.label,
+                "not_participating": r.cell("not_participating"),
+                "flagged": r.cell("flagged") if table.show_flagged else None,
+            }
+            for r in table.rows
+        ],
+        "total": total,
+    }

@@ -23,6 +23,7 @@ urlpatterns = [
     path("screening/", include("xinyu.screening.urls")),
     path("screening/", include("xinyu.screening.report_urls")),
     path("care/", include("xinyu.care.urls")),
+    path("messages/", include("xinyu.notify.urls")),
     path("", include("xinyu.screening.public_urls")),
     path("api/", api.urls),
 ]

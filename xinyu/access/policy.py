@@ -25,8 +25,8 @@ from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
 from xinyu.audit.models import Action
-from xinyu.care.models import Task, Warning
 from xinyu.audit.services import record
+from xinyu.care.models import Task, Warning
 from xinyu.org.models import (
     ApiToken,
     ImportBatch,
@@ -224,10 +224,11 @@ def can(user: User | AnonymousUser, perm: Perm, *, school: School | None = None)
 def require(user: User | AnonymousUser, perm: Perm, *, school: School | None = None, what: str = "") -> None:
     """Like `can`, but a refusal is a 404 with a `denied` audit row."""
     if not can(user, perm, school=school):
-        _deny(user, object_type=what or perm.value, object_id=str(school.uid) if school else "")
+        deny(user, object_type=what or perm.value, object_id=str(school.uid) if school else "")
 
 
-def _deny(user: User | AnonymousUser, *, object_type: str, object_id: str) -> NoReturn:
+def deny(user: User | AnonymousUser, *, object_type: str, object_id: str) -> NoReturn:
+    """Answer 404 (exactly as for a missing object) and write a `denied` audit row."""
     record(
         actor=user if isinstance(user, User) else None,
         action=Action.DENIED,
@@ -265,7 +266,7 @@ def _prefixed(q: Q, prefix: str) -> Q:
         if isinstance(child, Q):
             out.children.append(_prefixed(child, prefix))
         else:
-            key, value = child
+            key, value = child  # type: ignore[misc]
             out.children.append((f"{prefix}{key}", value))
     return out
 
@@ -308,7 +309,7 @@ def get_student_for(
     On success writes a `view` row (or `action`, or none with action=None)."""
     student = by_uid(Student.objects.select_related("school", "school_class__grade"), uid)
     if student is None or level_for(user, student) < level:
-        _deny(user, object_type="student", object_id=str(uid))
+        deny(user, object_type="student", object_id=str(uid))
     if action is not None:
         record(
             actor=user if isinstance(user, User) else None,
@@ -370,14 +371,14 @@ def classes_for(user: User | AnonymousUser, level: Level = Level.BASIC) -> Query
 def get_school_for(user: User | AnonymousUser, uid: Any) -> School:
     school = by_uid(schools_for(user), uid)
     if school is None:
-        _deny(user, object_type="school", object_id=str(uid))
+        deny(user, object_type="school", object_id=str(uid))
     return school
 
 
 def get_class_for(user: User | AnonymousUser, uid: Any, level: Level = Level.BASIC) -> SchoolClass:
     school_class = by_uid(classes_for(user, level).select_related("school", "grade"), uid)
     if school_class is None:
-        _deny(user, object_type="schoolclass", object_id=str(uid))
+        deny(user, object_type="schoolclass", object_id=str(uid))
     return school_class
 
 
@@ -406,10 +407,10 @@ def import_perm(kind: str) -> Perm:
 def get_import_batch_for(user: User | AnonymousUser, uid: Any) -> ImportBatch:
     """An uploaded roster file: only its uploader, while they may still import its kind."""
     if not isinstance(user, User):
-        _deny(user, object_type="importbatch", object_id=str(uid)[:64])
+        deny(user, object_type="importbatch", object_id=str(uid)[:64])
     batch = by_uid(ImportBatch.objects.filter(uploaded_by_id=user.pk), uid)
     if batch is None or not can(user, import_perm(batch.kind)):
-        _deny(user, object_type="importbatch", object_id=str(uid)[:64])
+        deny(user, object_type="importbatch", object_id=str(uid)[:64])
     return batch
 
 
@@ -434,7 +435,7 @@ def get_staff_for(user: User | AnonymousUser, uid: Any, perm: Perm = Perm.VIEW_S
     """A staff account the user may list (and, with `perm`, act on)."""
     staff = by_uid(staff_for(user), uid)
     if staff is None or not can(user, perm):
-        _deny(user, object_type="user", object_id=str(uid)[:64])
+        deny(user, object_type="user", object_id=str(uid)[:64])
     return staff
 
 
@@ -484,7 +485,7 @@ def campaigns_for(user: User | AnonymousUser) -> QuerySet[Campaign]:
 def get_campaign_for(user: User | AnonymousUser, uid: Any) -> Campaign:
     campaign = by_uid(campaigns_for(user).select_related("district", "owner_school"), uid)
     if campaign is None:
-        _deny(user, object_type="campaign", object_id=str(uid)[:64])
+        deny(user, object_type="campaign", object_id=str(uid)[:64])
     return campaign
 
 
@@ -504,7 +505,7 @@ def code_classes_for(user: User | AnonymousUser) -> QuerySet[SchoolClass]:
 def get_code_class_for(user: User | AnonymousUser, uid: Any) -> SchoolClass:
     school_class = by_uid(code_classes_for(user).select_related("school", "grade"), uid)
     if school_class is None:
-        _deny(user, object_type="schoolclass", object_id=str(uid)[:64])
+        deny(user, object_type="schoolclass", object_id=str(uid)[:64])
     return school_class
 
 
@@ -520,11 +521,13 @@ def result_invitations_for(user: User | AnonymousUser) -> QuerySet[Invitation]:
 def get_invitation_for(user: User | AnonymousUser, uid: Any, *, detail: str = "") -> Invitation:
     """One student's screening (answers, scores): psych teachers of the school. Audited."""
     invitation = by_uid(
-        result_invitations_for(user).select_related("student__school", "student__school_class__grade", "campaign"),
+        result_invitations_for(user).select_related(
+            "student__school", "student__school_class__grade", "campaign"
+        ),
         uid,
     )
     if invitation is None:
-        _deny(user, object_type="invitation", object_id=str(uid)[:64])
+        deny(user, object_type="invitation", object_id=str(uid)[:64])
     record(
         actor=user if isinstance(user, User) else None,
         action=Action.VIEW,
@@ -548,7 +551,7 @@ def warnings_for(user: User | AnonymousUser) -> QuerySet[Warning]:
 def get_warning_for(user: User | AnonymousUser, uid: Any) -> Warning:
     warning = by_uid(warnings_for(user).select_related("student__school_class__grade", "school"), uid)
     if warning is None:
-        _deny(user, object_type="warning", object_id=str(uid)[:64])
+        deny(user, object_type="warning", object_id=str(uid)[:64])
     record(
         actor=user if isinstance(user, User) else None,
         action=Action.VIEW,
@@ -568,5 +571,5 @@ def tasks_for(user: User | AnonymousUser) -> QuerySet[Task]:
 def get_task_for(user: User | AnonymousUser, uid: Any) -> Task:
     task = by_uid(tasks_for(user).select_related("student", "school_class__grade"), uid)
     if task is None:
-        _deny(user, object_type="task", object_id=str(uid)[:64])
+        deny(user, object_type="task", object_id=str(uid)[:64])
     return task

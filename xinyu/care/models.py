@@ -92,10 +92,14 @@ class Task(models.Model):
     school_class = models.ForeignKey("org.SchoolClass", on_delete=models.PROTECT, related_name="tasks")
     kind = models.CharField(max_length=20, choices=TaskKind.choices)
     status = models.CharField(max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)
-    warning = models.ForeignKey(Warning, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks")
+    warning = models.ForeignKey(
+        Warning, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
+    )
     created_at = models.DateTimeField()
     done_at = models.DateTimeField(null=True, blank=True)
-    done_by = models.ForeignKey("org.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    done_by = models.ForeignKey(
+        "org.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["status", "-created_at"]

@@ -7,11 +7,17 @@ has two open warnings; a new signal attaches to the open one and can only raise 
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinyu.audit.models import Action
+from xinyu.audit import context
+from xinyu.audit.models import Action, AuditEntry
 from xinyu.audit.services import record
 from xinyu.notify.services import notify_users
 from xinyu.org.models import Role, Student, User
@@ -27,48 +33,169 @@ def psych_teachers_of(school_id: int) -> list[User]:
     )
 
 
+@dataclass(frozen=True)
+class NewSignal:
+    """One reason to warn about a student (what `raise_warnings` takes)."""
+
+    student_id: int
+    school_id: int
+    school_class_id: int
+    level: Level
+    source: Source
+    ref: str = ""
+    code: str = ""
+    task: bool = False  # also give the class teacher the neutral "contact the psych teacher" task
+
+
 @transaction.atomic
-def raise_warning(*, student: Student, level: Level, source: Source, ref: str = "", code: str = "") -> Warning:
+def raise_warning(
+    *, student: Student, level: Level, source: Source, ref: str = "", code: str = ""
+) -> Warning:
     """Open a warning for the student, or attach this signal to their open one."""
+    signal = NewSignal(student.pk, student.school_id, student.school_class_id, level, source, ref, code)
+    return raise_warnings([signal])[student.pk]
+
+
+@transaction.atomic
+def raise_warnings(signals: Sequence[NewSignal]) -> dict[int, Warning]:
+    """The one door for warnings, for one signal or thousands (bulk scoring).
+
+    Per student: attach to the open warning or open one; a signal can only raise the level
+    (and a raised warning needs a fresh acknowledgement); audit rows, the class teacher's
+    task and the psych teachers' notification are written in the same transaction."""
+    if not signals:
+        return {}
     now = timezone.now()
-    warning = (
-        Warning.objects.select_for_update().filter(student=student).exclude(status=WarningStatus.CLOSED).first()
-    )
-    created = warning is None
-    if warning is None:
-        try:
-            with transaction.atomic():
-                warning = Warning.objects.create(
-                    student=student, school_id=student.school_id, level=level, opened_at=now, updated_at=now
-                )
-        except IntegrityError:  # a concurrent signal opened it first: attach to that one
-            warning = Warning.objects.select_for_update().get(student=student, status__in=["open", "acknowledged"])
-            created = False
-    raised = LEVEL_RANK[level] > LEVEL_RANK[Level(warning.level)]
-    if raised:
-        warning.level = level
-        warning.status = WarningStatus.OPEN  # a higher signal needs a fresh acknowledgement
-    if raised or not created:
+    student_ids = {s.student_id for s in signals}
+    open_by_student = {
+        w.student_id: w
+        for w in Warning.objects.select_for_update()
+        .filter(student_id__in=student_ids)
+        .exclude(status=WarningStatus.CLOSED)
+    }
+    top: dict[int, NewSignal] = {}
+    for s in signals:
+        if s.student_id not in top or LEVEL_RANK[s.level] > LEVEL_RANK[top[s.student_id].level]:
+            top[s.student_id] = s
+    created = [
+        Warning(student_id=sid, school_id=s.school_id, level=s.level, opened_at=now, updated_at=now)
+        for sid, s in top.items()
+        if sid not in open_by_student
+    ]
+    try:
+        with transaction.atomic():
+            Warning.objects.bulk_create(created)
+    except IntegrityError:
+        # A concurrent signal opened a warning for one of these students first; it exists now.
+        return raise_warnings(signals)
+    new_ids = {w.student_id for w in created}
+    warnings = {**open_by_student, **{w.student_id: w for w in created}}
+    raised: list[Warning] = []
+    for sid, s in top.items():
+        warning = warnings[sid]
+        if sid in new_ids:
+            if s.level == Level.URGENT:
+                raised.append(warning)
+            continue
+        if LEVEL_RANK[s.level] > LEVEL_RANK[Level(warning.level)]:
+            warning.level = s.level
+            warning.status = WarningStatus.OPEN
+            if s.level == Level.URGENT:
+                raised.append(warning)
         warning.updated_at = now
         warning.save(update_fields=["level", "status", "updated_at"])
-    Signal.objects.create(warning=warning, source=source, level=level, ref=ref[:64], code=code[:200], at=now)
-    record(
-        actor=None,
-        action=Action.CREATE if created else Action.UPDATE,
-        obj=warning,
-        student=student,
-        role="system",
-        detail=f"{source}:{level}",
+    Signal.objects.bulk_create(
+        Signal(
+            warning=warnings[s.student_id],
+            source=s.source,
+            level=s.level,
+            ref=s.ref[:64],
+            code=s.code[:200],
+            at=now,
+        )
+        for s in signals
     )
-    if level == Level.URGENT and (created or raised):
+    ctx = context.current.get()
+    AuditEntry.objects.bulk_create(
+        AuditEntry(
+            at=now,
+            role="system",
+            action=Action.CREATE if s.student_id in new_ids else Action.UPDATE,
+            object_type="warning",
+            object_id=str(warnings[s.student_id].uid),
+            student_id=s.student_id,
+            school_id=s.school_id,
+            ip=ctx.ip,
+            request_id=ctx.request_id,
+            detail=f"{s.source}:{s.level}",
+        )
+        for s in signals
+    )
+    _create_tasks([s for s in top.values() if s.task], warnings, now)
+    _notify_urgent(raised)
+    return warnings
+
+
+def _create_tasks(signals: Sequence[NewSignal], warnings: dict[int, Warning], now: datetime) -> None:
+    """The class teacher's neutral task; one open task per student and kind."""
+    if not signals:
+        return
+    has_open = set(
+        Task.objects.filter(
+            student_id__in=[s.student_id for s in signals],
+            kind=TaskKind.CONTACT_PSYCH,
+            status=TaskStatus.OPEN,
+        ).values_list("student_id", flat=True)
+    )
+    tasks = Task.objects.bulk_create(
+        Task(
+            student_id=s.student_id,
+            school_class_id=s.school_class_id,
+            kind=TaskKind.CONTACT_PSYCH,
+            warning=warnings.get(s.student_id),
+            created_at=now,
+        )
+        for s in signals
+        if s.student_id not in has_open
+    )
+    ctx = context.current.get()
+    AuditEntry.objects.bulk_create(
+        AuditEntry(
+            at=now,
+            role="system",
+            action=Action.CREATE,
+            object_type="task",
+            object_id=str(t.uid),
+            student_id=t.student_id,
+            school_id=warnings[t.student_id].school_id if t.student_id in warnings else None,
+            ip=ctx.ip,
+            request_id=ctx.request_id,
+            detail=TaskKind.CONTACT_PSYCH,
+        )
+        for t in tasks
+    )
+
+
+def _notify_urgent(warnings: Sequence[Warning]) -> None:
+    """Tell each school's psych teachers at once: one message per school, no names."""
+    by_school: dict[int, list[Warning]] = defaultdict(list)
+    for w in warnings:
+        by_school[w.school_id].append(w)
+    for school_id, rows in by_school.items():
+        link = f"/care/warnings/{rows[0].uid}/" if len(rows) == 1 else "/care/warnings/"
+        body = (
+            _("A student at your school needs same-day review. Open Xinyu to see the warning.")
+            if len(rows) == 1
+            else _("%(n)s students at your school need same-day review. Open Xinyu to see the warnings.")
+            % {"n": len(rows)}
+        )
         notify_users(
-            users=psych_teachers_of(student.school_id),
+            users=psych_teachers_of(school_id),
             kind="urgent_warning",
             subject=_("Urgent warning"),
-            body=_("A student at your school needs same-day review. Open Xinyu to see the warning."),
-            link=f"/care/warnings/{warning.uid}/",
+            body=body,
+            link=link,
         )
-    return warning
 
 
 @transaction.atomic
@@ -108,5 +235,12 @@ def acknowledge_warning(*, warning: Warning, by: User, role: str) -> Warning:
         warning.status = WarningStatus.ACKNOWLEDGED
         warning.updated_at = timezone.now()
         warning.save(update_fields=["status", "updated_at"])
-        record(actor=by, action=Action.UPDATE, obj=warning, student=warning.student, role=role, detail="acknowledged")
+        record(
+            actor=by,
+            action=Action.UPDATE,
+            obj=warning,
+            student=warning.student,
+            role=role,
+            detail="acknowledged",
+        )
     return warning

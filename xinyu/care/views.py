@@ -24,8 +24,10 @@ def _user(request: HttpRequest) -> User:
 
 def warnings(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    rows = policy.warnings_for(user).exclude(status=WarningStatus.CLOSED).select_related(
-        "student__school_class__grade", "school"
+    rows = (
+        policy.warnings_for(user)
+        .exclude(status=WarningStatus.CLOSED)
+        .select_related("student__school_class__grade", "school")
     )
     return render(request, "care/warnings.html", {"warnings": list(rows[:300])})
 
@@ -35,10 +37,14 @@ def warning_detail(request: HttpRequest, uid: str) -> HttpResponse:
     warning = policy.get_warning_for(user, uid)
     signals = list(warning.signals.all())
     refs = [s.ref for s in signals if s.ref]
-    reports = {
-        str(inv.uid): inv
-        for inv in policy.result_invitations_for(user).filter(uid__in=refs).select_related("campaign")
-    } if refs else {}
+    reports = (
+        {
+            str(inv.uid): inv
+            for inv in policy.result_invitations_for(user).filter(uid__in=refs).select_related("campaign")
+        }
+        if refs
+        else {}
+    )
     return render(
         request,
         "care/warning.html",
@@ -68,5 +74,3 @@ def task_done(request: HttpRequest, uid: str) -> HttpResponse:
     services.complete_task(task=task, by=user, role=policy.roles_label(user))
     messages.success(request, _("Marked as done."))
     return redirect("care:tasks")
-
-

@@ -34,7 +34,13 @@ def mask(address: str) -> str:
 
 class LogBackend:
     def send(self, message: Message) -> None:
-        logger.info("message %s kind=%s channel=%s to=%s", message.uid, message.kind, message.channel, mask(message.address))
+        logger.info(
+            "message %s kind=%s channel=%s to=%s",
+            message.uid,
+            message.kind,
+            message.channel,
+            mask(message.address),
+        )
 
 
 class OutboxBackend:

@@ -17,7 +17,9 @@ from .models import Message, MessageChannel, MessageStatus
 MAX_ATTEMPTS = 5
 
 
-def notify_users(*, users: Iterable[User], kind: str, subject: str, body: str, link: str = "") -> list[Message]:
+def notify_users(
+    *, users: Iterable[User], kind: str, subject: str, body: str, link: str = ""
+) -> list[Message]:
     """An in-app message for each user, plus an SMS where the user has a phone number.
 
     Keep `subject` and `body` free of names and scores: an SMS leaves the system."""
@@ -25,13 +27,31 @@ def notify_users(*, users: Iterable[User], kind: str, subject: str, body: str, l
     messages: list[Message] = []
     for user in users:
         messages.append(
-            Message(channel=MessageChannel.IN_APP, kind=kind, recipient=user, subject=subject, body=body,
-                    link=link, status=MessageStatus.SENT, backend="in_app", created_at=now, sent_at=now)
+            Message(
+                channel=MessageChannel.IN_APP,
+                kind=kind,
+                recipient=user,
+                subject=subject,
+                body=body,
+                link=link,
+                status=MessageStatus.SENT,
+                backend="in_app",
+                created_at=now,
+                sent_at=now,
+            )
         )
         if user.phone:
             messages.append(
-                Message(channel=MessageChannel.SMS, kind=kind, recipient=user, address=user.phone,
-                        subject=subject, body=f"{subject}。{body}", link=link, created_at=now)
+                Message(
+                    channel=MessageChannel.SMS,
+                    kind=kind,
+                    recipient=user,
+                    address=user.phone,
+                    subject=subject,
+                    body=f"{subject}。{body}",
+                    link=link,
+                    created_at=now,
+                )
             )
     Message.objects.bulk_create(messages)
     _deliver_after_commit(m for m in messages if m.channel != MessageChannel.IN_APP)
@@ -40,7 +60,12 @@ def notify_users(*, users: Iterable[User], kind: str, subject: str, body: str, l
 
 def send_sms(*, phone: str, kind: str, subject: str, body: str, link: str = "") -> Message:
     message = Message.objects.create(
-        channel=MessageChannel.SMS, kind=kind, address=phone, subject=subject, body=body, link=link,
+        channel=MessageChannel.SMS,
+        kind=kind,
+        address=phone,
+        subject=subject,
+        body=body,
+        link=link,
         created_at=timezone.now(),
     )
     _deliver_after_commit([message])
@@ -85,4 +110,6 @@ def retry_queued() -> int:
 
 
 def unread_for(user: User) -> int:
-    return Message.objects.filter(recipient=user, channel=MessageChannel.IN_APP, status=MessageStatus.SENT).count()
+    return Message.objects.filter(
+        recipient=user, channel=MessageChannel.IN_APP, status=MessageStatus.SENT
+    ).count()

@@ -68,6 +68,10 @@ def student_detail(request: HttpRequest, uid: str) -> HttpResponse:
         "can_flag": level >= Level.CARE and policy.can(user, Perm.SET_FLAGS),
         "can_transfer": policy.can(user, Perm.TRANSFER, school=student.school),
         "viewers": list(selectors.file_viewers(user, student)),
+        # Screening results: the psych teachers of the school only (Level.FULL).
+        "screenings": list(
+            policy.result_invitations_for(user).filter(student=student).select_related("campaign")[:50]
+        ),
     }
     if level >= Level.CARE:
         context["guardians"] = student.guardians.all()

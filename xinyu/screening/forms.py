@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -47,26 +47,39 @@ class CampaignForm(forms.Form):
         widget=forms.RadioSelect,
         initial="district",
     )
-    clusters = forms.ModelMultipleChoiceField(label=_("Clusters"), queryset=Cluster.objects.none(), required=False)
-    schools = forms.ModelMultipleChoiceField(label=_("Schools"), queryset=School.objects.none(), required=False)
+    clusters = forms.ModelMultipleChoiceField(
+        label=_("Clusters"), queryset=Cluster.objects.none(), required=False
+    )
+    schools = forms.ModelMultipleChoiceField(
+        label=_("Schools"), queryset=School.objects.none(), required=False
+    )
     target_grades = forms.TypedMultipleChoiceField(
         label=_("Target grades"),
         coerce=int,
         choices=[(g, f"{g}") for g in range(1, 13)],
         widget=forms.CheckboxSelectMultiple,
     )
-    opens_at = forms.DateTimeField(label=_("Opens"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    closes_at = forms.DateTimeField(label=_("Closes"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    consent_text = forms.CharField(label=_("Consent text for guardians"), widget=forms.Textarea(attrs={"rows": 6}))
+    opens_at = forms.DateTimeField(
+        label=_("Opens"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    closes_at = forms.DateTimeField(
+        label=_("Closes"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    consent_text = forms.CharField(
+        label=_("Consent text for guardians"), widget=forms.Textarea(attrs={"rows": 6})
+    )
     consent_version = forms.CharField(label=_("Consent text version"), max_length=20, initial="1.0")
 
-    def __init__(self, *args: Any, schools: Any, district_wide: bool, default_grades: list[int], **kwargs: Any):
+    def __init__(
+        self, *args: Any, schools: Any, district_wide: bool, default_grades: list[int], **kwargs: Any
+    ):
         super().__init__(*args, **kwargs)
-        self.fields["schools"].queryset = schools
-        self.fields["clusters"].queryset = Cluster.objects.filter(schools__in=schools).distinct()
+        cast(forms.ModelMultipleChoiceField, self.fields["schools"]).queryset = schools
+        clusters = Cluster.objects.filter(schools__in=schools).distinct()
+        cast(forms.ModelMultipleChoiceField, self.fields["clusters"]).queryset = clusters
         self.fields["target_grades"].initial = default_grades
         if not district_wide:
-            self.fields["scope"].choices = [("schools", _("Schools"))]
+            cast(forms.ChoiceField, self.fields["scope"]).choices = [("schools", _("Schools"))]
             self.fields["scope"].initial = "schools"
         for low, high in GRADE_BANDS:
             self.fields[f"battery_{low}_{high}"] = forms.MultipleChoiceField(
@@ -100,6 +113,6 @@ class FollowUpForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["what"].choices = [("retest", _("Re-test with the same battery"))] + [
-            (code, i.short_name.get("zh-hans", code)) for code, i in sorted(registry().items())
-        ]
+        cast(forms.ChoiceField, self.fields["what"]).choices = [
+            ("retest", _("Re-test with the same battery"))
+        ] + [(code, i.short_name.get("zh-hans", code)) for code, i in sorted(registry().items())]

@@ -9,6 +9,8 @@ Every answer is saved the moment it is given; the page works without JavaScript.
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -149,19 +151,25 @@ def answer(request: HttpRequest, code: str) -> HttpResponse:
     if state == services.State.COMPLETED:
         return redirect("screening_public:done", code=invitation.code)
     if state != services.State.READY:
-        return render(request, "screening/public/unavailable.html", {"state": state, "invitation": invitation})
+        return render(
+            request, "screening/public/unavailable.html", {"state": state, "invitation": invitation}
+        )
     if invitation.assent_at is None or invitation.progress == Progress.STOPPED:
-        return render(request, "screening/public/assent.html", {"invitation": invitation, "stopped": invitation.progress == Progress.STOPPED})
-    return render(request, "screening/public/question.html", _question_context(invitation, request.GET.get("q", "")))
+        return render(
+            request,
+            "screening/public/assent.html",
+            {"invitation": invitation, "stopped": invitation.progress == Progress.STOPPED},
+        )
+    return render(
+        request, "screening/public/question.html", _question_context(invitation, request.GET.get("q", ""))
+    )
 
 
 def _question_context(invitation: Invitation, asked: str) -> dict[str, object]:
     lang = _lang()
     instruments = services.instruments_of(invitation)
     given = services.answers_of(invitation)
-    sequence = [
-        (i, q) for i in instruments for q in i.items if q.is_asked(given.get(i.code, {}))
-    ]
+    sequence = [(i, q) for i in instruments for q in i.items if q.is_asked(given.get(i.code, {}))]
     total = len(sequence)
     answered = sum(1 for i, q in sequence if q.number in given.get(i.code, {}))
     target = None
@@ -170,7 +178,12 @@ def _question_context(invitation: Invitation, asked: str) -> dict[str, object]:
         target = next(((i, q) for i, q in sequence if i.code == code and str(q.number) == number), None)
     if target is None:
         target = next(((i, q) for i, q in sequence if q.number not in given.get(i.code, {})), None)
-    context: dict[str, object] = {"invitation": invitation, "total": total, "answered": answered, "lang": lang}
+    context: dict[str, object] = {
+        "invitation": invitation,
+        "total": total,
+        "answered": answered,
+        "lang": lang,
+    }
     if target is None:
         context["ready_to_submit"] = True
         context["percent"] = 100
@@ -201,10 +214,8 @@ def _question_context(invitation: Invitation, asked: str) -> dict[str, object]:
 def assent(request: HttpRequest, code: str) -> HttpResponse:
     invitation = _invitation(code)
     if request.POST.get("assent") == "yes":
-        try:
+        with suppress(services.ScreeningError):  # the answer page explains the state
             services.give_assent(invitation=invitation)
-        except services.ScreeningError:
-            pass  # the answer page explains the state
         return redirect("screening_public:answer", code=invitation.code)
     services.stop_answering(invitation=invitation)
     return redirect("screening_public:stopped", code=invitation.code)
@@ -223,7 +234,9 @@ def save(request: HttpRequest, code: str) -> HttpResponse:
     except ValueError:
         return _save_error(request, invitation, wants_json, "请选择一个选项。 / Please choose an option.")
     try:
-        services.save_answer(invitation=invitation, instrument=request.POST.get("instrument", ""), item=item, value=value)
+        services.save_answer(
+            invitation=invitation, instrument=request.POST.get("instrument", ""), item=item, value=value
+        )
     except services.ScreeningError as exc:
         return _save_error(request, invitation, wants_json, str(exc))
     if wants_json:
@@ -271,4 +284,6 @@ def done(request: HttpRequest, code: str) -> HttpResponse:
 @never_cache
 def stopped(request: HttpRequest, code: str) -> HttpResponse:
     invitation = _invitation(code)
-    return render(request, "screening/public/stopped.html", {"help_lines": HELP_LINES, "invitation": invitation})
+    return render(
+        request, "screening/public/stopped.html", {"help_lines": HELP_LINES, "invitation": invitation}
+    )

@@ -77,7 +77,9 @@ def campaign_progress(user: User, campaign: Campaign, *, school: School | None =
         "pending": Count("id", filter=Q(consent=Consent.PENDING)),
         "started": Count("id", filter=Q(progress=Progress.STARTED)),
         "completed": Count("id", filter=Q(progress=Progress.COMPLETED)),
-        "flagged": Count("id", filter=Q(needs_retest=True, progress=Progress.COMPLETED) & ~Q(consent=Consent.WITHDRAWN)),
+        "flagged": Count(
+            "id", filter=Q(needs_retest=True, progress=Progress.COMPLETED) & ~Q(consent=Consent.WITHDRAWN)
+        ),
     }
     school_ids = set(qs.values_list("school_id", flat=True).distinct()[:2])
     grouping = "school" if len(school_ids) > 1 else "class"
@@ -86,7 +88,7 @@ def campaign_progress(user: User, campaign: Campaign, *, school: School | None =
         schools = {s.pk: s for s in School.objects.filter(campaigns=campaign)}
         for row in qs.values("school_id").annotate(**aggregates).order_by("school_id"):
             school_obj = schools[row["school_id"]]
-            rows.append(ProgressRow(school_obj, school_obj.name, _counts(row)))
+            rows.append(ProgressRow(school_obj, school_obj.name, _counts(dict(row))))
         rows.sort(key=lambda r: r.label)
     else:
         classes = {
@@ -95,9 +97,9 @@ def campaign_progress(user: User, campaign: Campaign, *, school: School | None =
                 pk__in=qs.values("school_class_id").distinct()
             ).select_related("grade")
         }
-        for row in qs.values("school_class_id").annotate(**aggregates).order_by("school_class_id"):
-            c = classes[row["school_class_id"]]
-            rows.append(ProgressRow(c, f"{c.grade.name}{c.name}", _counts(row)))
+        for class_row in qs.values("school_class_id").annotate(**aggregates).order_by("school_class_id"):
+            c = classes[class_row["school_class_id"]]
+            rows.append(ProgressRow(c, f"{c.grade.name}{c.name}", _counts(dict(class_row))))
         rows.sort(key=lambda r: (r.key.grade.level, r.key.number))
     total = {column: sum(r.counts[column] for r in rows) for column in PROGRESS_COLUMNS}
     show_flagged = policy.aggregate_schools_for(user).exists()
@@ -180,4 +182,6 @@ def results_by_instrument(invitation: Invitation) -> list[Result]:
 
 def key_population_kinds(student: Student) -> list[str]:
     labels = dict(KeyPopulation.choices)
-    return [str(labels[k]) for k in student.flags.filter(cleared_at__isnull=True).values_list("kind", flat=True)]
+    return [
+        str(labels[k]) for k in student.flags.filter(cleared_at__isnull=True).values_list("kind", flat=True)
+    ]

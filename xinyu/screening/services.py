@@ -10,11 +10,11 @@ a student who answers "yes" and closes the tab is not lost.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -24,7 +24,7 @@ from xinyu.audit.models import Action
 from xinyu.audit.services import record
 from xinyu.care.models import Level as WarningLevel
 from xinyu.care.models import Signal, Source
-from xinyu.care.services import create_contact_task, raise_warning
+from xinyu.care.services import NewSignal, raise_warnings
 from xinyu.notify.services import send_sms
 from xinyu.org.district_policy import policy_for_code
 from xinyu.org.models import Guardian, School, SchoolClass, Student, StudentStatus, User
@@ -40,8 +40,8 @@ from .models import (
     Channel,
     Consent,
     ConsentDecision,
-    Invitation,
     InstrumentVersion,
+    Invitation,
     Progress,
     Result,
     new_answer_code,
@@ -83,7 +83,11 @@ def archive_instrument(code: str) -> InstrumentVersion:
     instrument = get_instrument(code)
     version, _ = InstrumentVersion.objects.get_or_create(
         sha256=instrument.sha256,
-        defaults={"code": instrument.code, "version": instrument.version, "source_text": instrument.source_text},
+        defaults={
+            "code": instrument.code,
+            "version": instrument.version,
+            "source_text": instrument.source_text,
+        },
     )
     return version
 
@@ -130,12 +134,18 @@ def create_campaign(
     if not schools:
         raise ScreeningError("请至少选择一所学校", "Choose at least one school", field="scope")
     if closes_at <= opens_at:
-        raise ScreeningError("结束时间必须晚于开始时间", "The closing time must be after the opening time", field="closes_at")
+        raise ScreeningError(
+            "结束时间必须晚于开始时间", "The closing time must be after the opening time", field="closes_at"
+        )
     if not consent_text.strip() or not consent_version.strip():
-        raise ScreeningError("请填写知情同意书及其版本号", "Enter the consent text and its version", field="consent_text")
+        raise ScreeningError(
+            "请填写知情同意书及其版本号", "Enter the consent text and its version", field="consent_text"
+        )
     grades = sorted(set(target_grades))
     if not grades or any(g < 1 or g > 12 for g in grades):
-        raise ScreeningError("目标年级须在 1–12 之间", "Target grades must be between 1 and 12", field="target_grades")
+        raise ScreeningError(
+            "目标年级须在 1–12 之间", "Target grades must be between 1 and 12", field="target_grades"
+        )
     by_grade: dict[int, BatterySpec] = {}
     for spec in batteries:
         if not spec.instruments:
@@ -148,7 +158,9 @@ def create_campaign(
             try:
                 instrument = get_instrument(code)
             except KeyError:
-                raise ScreeningError(f"未知量表：{code}", f"Unknown instrument: {code}", field="batteries") from None
+                raise ScreeningError(
+                    f"未知量表：{code}", f"Unknown instrument: {code}", field="batteries"
+                ) from None
             low, high = instrument.grades
             if spec.grade_from < low or spec.grade_to > high:
                 raise ScreeningError(
@@ -158,7 +170,9 @@ def create_campaign(
                 )
         for grade in range(spec.grade_from, spec.grade_to + 1):
             if grade in by_grade:
-                raise ScreeningError(f"{grade} 年级有两套量表组合", f"Grade {grade} has two batteries", field="batteries")
+                raise ScreeningError(
+                    f"{grade} 年级有两套量表组合", f"Grade {grade} has two batteries", field="batteries"
+                )
             by_grade[grade] = spec
     missing = [g for g in grades if g not in by_grade]
     if missing:
@@ -184,7 +198,9 @@ def create_campaign(
     campaign.schools.set(schools)
     shas_for_grade: dict[int, list[str]] = {}
     for spec in batteries:
-        battery = Battery.objects.create(campaign=campaign, grade_from=spec.grade_from, grade_to=spec.grade_to)
+        battery = Battery.objects.create(
+            campaign=campaign, grade_from=spec.grade_from, grade_to=spec.grade_to
+        )
         versions = [archive_instrument(code) for code in spec.instruments]
         BatteryItem.objects.bulk_create(
             BatteryItem(battery=battery, instrument=v, position=i) for i, v in enumerate(versions)
@@ -213,7 +229,14 @@ def create_campaign(
         ),
         batch_size=2000,
     )
-    record(actor=by, action=Action.CREATE, obj=campaign, role=role, school=owner_school, detail=f"{len(rows)} invited")
+    record(
+        actor=by,
+        action=Action.CREATE,
+        obj=campaign,
+        role=role,
+        school=owner_school,
+        detail=f"{len(rows)} invited",
+    )
     return campaign
 
 
@@ -247,11 +270,15 @@ def record_consent(
     role: str = "guardian",
 ) -> Invitation:
     """A guardian's decision (through their link, or on paper entered by staff)."""
-    invitation = Invitation.objects.select_for_update().select_related("campaign", "student").get(pk=invitation.pk)
+    invitation = (
+        Invitation.objects.select_for_update().select_related("campaign", "student").get(pk=invitation.pk)
+    )
     if decision not in (Consent.GIVEN, Consent.DECLINED, Consent.WITHDRAWN):
         raise ScreeningError("无效的选择", "Not a valid decision", field="decision")
     if invitation.stage != 1:
-        raise ScreeningError("第二阶段测评沿用首次的同意", "A second stage follows the first consent", field="decision")
+        raise ScreeningError(
+            "第二阶段测评沿用首次的同意", "A second stage follows the first consent", field="decision"
+        )
     now = timezone.now()
     if decision == Consent.WITHDRAWN and invitation.consent != Consent.GIVEN:
         raise ScreeningError("尚未同意，无需撤回", "There is no consent to withdraw", field="decision")
@@ -370,7 +397,9 @@ def instruments_of(invitation: Invitation) -> list[Instrument]:
 @transaction.atomic
 def give_assent(*, invitation: Invitation) -> Invitation:
     """The student agrees on the first screen (assent); they may stop at any time."""
-    invitation = Invitation.objects.select_for_update().select_related("campaign", "student").get(pk=invitation.pk)
+    invitation = (
+        Invitation.objects.select_for_update().select_related("campaign", "student").get(pk=invitation.pk)
+    )
     _require_ready(invitation)
     now = timezone.now()
     if invitation.assent_at is None:
@@ -379,7 +408,14 @@ def give_assent(*, invitation: Invitation) -> Invitation:
         invitation.started_at = now
     invitation.progress = Progress.STARTED
     invitation.save(update_fields=["assent_at", "started_at", "progress"])
-    record(actor=None, action=Action.UPDATE, obj=invitation, student=invitation.student, role="student", detail="assent")
+    record(
+        actor=None,
+        action=Action.UPDATE,
+        obj=invitation,
+        student=invitation.student,
+        role="student",
+        detail="assent",
+    )
     return invitation
 
 
@@ -390,7 +426,14 @@ def stop_answering(*, invitation: Invitation) -> Invitation:
     if invitation.progress != Progress.COMPLETED:
         invitation.progress = Progress.STOPPED
         invitation.save(update_fields=["progress"])
-        record(actor=None, action=Action.UPDATE, obj=invitation, student=invitation.student, role="student", detail="stopped")
+        record(
+            actor=None,
+            action=Action.UPDATE,
+            obj=invitation,
+            student=invitation.student,
+            role="student",
+            detail="stopped",
+        )
     return invitation
 
 
@@ -404,13 +447,17 @@ def save_answer(*, invitation: Invitation, instrument: str, item: int, value: in
     _require_ready(invitation)
     chosen = next((i for i in instruments_of(invitation) if i.code == instrument), None)
     if chosen is None:
-        raise ScreeningError("这份问卷不在你的测评中", "This questionnaire is not part of your screening", field="instrument")
+        raise ScreeningError(
+            "这份问卷不在你的测评中", "This questionnaire is not part of your screening", field="instrument"
+        )
     try:
         question = chosen.item(item)
     except KeyError:
         raise ScreeningError(f"没有第 {item} 题", f"There is no question {item}", field="item") from None
     if value not in {o.value for o in question.options}:
-        raise ScreeningError(f"第 {item} 题没有这个选项", f"Question {item} has no such option", field="value")
+        raise ScreeningError(
+            f"第 {item} 题没有这个选项", f"Question {item} has no such option", field="value"
+        )
     now = timezone.now()
     with transaction.atomic():
         Answer.objects.bulk_create(
@@ -436,17 +483,44 @@ def _critical_hits(instrument: Instrument, item: int, value: int) -> list[str]:
     return hits
 
 
-def _raise_critical(invitation: Invitation, instrument: str, codes: Sequence[str]) -> None:
-    ref = str(invitation.uid)
-    already = set(
-        Signal.objects.filter(ref=ref, source=Source.SCREENING_CRITICAL).values_list("code", flat=True)
-    )
+def _critical_signals(
+    invitation: Invitation, instrument: str, codes: Sequence[str], done: set[str]
+) -> list[NewSignal]:
+    """Signals for critical answers not yet signalled for this invitation (`done`)."""
+    out = []
     for code in codes:
         signal_code = f"{instrument}.critical:{code}"
-        if signal_code in already:
-            continue
-        student = Student.objects.get(pk=invitation.student_id)
-        raise_warning(student=student, level=WarningLevel.URGENT, source=Source.SCREENING_CRITICAL, ref=ref, code=signal_code)
+        if signal_code not in done:
+            done.add(signal_code)
+            out.append(
+                NewSignal(
+                    invitation.student_id,
+                    invitation.school_id,
+                    invitation.school_class_id,
+                    WarningLevel.URGENT,
+                    Source.SCREENING_CRITICAL,
+                    ref=str(invitation.uid),
+                    code=signal_code,
+                )
+            )
+    return out
+
+
+def _signalled(refs: Sequence[str]) -> dict[str, set[str]]:
+    done: dict[str, set[str]] = defaultdict(set)
+    for ref, code in Signal.objects.filter(ref__in=refs, source=Source.SCREENING_CRITICAL).values_list(
+        "ref", "code"
+    ):
+        done[ref].add(code)
+    return done
+
+
+def _raise_critical(invitation: Invitation, instrument: str, codes: Sequence[str]) -> None:
+    signals = _critical_signals(
+        invitation, instrument, codes, _signalled([str(invitation.uid)])[str(invitation.uid)]
+    )
+    if signals:
+        raise_warnings(signals)
         Invitation.objects.filter(pk=invitation.pk).update(critical=True)
 
 
@@ -516,7 +590,9 @@ def evaluate(
     return Evaluation(results, flags, tier, reasons, critical)
 
 
-def _result_rows(invitation: Invitation, evaluation: Evaluation, instruments: Sequence[Instrument], now: dt.datetime) -> list[Result]:
+def _result_rows(
+    invitation: Invitation, evaluation: Evaluation, instruments: Sequence[Instrument], now: dt.datetime
+) -> list[Result]:
     rows = []
     for instrument, result in zip(instruments, evaluation.results, strict=True):
         primary = result.scales.get(instrument.primary_scale.code)
@@ -539,37 +615,47 @@ def _result_rows(invitation: Invitation, evaluation: Evaluation, instruments: Se
     return rows
 
 
-def _apply_outcome(invitation: Invitation, evaluation: Evaluation, *, district_code: str) -> None:
-    """Warnings and the class teacher's task that a tier and critical answers call for."""
-    ref = str(invitation.uid)
-    if evaluation.critical:
-        by_instrument: dict[str, list[str]] = defaultdict(list)
-        for instrument, code in evaluation.critical:
-            by_instrument[instrument].append(code)
-        for instrument, codes in by_instrument.items():
-            _raise_critical(invitation, instrument, codes)
-    level = warning_for_tier(district_code).get(evaluation.tier)
-    warning = None
+def _outcome_signals(
+    invitation: Invitation,
+    evaluation: Evaluation,
+    *,
+    policy: TierPolicy,
+    levels: Mapping[str, str],
+    done: set[str],
+) -> list[NewSignal]:
+    """The warnings (and the class teacher's task) that critical answers and a tier call for."""
+    signals: list[NewSignal] = []
+    by_instrument: dict[str, list[str]] = defaultdict(list)
+    for instrument, code in evaluation.critical:
+        by_instrument[instrument].append(code)
+    for instrument, codes in by_instrument.items():
+        signals.extend(_critical_signals(invitation, instrument, codes, done))
+    task = policy.tier(evaluation.tier).rank >= policy.tier(policy.class_teacher_task_from).rank
+    # A tier without a warning level of its own that still calls for a task gets a "watch" warning.
+    level = levels.get(evaluation.tier) or (WarningLevel.WATCH if task else None)
     if level:
-        student = Student.objects.get(pk=invitation.student_id)
-        warning = raise_warning(
-            student=student,
-            level=WarningLevel(level),
-            source=Source.SCREENING_RESULT,
-            ref=ref,
-            code=f"tier:{evaluation.tier}",
+        signals.append(
+            NewSignal(
+                invitation.student_id,
+                invitation.school_id,
+                invitation.school_class_id,
+                WarningLevel(level),
+                Source.SCREENING_RESULT,
+                ref=str(invitation.uid),
+                code=f"tier:{evaluation.tier}",
+                task=task,
+            )
         )
-    policy = screening_policy(district_code)
-    if policy.tier(evaluation.tier).rank >= policy.tier(policy.class_teacher_task_from).rank:
-        student = Student.objects.get(pk=invitation.student_id)
-        create_contact_task(student=student, warning=warning)
+    return signals
 
 
 @transaction.atomic
 def submit(*, invitation: Invitation) -> Invitation:
     """Score and store the protocol. Submitting twice stores one response."""
     invitation = (
-        Invitation.objects.select_for_update().select_related("campaign__district", "student").get(pk=invitation.pk)
+        Invitation.objects.select_for_update()
+        .select_related("campaign__district", "student")
+        .get(pk=invitation.pk)
     )
     if invitation.progress == Progress.COMPLETED:
         return invitation
@@ -596,9 +682,26 @@ def submit(*, invitation: Invitation) -> Invitation:
     invitation.tier_reasons = list(evaluation.reasons)
     invitation.needs_retest = evaluation.needs_retest
     invitation.critical = invitation.critical or bool(evaluation.critical)
-    invitation.save(update_fields=["progress", "completed_at", "tier", "tier_reasons", "needs_retest", "critical"])
-    _apply_outcome(invitation, evaluation, district_code=district_code)
-    record(actor=None, action=Action.CREATE, obj=invitation, student=invitation.student, role="student", detail="submitted")
+    invitation.save(
+        update_fields=["progress", "completed_at", "tier", "tier_reasons", "needs_retest", "critical"]
+    )
+    raise_warnings(
+        _outcome_signals(
+            invitation,
+            evaluation,
+            policy=screening_policy(district_code),
+            levels=warning_for_tier(district_code),
+            done=_signalled([str(invitation.uid)])[str(invitation.uid)],
+        )
+    )
+    record(
+        actor=None,
+        action=Action.CREATE,
+        obj=invitation,
+        student=invitation.student,
+        role="student",
+        detail="submitted",
+    )
     return invitation
 
 
@@ -606,13 +709,28 @@ def bulk_score(invitations: QuerySet[Invitation], *, district_code: str, batch_s
     """Score completed protocols that have no results yet, in batches (imports of paper
     answers, re-scoring, the benchmark). Warnings and tasks go through the same services."""
     policy = screening_policy(district_code)
+    levels = warning_for_tier(district_code)
     scored = 0
     pending = invitations.filter(progress=Progress.COMPLETED, results__isnull=True).order_by("pk")
     ids = list(pending.values_list("pk", flat=True))
     for start in range(0, len(ids), batch_size):
         chunk = ids[start : start + batch_size]
         with transaction.atomic():
-            batch = list(Invitation.objects.filter(pk__in=chunk).order_by("pk"))
+            batch = list(
+                Invitation.objects.filter(pk__in=chunk)
+                .only(
+                    "pk",
+                    "uid",
+                    "student_id",
+                    "school_id",
+                    "school_class_id",
+                    "grade_level",
+                    "gender",
+                    "instrument_shas",
+                    "critical",
+                )
+                .order_by("pk")
+            )
             answers: dict[int, dict[str, dict[int, int | None]]] = defaultdict(lambda: defaultdict(dict))
             for inv_id, instrument, item, value in Answer.objects.filter(invitation_id__in=chunk).values_list(
                 "invitation_id", "instrument", "item", "value"
@@ -620,7 +738,8 @@ def bulk_score(invitations: QuerySet[Invitation], *, district_code: str, batch_s
                 answers[inv_id][instrument][item] = value
             now = timezone.now()
             rows: list[Result] = []
-            outcomes: list[tuple[Invitation, Evaluation]] = []
+            signals: list[NewSignal] = []
+            done = _signalled([str(i.uid) for i in batch])
             for invitation in batch:
                 instruments = instruments_of(invitation)
                 evaluation = evaluate(
@@ -636,12 +755,27 @@ def bulk_score(invitations: QuerySet[Invitation], *, district_code: str, batch_s
                 invitation.tier_reasons = list(evaluation.reasons)
                 invitation.needs_retest = evaluation.needs_retest
                 invitation.critical = invitation.critical or bool(evaluation.critical)
-                if evaluation.critical or warning_for_tier(district_code).get(evaluation.tier):
-                    outcomes.append((invitation, evaluation))
+                signals.extend(
+                    _outcome_signals(
+                        invitation, evaluation, policy=policy, levels=levels, done=done[str(invitation.uid)]
+                    )
+                )
             Result.objects.bulk_create(rows, batch_size=2000)
-            Invitation.objects.bulk_update(batch, ["tier", "tier_reasons", "needs_retest", "critical"], batch_size=2000)
-            for invitation, evaluation in outcomes:
-                _apply_outcome(invitation, evaluation, district_code=district_code)
+            # Few distinct outcomes: one UPDATE per outcome is far cheaper than CASE-per-row.
+            by_outcome: dict[tuple[str, str, bool, bool], list[int]] = defaultdict(list)
+            for invitation in batch:
+                key = (
+                    invitation.tier,
+                    json.dumps(invitation.tier_reasons),
+                    invitation.needs_retest,
+                    invitation.critical,
+                )
+                by_outcome[key].append(invitation.pk)
+            for (tier, reasons, needs_retest, critical), pks in by_outcome.items():
+                Invitation.objects.filter(pk__in=pks).update(
+                    tier=tier, tier_reasons=json.loads(reasons), needs_retest=needs_retest, critical=critical
+                )
+            raise_warnings(signals)
             scored += len(batch)
     return scored
 
@@ -671,7 +805,9 @@ def assign_follow_up(
                 try:
                     instrument = get_instrument(code)
                 except KeyError:
-                    raise ScreeningError(f"未知量表：{code}", f"Unknown instrument: {code}", field="instruments") from None
+                    raise ScreeningError(
+                        f"未知量表：{code}", f"Unknown instrument: {code}", field="instruments"
+                    ) from None
                 low, high = instrument.grades
                 if not low <= parent.grade_level <= high:
                     raise ScreeningError(
@@ -724,5 +860,3 @@ def _open_follow_up(parent: Invitation, shas: list[str]) -> Invitation | None:
 def campaign_is_open(campaign: Campaign, now: dt.datetime | None = None) -> bool:
     now = now or timezone.now()
     return campaign.opens_at <= now <= campaign.closes_at
-
-

@@ -25,7 +25,14 @@ from xinyu.audit.services import record
 from xinyu.org.models import School, User
 
 from . import selectors, services
-from .forms import GRADE_BANDS, DEFAULT_CONSENT_TEXT, CampaignForm, FollowUpForm, PaperConsentForm, current_school_year
+from .forms import (
+    DEFAULT_CONSENT_TEXT,
+    GRADE_BANDS,
+    CampaignForm,
+    FollowUpForm,
+    PaperConsentForm,
+    current_school_year,
+)
 from .models import Channel, Consent, Invitation
 
 
@@ -56,12 +63,11 @@ def campaigns(request: HttpRequest) -> HttpResponse:
 def campaign_new(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     schools = policy.campaign_schools_for(user)
-    if not schools.exists():
-        policy.require(user, Perm.RUN_SCREENING, what="campaign")
-    district_wide = policy.can(user, Perm.RUN_SCREENING) and policy.has_district_scope(user)
-    district = schools.first().district if schools.exists() else None
-    tier_policy = services.screening_policy(district.code) if district else None
-    default_grades = list(tier_policy.default_grades) if tier_policy else list(range(4, 13))
+    first = schools.select_related("district").first()
+    if first is None:
+        policy.deny(user, object_type="campaign", object_id="new")
+    district_wide = policy.has_district_scope(user)
+    default_grades = list(services.screening_policy(first.district.code).default_grades)
     now = timezone.localtime()
     initial = {
         "school_year": current_school_year(),
@@ -104,7 +110,9 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
         except services.ScreeningError as exc:
             form.add_error(None, exc.message_en if _lang() == "en" else exc.message_zh)
         else:
-            messages.success(request, _("Campaign created: %(n)s students invited.") % {"n": campaign.invitations.count()})
+            messages.success(
+                request, _("Campaign created: %(n)s students invited.") % {"n": campaign.invitations.count()}
+            )
             return redirect("screening:campaign", uid=campaign.uid)
     return render(request, "screening/campaign_new.html", {"form": form, "district_wide": district_wide})
 
@@ -125,9 +133,12 @@ def campaign_detail(request: HttpRequest, uid: str) -> HttpResponse:
     campaign = policy.get_campaign_for(user, uid)
     school = policy.get_school_for(user, request.GET["school"]) if request.GET.get("school") else None
     table = selectors.campaign_progress(user, campaign, school=school)
-    code_classes = policy.code_classes_for(user).filter(
-        pk__in=Invitation.objects.filter(campaign=campaign).values("school_class_id")
-    ).select_related("grade", "school").order_by("school__code", "grade__level", "number")
+    code_classes = (
+        policy.code_classes_for(user)
+        .filter(pk__in=Invitation.objects.filter(campaign=campaign).values("school_class_id"))
+        .select_related("grade", "school")
+        .order_by("school__code", "grade__level", "number")
+    )
     can_results = policy.result_invitations_for(user).filter(campaign=campaign).exists()
     return render(
         request,
@@ -161,7 +172,12 @@ def class_participation(request: HttpRequest, uid: str, class_uid: str) -> HttpR
     return render(
         request,
         "screening/class.html",
-        {"campaign": campaign, "school_class": school_class, "participants": participants, "form": PaperConsentForm()},
+        {
+            "campaign": campaign,
+            "school_class": school_class,
+            "participants": participants,
+            "form": PaperConsentForm(),
+        },
     )
 
 
@@ -177,7 +193,7 @@ def paper_consent(request: HttpRequest, uid: str, class_uid: str) -> HttpRespons
             form.cleaned_data["invitation"],
         )
         if invitation is None:
-            policy._deny(user, object_type="invitation", object_id=str(form.cleaned_data["invitation"]))
+            policy.deny(user, object_type="invitation", object_id=str(form.cleaned_data["invitation"]))
         try:
             services.record_consent(
                 invitation=invitation,
@@ -197,8 +213,12 @@ def send_sms(request: HttpRequest, uid: str, class_uid: str) -> HttpResponse:
     user = _user(request)
     campaign = policy.get_campaign_for(user, uid)
     school_class = policy.get_code_class_for(user, class_uid)
-    sent = services.send_consent_links(by=user, role=policy.roles_label(user), campaign=campaign, school_class=school_class)
-    messages.success(request, _("%(n)s text messages queued to guardians who have not decided yet.") % {"n": sent})
+    sent = services.send_consent_links(
+        by=user, role=policy.roles_label(user), campaign=campaign, school_class=school_class
+    )
+    messages.success(
+        request, _("%(n)s text messages queued to guardians who have not decided yet.") % {"n": sent}
+    )
     return redirect("screening:class", uid=campaign.uid, class_uid=school_class.uid)
 
 
@@ -244,11 +264,15 @@ def results(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
     campaign = policy.get_campaign_for(user, uid)
     if not policy.result_invitations_for(user).filter(campaign=campaign).exists():
-        policy._deny(user, object_type="campaign_results", object_id=str(campaign.uid))
+        policy.deny(user, object_type="campaign_results", object_id=str(campaign.uid))
     tier = request.GET.get("tier", "")
     rows = list(
         selectors.results_list(
-            user, campaign, tier=tier, flagged=bool(request.GET.get("flagged")), critical=bool(request.GET.get("critical"))
+            user,
+            campaign,
+            tier=tier,
+            flagged=bool(request.GET.get("flagged")),
+            critical=bool(request.GET.get("critical")),
         )[:500]
     )
     tier_policy = services.screening_policy(campaign.district.code)
@@ -284,7 +308,7 @@ def follow_up(request: HttpRequest, uid: str) -> HttpResponse:
     for one in uids[:500]:
         parent = policy.by_uid(policy.result_invitations_for(user).filter(campaign=campaign, stage=1), one)
         if parent is None:
-            policy._deny(user, object_type="invitation", object_id=str(one)[:64])
+            policy.deny(user, object_type="invitation", object_id=str(one)[:64])
         parents.append(parent)
     if not parents or not form.is_valid():
         messages.error(request, _("Choose at least one student and what to assign."))
@@ -292,19 +316,26 @@ def follow_up(request: HttpRequest, uid: str) -> HttpResponse:
     what = form.cleaned_data["what"]
     try:
         created = services.assign_follow_up(
-            by=user, role=policy.roles_label(user), parents=parents, instruments=None if what == "retest" else [what]
+            by=user,
+            role=policy.roles_label(user),
+            parents=parents,
+            instruments=None if what == "retest" else [what],
         )
     except services.ScreeningError as exc:
         messages.error(request, exc.message_en if _lang() == "en" else exc.message_zh)
         return redirect("screening:results", uid=campaign.uid)
-    messages.success(request, _("Second stage assigned to %(n)s students. Print their new codes below.") % {"n": len(created)})
+    messages.success(
+        request,
+        _("Second stage assigned to %(n)s students. Print their new codes below.") % {"n": len(created)},
+    )
     return render(
         request,
         "screening/follow_up_slips.html",
         {
             "campaign": campaign,
             "slips": [
-                {"invitation": c, "link": services.answer_link(c), "qr": _qr_svg(services.answer_link(c))} for c in created
+                {"invitation": c, "link": services.answer_link(c), "qr": _qr_svg(services.answer_link(c))}
+                for c in created
             ],
         },
     )
@@ -368,7 +399,9 @@ def _report_section(invitation: Invitation, lang: str) -> dict[str, Any]:
                     "text": question.text.get(lang, ""),
                     "answer": option.label.get(lang, "") if option else "—",
                     "critical": any(
-                        rule.item == question.number and option is not None and rule.matches(value, refused=option.refuse)
+                        rule.item == question.number
+                        and option is not None
+                        and rule.matches(value, refused=option.refuse)
                         for rule in instrument.critical
                     ),
                 }
@@ -382,7 +415,9 @@ def _report_section(invitation: Invitation, lang: str) -> dict[str, Any]:
                 "scales": scales,
                 "items": items,
                 "result": result,
-                "flags": (result.data.get("flags", []) + result.data.get("battery_flags", [])) if result else [],
+                "flags": (result.data.get("flags", []) + result.data.get("battery_flags", []))
+                if result
+                else [],
             }
         )
     return {"invitation": invitation, "instruments": instruments}

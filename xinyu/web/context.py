@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from xinyu.access import policy
 from xinyu.access.policy import Level, Perm
+from xinyu.notify.services import unread_for
 
 
 def nav(request: HttpRequest) -> dict[str, Any]:
@@ -33,6 +34,8 @@ def nav(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("roster:index"), _("Import")))
     if policy.can(user, Perm.VIEW_AUDIT):
         items.append((reverse("audit:log"), _("Audit log")))
+    unread = unread_for(user)  # type: ignore[arg-type]
+    items.append((reverse("notify:inbox"), _("Messages") + (f" ({unread})" if unread else "")))
     path = request.path
     return {
         "nav_items": [

@@ -10,8 +10,8 @@ from django.views.decorators.http import require_GET
 
 from xinyu.access import policy
 from xinyu.access.policy import Level, Perm
-from xinyu.org import selectors
 from xinyu.care.models import LEVEL_RANK, TaskStatus, Warning, WarningStatus
+from xinyu.org import selectors
 from xinyu.org.models import Role, User
 
 
@@ -48,7 +48,11 @@ def home(request: HttpRequest) -> HttpResponse:
         "can_audit": policy.can(user, Perm.VIEW_AUDIT),
         "no_role": not roles,
         "warnings": _open_warnings(user),
-        "tasks": list(policy.tasks_for(user).filter(status=TaskStatus.OPEN).select_related("student", "school_class__grade")[:50]),
+        "tasks": list(
+            policy.tasks_for(user)
+            .filter(status=TaskStatus.OPEN)
+            .select_related("student", "school_class__grade")[:50]
+        ),
     }
     return render(request, "web/home.html", context)
 

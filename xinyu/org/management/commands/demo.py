@@ -30,4 +30,9 @@ class Command(BaseCommand):
             summary = build_demo(students=students, seed=seed, reset=reset, stdout=stdout)
         except DemoError as error:
             raise CommandError(str(error)) from error
+        if summary.created and summary.district is not None:
+            from xinyu.screening.demo import build_demo_screening
+
+            campaigns = build_demo_screening(summary.district, seed=seed)
+            self.stdout.write(f"Screening: {len(campaigns)} campaigns with answers, scored.")
         self.stdout.write(format_summary(summary))

@@ -1,0 +1,177 @@
+"""Screening aggregates for the people who may see counts: the results page, its Excel
+export and its printable PDF. Views fetch through `xinyu.access` and count through
+`reports`; nothing here decides scope. Exports are always in Chinese and audited."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone, translation
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+
+from xinyu.access import policy
+from xinyu.access.policy import Perm
+from xinyu.audit.models import Action
+from xinyu.audit.services import record
+from xinyu.org.models import User
+
+from . import pdf, reports
+from .reports import Summary, Table
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _summary(request: HttpRequest, uid: str) -> Summary:
+    user = _user(request)
+    campaign = policy.get_campaign_for(user, uid)
+    policy.require(user, Perm.VIEW_AGGREGATES, what="campaign results")
+    raw = request.GET.get("school")
+    school = policy.get_school_for(user, raw) if raw else None
+    return reports.results_summary(user, campaign, school=school)
+
+
+def _scope_name(summary: Summary) -> str:
+    if len(summary.schools) == 1:
+        return summary.schools[0].name
+    return summary.campaign.district.name
+
+
+def _export(
+    request: HttpRequest, summary: Summary, data: bytes, kind: str, content_type: str
+) -> HttpResponse:
+    user = _user(request)
+    record(
+        actor=user,
+        action=Action.EXPORT,
+        obj=summary.campaign,
+        school=summary.school,
+        role=policy.roles_label(user),
+        detail=f"screening results {kind}: {len(summary.schools)} school(s)",
+    )
+    filename = f"{summary.campaign.name}-{_scope_name(summary)}.{kind}"
+    return HttpResponse(
+        data,
+        content_type=content_type,
+        headers={"Content-Disposition": content_disposition_header(as_attachment=True, filename=filename)},
+    )
+
+
+def results(request: HttpRequest, uid: str) -> HttpResponse:
+    summary = _summary(request, uid)
+    return render(
+        request,
+        "screening/reports/results.html",
+        {
+            "summary": summary,
+            "scope_name": _scope_name(summary),
+            "charts": summary.charts(),
+            "query": f"?school={summary.school.uid}" if summary.school else "",
+            "back_to_all": summary.school is not None
+            and policy.aggregate_schools_for(_user(request)).count() > 1,
+        },
+    )
+
+
+def results_xlsx(request: HttpRequest, uid: str) -> HttpResponse:
+    with translation.override("zh-hans"):
+        summary = _summary(request, uid)
+        data = workbook(summary, scope_name=_scope_name(summary))
+    return _export(request, summary, data, "xlsx", XLSX)
+
+
+def results_pdf(request: HttpRequest, uid: str) -> HttpResponse:
+    with translation.override("zh-hans"):
+        summary = _summary(request, uid)
+        data = pdf.results_pdf(summary, scope_name=_scope_name(summary))
+    return _export(request, summary, data, "pdf", "application/pdf")
+
+
+# ---- Excel -------------------------------------------------------------------------------
+
+
+def workbook(summary: Summary, *, scope_name: str) -> bytes:
+    """A sheet of facts, then one sheet per breakdown: the counts, each share beside it."""
+    import openpyxl
+    from openpyxl.styles import Font
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = _("Summary")
+    for fact in (
+        (_("Campaign"), summary.campaign.name),
+        (_("School year"), summary.campaign.school_year),
+        (_("Scope"), scope_name),
+        (_("Schools"), len(summary.schools)),
+        (_("Exported at"), timezone.localtime().strftime("%Y-%m-%d %H:%M")),
+    ):
+        _append(sheet, fact)
+    if summary.suppressed:
+        _append(
+            sheet,
+            (
+                _("Note"),
+                _("<5: fewer than 5 students; *: hidden so that a small count cannot be worked out."),
+            ),
+        )
+    _append(sheet, ())
+    _write_table(sheet, summary.overall_table, "")
+    sheet.column_dimensions["A"].width = 18
+    sheet.column_dimensions["B"].width = 24
+
+    tables = [*summary.breakdowns, summary.year_results, *summary.bands]
+    for table in tables:
+        ws = book.create_sheet(_sheet_title(table.title, book.sheetnames))
+        _write_table(ws, table, table.title)
+        ws.column_dimensions["A"].width = 20
+    for ws in book.worksheets:
+        for cell in next(ws.iter_rows(min_row=1, max_row=1)):
+            cell.font = Font(bold=True)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _append(ws: Worksheet, values: Sequence[object]) -> None:
+    """Append a row; text is always text (a name starting with "=" is not a formula)."""
+    ws.append(list(values))
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str) and cell.value.startswith("="):
+            cell.data_type = "s"
+
+
+def _write_table(ws: Worksheet, table: Table, first_header: str) -> None:
+    header = [first_header]
+    for column in table.columns:
+        header.append(column.label)
+        if column.share_of:
+            header.append(f"{column.label} %")
+    _append(ws, header)
+    for row in (*table.rows, *((table.total,) if table.total else ())):
+        values: list[object] = [row.label]
+        for column, cell in zip(table.columns, row.cells, strict=True):
+            values.append(cell.count if cell.count is not None else str(cell))
+            if column.share_of:
+                values.append(cell.rate if cell.rate is not None else "")
+        _append(ws, values)
+
+
+def _sheet_title(title: str, taken: list[str]) -> str:
+    """Excel sheet names: at most 31 characters, none of []:*?/\\, unique."""
+    clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in title)[:28] or "sheet"
+    name, n = clean, 2
+    while name in taken:
+        name, n = f"{clean}{n}", n + 1
+    return name

@@ -1,0 +1,494 @@
+"""Screening aggregates (SPEC §2–§3) for the people who may see counts, never individuals:
+participation and follow-up tiers by school, grade, gender, key population and school year;
+bands per instrument only for the psych teachers of the school.
+
+Everything is counted with a few GROUP BY queries on `Invitation`'s denormalised columns.
+Withdrawn consent counts as "not participating" and never as a result. Second-stage
+assignments are not counted. Above the school, counts of 1–4 show as "<5" (`SMALL_CELL`),
+and `suppress` hides further cells so that no hidden count can be worked out from totals.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from django.db.models import Count, Q
+from django.http import Http404
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from xinyu.access import policy
+from xinyu.access.policy import Level, Perm
+from xinyu.org.models import GRADE_NAMES, Gender, KeyPopulation, School, StudentFlag, User
+from xinyu.org.selectors import SMALL_CELL
+
+from .instruments import get_instrument, localized
+from .models import Campaign, Consent, Invitation, Progress, Result
+from .services import screening_policy
+
+Position = tuple[int, int]
+
+# Columns of every count grid: the participation group (invited = given + not participating
+# + pending) and the result group (completed = one column per tier + needs re-test + not yet
+# scored). Both groups add up along a row; rows add up to the last (total) row.
+INVITED, GIVEN, NOT_PARTICIPATING, PENDING, COMPLETED = range(5)
+FIRST_TIER = 5
+
+TIER_COLOURS = ("#8cc7b5", "#f2c14e", "#e8833a", "#c0392b", "#7b2d26")
+RETEST_COLOUR = "#9aa5ab"
+UNSCORED_COLOUR = "#d5dbde"
+
+
+def suppress(
+    grid: Sequence[Sequence[int]],
+    *,
+    row_groups: Sequence[Sequence[int]],
+    column_lines: bool = True,
+    hidden: Iterable[Position] = (),
+) -> set[Position]:
+    """The cells of `grid` to hide in a view above the school. Pure.
+
+    Primary: every count from 1 to SMALL_CELL - 1. Secondary: in a line that adds up — the
+    columns of one row group (a total and its parts), or a whole column when `column_lines`
+    (the last row being the total) — a single hidden cell could be worked out from the
+    others, so the smallest non-zero visible cell of that line is hidden too, until no line
+    has exactly one hidden cell. `hidden` are cells already hidden elsewhere."""
+    out = set(hidden) | {
+        (r, c) for r, row in enumerate(grid) for c, n in enumerate(row) if 0 < n < SMALL_CELL
+    }
+    lines = [[(r, c) for c in group] for r in range(len(grid)) for group in row_groups]
+    if column_lines and len(grid) > 1:
+        lines += [[(r, c) for r in range(len(grid))] for c in range(len(grid[0]))]
+    changed = True
+    while changed:
+        changed = False
+        for line in lines:
+            if sum(p in out for p in line) != 1:
+                continue
+            visible = [p for p in line if p not in out and grid[p[0]][p[1]] > 0]
+            if visible:
+                out.add(min(visible, key=lambda p: grid[p[0]][p[1]]))
+                changed = True
+    return out
+
+
+def suppress_tables(
+    grids: Sequence[Sequence[Sequence[int]]], *, row_groups: Sequence[Sequence[int]]
+) -> list[set[Position]]:
+    """`suppress` for several breakdowns of one population: their last rows are the same
+    total, so a total cell hidden in one table is hidden in all of them."""
+    shared: set[int] = set()
+    while True:
+        marks = [suppress(g, row_groups=row_groups, hidden={(len(g) - 1, c) for c in shared}) for g in grids]
+        found = {c for g, m in zip(grids, marks, strict=True) for r, c in m if r == len(g) - 1}
+        if found == shared:
+            return marks
+        shared = found
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    share_of: str = ""  # the key of the column this one is a share of (its rate's denominator)
+    colour: str = ""
+
+
+@dataclass(frozen=True)
+class Cell:
+    count: int | None  # None when hidden: the number never leaves this module
+    rate: float | None = None  # percent of `Column.share_of`; None when it could reveal a hidden count
+    small: bool = False  # hidden because it is under SMALL_CELL (else hidden to protect one that is)
+
+    @property
+    def hidden(self) -> bool:
+        return self.count is None
+
+    def __str__(self) -> str:
+        if self.count is not None:
+            return str(self.count)
+        return f"<{SMALL_CELL}" if self.small else "*"
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    label: str
+    cells: tuple[Cell, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str  # "school" | "grade" | "gender" | "key_population" | "year" | "band:<instrument>"
+    title: str
+    columns: tuple[Column, ...]
+    rows: tuple[Row, ...]
+    total: Row | None = None
+
+    def pick(self, keys: Iterable[str]) -> Table:
+        """The same table with only the named columns (e.g. the result columns of a year)."""
+        wanted = set(keys)
+        idx = [i for i, c in enumerate(self.columns) if c.key in wanted]
+
+        def cut(row: Row) -> Row:
+            return Row(row.key, row.label, tuple(row.cells[i] for i in idx))
+
+        return Table(
+            self.key,
+            self.title,
+            tuple(self.columns[i] for i in idx),
+            tuple(cut(r) for r in self.rows),
+            cut(self.total) if self.total else None,
+        )
+
+
+@dataclass(frozen=True)
+class Summary:
+    campaign: Campaign
+    schools: tuple[School, ...]  # the schools counted
+    school: School | None  # the one school drilled into
+    suppressed: bool  # small cells hidden (the user's view is above the school)
+    columns: tuple[Column, ...]
+    overall: Row
+    breakdowns: tuple[Table, ...]  # by school (several schools only), grade, gender, key population
+    years: Table
+    bands: tuple[Table, ...]  # one per instrument; psych teachers of the school only
+
+    @property
+    def overall_table(self) -> Table:
+        return Table("overall", _("All"), self.columns, (self.overall,))
+
+    @property
+    def year_results(self) -> Table:
+        """The years compared by their results (participation columns left out)."""
+        return self.years.pick(c.key for c in self.columns[COMPLETED:])
+
+    def without(self, key: str) -> Summary:
+        """The summary without one (empty) column."""
+        keep = [c.key for c in self.columns if c.key != key]
+        overall = self.overall_table.pick(keep)
+        return replace(
+            self,
+            columns=overall.columns,
+            overall=overall.rows[0],
+            breakdowns=tuple(t.pick(keep) for t in self.breakdowns),
+            years=self.years.pick(keep),
+        )
+
+    def breakdown(self, key: str) -> Table | None:
+        return next((t for t in self.breakdowns if t.key == key), None)
+
+    def charts(self) -> dict[str, Any]:
+        """Shares of each result per grade and per school year, for the charts (hidden: null)."""
+        grade = self.breakdown("grade")
+
+        def series(table: Table | None) -> dict[str, Any]:
+            rows = table.rows if table else ()
+            parts = [(i, c) for i, c in enumerate(self.columns) if c.share_of == "completed"]
+            return {
+                "categories": [r.label for r in rows],
+                "series": [
+                    {"name": c.label, "colour": c.colour, "data": [r.cells[i].rate for r in rows]}
+                    for i, c in parts
+                    if any(r.cells[i].count != 0 for r in rows)
+                ],
+            }
+
+        return {"grade": series(grade), "years": series(self.years)}
+
+
+def _lang() -> str:
+    return "en" if (get_language() or "").startswith("en") else "zh-hans"
+
+
+def _columns(campaign: Campaign) -> tuple[Column, ...]:
+    tiers = sorted(screening_policy(campaign.district.code).tiers, key=lambda t: t.rank)
+    lang = _lang()
+    return (
+        Column("invited", _("Invited")),
+        Column("given", _("Consent given"), "invited"),
+        Column("not_participating", _("Not participating"), "invited"),
+        Column("pending", _("Awaiting consent"), "invited"),
+        Column("completed", _("Completed"), "given"),
+        *(
+            Column(
+                f"tier:{t.code}",
+                localized(t.label, lang),
+                "completed",
+                TIER_COLOURS[min(i, len(TIER_COLOURS) - 1)],
+            )
+            for i, t in enumerate(tiers)
+        ),
+        Column("retest", _("Needs re-test"), "completed", RETEST_COLOUR),
+        Column("unscored", _("Awaiting scoring"), "completed", UNSCORED_COLOUR),
+    )
+
+
+def _counts(columns: Sequence[Column], prefix: str = "") -> dict[str, Count]:
+    """One COUNT per column, for `.values(...).annotate(**_counts(columns))` on invitations
+    (`prefix` when they are reached through a relation). Aliases are c0, c1, … in column
+    order. Withdrawn consent is "not participating" and never a result; a flagged protocol
+    is "needs re-test", never a tier."""
+
+    def q(**lookups: Any) -> Q:
+        return Q(**{prefix + k: v for k, v in lookups.items()})
+
+    done = q(consent=Consent.GIVEN, progress=Progress.COMPLETED)
+    scored = done & q(needs_retest=False)
+    tiers = [c.key.removeprefix("tier:") for c in columns if c.key.startswith("tier:")]
+    when = {
+        "invited": None,
+        "given": q(consent=Consent.GIVEN),
+        "not_participating": q(consent__in=[Consent.DECLINED, Consent.WITHDRAWN]),
+        "pending": q(consent=Consent.PENDING),
+        "completed": done,
+        **{f"tier:{t}": scored & q(tier=t) for t in tiers},
+        "retest": done & q(needs_retest=True),
+        "unscored": scored & ~q(tier__in=tiers),
+    }
+    return {f"c{i}": Count(prefix + "pk", filter=when[c.key]) for i, c in enumerate(columns)}
+
+
+def _vector(row: Mapping[str, Any], width: int) -> list[int]:
+    return [row[f"c{i}"] for i in range(width)]
+
+
+def _add(into: list[int], counts: Sequence[int]) -> None:
+    for i, n in enumerate(counts):
+        into[i] += n
+
+
+def _row(key: str, label: str, counts: Sequence[int], hidden: set[int], columns: Sequence[Column]) -> Row:
+    index = {c.key: i for i, c in enumerate(columns)}
+    cells = []
+    for i, column in enumerate(columns):
+        n = counts[i]
+        if i in hidden:
+            cells.append(Cell(None, small=n < SMALL_CELL))
+            continue
+        d = index.get(column.share_of)
+        rate = round(100 * n / counts[d], 1) if n and d is not None and d not in hidden else None
+        cells.append(Cell(n, rate))
+    return Row(key, label, tuple(cells))
+
+
+def _table(
+    key: str,
+    title: str,
+    columns: Sequence[Column],
+    labelled: Sequence[tuple[str, str, list[int]]],
+    marks: set[Position],
+    total: list[int] | None,
+) -> Table:
+    rows = list(labelled)
+    if total is not None:
+        rows.append(("total", _("All"), total))
+    built = [
+        _row(k, label, counts, {c for r, c in marks if r == i}, columns)
+        for i, (k, label, counts) in enumerate(rows)
+    ]
+    if total is not None:
+        return Table(key, title, tuple(columns), tuple(built[:-1]), built[-1])
+    return Table(key, title, tuple(columns), tuple(built))
+
+
+def _full_over(user: User, schools: Sequence[School]) -> bool:
+    """Whether the user reads individual results in every school of the view (psych teachers)."""
+    return bool(schools) and all(
+        any(g.policy.student_level >= Level.FULL and g.covers_school(s) for g in policy.grants(user))
+        for s in schools
+    )
+
+
+def view_schools(user: User, campaign: Campaign, school: School | None = None) -> list[School]:
+    """The campaign's schools whose aggregates the user may see (or the one asked for)."""
+    in_scope = policy.aggregate_schools_for(user).filter(campaigns=campaign).order_by("code")
+    if school is not None:
+        policy.require(user, Perm.VIEW_AGGREGATES, school=school, what="campaign results")
+        in_scope = in_scope.filter(pk=school.pk)
+    schools = list(in_scope)
+    if not schools:
+        raise Http404()
+    return schools
+
+
+def results_summary(user: User, campaign: Campaign, *, school: School | None = None) -> Summary:
+    """Participation and results of a campaign over the schools the user may see aggregates
+    of (`?school` narrows to one). Raises Http404 when there is nothing the user may see."""
+    schools = view_schools(user, campaign, school)
+    ids = [s.pk for s in schools]
+    suppressed = policy.aggregate_schools_for(user).count() > 1
+    columns = _columns(campaign)
+    width = len(columns)
+    base = Invitation.objects.filter(campaign=campaign, stage=1, school_id__in=ids)
+
+    total = [0] * width
+    by: dict[str, dict[Any, list[int]]] = {d: {} for d in ("school_id", "grade_level", "gender")}
+    for row in base.values(*by).annotate(**_counts(columns)).order_by():
+        counts = _vector(row, width)
+        _add(total, counts)
+        for dim, groups in by.items():
+            _add(groups.setdefault(row[dim], [0] * width), counts)
+
+    plans: list[tuple[str, str, list[tuple[str, str, list[int]]]]] = []
+    if len(schools) > 1:
+        plans.append(
+            (
+                "school",
+                _("By school"),
+                [(str(s.uid), s.name, by["school_id"].get(s.pk, [0] * width)) for s in schools],
+            )
+        )
+    plans.append(
+        (
+            "grade",
+            _("By grade"),
+            [(str(g), GRADE_NAMES.get(g, str(g)), c) for g, c in sorted(by["grade_level"].items())],
+        )
+    )
+    genders = dict(Gender.choices)
+    plans.append(
+        (
+            "gender",
+            _("By gender"),
+            [(g, str(genders.get(g, g or "—")), c) for g, c in sorted(by["gender"].items())],
+        )
+    )
+    grids = [[c for k, label, c in labelled] + [total] for key, title, labelled in plans]
+    marks = suppress_tables(grids, row_groups=_row_groups(columns)) if suppressed else [set() for _ in grids]
+    breakdowns = [
+        _table(key, title, columns, labelled, m, total)
+        for (key, title, labelled), m in zip(plans, marks, strict=True)
+    ]
+    overall_hidden = {c for r, c in marks[0] if r == len(grids[0]) - 1}
+    overall = _row("total", _("All"), total, overall_hidden, columns)
+
+    breakdowns.append(_key_populations(campaign, ids, columns, suppressed))
+    years = _years(user, campaign, ids, columns, total, overall_hidden, suppressed)
+    bands = _bands(user, campaign, schools, suppressed) if _full_over(user, schools) else ()
+    summary = Summary(
+        campaign=campaign,
+        schools=tuple(schools),
+        school=school,
+        suppressed=suppressed,
+        columns=columns,
+        overall=overall,
+        breakdowns=tuple(breakdowns),
+        years=years,
+        bands=bands,
+    )
+    if any(r.cells[-1].count != 0 for r in (overall, *years.rows)):
+        return summary
+    return summary.without("unscored")  # nothing is awaiting scoring
+
+
+def _row_groups(columns: Sequence[Column]) -> list[list[int]]:
+    """The two groups of columns that add up along a row: participation, results."""
+    return [list(range(INVITED, COMPLETED)), list(range(COMPLETED, len(columns)))]
+
+
+def _key_populations(
+    campaign: Campaign, ids: list[int], columns: Sequence[Column], suppressed: bool
+) -> Table:
+    """Students with an active flag of each kind. A student may carry several flags, so the
+    rows overlap and only add up along a row. (Counted from the flags: they are few.)"""
+    rows = (
+        StudentFlag.objects.filter(
+            cleared_at__isnull=True,
+            student__invitations__campaign=campaign,
+            student__invitations__stage=1,
+            student__invitations__school_id__in=ids,
+        )
+        .values("kind")
+        .annotate(**_counts(columns, prefix="student__invitations__"))
+        .order_by()
+    )
+    counts = {row["kind"]: _vector(row, len(columns)) for row in rows}
+    labelled = [
+        (kind, str(label), counts.get(kind, [0] * len(columns))) for kind, label in KeyPopulation.choices
+    ]
+    grid = [c for k, label, c in labelled]
+    marks = suppress(grid, row_groups=_row_groups(columns), column_lines=False) if suppressed else set()
+    return _table("key_population", _("By key population"), columns, labelled, marks, None)
+
+
+def _years(
+    user: User,
+    campaign: Campaign,
+    ids: list[int],
+    columns: Sequence[Column],
+    current: list[int],
+    current_hidden: set[int],
+    suppressed: bool,
+) -> Table:
+    """The same schools in the campaigns of earlier school years that the user can see."""
+    earlier = dict(
+        policy.campaigns_for(user)
+        .filter(district_id=campaign.district_id, school_year__lt=campaign.school_year, schools__in=ids)
+        .values_list("pk", "school_year")
+    )
+    width = len(columns)
+    counts: dict[str, list[int]] = {}
+    rows = (
+        Invitation.objects.filter(
+            campaign_id__in=list(earlier),
+            stage=1,
+            school_id__in=ids,
+        )
+        .values("campaign_id")
+        .annotate(**_counts(columns))
+        .order_by()
+    )
+    for row in rows:
+        _add(counts.setdefault(earlier[row["campaign_id"]], [0] * width), _vector(row, width))
+    counts[campaign.school_year] = current
+    labelled = [(year, year, counts[year]) for year in sorted(counts)]
+    grid = [c for k, label, c in labelled]
+    marks: set[Position] = set()
+    if suppressed:
+        already = {(len(grid) - 1, c) for c in current_hidden}
+        marks = suppress(grid, row_groups=_row_groups(columns), column_lines=False, hidden=already)
+    return _table("year", _("Year over year"), columns, labelled, marks, None)
+
+
+def _bands(user: User, campaign: Campaign, schools: Sequence[School], suppressed: bool) -> tuple[Table, ...]:
+    """Primary-scale bands per instrument, from the results the user may read."""
+    readable = policy.result_invitations_for(user).filter(
+        campaign=campaign, stage=1, school__in=schools, consent=Consent.GIVEN
+    )
+    rows = (
+        Result.objects.filter(invitation_id__in=readable.values("pk"))
+        .values("instrument", "primary_band", "valid")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    found: dict[str, dict[tuple[str, bool], int]] = defaultdict(dict)
+    for r in rows:
+        found[r["instrument"]][(r["primary_band"], r["valid"])] = r["n"]
+    lang = _lang()
+    tables = []
+    for code in sorted(found):
+        try:
+            instrument = get_instrument(code)
+            name = localized(instrument.short_name, lang) or code
+            bands = [(b.code, localized(b.label, lang)) for b in instrument.primary_scale.bands]
+        except KeyError:
+            name, bands = code, []
+        counts = found[code]
+        known = {b for b, label in bands}
+        bands += [(b, b or "—") for b in sorted({b for b, valid in counts if valid} - known)]
+        values = [sum(counts.values())]
+        values += [counts.get((b, True), 0) for b, label in bands]
+        values.append(sum(n for (b, valid), n in counts.items() if not valid))
+        columns = (
+            Column("results", _("Results")),
+            *(Column(f"band:{b}", label, "results") for b, label in bands),
+            Column("invalid", _("Not valid (re-test)"), "results"),
+        )
+        marks = suppress([values], row_groups=[list(range(len(values)))]) if suppressed else set()
+        row = _row(code, name, values, {c for r, c in marks}, columns)
+        tables.append(Table(f"band:{code}", name, columns, (row,)))
+    return tuple(tables)
