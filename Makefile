@@ -10,9 +10,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STUDENTS ?= 20000
 
-.PHONY: run test install install-dev assets messages migrate demo serve lint typecheck test-sqlite test-postgres bench system-test-deps clean
+.PHONY: run test install install-dev assets messages migrate demo serve lint typecheck test-sqlite test-postgres bench system-deps system-test-deps clean
 
-run: install assets messages migrate demo serve
+run: install system-deps assets messages migrate demo serve
 
 test: install-dev assets messages system-test-deps lint typecheck test-sqlite test-postgres
 
@@ -51,8 +51,12 @@ serve: $(VENV)/.runtime
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-system-test-deps:
+# Debian packages: Pango and a CJK font for PDF reports; for tests also Chromium and PostgreSQL.
+system-deps:
 	scripts/ensure-system-deps.sh
+
+system-test-deps:
+	scripts/ensure-system-deps.sh --test
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
