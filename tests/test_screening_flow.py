@@ -331,6 +331,13 @@ class BulkScoreTest(PersonaTestCase):
         inv.refresh_from_db()
         self.assertEqual(inv.tier, "urgent")
         self.assertEqual(Result.objects.filter(invitation=inv).count(), 2)
+        result = Result.objects.get(invitation=inv, instrument="PHQ9")
+        self.assertEqual((result.primary_raw, result.primary_band, result.critical), (1.0, "minimal", True))
+        self.assertEqual(result.data["critical"][0]["code"], "phq9_item9")
+        # The critical answer and the tier arrive together: one warning, and the class
+        # teacher's task all the same.
+        self.assertEqual(Warning.objects.get(student=self.w.student_a41).level, "urgent")
+        self.assertEqual(Task.objects.filter(student=self.w.student_a41).count(), 1)
         self.assertEqual(
             services.bulk_score(Invitation.objects.filter(campaign=campaign), district_code="500153"), 0
         )

@@ -99,7 +99,10 @@ DATABASES = {
     "default": dj_database_url.config(default=f"sqlite:///{VAR_DIR / 'xinyu.sqlite3'}", conn_max_age=60)
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Keep connections open: closing the last connection to a WAL database checkpoints the
+    # WAL (with an fsync) on every request (bench/bench_screening.py: answer-save p95 19 → 8 ms).
+    DATABASES["default"]["CONN_MAX_AGE"] = 60
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "

@@ -131,7 +131,8 @@ def raise_warnings(signals: Sequence[NewSignal]) -> dict[int, Warning]:
         )
         for s in signals
     )
-    _create_tasks([s for s in top.values() if s.task], warnings, now)
+    wants_task = {s.student_id: s for s in signals if s.task}
+    _create_tasks(list(wants_task.values()), warnings, now)
     _notify_urgent(raised)
     return warnings
 

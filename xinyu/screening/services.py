@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -590,6 +590,19 @@ def evaluate(
     return Evaluation(results, flags, tier, reasons, critical)
 
 
+def _insert_results(rows: Sequence[Result]) -> None:
+    """Insert many result rows with one prepared statement (executemany). The ORM's
+    bulk_create is capped at 999 parameters per statement on SQLite (about 100 rows here),
+    which made storing results the largest share of bulk scoring."""
+    fields = [f for f in Result._meta.concrete_fields if not f.primary_key]
+    table = connection.ops.quote_name(Result._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    params = [[f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] for row in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", params)  # noqa: S608
+
+
 def _result_rows(
     invitation: Invitation, evaluation: Evaluation, instruments: Sequence[Instrument], now: dt.datetime
 ) -> list[Result]:
@@ -760,7 +773,7 @@ def bulk_score(invitations: QuerySet[Invitation], *, district_code: str, batch_s
                         invitation, evaluation, policy=policy, levels=levels, done=done[str(invitation.uid)]
                     )
                 )
-            Result.objects.bulk_create(rows, batch_size=2000)
+            _insert_results(rows)
             # Few distinct outcomes: one UPDATE per outcome is far cheaper than CASE-per-row.
             by_outcome: dict[tuple[str, str, bool, bool], list[int]] = defaultdict(list)
             for invitation in batch:
