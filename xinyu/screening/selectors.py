@@ -22,16 +22,19 @@ PROGRESS_COLUMNS = ("invited", "given", "not_participating", "pending", "started
 
 def progress_scope_q(user: User) -> Q | None:
     """Stage-1 invitations whose counts the user may see: whole schools for those with
-    aggregate rights, their classes for class and grade teams."""
-    q: Q | None = None
-    schools = policy.aggregate_schools_for(user)
-    if schools.exists():
-        q = Q(school__in=schools)
-    classes = policy.code_classes_for(user)
-    if classes.exists():
-        part = Q(school_class__in=classes)
-        q = part if q is None else q | part
-    return q
+    aggregate rights, their classes for class and grade teams. Materialised id lists (a few
+    dozen at most) keep the campaign's index usable."""
+    school_ids = list(policy.aggregate_schools_for(user).values_list("pk", flat=True))
+    class_ids = list(
+        policy.code_classes_for(user).exclude(school_id__in=school_ids).values_list("pk", flat=True)
+    )
+    if school_ids and class_ids:
+        return Q(school_id__in=school_ids) | Q(school_class_id__in=class_ids)
+    if school_ids:
+        return Q(school_id__in=school_ids)
+    if class_ids:
+        return Q(school_class_id__in=class_ids)
+    return None
 
 
 @dataclass

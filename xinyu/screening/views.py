@@ -135,7 +135,7 @@ def campaign_detail(request: HttpRequest, uid: str) -> HttpResponse:
     table = selectors.campaign_progress(user, campaign, school=school)
     code_classes = (
         policy.code_classes_for(user)
-        .filter(pk__in=Invitation.objects.filter(campaign=campaign).values("school_class_id"))
+        .filter(school__campaigns=campaign, grade__level__in=campaign.target_grades)
         .select_related("grade", "school")
         .order_by("school__code", "grade__level", "number")
     )
