@@ -596,7 +596,7 @@ def _insert_results(rows: Sequence[Result]) -> None:
     which made storing results the largest share of bulk scoring."""
     fields = [f for f in Result._meta.concrete_fields if not f.primary_key]
     table = connection.ops.quote_name(Result._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.get_attname_column()[1]) for f in fields)
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     params = [[f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] for row in rows]
     with connection.cursor() as cursor:
