@@ -84,7 +84,7 @@ def campaign_progress(user: User, campaign: Campaign, *, school: School | None =
             "id", filter=Q(needs_retest=True, progress=Progress.COMPLETED) & ~Q(consent=Consent.WITHDRAWN)
         ),
     }
-    school_ids = set(qs.values_list("school_id", flat=True).distinct()[:2])
+    school_ids = set(qs.order_by().values_list("school_id", flat=True).distinct()[:2])
     grouping = "school" if len(school_ids) > 1 else "class"
     rows: list[ProgressRow] = []
     if grouping == "school":

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -590,42 +591,64 @@ def evaluate(
     return Evaluation(results, flags, tier, reasons, critical)
 
 
-def _insert_results(rows: Sequence[Result]) -> None:
-    """Insert many result rows with one prepared statement (executemany). The ORM's
-    bulk_create is capped at 999 parameters per statement on SQLite (about 100 rows here),
-    which made storing results the largest share of bulk scoring."""
-    fields = [f for f in Result._meta.concrete_fields if not f.primary_key]
+RESULT_COLUMNS = (
+    "invitation_id", "instrument", "version", "primary_raw", "primary_band",
+    "concern", "valid", "critical", "data", "scored_at",
+)  # fmt: skip
+
+
+def _insert_results(params: Sequence[tuple[Any, ...]]) -> None:
+    """Insert many results (tuples in RESULT_COLUMNS order, `data` as JSON text, `scored_at`
+    adapted for the database) with one prepared statement. The ORM's bulk_create is capped
+    at 999 parameters per statement on SQLite (about 100 rows here), and building a model
+    instance per row cost as much again: together the largest share of bulk scoring."""
     table = connection.ops.quote_name(Result._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    params = [[f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] for row in rows]
+    columns = ", ".join(connection.ops.quote_name(c) for c in RESULT_COLUMNS)
+    placeholders = ", ".join(["%s"] * len(RESULT_COLUMNS))
     with connection.cursor() as cursor:
         cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", params)  # noqa: S608
 
 
-def _result_rows(
-    invitation: Invitation, evaluation: Evaluation, instruments: Sequence[Instrument], now: dt.datetime
-) -> list[Result]:
-    rows = []
+def _result_values(evaluation: Evaluation, instruments: Sequence[Instrument]) -> list[dict[str, Any]]:
+    """The Result columns (without invitation and time) of each scored instrument."""
+    values = []
     for instrument, result in zip(instruments, evaluation.results, strict=True):
         primary = result.scales.get(instrument.primary_scale.code)
         data = result.to_json()
         data["battery_flags"] = list(evaluation.flags)
-        rows.append(
-            Result(
-                invitation=invitation,
-                instrument=result.instrument,
-                version=result.version,
-                primary_raw=primary.raw if primary else None,
-                primary_band=(primary.band or "") if primary else "",
-                concern=result.concern,
-                valid=result.valid and not evaluation.flags,
-                critical=bool(result.critical),
-                data=data,
-                scored_at=now,
-            )
+        values.append(
+            {
+                "instrument": result.instrument,
+                "version": result.version,
+                "primary_raw": primary.raw if primary else None,
+                "primary_band": (primary.band or "") if primary else "",
+                "concern": result.concern,
+                "valid": result.valid and not evaluation.flags,
+                "critical": bool(result.critical),
+                "data": data,
+            }
         )
-    return rows
+    return values
+
+
+def _result_params(
+    invitation_id: int, evaluation: Evaluation, instruments: Sequence[Instrument], scored_at: Any
+) -> list[tuple[Any, ...]]:
+    return [
+        (
+            invitation_id,
+            v["instrument"],
+            v["version"],
+            v["primary_raw"],
+            v["primary_band"],
+            v["concern"],
+            v["valid"],
+            v["critical"],
+            json.dumps(v["data"]),
+            scored_at,
+        )
+        for v in _result_values(evaluation, instruments)
+    ]
 
 
 def _outcome_signals(
@@ -688,7 +711,10 @@ def submit(*, invitation: Invitation) -> Invitation:
         policy=screening_policy(district_code),
     )
     now = timezone.now()
-    Result.objects.bulk_create(_result_rows(invitation, evaluation, instruments, now))
+    Result.objects.bulk_create(
+        Result(invitation=invitation, scored_at=now, **values)
+        for values in _result_values(evaluation, instruments)
+    )
     invitation.progress = Progress.COMPLETED
     invitation.completed_at = now
     invitation.tier = evaluation.tier
@@ -750,7 +776,8 @@ def bulk_score(invitations: QuerySet[Invitation], *, district_code: str, batch_s
             ):
                 answers[inv_id][instrument][item] = value
             now = timezone.now()
-            rows: list[Result] = []
+            rows: list[tuple[Any, ...]] = []
+            scored_at = connection.ops.adapt_datetimefield_value(now)
             signals: list[NewSignal] = []
             done = _signalled([str(i.uid) for i in batch])
             for invitation in batch:
@@ -763,7 +790,7 @@ def bulk_score(invitations: QuerySet[Invitation], *, district_code: str, batch_s
                     sex=invitation.gender,
                     policy=policy,
                 )
-                rows.extend(_result_rows(invitation, evaluation, instruments, now))
+                rows.extend(_result_params(invitation.pk, evaluation, instruments, scored_at))
                 invitation.tier = evaluation.tier
                 invitation.tier_reasons = list(evaluation.reasons)
                 invitation.needs_retest = evaluation.needs_retest
