@@ -100,7 +100,8 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Keep connections open: closing the last connection to a WAL database checkpoints the
-    # WAL (with an fsync) on every request (bench/bench_screening.py: answer-save p95 19 → 8 ms).
+    # WAL (with an fsync) on every request (bench/bench_screening.py, 200 students answering:
+    # answer-save p95 from 19–1,490 ms down to 7–8 ms).
     DATABASES["default"]["CONN_MAX_AGE"] = 60
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["OPTIONS"] = {
