@@ -343,3 +343,30 @@ def test_key_population_rates() -> None:
     assert sum(others[r] for r in grand) < sum(others.values()) / 5
     phones = Guardian.objects.values_list("phone", flat=True)
     assert all(re.fullmatch(r"1390000\d{4}", p) for p in phones)
+
+
+@pytest.mark.django_db
+def test_demo_screening_and_counselling_go_through_the_services(small: demo.DemoSummary) -> None:
+    from xinyu.care.models import Task, Warning
+    from xinyu.counselling.demo import build_demo_counselling
+    from xinyu.counselling.models import CounsellingRecord, Room
+    from xinyu.mailbox.models import Letter
+    from xinyu.screening.demo import build_demo_screening
+    from xinyu.screening.models import Campaign, Result
+
+    assert small.district is not None
+    campaigns = build_demo_screening(small.district, seed=7)
+    assert [c.school_year for c in campaigns] == sorted(c.school_year for c in campaigns)
+    assert len({c.school_year for c in campaigns}) == 2  # last year's and this year's
+    completed = sum(c.invitations.filter(progress="completed").count() for c in campaigns)
+    assert Result.objects.count() == 2 * completed > 0
+    assert Warning.objects.filter(level="urgent").exists()
+    assert Task.objects.count() == Warning.objects.count()
+    assert build_demo_screening(small.district, seed=7) == []  # idempotent
+    assert Campaign.objects.count() == 2
+
+    rooms = build_demo_counselling(small.district, seed=7)
+    assert rooms == Room.objects.count() > 0
+    assert CounsellingRecord.objects.filter(school__name=demo.SCHOOL_X).count() == 12
+    assert Letter.objects.filter(school__name=demo.SCHOOL_X, flagged=True).count() == 1  # "不想活了"
+    assert build_demo_counselling(small.district, seed=7) == 0

@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "xinyu.screening",
     "xinyu.care",
     "xinyu.notify",
+    "xinyu.counselling",
+    "xinyu.mailbox",
+    "xinyu.studentfile",
     "django_tasks",
     "xinyu.web",
 ]

@@ -24,6 +24,10 @@ urlpatterns = [
     path("screening/", include("xinyu.screening.report_urls")),
     path("care/", include("xinyu.care.urls")),
     path("messages/", include("xinyu.notify.urls")),
+    path("letters/", include("xinyu.mailbox.urls")),
+    path("mailbox/", include("xinyu.mailbox.public_urls")),
     path("", include("xinyu.screening.public_urls")),
+    path("counselling/", include("xinyu.counselling.urls")),
+    path("", include("xinyu.counselling.public_urls")),
     path("api/", api.urls),
 ]

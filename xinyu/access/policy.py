@@ -27,6 +27,8 @@ from django.http import Http404
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
 from xinyu.care.models import Task, Warning
+from xinyu.counselling.models import Appointment, CounsellingRecord, GroupSession, Room
+from xinyu.mailbox.models import Letter
 from xinyu.org.models import (
     ApiToken,
     ImportBatch,
@@ -68,6 +70,13 @@ class Perm(StrEnum):
     HAND_OUT_CODES = "hand_out_codes"  # class sheets of consent and answering codes, paper consent,
     #                                    who is (not) participating — never why
     VIEW_TASKS = "view_tasks"  # neutral tasks addressed to class and grade teams
+    READ_LETTERS = "read_letters"  # the school's psychological mailbox (心理信箱): letters, replies
+    VIEW_ROOMS = "view_rooms"  # counselling rooms: zones, equipment, photos, hours (SPEC §5)
+    MANAGE_ROOMS = "manage_rooms"  # record rooms, zones, photos, opening hours and duty roster
+    PRINT_STUDENT_KEYS = "print_student_keys"  # students' booking codes for the room's public page
+    BOOK_FOR_STUDENTS = "book_for_students"  # book a counselling appointment on a student's behalf
+    COUNSEL = "counsel"  # schedule appointments, write counselling records and group sessions
+    VIEW_COUNSELLING_STATS = "view_counselling_stats"  # counselling statistics (aggregates only)
 
 
 class Unit(StrEnum):
@@ -100,6 +109,8 @@ ROLE_POLICIES: dict[str, RolePolicy] = {
                 Perm.TRANSFER,
                 Perm.VIEW_AUDIT,
                 Perm.RUN_SCREENING,
+                Perm.VIEW_ROOMS,
+                Perm.VIEW_COUNSELLING_STATS,
             }
         ),
     ),
@@ -108,7 +119,17 @@ ROLE_POLICIES: dict[str, RolePolicy] = {
         Unit.DISTRICT, Level.NONE, frozenset({Perm.VIEW_ORG, Perm.VIEW_AGGREGATES})
     ),
     Role.SCHOOL_LEADER: RolePolicy(
-        Unit.SCHOOL, Level.BASIC, frozenset({Perm.VIEW_ORG, Perm.VIEW_AGGREGATES, Perm.VIEW_STAFF})
+        Unit.SCHOOL,
+        Level.BASIC,
+        frozenset(
+            {
+                Perm.VIEW_ORG,
+                Perm.VIEW_AGGREGATES,
+                Perm.VIEW_STAFF,
+                Perm.VIEW_ROOMS,
+                Perm.VIEW_COUNSELLING_STATS,
+            }
+        ),
     ),
     Role.PSYCH_TEACHER: RolePolicy(
         Unit.SCHOOL,
@@ -124,16 +145,42 @@ ROLE_POLICIES: dict[str, RolePolicy] = {
                 Perm.VIEW_FILE_AUDIT,
                 Perm.RUN_SCREENING,
                 Perm.HAND_OUT_CODES,
+                Perm.READ_LETTERS,
+                Perm.VIEW_ROOMS,
+                Perm.MANAGE_ROOMS,
+                Perm.PRINT_STUDENT_KEYS,
+                Perm.BOOK_FOR_STUDENTS,
+                Perm.COUNSEL,
+                Perm.VIEW_COUNSELLING_STATS,
             }
         ),
     ),
     Role.GRADE_LEADER: RolePolicy(
-        Unit.GRADE, Level.BASIC, frozenset({Perm.VIEW_ORG, Perm.HAND_OUT_CODES, Perm.VIEW_TASKS})
+        Unit.GRADE,
+        Level.BASIC,
+        frozenset(
+            {
+                Perm.VIEW_ORG,
+                Perm.HAND_OUT_CODES,
+                Perm.VIEW_TASKS,
+                Perm.PRINT_STUDENT_KEYS,
+                Perm.BOOK_FOR_STUDENTS,
+            }
+        ),
     ),
     Role.CLASS_TEACHER: RolePolicy(
         Unit.CLASS,
         Level.CARE,
-        frozenset({Perm.VIEW_ORG, Perm.SET_FLAGS, Perm.HAND_OUT_CODES, Perm.VIEW_TASKS}),
+        frozenset(
+            {
+                Perm.VIEW_ORG,
+                Perm.SET_FLAGS,
+                Perm.HAND_OUT_CODES,
+                Perm.VIEW_TASKS,
+                Perm.PRINT_STUDENT_KEYS,
+                Perm.BOOK_FOR_STUDENTS,
+            }
+        ),
     ),
 }
 
@@ -573,3 +620,169 @@ def get_task_for(user: User | AnonymousUser, uid: Any) -> Task:
     if task is None:
         deny(user, object_type="task", object_id=str(uid)[:64])
     return task
+
+
+# ---- mailbox and the student's file ------------------------------------------------------
+# Letters to the psychological mailbox (心理信箱) reach the psych teachers of the school they
+# were posted to; once a letter is linked to a student, it follows the student's current
+# school (a transfer moves it, like the rest of the student's file).
+
+
+def letter_schools_for(user: User | AnonymousUser) -> QuerySet[School]:
+    """Schools whose mailbox the user answers (psych teachers; cluster: each assigned school)."""
+    return import_schools_for(user, Perm.READ_LETTERS)
+
+
+def letters_for(user: User | AnonymousUser) -> QuerySet[Letter]:
+    schools = letter_schools_for(user)
+    return Letter.objects.filter(Q(student__isnull=True, school__in=schools) | Q(student__school__in=schools))
+
+
+def get_letter_for(user: User | AnonymousUser, uid: Any, *, audit: bool = True) -> Letter:
+    """One letter for its school's psych teachers; else 404 and a `denied` row. The `view`
+    row names the student only for a letter already linked to one (never an anonymous one)."""
+    letter = by_uid(letters_for(user).select_related("school", "student__school_class__grade"), uid)
+    if letter is None:
+        deny(user, object_type="letter", object_id=str(uid)[:64])
+    if audit:
+        record(
+            actor=user if isinstance(user, User) else None,
+            action=Action.VIEW,
+            obj=letter,
+            student=letter.student,
+            school=None if letter.student else letter.school,
+            role=role_for(user, letter.student) if letter.student else roles_label(user),
+        )
+    return letter
+
+
+def file_tasks_for(user: User | AnonymousUser) -> QuerySet[Task]:
+    """Tasks shown on a student's file: the class and grade teams' own tasks, and every task
+    of the students the user sees in full (psych teachers)."""
+    q = _perm_classes_q(user, Perm.VIEW_TASKS, prefix="school_class__")
+    full = student_scope_q(user, Level.FULL)
+    if full is not None:
+        q = full if q is None else q | full
+    return Task.objects.filter(q) if q is not None else Task.objects.none()
+
+
+# ---- counselling (SPEC §5) ---------------------------------------------------------------
+# Rooms are school data (leaders and the district read them for supervision); appointments
+# are seen in full by the school's counselling staff and, for the ones they booked, by the
+# teacher who booked; counselling records by those who see the student in full and counsel.
+
+
+def room_schools_for(user: User | AnonymousUser, perm: Perm = Perm.VIEW_ROOMS) -> QuerySet[School]:
+    return import_schools_for(user, perm)
+
+
+def rooms_for(user: User | AnonymousUser, perm: Perm = Perm.VIEW_ROOMS) -> QuerySet[Room]:
+    return Room.objects.filter(school__in=room_schools_for(user, perm))
+
+
+def get_room_for(user: User | AnonymousUser, uid: Any, perm: Perm = Perm.VIEW_ROOMS) -> Room:
+    room = by_uid(rooms_for(user, perm).select_related("school__district"), uid)
+    if room is None:
+        deny(user, object_type="room", object_id=str(uid)[:64])
+    return room
+
+
+def key_classes_for(user: User | AnonymousUser) -> QuerySet[SchoolClass]:
+    """Classes whose students' booking codes the user may print (class, grade, school)."""
+    q = _perm_classes_q(user, Perm.PRINT_STUDENT_KEYS)
+    return SchoolClass.objects.filter(q) if q is not None else SchoolClass.objects.none()
+
+
+def get_key_class_for(user: User | AnonymousUser, uid: Any) -> SchoolClass:
+    school_class = by_uid(key_classes_for(user).select_related("school", "grade"), uid)
+    if school_class is None:
+        deny(user, object_type="schoolclass", object_id=str(uid)[:64])
+    return school_class
+
+
+def bookable_students_for(user: User | AnonymousUser) -> QuerySet[Student]:
+    """Students the user may book an appointment for (teachers: their class or grade)."""
+    q = _perm_classes_q(user, Perm.BOOK_FOR_STUDENTS, prefix="school_class__")
+    return Student.objects.filter(q) if q is not None else Student.objects.none()
+
+
+def counselling_q(user: User | AnonymousUser, prefix: str = "student__") -> Q | None:
+    """THE visibility rule of counselling records and of every appointment of a student:
+    the user counsels and sees the student in full (today: the school's psych teachers).
+    The care issue extends it here (case team, centre experts for escalated cases)."""
+    if not can(user, Perm.COUNSEL):
+        return None
+    q: Q | None = None
+    for g in grants(user):
+        if Perm.COUNSEL in g.policy.perms and g.policy.student_level >= Level.FULL:
+            q = g.student_q() if q is None else q | g.student_q()
+    return _prefixed(q, prefix) if q is not None else None
+
+
+def counsel_schools_for(user: User | AnonymousUser) -> QuerySet[School]:
+    return import_schools_for(user, Perm.COUNSEL)
+
+
+def appointments_for(user: User | AnonymousUser) -> QuerySet[Appointment]:
+    """All appointments of the students counselled by the user, plus those the user booked."""
+    q = counselling_q(user)
+    if isinstance(user, User):
+        own = Q(booked_by_id=user.pk) & Q(student__in=bookable_students_for(user))
+        q = own if q is None else q | own
+    return Appointment.objects.filter(q) if q is not None else Appointment.objects.none()
+
+
+def get_appointment_for(user: User | AnonymousUser, uid: Any) -> Appointment:
+    appointment = by_uid(
+        appointments_for(user).select_related("room", "school", "student__school_class__grade"), uid
+    )
+    if appointment is None:
+        deny(user, object_type="appointment", object_id=str(uid)[:64])
+    return appointment
+
+
+def counselling_records_for(user: User | AnonymousUser) -> QuerySet[CounsellingRecord]:
+    q = counselling_q(user)
+    return CounsellingRecord.objects.filter(q) if q is not None else CounsellingRecord.objects.none()
+
+
+def get_counselling_record_for(user: User | AnonymousUser, uid: Any) -> CounsellingRecord:
+    """One counselling record (notes): audited `view` row naming the student."""
+    rec = by_uid(
+        counselling_records_for(user).select_related("student__school_class__grade", "counsellor", "school"),
+        uid,
+    )
+    if rec is None:
+        deny(user, object_type="counsellingrecord", object_id=str(uid)[:64])
+    record(
+        actor=user if isinstance(user, User) else None,
+        action=Action.VIEW,
+        obj=rec,
+        student=rec.student,
+        role=role_for(user, rec.student),
+        detail="counselling record",
+    )
+    return rec
+
+
+def group_sessions_for(user: User | AnonymousUser) -> QuerySet[GroupSession]:
+    return GroupSession.objects.filter(school__in=counsel_schools_for(user))
+
+
+def get_group_session_for(user: User | AnonymousUser, uid: Any) -> GroupSession:
+    session = by_uid(group_sessions_for(user).select_related("school", "counsellor"), uid)
+    if session is None:
+        deny(user, object_type="groupsession", object_id=str(uid)[:64])
+    record(
+        actor=user if isinstance(user, User) else None,
+        action=Action.VIEW,
+        obj=session,
+        school=session.school,
+        role=roles_label(user),
+        detail="group session",
+    )
+    return session
+
+
+def counselling_stats_schools_for(user: User | AnonymousUser) -> QuerySet[School]:
+    return import_schools_for(user, Perm.VIEW_COUNSELLING_STATS)

@@ -33,6 +33,8 @@ class WarningStatus(models.TextChoices):
 class Source(models.TextChoices):
     SCREENING_CRITICAL = "screening_critical", _("Critical answer in screening")
     SCREENING_RESULT = "screening_result", _("Screening result")
+    COUNSELLING_RISK = "counselling_risk", _("Risk noted in a counselling session")
+    MAILBOX_LETTER = "mailbox_letter", _("Letter to the psychological mailbox")
 
 
 class Warning(models.Model):

@@ -49,10 +49,11 @@ class NewSignal:
 
 @transaction.atomic
 def raise_warning(
-    *, student: Student, level: Level, source: Source, ref: str = "", code: str = ""
+    *, student: Student, level: Level, source: Source, ref: str = "", code: str = "", task: bool = False
 ) -> Warning:
-    """Open a warning for the student, or attach this signal to their open one."""
-    signal = NewSignal(student.pk, student.school_id, student.school_class_id, level, source, ref, code)
+    """Open a warning for the student, or attach this signal to their open one. With `task`,
+    the class teacher also gets the neutral "contact the psych teacher" task."""
+    signal = NewSignal(student.pk, student.school_id, student.school_class_id, level, source, ref, code, task)
     return raise_warnings([signal])[student.pk]
 
 

@@ -26,8 +26,12 @@ def nav(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("screening:campaigns"), _("Screening")))
     if policy.warnings_for(user).exists():
         items.append((reverse("care:warnings"), _("Warnings")))
+    if policy.can(user, Perm.READ_LETTERS):
+        items.append((reverse("mailbox:letters"), _("Mailbox")))
     if policy.can(user, Perm.VIEW_TASKS):
         items.append((reverse("care:tasks"), _("Tasks")))
+    if any(policy.can(user, p) for p in (Perm.VIEW_ROOMS, Perm.BOOK_FOR_STUDENTS, Perm.PRINT_STUDENT_KEYS)):
+        items.append((reverse("counselling:index"), _("Counselling room")))
     if policy.can(user, Perm.VIEW_STAFF):
         items.append((reverse("org:staff"), _("Staff")))
     if policy.can(user, Perm.IMPORT_ROSTER) or policy.can(user, Perm.IMPORT_STAFF):

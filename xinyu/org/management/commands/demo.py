@@ -35,4 +35,10 @@ class Command(BaseCommand):
 
             campaigns = build_demo_screening(summary.district, seed=seed)
             self.stdout.write(f"Screening: {len(campaigns)} campaigns with answers, scored.")
+            from xinyu.counselling.demo import build_demo_counselling
+
+            rooms = build_demo_counselling(summary.district, seed=seed)
+            self.stdout.write(
+                f"Counselling: {rooms} rooms with opening hours; sessions and letters at one school."
+            )
         self.stdout.write(format_summary(summary))

@@ -1,0 +1,670 @@
+"""Counselling room operations (SPEC §5): rooms and standards, hours and duty roster, the
+public page with students' booking codes, appointments, records, statistics; per-role
+visibility (happy path, out of scope → 404 + `denied`), and no notes or diagnostic words
+reaching class teachers or leaders."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import threading
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client, TransactionTestCase
+from django.utils import timezone
+from openpyxl import load_workbook
+from PIL import Image
+
+from tests.personas import PersonaTestCase, build_world
+from tests.test_screening_pages import FORBIDDEN, visible_text
+from xinyu.audit.models import AuditEntry
+from xinyu.care.models import Signal, Source, Warning
+from xinyu.counselling import selectors, services
+from xinyu.counselling.models import (
+    Appointment,
+    AppointmentStatus,
+    BookedVia,
+    CounsellingRecord,
+    OpeningSlot,
+    Room,
+    StudentKey,
+)
+from xinyu.notify.models import Message
+from xinyu.org.models import Student
+
+NOTE = "父母离异后情绪低落，夜里哭泣"
+
+
+def make_room(w, *, with_slots: bool = True) -> Room:  # type: ignore[no-untyped-def]
+    room = services.save_room(
+        actor=w.psych_a,
+        school=w.school_a,
+        name="心理辅导中心",
+        location="行政楼三楼",
+        mailbox_location="行政楼一楼大厅东侧",
+        help_email="xinli@a.example.cn",
+        booking_note="扫码或请班主任代约",
+    )
+    if with_slots:
+        for weekday in range(7):
+            services.save_slot(
+                actor=w.psych_a,
+                room=room,
+                weekday=weekday,
+                starts=dt.time(9, 0),
+                ends=dt.time(11, 0),
+                staff=None if weekday == 6 else w.psych_a,
+            )
+    return room
+
+
+def notes(text: str = NOTE) -> services.SessionNotes:
+    return services.SessionNotes(
+        text, text, "一般心理问题", "家庭变故", "倾听与支持", "有所缓解", "一周后再谈"
+    )
+
+
+def key_for(student: Student, by) -> StudentKey:  # type: ignore[no-untyped-def]
+    return next(
+        k for k in services.issue_keys(actor=by, school_class=student.school_class) if k.student == student
+    )
+
+
+class RoomTest(PersonaTestCase):
+    def test_hours_and_unstaffed_periods_are_computed(self) -> None:
+        room = make_room(self.w)
+        summary = selectors.room_summary(room)
+        self.assertEqual(summary.weekly_hours, 14.0)
+        self.assertTrue(summary.meets_hours)
+        self.assertEqual([s.weekday for s in summary.unstaffed], [6])
+        OpeningSlot.objects.filter(room=room, weekday__gte=2).delete()
+        summary = selectors.room_summary(room)
+        self.assertEqual(summary.weekly_hours, 4.0)
+        self.assertFalse(summary.meets_hours)  # RC: at least 10 hours a week
+        page = self.client_for(self.w.psych_a).get(f"/counselling/rooms/{room.uid}/")
+        self.assertContains(page, 'id="hours-below"')
+
+    def test_zone_area_and_equipment_are_compared_with_the_standard(self) -> None:
+        room = make_room(self.w, with_slots=False)
+        zone = services.save_zone(
+            actor=self.w.psych_a,
+            room=room,
+            kind="individual",
+            area_m2=Decimal("8"),
+            equipment=["茶几", "面巾纸"],
+        )
+        view = selectors.room_summary(room).zones[0]
+        self.assertIn("个别辅导室面积低于标准", view.area_note)
+        self.assertIn("挂钟", view.missing)
+        self.assertNotIn("茶几", view.missing)
+        services.save_zone(
+            actor=self.w.psych_a, room=room, zone=zone, kind="individual", area_m2=Decimal("12")
+        )
+        self.assertEqual(selectors.room_summary(room).zones[0].area_note, "")
+
+    def test_bad_input_is_refused_with_a_bilingual_message_naming_the_field(self) -> None:
+        room = make_room(self.w, with_slots=False)
+        client = self.client_for(self.w.psych_a)
+        page = client.post(f"/counselling/rooms/{room.uid}/zones/new/", {"kind": "office", "area_m2": "-3"})
+        self.assertContains(page, "面积（m²）：须大于 0。 / Area (m²): must be above 0.")
+        self.assertEqual(room.zones.count(), 0)
+        page = client.post(
+            f"/counselling/rooms/new/?school={self.w.school_a.uid}",
+            {"name": "二号室", "location": "x", "help_email": "a@b.cn", "mailbox_location": ""},
+        )
+        self.assertContains(page, "心理信箱位置：必填。 / Mailbox location: required.")
+        with self.assertRaisesMessage(services.CounsellingError, "设备：不在清单中：沙发床"):
+            services.save_zone(
+                actor=self.w.psych_a, room=room, kind="office", area_m2=Decimal(20), equipment=["沙发床"]
+            )
+        with self.assertRaisesMessage(services.CounsellingError, "开放时间：与已有时段重叠"):
+            services.save_slot(
+                actor=self.w.psych_a, room=room, weekday=0, starts=dt.time(9), ends=dt.time(10), staff=None
+            )
+            services.save_slot(
+                actor=self.w.psych_a,
+                room=room,
+                weekday=0,
+                starts=dt.time(9, 30),
+                ends=dt.time(11),
+                staff=None,
+            )
+        with self.assertRaisesMessage(services.CounsellingError, "值班人员"):
+            services.save_slot(
+                actor=self.w.psych_a,
+                room=room,
+                weekday=1,
+                starts=dt.time(9),
+                ends=dt.time(10),
+                staff=self.w.psych_b,
+            )
+
+    def test_photos_are_checked_and_served_only_in_scope(self) -> None:
+        room = make_room(self.w, with_slots=False)
+        buf = io.BytesIO()
+        Image.new("RGB", (20, 10), "white").save(buf, "PNG")
+        client = self.client_for(self.w.psych_a)
+        client.post(
+            f"/counselling/rooms/{room.uid}/photos/",
+            {"photo": SimpleUploadedFile("room.png", buf.getvalue(), "image/png"), "caption": "个别辅导室"},
+        )
+        fake = SimpleUploadedFile("x.png", b"not an image at all", "image/png")
+        response = client.post(f"/counselling/rooms/{room.uid}/photos/", {"photo": fake}, follow=True)
+        self.assertContains(response, "照片：文件不是有效的图片。")
+        self.assertEqual(room.photos.count(), 1)
+        photo = room.photos.get()
+        self.assertEqual(
+            b"".join(client.get(f"/counselling/photos/{photo.uid}/").streaming_content)[:4], b"\x89PNG"
+        )
+        self.assertEqual(
+            self.client_for(self.w.leader_a).get(f"/counselling/photos/{photo.uid}/").status_code, 200
+        )
+        self.assertEqual(
+            self.client_for(self.w.psych_b).get(f"/counselling/photos/{photo.uid}/").status_code, 404
+        )
+
+    def test_room_pages_per_role(self) -> None:
+        room = make_room(self.w)
+        url = f"/counselling/rooms/{room.uid}/"
+        for user in (self.w.psych_a, self.w.leader_a, self.w.district_admin):
+            with self.subTest(user=user.username):
+                self.assertContains(self.client_for(user).get(url), "行政楼一楼大厅东侧")
+        self.assertNotContains(self.client_for(self.w.leader_a).get(url), "slot-form")  # read only
+        for user in (self.w.psych_b, self.w.class_teacher_a41, self.w.centre_expert):
+            with self.subTest(user=user.username):
+                before = AuditEntry.objects.filter(action="denied", object_type="room").count()
+                self.assertEqual(self.client_for(user).get(url).status_code, 404)
+                self.assertEqual(
+                    AuditEntry.objects.filter(action="denied", object_type="room").count(), before + 1
+                )
+        self.assertEqual(self.client_for(self.w.leader_a).get(f"{url}edit/").status_code, 404)
+
+    def test_poster_has_hours_hotlines_email_and_a_qr_code(self) -> None:
+        room = make_room(self.w)
+        page = self.client_for(self.w.psych_a).get(f"/counselling/rooms/{room.uid}/poster/")
+        html = page.content.decode()
+        for text in (
+            "12355",
+            "12320",
+            "xinli@a.example.cn",
+            "09:00–11:00",
+            "data:image/svg+xml",
+            "/room/A001/",
+        ):
+            self.assertIn(text, html)
+
+
+class PublicBookingTest(PersonaTestCase):
+    def setUp(self) -> None:
+        cache.clear()
+        self.room = make_room(self.w)
+        self.key = key_for(self.w.student_a41, self.w.class_teacher_a41)
+
+    def _enter(self, client: Client, code: str) -> object:
+        return client.post("/room/A001/", {"code": code})
+
+    def test_public_notice_needs_no_login(self) -> None:
+        page = Client().get("/room/A001/")
+        self.assertContains(page, "12355")
+        self.assertContains(page, "行政楼一楼大厅东侧")
+        self.assertContains(page, "09:00–11:00")
+        self.assertEqual(Client().get("/room/NOPE/").status_code, 404)
+
+    def test_student_books_sees_and_cancels_their_own_appointment(self) -> None:
+        client = Client()
+        response = self._enter(client, self.key.code.lower())  # case and spacing do not matter
+        self.assertRedirects(response, "/room/A001/me/")
+        unit = services.free_units(self.room)[0]
+        value = f"{unit.date:%Y-%m-%d}|{unit.starts:%H:%M}"
+        response = client.post("/room/A001/me/", {"room": str(self.room.uid), "unit": value}, follow=True)
+        self.assertContains(response, 'id="booked"')
+        appointment = Appointment.objects.get(student=self.w.student_a41)
+        self.assertEqual((appointment.via, appointment.staff), (BookedVia.STUDENT, self.w.psych_a))
+        self.assertContains(response, "张*明")
+        self.assertNotContains(response, "张小明")
+        # the staff on duty is told (no name in the message: an SMS leaves the system)
+        msg = Message.objects.get(recipient=self.w.psych_a, kind="counselling_appointment", channel="in_app")
+        self.assertNotIn("张", msg.body + msg.subject)
+        # another student's session sees nothing of it
+        other = Client()
+        self._enter(other, key_for(self.w.student_a41_2, self.w.class_teacher_a41).code)
+        self.assertNotContains(other.get("/room/A001/me/"), f"{appointment.uid}")
+        self.assertEqual(other.post(f"/room/A001/me/cancel/{appointment.uid}/").status_code, 404)
+        client.post(f"/room/A001/me/cancel/{appointment.uid}/")
+        appointment.refresh_from_db()
+        self.assertEqual(appointment.status, AppointmentStatus.CANCELLED)
+
+    def test_wrong_codes_are_rate_limited_and_revoked_codes_stop_working(self) -> None:
+        client = Client()
+        for _ in range(20):
+            self.assertContains(self._enter(client, "WRONG234"), "没有找到这个预约码")
+        self.assertContains(self._enter(client, self.key.code), "尝试次数太多")
+        cache.clear()
+        new = services.reissue_key(actor=self.w.class_teacher_a41, student=self.w.student_a41)
+        self.assertContains(self._enter(Client(), self.key.code), "没有找到这个预约码")
+        self.assertRedirects(self._enter(Client(), new.code), "/room/A001/me/")
+        # a code works only on its own school's page
+        self.assertContains(Client().post("/room/B001/", {"code": new.code}), "12355")
+
+    def test_a_student_holds_at_most_two_upcoming_appointments(self) -> None:
+        units = services.free_units(self.room)
+        for unit in units[:2]:
+            services.book_appointment(
+                student=self.w.student_a41, room=self.room, date=unit.date, starts=unit.starts, key=self.key
+            )
+        with self.assertRaisesMessage(services.CounsellingError, "你已有 2 个预约"):
+            services.book_appointment(
+                student=self.w.student_a41,
+                room=self.room,
+                date=units[2].date,
+                starts=units[2].starts,
+                key=self.key,
+            )
+
+    def test_key_slips_per_role(self) -> None:
+        url = f"/counselling/keys/{self.w.class_a41.uid}/"
+        for user in (self.w.class_teacher_a41, self.w.grade_leader_a4, self.w.psych_a):
+            with self.subTest(user=user.username):
+                self.assertContains(self.client_for(user).get(url), self.key.code)
+        for user in (self.w.psych_b, self.w.leader_a, self.w.district_admin):
+            with self.subTest(user=user.username):
+                self.assertEqual(self.client_for(user).get(url).status_code, 404)
+        other_class = f"/counselling/keys/{self.w.class_a42.uid}/"
+        self.assertEqual(self.client_for(self.w.class_teacher_a41).get(other_class).status_code, 404)
+        self.assertTrue(
+            AuditEntry.objects.filter(action="denied", object_id=str(self.w.class_a42.uid)).exists()
+        )
+
+
+class AppointmentTest(PersonaTestCase):
+    def setUp(self) -> None:
+        self.room = make_room(self.w)
+        self.units = services.free_units(self.room)
+
+    def book(self, by, student=None, n: int = 0) -> Appointment:  # type: ignore[no-untyped-def]
+        unit = self.units[n]
+        return services.book_appointment(
+            student=student or self.w.student_a41, room=self.room, date=unit.date, starts=unit.starts, by=by
+        )
+
+    def test_teacher_books_for_own_class_only_and_sees_only_what_they_booked(self) -> None:
+        mine = self.book(self.w.class_teacher_a41)
+        self.assertEqual(mine.via, BookedVia.TEACHER)
+        with self.assertRaisesMessage(services.CounsellingError, "您没有此操作的权限"):
+            self.book(self.w.class_teacher_a41, self.w.student_a42, 1)
+        scheduled = self.book(self.w.psych_a, self.w.student_a41_2, 2)
+        self.assertEqual(scheduled.via, BookedVia.PSYCH)
+        teacher = self.client_for(self.w.class_teacher_a41)
+        page = teacher.get("/counselling/appointments/")
+        self.assertContains(page, str(mine.uid))
+        self.assertNotContains(page, str(scheduled.uid))
+        self.assertEqual(teacher.get(f"/counselling/appointments/{scheduled.uid}/").status_code, 404)
+        self.assertTrue(AuditEntry.objects.filter(action="denied", object_id=str(scheduled.uid)).exists())
+        psych = self.client_for(self.w.psych_a).get("/counselling/appointments/")
+        self.assertContains(psych, str(mine.uid))
+        self.assertContains(psych, str(scheduled.uid))
+        self.assertEqual(
+            self.client_for(self.w.psych_b).get(f"/counselling/appointments/{mine.uid}/").status_code, 404
+        )
+
+    def test_a_taken_time_gives_a_clear_message(self) -> None:
+        self.book(self.w.psych_a)
+        with self.assertRaisesMessage(services.CounsellingError, "该时段刚刚被预约"):
+            self.book(self.w.class_teacher_a41, self.w.student_a41_2)
+        self.assertNotIn(
+            (self.units[0].date, self.units[0].starts),
+            {(u.date, u.starts) for u in services.free_units(self.room)},
+        )
+
+    def test_times_outside_the_hours_or_in_the_past_are_refused(self) -> None:
+        date = self.units[0].date
+        with self.assertRaisesMessage(services.CounsellingError, "不在开放时间内"):
+            services.book_appointment(
+                student=self.w.student_a41,
+                room=self.room,
+                date=date,
+                starts=dt.time(9, 10),
+                by=self.w.psych_a,
+            )
+        past = timezone.localdate() - dt.timedelta(days=1)
+        with self.assertRaisesMessage(services.CounsellingError, "该时段已过"):
+            services.book_appointment(
+                student=self.w.student_a41, room=self.room, date=past, starts=dt.time(9), by=self.w.psych_a
+            )
+        with self.assertRaisesMessage(services.CounsellingError, "学生：不属于"):
+            services.book_appointment(
+                student=self.w.student_b41, room=self.room, date=date, starts=dt.time(9), by=self.w.psych_b
+            )
+
+    def test_cancel_frees_the_time_and_reschedule_moves_it(self) -> None:
+        first = self.book(self.w.class_teacher_a41)
+        moved = services.reschedule_appointment(
+            appointment=first,
+            date=self.units[3].date,
+            starts=self.units[3].starts,
+            by=self.w.class_teacher_a41,
+        )
+        first.refresh_from_db()
+        self.assertEqual((first.status, first.moved_to), (AppointmentStatus.RESCHEDULED, moved))
+        self.book(self.w.psych_a, self.w.student_a41_2)  # the first time is free again
+        services.cancel_appointment(appointment=moved, by=self.w.psych_a)
+        moved.refresh_from_db()
+        self.assertEqual(moved.status, AppointmentStatus.CANCELLED)
+        with self.assertRaisesMessage(services.CounsellingError, "已不能取消"):
+            services.cancel_appointment(appointment=moved, by=self.w.psych_a)
+
+    def test_no_show_only_after_the_start_and_only_by_the_psych_teacher(self) -> None:
+        future = self.book(self.w.psych_a)
+        with self.assertRaisesMessage(services.CounsellingError, "预约时间未到"):
+            services.mark_no_show(actor=self.w.psych_a, appointment=future)
+        now = timezone.localtime()
+        past = Appointment.objects.create(
+            room=self.room,
+            school=self.w.school_a,
+            student=self.w.student_a41,
+            date=now.date() - dt.timedelta(days=1),
+            starts=dt.time(9),
+            ends=dt.time(9, 40),
+            via=BookedVia.PSYCH,
+            created_at=now,
+            updated_at=now,
+        )
+        with self.assertRaisesMessage(services.CounsellingError, "您没有此操作的权限"):
+            services.mark_no_show(actor=self.w.class_teacher_a41, appointment=past)
+        services.mark_no_show(actor=self.w.psych_a, appointment=past)
+        past.refresh_from_db()
+        self.assertEqual(past.status, AppointmentStatus.NO_SHOW)
+
+    def test_reminders_go_once_to_the_staff_on_duty_and_the_teacher_who_booked(self) -> None:
+        tomorrow = timezone.localdate() + dt.timedelta(days=1)
+        unit = next(u for u in self.units if u.date == tomorrow)
+        appointment = services.book_appointment(
+            student=self.w.student_a41,
+            room=self.room,
+            date=unit.date,
+            starts=unit.starts,
+            by=self.w.class_teacher_a41,
+        )
+        self.assertEqual(services.send_reminders(), 1)
+        self.assertEqual(services.send_reminders(), 0)
+        reminded = set(
+            Message.objects.filter(kind="counselling_reminder", channel="in_app").values_list(
+                "recipient__username", flat=True
+            )
+        )
+        self.assertEqual(reminded, {"psych_a", "class_teacher_a41"})
+        appointment.refresh_from_db()
+        self.assertIsNotNone(appointment.reminded_at)
+
+
+class ConcurrentBookingTest(TransactionTestCase):
+    """Two requests for the last free time at once: the database decides, exactly one wins."""
+
+    def test_two_concurrent_bookings_of_the_last_slot(self) -> None:
+        w = build_world()
+        room = make_room(w, with_slots=False)
+        tomorrow = timezone.localdate() + dt.timedelta(days=1)
+        services.save_slot(
+            actor=w.psych_a,
+            room=room,
+            weekday=tomorrow.weekday(),
+            starts=dt.time(9),
+            ends=dt.time(9, 40),
+            staff=w.psych_a,
+        )
+        last = [u for u in services.free_units(room) if u.date == tomorrow]
+        self.assertEqual(len(last), 1)
+        barrier = threading.Barrier(2)
+        results: list[str] = []
+
+        def attempt(student: Student, by) -> None:  # type: ignore[no-untyped-def]
+            try:
+                barrier.wait()
+                services.book_appointment(student=student, room=room, date=tomorrow, starts=dt.time(9), by=by)
+                results.append("ok")
+            except services.CounsellingError as exc:
+                results.append(str(exc))
+            finally:
+                connection.close()
+
+        threads = [
+            threading.Thread(target=attempt, args=(w.student_a41, w.class_teacher_a41)),
+            threading.Thread(target=attempt, args=(w.student_a41_2, w.psych_a)),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        self.assertEqual(sorted(r[:2] for r in results), ["ok", "该时"])
+        self.assertEqual(Appointment.objects.filter(room=room, date=tomorrow, status="booked").count(), 1)
+
+
+class RecordTest(PersonaTestCase):
+    def setUp(self) -> None:
+        self.room = make_room(self.w)
+        unit = services.free_units(self.room)[0]
+        self.appointment = services.book_appointment(
+            student=self.w.student_a41, room=self.room, date=unit.date, starts=unit.starts, by=self.w.psych_a
+        )
+
+    def write(self, **kwargs: object) -> CounsellingRecord:
+        args: dict[str, object] = {
+            "actor": self.w.psych_a,
+            "student": self.w.student_a41,
+            "held_at": timezone.now() - dt.timedelta(minutes=50),
+            "minutes": 40,
+            "category": "family",
+            "notes": notes(),
+        }
+        return services.record_session(**{**args, **kwargs})  # type: ignore[arg-type]
+
+    def test_psych_teacher_records_an_appointment_through_the_page(self) -> None:
+        client = self.client_for(self.w.psych_a)
+        url = f"/counselling/records/new/?appointment={self.appointment.uid}"
+        data = {
+            "held_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "minutes": "40",
+            "category": "family",
+            **{f: NOTE for f in services.SessionNotes.LABELS},
+        }
+        missing = client.post(url, {**data, "next_step": ""})
+        self.assertContains(missing, "下一步：必填。 / Next step: required.")
+        response = client.post(url, data)
+        rec = CounsellingRecord.objects.get()
+        self.assertRedirects(response, f"/counselling/records/{rec.uid}/")
+        self.appointment.refresh_from_db()
+        self.assertEqual(self.appointment.status, AppointmentStatus.DONE)
+        self.assertFalse(rec.walk_in)
+        self.assertContains(client.get(f"/counselling/records/{rec.uid}/"), NOTE)
+        self.assertTrue(
+            AuditEntry.objects.filter(
+                action="view", object_id=str(rec.uid), student=self.w.student_a41
+            ).exists()
+        )
+
+    def test_only_the_schools_psych_teachers_see_records(self) -> None:
+        rec = self.write()
+        url = f"/counselling/records/{rec.uid}/"
+        for user in (
+            self.w.psych_b,
+            self.w.leader_a,
+            self.w.class_teacher_a41,
+            self.w.grade_leader_a4,
+            self.w.district_admin,
+            self.w.centre_expert,
+        ):
+            with self.subTest(user=user.username):
+                self.assertEqual(self.client_for(user).get(url).status_code, 404)
+                self.assertTrue(
+                    AuditEntry.objects.filter(
+                        action="denied", object_id=str(rec.uid), username=user.username
+                    ).exists()
+                )
+                listing = self.client_for(user).get("/counselling/records/")
+                if user == self.w.psych_b:  # their own school's (empty) list
+                    self.assertNotContains(listing, str(rec.uid))
+                else:
+                    self.assertEqual(listing.status_code, 404)
+        with self.assertRaisesMessage(services.CounsellingError, "您没有此操作的权限"):
+            self.write(actor=self.w.psych_b)
+        with self.assertRaisesMessage(services.CounsellingError, "您没有此操作的权限"):
+            self.write(actor=self.w.class_teacher_a41)
+
+    def test_walk_in_with_risk_raises_an_urgent_warning_in_one_click(self) -> None:
+        rec = self.write(risk_self_harm=True)
+        self.assertTrue(rec.walk_in)
+        client = self.client_for(self.w.psych_a)
+        self.assertContains(client.get(f"/counselling/records/{rec.uid}/"), 'id="raise-warning"')
+        client.post(f"/counselling/records/{rec.uid}/warn/")
+        warning = Warning.objects.get(student=self.w.student_a41)
+        self.assertEqual(warning.level, "urgent")
+        signal = Signal.objects.get(warning=warning)
+        self.assertEqual(
+            (signal.source, signal.ref, signal.code), (Source.COUNSELLING_RISK, str(rec.uid), "self_harm")
+        )
+        rec.refresh_from_db()
+        self.assertEqual(rec.warning, warning)
+        self.assertContains(client.get(f"/counselling/records/{rec.uid}/"), f"/care/warnings/{warning.uid}/")
+        # The class teacher is told through the neutral task, never the notes.
+        from xinyu.care.models import Task
+
+        self.assertEqual(Task.objects.get(student=self.w.student_a41).school_class, self.w.class_a41)
+        tasks_page = self.client_for(self.w.class_teacher_a41).get("/care/tasks/").content.decode()
+        self.assertIn("请与心理教师联系", tasks_page)
+        self.assertNotIn("自伤", tasks_page)
+        no_risk = self.write()
+        with self.assertRaisesMessage(services.CounsellingError, "未勾选风险"):
+            services.raise_risk_warning(actor=self.w.psych_a, rec=no_risk)
+
+    def test_group_session_with_participants_and_outcome(self) -> None:
+        client = self.client_for(self.w.psych_a)
+        response = client.post(
+            "/counselling/groups/new/",
+            {
+                "held_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+                "minutes": "45",
+                "topic": "考前减压",
+                "category": "learning",
+                "participants": f"{self.w.student_a41.student_no}\n{self.w.student_a42.student_no}",
+                "other_participants": "3",
+                "outcome": "学生学会了腹式呼吸",
+            },
+        )
+        self.assertEqual(response.status_code, 302)
+        page = client.get(response["Location"])
+        self.assertContains(page, "王小刚")
+        self.assertContains(page, "腹式呼吸")
+        bad = client.post(
+            "/counselling/groups/new/",
+            {
+                "held_at": "2026-01-01T10:00",
+                "minutes": "45",
+                "topic": "x",
+                "category": "learning",
+                "participants": self.w.student_b41.student_no,
+                "other_participants": "0",
+                "outcome": "y",
+            },
+        )
+        self.assertContains(bad, "本校没有这些学籍号")
+        self.assertEqual(self.client_for(self.w.psych_b).get(response["Location"]).status_code, 404)
+
+
+class StatsAndSweepTest(PersonaTestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        super().setUpTestData()
+        w = cls.w
+        cls.room = make_room(w)
+        for student, category in (
+            (w.student_a41, "family"),
+            (w.student_a41, "family"),
+            (w.student_a42, "learning"),
+        ):
+            services.record_session(
+                actor=w.psych_a,
+                student=student,
+                held_at=timezone.now() - dt.timedelta(minutes=5),
+                minutes=40,
+                category=category,
+                notes=notes("我不想活了，自伤的念头"),
+                risk_self_harm=True,
+            )
+        unit = services.free_units(cls.room)[0]
+        services.book_appointment(
+            student=w.student_a41, room=cls.room, date=unit.date, starts=unit.starts, by=w.class_teacher_a41
+        )
+
+    def test_statistics_per_role(self) -> None:
+        month = timezone.localdate().strftime("%Y-%m")
+        for user in (self.w.psych_a, self.w.leader_a, self.w.district_admin):
+            with self.subTest(user=user.username):
+                page = self.client_for(user).get(f"/counselling/stats/?period={month}")
+                row = next(r for r in page.context["rows"] if r.school == self.w.school_a)
+                self.assertEqual((row.sessions, row.students_served), (3, 2))
+                self.assertEqual(row.by_category, {"家庭": 2, "学习与考试": 1})
+                text = visible_text(page.content.decode())
+                self.assertNotIn("张小明", text)
+                self.assertNotIn("自伤", text)
+        district = self.client_for(self.w.district_admin).get(f"/counselling/stats/?period={month}")
+        self.assertEqual({r.school.code for r in district.context["rows"]}, {"A001", "B001"})
+        leader = self.client_for(self.w.leader_a).get(f"/counselling/stats/?period={month}")
+        self.assertEqual([r.school.code for r in leader.context["rows"]], ["A001"])
+        for user in (self.w.class_teacher_a41, self.w.grade_leader_a4, self.w.centre_expert):
+            with self.subTest(user=user.username):
+                self.assertEqual(self.client_for(user).get("/counselling/stats/").status_code, 404)
+                self.assertTrue(
+                    AuditEntry.objects.filter(
+                        action="denied", username=user.username, object_type="counselling statistics"
+                    ).exists()
+                )
+
+    def test_term_periods_and_open_hours_delivered(self) -> None:
+        term = selectors.Period.parse("2025-T2", timezone.localdate())
+        self.assertEqual((term.first, term.last), (dt.date(2026, 2, 1), dt.date(2026, 7, 31)))
+        march = selectors.Period.parse("2026-03", timezone.localdate())
+        hours = selectors.open_hours_delivered([self.room], march, dt.date(2026, 12, 31))
+        self.assertEqual(hours, 31 * 2.0)  # two hours every day of March
+
+    def test_excel_and_pdf_exports_are_aggregates_and_audited(self) -> None:
+        month = timezone.localdate().strftime("%Y-%m")
+        client = self.client_for(self.w.leader_a)
+        xlsx = client.get(f"/counselling/stats/?period={month}&format=xlsx")
+        ws = load_workbook(io.BytesIO(xlsx.content)).active
+        rows = list(ws.iter_rows(values_only=True))
+        self.assertEqual(rows[1][:3], ("学校", "个别辅导人次", "服务学生人数"))
+        self.assertEqual(rows[2][:3], ("甲小学", 3, 2))
+        flat = " ".join(str(c) for r in rows for c in r)
+        self.assertNotIn("张小明", flat)
+        pdf = client.get(f"/counselling/stats/?period={month}&format=pdf")
+        self.assertEqual(pdf.content[:4], b"%PDF")
+        self.assertEqual(
+            AuditEntry.objects.filter(
+                action="export", username="leader_a", object_type="counselling_stats"
+            ).count(),
+            2,
+        )
+
+    def test_no_notes_or_diagnostic_words_reach_teachers_or_leaders(self) -> None:
+        pages = {
+            self.w.class_teacher_a41: [
+                "/counselling/",
+                "/counselling/appointments/",
+                f"/counselling/keys/{self.w.class_a41.uid}/",
+            ],
+            self.w.grade_leader_a4: ["/counselling/", "/counselling/appointments/"],
+            self.w.leader_a: ["/counselling/", f"/counselling/rooms/{self.room.uid}/", "/counselling/stats/"],
+        }
+        appointment = Appointment.objects.get(booked_by=self.w.class_teacher_a41)
+        pages[self.w.class_teacher_a41].append(f"/counselling/appointments/{appointment.uid}/")
+        for user, urls in pages.items():
+            for url in urls:
+                with self.subTest(user=user.username, url=url):
+                    response = self.client_for(user).get(url)
+                    self.assertEqual(response.status_code, 200)
+                    text = visible_text(response.content.decode())
+                    for word in FORBIDDEN + ["不想活", "Record the session", "记录"]:
+                        self.assertNotIn(word, text)

@@ -1,0 +1,102 @@
+"""Counselling rooms and the mailbox in the demo district, written through the real services
+as each school's psych teacher: a room with zones and weekly opening hours per school that has
+one (schools without a psych teacher have no room: a gap the district sees), and for the demo
+school a few sessions, appointments and mailbox letters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from xinyu.mailbox import services as mailbox
+from xinyu.mailbox.models import Signature
+from xinyu.org.models import District, Role, RoleAssignment, School, Student, User
+
+from . import services
+from .models import IssueCategory, Room
+from .services import SessionNotes
+from .standards import standards_for
+
+DEMO_SCHOOL = "荣昌区玉屏实验中学"
+# (zone kind, area m², share of the checklist present): a "standard" level room (RC).
+ZONES = (("office", "16"), ("individual", "12"), ("individual", "11"), ("small_group", "24"))
+SLOTS = ((0, 12, 13), (1, 16, 18), (2, 12, 13), (3, 16, 18), (4, 12, 14))  # weekday, from, to
+LETTERS = (
+    ("最近考试压力很大，晚上总是睡不着，不知道该怎么办。", Signature.ANONYMOUS),
+    ("和同桌闹矛盾了，想请老师帮我想想办法。", Signature.SIGNED),
+    ("有时候觉得活着没意思，不想活了。", Signature.ANONYMOUS),
+)
+
+
+def _psych_of(school: School) -> User | None:
+    a = RoleAssignment.objects.filter(school=school, role=Role.PSYCH_TEACHER).select_related("user").first()
+    return a.user if a else None
+
+
+@transaction.atomic
+def build_demo_counselling(district: District, *, seed: int = 2025) -> int:
+    if Room.objects.filter(school__district=district).exists():
+        return 0
+    rng = random.Random(f"{seed}:counselling")
+    standards = standards_for(district.code)
+    rooms = 0
+    for school in district.schools.order_by("code"):
+        psych = _psych_of(school)
+        if psych is None:
+            continue
+        room = services.save_room(
+            actor=psych,
+            school=school,
+            name="心理辅导室",
+            location="综合楼二楼",
+            mailbox_location="教学楼一楼大厅",
+            help_email=f"xinli{school.code[-4:]}@example.cn",
+            booking_note="扫码或凭班主任发放的预约码预约；也可课间直接来访。",
+        )
+        for kind, area in ZONES:
+            checklist = standards.zones[kind].checklist
+            present = [item for item in checklist if rng.random() < 0.85]
+            services.save_zone(actor=psych, room=room, kind=kind, area_m2=Decimal(area), equipment=present)
+        for weekday, start, end in SLOTS:
+            services.save_slot(
+                actor=psych, room=room, weekday=weekday, starts=dt.time(start), ends=dt.time(end), staff=psych
+            )
+        rooms += 1
+        if school.name == DEMO_SCHOOL:
+            _sessions_and_letters(school, psych, rng)
+    return rooms
+
+
+def _sessions_and_letters(school: School, psych: User, rng: random.Random) -> None:
+    students = list(Student.objects.filter(school=school).order_by("pk")[:400])
+    now = timezone.now()
+    for _ in range(12):
+        student = rng.choice(students)
+        services.record_session(
+            actor=psych,
+            student=student,
+            held_at=now - dt.timedelta(days=rng.randint(1, 40), hours=rng.randint(0, 5)),
+            minutes=rng.choice([30, 40, 45]),
+            category=rng.choice(IssueCategory.values),
+            notes=SessionNotes(
+                current_state="情绪较平稳，主动来访。",
+                main_problem="近期学习压力较大，与同学相处有些困扰。",
+                assessment="一般心理问题，无自伤或伤人风险。",
+                analysis="考试临近，自我要求高，睡眠不足。",
+                measures="倾听与共情，讨论时间管理与放松方法。",
+                effect="来访者表示压力有所缓解。",
+                next_step="两周后随访。",
+            ),
+        )
+    for body, signature in LETTERS:
+        mailbox.send_letter(
+            school=school,
+            body=body,
+            signature=signature,
+            signed_name=students[0].name if signature == Signature.SIGNED else "",
+            signed_class="初二" if signature == Signature.SIGNED else "",
+        )

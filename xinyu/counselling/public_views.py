@@ -1,0 +1,153 @@
+"""The counselling room's public page per school (no login): opening hours, how to book,
+help email, mailbox location and hotlines. A student enters their booking code (printed by
+the class teacher) to book a free time and to see or cancel their own appointments.
+
+The code is the credential: after it is entered it is kept in the session only (never in
+the URL, which a shared computer's history would keep) for 30 minutes; wrong codes are
+rate-limited per address like the screening codes. The page shows nobody else's data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import suppress
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from xinyu.access.policy import by_uid
+from xinyu.org.models import School
+from xinyu.screening.public_views import _count_wrong, _masked, _too_many_wrong
+
+from . import selectors, services
+from .models import Appointment, AppointmentStatus, Room, StudentKey
+from .services import CounsellingError
+from .standards import standards_for
+
+SESSION_KEY = "counselling_key"
+SESSION_SECONDS = 30 * 60
+
+
+def _school(code: str) -> School:
+    school = School.objects.select_related("district").filter(code=code).first()
+    if school is None:
+        raise Http404
+    return school
+
+
+def _key(request: HttpRequest, school: School) -> StudentKey | None:
+    data = request.session.get(SESSION_KEY)
+    if not isinstance(data, dict) or data.get("school") != school.code:
+        return None
+    return services.find_key(school=school, raw=str(data.get("code", "")))
+
+
+def _rooms(school: School) -> list[Room]:
+    return list(
+        Room.objects.filter(school=school).select_related("school__district").prefetch_related("slots__staff")
+    )
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def notice(request: HttpRequest, code: str) -> HttpResponse:
+    school = _school(code)
+    error = ""
+    if request.method == "POST":
+        if _too_many_wrong(request):
+            error = "尝试次数太多，请 10 分钟后再试，或请老师帮忙。 / Too many tries; wait 10 minutes or ask your teacher."
+        else:
+            key = services.find_key(school=school, raw=request.POST.get("code", ""))
+            if key is None:
+                _count_wrong(request)
+                error = "没有找到这个预约码，请核对后重新输入。 / This code was not found; check it and try again."
+            else:
+                request.session.cycle_key()
+                request.session[SESSION_KEY] = {"school": school.code, "code": key.code}
+                request.session.set_expiry(SESSION_SECONDS)
+                return redirect("counselling_public:mine", code=school.code)
+    rooms = [selectors.room_summary(r) for r in _rooms(school)]
+    return render(
+        request,
+        "counselling/public/notice.html",
+        {
+            "school": school,
+            "rooms": rooms,
+            "error": error,
+            "hotlines": standards_for(school.district.code).hotlines,
+        },
+    )
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def mine(request: HttpRequest, code: str) -> HttpResponse:
+    school = _school(code)
+    key = _key(request, school)
+    if key is None:
+        return redirect("counselling_public:notice", code=school.code)
+    error = ""
+    rooms = _rooms(school)
+    if request.method == "POST":
+        room = next((r for r in rooms if str(r.uid) == request.POST.get("room")), None)
+        try:
+            date_s, time_s = request.POST.get("unit", "|").split("|")[-2:]
+            if room is None:
+                raise ValueError
+            services.book_appointment(
+                student=key.student,
+                room=room,
+                date=dt.date.fromisoformat(date_s),
+                starts=dt.time.fromisoformat(time_s),
+                key=key,
+            )
+        except ValueError:
+            error = "时间：请选择一个时段。 / Time: choose a time."
+        except CounsellingError as exc:
+            error = str(exc)
+        else:
+            return redirect(f"{request.path}?booked=1")
+    today = timezone.localdate()
+    return render(
+        request,
+        "counselling/public/mine.html",
+        {
+            "school": school,
+            "who": _masked(key.student.name),
+            "appointments": Appointment.objects.filter(
+                student=key.student, status=AppointmentStatus.BOOKED, date__gte=today
+            ).select_related("room"),
+            "rooms": [(r, services.free_units(r)) for r in rooms],
+            "error": error,
+            "booked": request.GET.get("booked") == "1",
+            "cancelled": request.GET.get("cancelled") == "1",
+        },
+    )
+
+
+@login_not_required
+@never_cache
+@require_POST
+def cancel(request: HttpRequest, code: str, uid: str) -> HttpResponse:
+    school = _school(code)
+    key = _key(request, school)
+    if key is None:
+        return redirect("counselling_public:notice", code=school.code)
+    appointment = by_uid(Appointment.objects.filter(student=key.student), uid)
+    if appointment is None:
+        raise Http404
+    with suppress(CounsellingError):  # already cancelled or held: the list shows the current state
+        services.cancel_appointment(appointment=appointment, key=key, reason="by student")
+    return redirect(f"/room/{school.code}/me/?cancelled=1")
+
+
+@login_not_required
+@require_POST
+def leave(request: HttpRequest, code: str) -> HttpResponse:
+    request.session.pop(SESSION_KEY, None)
+    return redirect("counselling_public:notice", code=code)

@@ -1,0 +1,59 @@
+"""Counselling statistics as Excel and printable PDF (always in Chinese): counts only."""
+
+from __future__ import annotations
+
+import io
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from .selectors import Period, SchoolStats
+
+COLUMNS = [
+    ("学校", lambda r: r.school.name),
+    ("个别辅导人次", lambda r: r.sessions),
+    ("服务学生人数", lambda r: r.students_served),
+    ("其中未预约来访", lambda r: r.walk_ins),
+    ("预约未到", lambda r: r.no_shows),
+    ("团体辅导次数", lambda r: r.group_sessions),
+    ("团体辅导参与人次", lambda r: r.group_participants),
+    ("开放时长（小时）", lambda r: r.open_hours),
+]
+
+
+def stats_xlsx(rows: list[SchoolStats], period: Period) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "心理辅导统计"
+    ws.append([f"心理辅导统计 {period.label}（{period.first} 至 {period.last}）"])
+    ws.append([name for name, _ in COLUMNS])
+    for r in rows:
+        ws.append([value(r) for _, value in COLUMNS])
+    categories = sorted({c for r in rows for c in r.by_category})
+    ws2 = wb.create_sheet("问题类别")
+    ws2.append(["学校", *categories])
+    for r in rows:
+        ws2.append([r.school.name, *[r.by_category.get(c, 0) for c in categories]])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def stats_pdf(rows: list[SchoolStats], period: Period) -> bytes:
+    from weasyprint import HTML
+
+    html = render_to_string(
+        "counselling/stats_pdf.html",
+        {
+            "rows": rows,
+            "period": period,
+            "columns": [name for name, _ in COLUMNS],
+            "values": [[value(r) for _, value in COLUMNS] for r in rows],
+            "categories": sorted({c for r in rows for c in r.by_category}),
+            "generated_at": timezone.localtime(),
+        },
+    )
+    return HTML(string=html).write_pdf()  # type: ignore[no-any-return]

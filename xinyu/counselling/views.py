@@ -1,0 +1,553 @@
+"""Staff pages for counselling room operations (SPEC §5). Every object is fetched through
+`xinyu.access.policy` (out of scope: 404 + a `denied` audit row); writes go through
+`services`, which re-check permissions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from xinyu.access import policy
+from xinyu.access.policy import Perm
+from xinyu.audit.models import Action
+from xinyu.audit.services import record
+from xinyu.org.models import Student, User
+
+from . import selectors, services
+from .forms import GroupForm, RecordForm, RoomForm, SlotForm, ZoneForm
+from .models import OpeningSlot, Room, RoomPhoto, Zone
+from .services import CounsellingError
+from .standards import standards_for
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _fail(request: HttpRequest, exc: CounsellingError) -> None:
+    messages.error(request, str(exc))
+
+
+# ---- rooms ----------------------------------------------------------------------------------
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not (
+        policy.can(user, Perm.VIEW_ROOMS)
+        or policy.can(user, Perm.BOOK_FOR_STUDENTS)
+        or policy.can(user, Perm.PRINT_STUDENT_KEYS)
+    ):
+        policy.deny(user, object_type="counselling", object_id="")
+    rooms = [selectors.room_summary(r) for r in selectors.rooms_overview(user)]
+    return render(
+        request,
+        "counselling/index.html",
+        {
+            "rooms": rooms,
+            "manage_schools": policy.room_schools_for(user, Perm.MANAGE_ROOMS),
+            "key_classes": policy.key_classes_for(user).select_related("grade", "school"),
+            "can_book": policy.can(user, Perm.BOOK_FOR_STUDENTS),
+            "counsels": policy.can(user, Perm.COUNSEL),
+            "stats": policy.can(user, Perm.VIEW_COUNSELLING_STATS),
+        },
+    )
+
+
+def room_new(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    schools = policy.room_schools_for(user, Perm.MANAGE_ROOMS)
+    school = policy.by_uid(schools, request.GET.get("school") or request.POST.get("school"))
+    if school is None:
+        school = schools.first() if schools.count() == 1 else None
+    if school is None:
+        policy.deny(user, object_type="school", object_id=str(request.GET.get("school", ""))[:64])
+    form = RoomForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            room = services.save_room(actor=user, school=school, **form.cleaned_data)
+        except CounsellingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("counselling:room", uid=room.uid)
+    return render(request, "counselling/room_form.html", {"form": form, "school": school})
+
+
+def room(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    room = policy.get_room_for(user, uid)
+    manage = policy.can(user, Perm.MANAGE_ROOMS, school=room.school)
+    standards = standards_for(room.school.district.code)
+    staff_choices = [("", _("Nobody (unstaffed)"))] + [
+        (str(u.uid), str(u)) for u in services.duty_staff_of(room.school)
+    ]
+    slot_form = SlotForm()
+    slot_form.fields["staff"].choices = staff_choices  # type: ignore[attr-defined]
+    return render(
+        request,
+        "counselling/room.html",
+        {
+            "s": selectors.room_summary(room),
+            "manage": manage,
+            "zone_kinds": [(k, z.label_zh, z.range_text()) for k, z in standards.zones.items()],
+            "slot_form": slot_form,
+            "photos": room.photos.all(),
+        },
+    )
+
+
+def room_edit(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    room = policy.get_room_for(user, uid, Perm.MANAGE_ROOMS)
+    initial = {f: getattr(room, f) for f in RoomForm.base_fields}
+    form = RoomForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_room(actor=user, school=room.school, room=room, **form.cleaned_data)
+        except CounsellingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("counselling:room", uid=room.uid)
+    return render(request, "counselling/room_form.html", {"form": form, "school": room.school, "room": room})
+
+
+def _zone_for(user: User, uid: str) -> Zone:
+    zone = policy.by_uid(Zone.objects.filter(room__in=policy.rooms_for(user, Perm.MANAGE_ROOMS)), uid)
+    if zone is None:
+        policy.deny(user, object_type="zone", object_id=str(uid)[:64])
+    return zone
+
+
+def zone_form(request: HttpRequest, uid: str, zone_uid: str | None = None) -> HttpResponse:
+    user = _user(request)
+    room = policy.get_room_for(user, uid, Perm.MANAGE_ROOMS)
+    zone = _zone_for(user, zone_uid) if zone_uid else None
+    if zone is not None and zone.room_id != room.pk:
+        policy.deny(user, object_type="zone", object_id=str(zone_uid)[:64])
+    standards = standards_for(room.school.district.code)
+    kind = request.POST.get("kind") or request.GET.get("kind") or (zone.kind if zone else "individual")
+    standard = standards.zones.get(kind, standards.zones["other"])
+    initial: dict[str, Any] = {"kind": standard.kind}
+    if zone is not None:
+        initial = {f: getattr(zone, f) for f in ZoneForm.base_fields}
+    form = ZoneForm(request.POST or None, initial=initial, checklist=list(standard.checklist))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_zone(actor=user, room=room, zone=zone, **form.cleaned_data)
+        except CounsellingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("counselling:room", uid=room.uid)
+    return render(
+        request,
+        "counselling/zone_form.html",
+        {"form": form, "room": room, "zone": zone, "standard": standard, "kinds": standards.zones.values()},
+    )
+
+
+@require_POST
+def zone_delete(request: HttpRequest, zone_uid: str) -> HttpResponse:
+    user = _user(request)
+    zone = _zone_for(user, zone_uid)
+    room_uid = zone.room.uid
+    services.delete_zone(actor=user, zone=zone)
+    return redirect("counselling:room", uid=room_uid)
+
+
+@require_POST
+def photo_add(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    room = policy.get_room_for(user, uid, Perm.MANAGE_ROOMS)
+    upload = request.FILES.get("photo")
+    if upload is None:
+        messages.error(request, "照片：请选择文件。 / Photo: choose a file.")
+    else:
+        try:
+            services.add_photo(actor=user, room=room, upload=upload, caption=request.POST.get("caption", ""))
+        except CounsellingError as exc:
+            _fail(request, exc)
+    return redirect("counselling:room", uid=room.uid)
+
+
+def _photo_for(user: User, uid: str, perm: Perm = Perm.VIEW_ROOMS) -> RoomPhoto:
+    photo = policy.by_uid(
+        RoomPhoto.objects.filter(room__in=policy.rooms_for(user, perm)).select_related("room__school"), uid
+    )
+    if photo is None:
+        policy.deny(user, object_type="roomphoto", object_id=str(uid)[:64])
+    return photo
+
+
+def photo(request: HttpRequest, photo_uid: str) -> FileResponse:
+    photo = _photo_for(_user(request), photo_uid)
+    return FileResponse(photo.image.open("rb"))
+
+
+@require_POST
+def photo_delete(request: HttpRequest, photo_uid: str) -> HttpResponse:
+    user = _user(request)
+    photo = _photo_for(user, photo_uid, Perm.MANAGE_ROOMS)
+    room_uid = photo.room.uid
+    services.delete_photo(actor=user, photo=photo)
+    return redirect("counselling:room", uid=room_uid)
+
+
+@require_POST
+def slot_add(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    room = policy.get_room_for(user, uid, Perm.MANAGE_ROOMS)
+    form = SlotForm(request.POST)
+    staff = {str(u.uid): u for u in services.duty_staff_of(room.school)}
+    form.fields["staff"].choices = [("", "")] + [(k, str(u)) for k, u in staff.items()]  # type: ignore[attr-defined]
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+    else:
+        data = form.cleaned_data
+        try:
+            services.save_slot(
+                actor=user,
+                room=room,
+                weekday=data["weekday"],
+                starts=data["starts"],
+                ends=data["ends"],
+                staff=staff.get(data["staff"]),
+            )
+        except CounsellingError as exc:
+            _fail(request, exc)
+    return redirect("counselling:room", uid=room.uid)
+
+
+@require_POST
+def slot_delete(request: HttpRequest, slot_uid: str) -> HttpResponse:
+    user = _user(request)
+    slot = policy.by_uid(
+        OpeningSlot.objects.filter(room__in=policy.rooms_for(user, Perm.MANAGE_ROOMS)).select_related(
+            "room__school"
+        ),
+        slot_uid,
+    )
+    if slot is None:
+        policy.deny(user, object_type="openingslot", object_id=str(slot_uid)[:64])
+    services.delete_slot(actor=user, slot=slot)
+    return redirect("counselling:room", uid=slot.room.uid)
+
+
+def poster(request: HttpRequest, uid: str) -> HttpResponse:
+    """A printable A4 notice: hours, how to book (QR code to the public page), help email,
+    mailbox location and hotlines."""
+    room = policy.get_room_for(_user(request), uid)
+    url = f"{settings.XINYU_PUBLIC_URL}{reverse('counselling_public:notice', args=[room.school.code])}"
+    qr = segno.make(url, error="m").svg_data_uri(scale=6)
+    return render(
+        request,
+        "counselling/poster.html",
+        {"s": selectors.room_summary(room), "qr": qr, "url": url},
+    )
+
+
+# ---- student codes --------------------------------------------------------------------------
+
+
+def key_slips(request: HttpRequest, class_uid: str) -> HttpResponse:
+    """Printable slips with each student's booking code for the class (issued on first view)."""
+    user = _user(request)
+    school_class = policy.get_key_class_for(user, class_uid)
+    keys = services.issue_keys(actor=user, school_class=school_class)
+    url = f"{reverse('counselling_public:notice', args=[school_class.school.code])}"
+    return render(
+        request, "counselling/key_slips.html", {"school_class": school_class, "keys": keys, "url": url}
+    )
+
+
+# ---- appointments ---------------------------------------------------------------------------
+
+
+def appointments(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not (policy.can(user, Perm.BOOK_FOR_STUDENTS) or policy.can(user, Perm.COUNSEL)):
+        policy.deny(user, object_type="appointments", object_id="")
+    return render(
+        request,
+        "counselling/appointments.html",
+        {
+            "upcoming": selectors.appointments_overview(user),
+            "past": selectors.appointments_overview(user, upcoming_only=False).exclude(status="booked")[:100],
+            "counsels": policy.can(user, Perm.COUNSEL),
+        },
+    )
+
+
+def appointment_new(request: HttpRequest) -> HttpResponse:
+    """A teacher books for a student of their class/grade; a psych teacher schedules one."""
+    user = _user(request)
+    if not (policy.can(user, Perm.BOOK_FOR_STUDENTS) or policy.can(user, Perm.COUNSEL)):
+        policy.deny(user, object_type="appointments", object_id="")
+    students = (
+        policy.bookable_students_for(user).filter(status="active").select_related("school_class__grade")
+    )
+    raw_student = request.POST.get("student") or request.GET.get("student")
+    student = policy.by_uid(students, raw_student) if raw_student else None
+    if raw_student and student is None:
+        policy.deny(user, object_type="student", object_id=str(raw_student)[:64])
+    room = (
+        Room.objects.filter(school_id=student.school_id).select_related("school__district").first()
+        if student
+        else None
+    )
+    if request.method == "POST" and student is not None and room is not None:
+        try:
+            date_s, time_s = request.POST.get("unit", "|").split("|")[-2:]
+            appointment = services.book_appointment(
+                student=student,
+                room=room,
+                date=dt.date.fromisoformat(date_s),
+                starts=dt.time.fromisoformat(time_s),
+                by=user,
+            )
+        except ValueError:
+            messages.error(request, "时间：请选择一个时段。 / Time: choose a time.")
+        except CounsellingError as exc:
+            _fail(request, exc)
+        else:
+            messages.success(request, _("Appointment booked."))
+            return redirect("counselling:appointment", uid=appointment.uid)
+    return render(
+        request,
+        "counselling/appointment_new.html",
+        {
+            "students": students.order_by("school_class__grade__level", "school_class__number", "name")[:500],
+            "student": student,
+            "room": room,
+            "units": services.free_units(room) if room else [],
+        },
+    )
+
+
+def appointment(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    appointment = policy.get_appointment_for(user, uid)
+    return render(
+        request,
+        "counselling/appointment.html",
+        {
+            "a": appointment,
+            "counsels": services.counsels(user, appointment.student),
+            "units": services.free_units(appointment.room) if appointment.status == "booked" else [],
+        },
+    )
+
+
+@require_POST
+def appointment_action(request: HttpRequest, uid: str, action: str) -> HttpResponse:
+    user = _user(request)
+    appointment = policy.get_appointment_for(user, uid)
+    try:
+        if action == "cancel":
+            services.cancel_appointment(
+                appointment=appointment, by=user, reason=request.POST.get("reason", "")
+            )
+        elif action == "no-show":
+            services.mark_no_show(actor=user, appointment=appointment)
+        elif action == "reschedule":
+            date_s, time_s = request.POST.get("unit", "|").split("|")[-2:]
+            new = services.reschedule_appointment(
+                appointment=appointment,
+                date=dt.date.fromisoformat(date_s),
+                starts=dt.time.fromisoformat(time_s),
+                by=user,
+            )
+            return redirect("counselling:appointment", uid=new.uid)
+    except ValueError:
+        messages.error(request, "时间：请选择一个时段。 / Time: choose a time.")
+    except CounsellingError as exc:
+        _fail(request, exc)
+    return redirect("counselling:appointment", uid=appointment.uid)
+
+
+# ---- records --------------------------------------------------------------------------------
+
+
+def records(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    policy.require(user, Perm.COUNSEL, what="counselling records")
+    return render(
+        request,
+        "counselling/records.html",
+        {
+            "records": policy.counselling_records_for(user)
+            .select_related("student__school_class__grade")
+            .only(
+                "uid",
+                "held_at",
+                "category",
+                "walk_in",
+                "student",
+                "risk_self_harm",
+                "risk_harm_others",
+                "warning",
+            )[:200],
+            "groups": policy.group_sessions_for(user)[:100],
+        },
+    )
+
+
+def record_new(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    policy.require(user, Perm.COUNSEL, what="counselling records")
+    appointment = None
+    if request.GET.get("appointment"):
+        appointment = policy.get_appointment_for(user, request.GET["appointment"])
+        student = appointment.student
+    else:
+        student = policy.get_student_for(user, request.GET.get("student", ""), level=policy.Level.FULL)
+    if not services.counsels(user, student):
+        policy.deny(user, object_type="student", object_id=str(student.uid))
+    initial = {"held_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}
+    if appointment is not None:
+        start = timezone.make_aware(dt.datetime.combine(appointment.date, appointment.starts))
+        initial["held_at"] = timezone.localtime(min(start, timezone.now())).strftime("%Y-%m-%dT%H:%M")
+    form = RecordForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            rec = services.record_session(
+                actor=user,
+                student=student,
+                held_at=data["held_at"],
+                minutes=data["minutes"],
+                category=data["category"],
+                notes=form.notes(),
+                risk_self_harm=data["risk_self_harm"],
+                risk_harm_others=data["risk_harm_others"],
+                appointment=appointment,
+            )
+        except CounsellingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("counselling:record", uid=rec.uid)
+    return render(
+        request,
+        "counselling/record_form.html",
+        {"form": form, "student": student, "appointment": appointment},
+    )
+
+
+def record_detail(request: HttpRequest, uid: str) -> HttpResponse:
+    rec = policy.get_counselling_record_for(_user(request), uid)
+    return render(request, "counselling/record.html", {"r": rec, "labels": services.SessionNotes.LABELS})
+
+
+@require_POST
+def record_warn(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    rec = policy.get_counselling_record_for(user, uid)
+    try:
+        services.raise_risk_warning(actor=user, rec=rec)
+    except CounsellingError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, _("An urgent warning was raised."))
+    return redirect("counselling:record", uid=rec.uid)
+
+
+def group_new(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    schools = policy.counsel_schools_for(user)
+    school = schools.first()
+    if school is None:
+        policy.deny(user, object_type="groupsession", object_id="")
+    form = GroupForm(
+        request.POST or None, initial={"held_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        numbers = [n.strip() for n in data["participants"].split() if n.strip()]
+        students = list(Student.objects.filter(school=school, student_no__in=numbers))
+        unknown = set(numbers) - {s.student_no for s in students}
+        if unknown:
+            form.add_error(
+                "participants",
+                f"参与学生：本校没有这些学籍号：{'、'.join(sorted(unknown))} / Participants: unknown student numbers.",
+            )
+        else:
+            try:
+                session = services.record_group_session(
+                    actor=user,
+                    school=school,
+                    held_at=data["held_at"],
+                    minutes=data["minutes"],
+                    topic=data["topic"],
+                    category=data["category"],
+                    outcome=data["outcome"],
+                    participants=students,
+                    other_participants=data["other_participants"],
+                )
+            except CounsellingError as exc:
+                form.add_error(None, str(exc))
+            else:
+                return redirect("counselling:group", uid=session.uid)
+    return render(request, "counselling/group_form.html", {"form": form, "school": school})
+
+
+def group_detail(request: HttpRequest, uid: str) -> HttpResponse:
+    session = policy.get_group_session_for(_user(request), uid)
+    return render(
+        request, "counselling/group.html", {"g": session, "participants": session.participants.all()}
+    )
+
+
+# ---- statistics -----------------------------------------------------------------------------
+
+
+def stats(request: HttpRequest) -> HttpResponse:
+    """Counselling statistics per month or term: the school's psych teachers and leader see
+    their school; the district admin sees every school. Counts only, no names, no notes."""
+    user = _user(request)
+    policy.require(user, Perm.VIEW_COUNSELLING_STATS, what="counselling statistics")
+    today = timezone.localdate()
+    period = selectors.Period.parse(request.GET.get("period", ""), today)
+    schools = list(policy.counselling_stats_schools_for(user).order_by("code"))
+    rows = selectors.counselling_stats(schools, period, today)
+    fmt = request.GET.get("format", "")
+    if fmt in ("xlsx", "pdf"):
+        from . import reports
+
+        record(
+            actor=user,
+            action=Action.EXPORT,
+            object_type="counselling_stats",
+            object_id=period.label[:64],
+            school=schools[0] if len(schools) == 1 else None,
+            role=policy.roles_label(user),
+            detail=f"{fmt} {period.label}",
+        )
+        data, content_type = (
+            (reports.stats_xlsx(rows, period), XLSX)
+            if fmt == "xlsx"
+            else (reports.stats_pdf(rows, period), "application/pdf")
+        )
+        response = HttpResponse(data, content_type=content_type)
+        response["Content-Disposition"] = content_disposition_header(
+            True, f"心理辅导统计-{period.label}.{fmt}"
+        )
+        return response
+    return render(
+        request,
+        "counselling/stats.html",
+        {"rows": rows, "period": period, "categories": sorted({c for r in rows for c in r.by_category})},
+    )
