@@ -369,6 +369,15 @@ def get_student_for(
     return student
 
 
+def one_for(user: User | AnonymousUser, qs: QuerySet[M], uid: Any, object_type: str) -> M:
+    """The row of `qs` (already scoped to the user) with this public id; otherwise 404 and a
+    `denied` audit row, exactly as for a missing object. Every `get_*_for` ends here."""
+    obj = by_uid(qs, uid)
+    if obj is None:
+        deny(user, object_type=object_type, object_id=str(uid)[:64])
+    return obj
+
+
 def by_uid(qs: QuerySet[M], uid: Any) -> M | None:
     """The row of `qs` with this public id, or None (also for a malformed id)."""
     try:
@@ -416,17 +425,11 @@ def classes_for(user: User | AnonymousUser, level: Level = Level.BASIC) -> Query
 
 
 def get_school_for(user: User | AnonymousUser, uid: Any) -> School:
-    school = by_uid(schools_for(user), uid)
-    if school is None:
-        deny(user, object_type="school", object_id=str(uid))
-    return school
+    return one_for(user, schools_for(user), uid, "school")
 
 
 def get_class_for(user: User | AnonymousUser, uid: Any, level: Level = Level.BASIC) -> SchoolClass:
-    school_class = by_uid(classes_for(user, level).select_related("school", "grade"), uid)
-    if school_class is None:
-        deny(user, object_type="schoolclass", object_id=str(uid))
-    return school_class
+    return one_for(user, classes_for(user, level).select_related("school", "grade"), uid, "schoolclass")
 
 
 def import_schools_for(user: User | AnonymousUser, perm: Perm = Perm.IMPORT_ROSTER) -> QuerySet[School]:
@@ -530,10 +533,7 @@ def campaigns_for(user: User | AnonymousUser) -> QuerySet[Campaign]:
 
 
 def get_campaign_for(user: User | AnonymousUser, uid: Any) -> Campaign:
-    campaign = by_uid(campaigns_for(user).select_related("district", "owner_school"), uid)
-    if campaign is None:
-        deny(user, object_type="campaign", object_id=str(uid)[:64])
-    return campaign
+    return one_for(user, campaigns_for(user).select_related("district", "owner_school"), uid, "campaign")
 
 
 def campaign_schools_for(user: User | AnonymousUser) -> QuerySet[School]:
@@ -550,10 +550,7 @@ def code_classes_for(user: User | AnonymousUser) -> QuerySet[SchoolClass]:
 
 
 def get_code_class_for(user: User | AnonymousUser, uid: Any) -> SchoolClass:
-    school_class = by_uid(code_classes_for(user).select_related("school", "grade"), uid)
-    if school_class is None:
-        deny(user, object_type="schoolclass", object_id=str(uid)[:64])
-    return school_class
+    return one_for(user, code_classes_for(user).select_related("school", "grade"), uid, "schoolclass")
 
 
 def result_invitations_for(user: User | AnonymousUser) -> QuerySet[Invitation]:
@@ -596,9 +593,9 @@ def warnings_for(user: User | AnonymousUser) -> QuerySet[Warning]:
 
 
 def get_warning_for(user: User | AnonymousUser, uid: Any) -> Warning:
-    warning = by_uid(warnings_for(user).select_related("student__school_class__grade", "school"), uid)
-    if warning is None:
-        deny(user, object_type="warning", object_id=str(uid)[:64])
+    warning = one_for(
+        user, warnings_for(user).select_related("student__school_class__grade", "school"), uid, "warning"
+    )
     record(
         actor=user if isinstance(user, User) else None,
         action=Action.VIEW,
@@ -616,10 +613,7 @@ def tasks_for(user: User | AnonymousUser) -> QuerySet[Task]:
 
 
 def get_task_for(user: User | AnonymousUser, uid: Any) -> Task:
-    task = by_uid(tasks_for(user).select_related("student", "school_class__grade"), uid)
-    if task is None:
-        deny(user, object_type="task", object_id=str(uid)[:64])
-    return task
+    return one_for(user, tasks_for(user).select_related("student", "school_class__grade"), uid, "task")
 
 
 # ---- mailbox and the student's file ------------------------------------------------------
@@ -641,9 +635,9 @@ def letters_for(user: User | AnonymousUser) -> QuerySet[Letter]:
 def get_letter_for(user: User | AnonymousUser, uid: Any, *, audit: bool = True) -> Letter:
     """One letter for its school's psych teachers; else 404 and a `denied` row. The `view`
     row names the student only for a letter already linked to one (never an anonymous one)."""
-    letter = by_uid(letters_for(user).select_related("school", "student__school_class__grade"), uid)
-    if letter is None:
-        deny(user, object_type="letter", object_id=str(uid)[:64])
+    letter = one_for(
+        user, letters_for(user).select_related("school", "student__school_class__grade"), uid, "letter"
+    )
     if audit:
         record(
             actor=user if isinstance(user, User) else None,
@@ -681,10 +675,7 @@ def rooms_for(user: User | AnonymousUser, perm: Perm = Perm.VIEW_ROOMS) -> Query
 
 
 def get_room_for(user: User | AnonymousUser, uid: Any, perm: Perm = Perm.VIEW_ROOMS) -> Room:
-    room = by_uid(rooms_for(user, perm).select_related("school__district"), uid)
-    if room is None:
-        deny(user, object_type="room", object_id=str(uid)[:64])
-    return room
+    return one_for(user, rooms_for(user, perm).select_related("school__district"), uid, "room")
 
 
 def key_classes_for(user: User | AnonymousUser) -> QuerySet[SchoolClass]:
@@ -694,10 +685,7 @@ def key_classes_for(user: User | AnonymousUser) -> QuerySet[SchoolClass]:
 
 
 def get_key_class_for(user: User | AnonymousUser, uid: Any) -> SchoolClass:
-    school_class = by_uid(key_classes_for(user).select_related("school", "grade"), uid)
-    if school_class is None:
-        deny(user, object_type="schoolclass", object_id=str(uid)[:64])
-    return school_class
+    return one_for(user, key_classes_for(user).select_related("school", "grade"), uid, "schoolclass")
 
 
 def bookable_students_for(user: User | AnonymousUser) -> QuerySet[Student]:
@@ -733,12 +721,12 @@ def appointments_for(user: User | AnonymousUser) -> QuerySet[Appointment]:
 
 
 def get_appointment_for(user: User | AnonymousUser, uid: Any) -> Appointment:
-    appointment = by_uid(
-        appointments_for(user).select_related("room", "school", "student__school_class__grade"), uid
+    return one_for(
+        user,
+        appointments_for(user).select_related("room", "school", "student__school_class__grade"),
+        uid,
+        "appointment",
     )
-    if appointment is None:
-        deny(user, object_type="appointment", object_id=str(uid)[:64])
-    return appointment
 
 
 def counselling_records_for(user: User | AnonymousUser) -> QuerySet[CounsellingRecord]:
@@ -770,9 +758,9 @@ def group_sessions_for(user: User | AnonymousUser) -> QuerySet[GroupSession]:
 
 
 def get_group_session_for(user: User | AnonymousUser, uid: Any) -> GroupSession:
-    session = by_uid(group_sessions_for(user).select_related("school", "counsellor"), uid)
-    if session is None:
-        deny(user, object_type="groupsession", object_id=str(uid)[:64])
+    session = one_for(
+        user, group_sessions_for(user).select_related("school", "counsellor"), uid, "groupsession"
+    )
     record(
         actor=user if isinstance(user, User) else None,
         action=Action.VIEW,
