@@ -24,7 +24,8 @@ from .standards import standards_for
 DEMO_SCHOOL = "荣昌区玉屏实验中学"
 # (zone kind, area m², share of the checklist present): a "standard" level room (RC).
 ZONES = (("office", "16"), ("individual", "12"), ("individual", "11"), ("small_group", "24"))
-SLOTS = ((0, 12, 13), (1, 16, 18), (2, 12, 13), (3, 16, 18), (4, 12, 14))  # weekday, from, to
+# weekday, from, to: 10 hours a week, the RC minimum, always staffed.
+SLOTS = ((0, 12, 13), (0, 16, 18), (1, 16, 18), (2, 12, 13), (3, 16, 18), (4, 12, 14))
 LETTERS = (
     ("最近考试压力很大，晚上总是睡不着，不知道该怎么办。", Signature.ANONYMOUS),
     ("和同桌闹矛盾了，想请老师帮我想想办法。", Signature.SIGNED),
