@@ -587,8 +587,14 @@ def get_invitation_for(user: User | AnonymousUser, uid: Any, *, detail: str = ""
 
 
 def warnings_for(user: User | AnonymousUser) -> QuerySet[Warning]:
-    """Warnings with their reasons: the psych teachers of the student's school."""
+    """Warnings with their reasons: the psych teachers of the student's school, and the
+    centre experts once a warning has escalated to the district (SPEC §2: cases escalated
+    to the centre)."""
     q = student_scope_q(user, Level.FULL)
+    for g in grants(user):
+        if g.role == Role.CENTRE_EXPERT:
+            part = Q(step="district", school__district_id=g.district_id)
+            q = part if q is None else q | part
     return Warning.objects.filter(q) if q is not None else Warning.objects.none()
 
 

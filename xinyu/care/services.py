@@ -7,12 +7,14 @@ has two open warnings; a new signal attaches to the open one and can only raise 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,9 +22,24 @@ from xinyu.audit import context
 from xinyu.audit.models import Action, AuditEntry
 from xinyu.audit.services import record
 from xinyu.notify.services import notify_users
-from xinyu.org.models import Role, Student, User
+from xinyu.org.models import Role, RoleAssignment, School, Student, User
 
-from .models import LEVEL_RANK, Level, Signal, Source, Task, TaskKind, TaskStatus, Warning, WarningStatus
+from .models import (
+    LEVEL_RANK,
+    STEP_ORDER,
+    EventKind,
+    Level,
+    Signal,
+    Source,
+    Step,
+    Task,
+    TaskKind,
+    TaskStatus,
+    Warning,
+    WarningEvent,
+    WarningStatus,
+)
+from .rules import care_rules
 
 
 def psych_teachers_of(school_id: int) -> list[User]:
@@ -78,8 +95,22 @@ def raise_warnings(signals: Sequence[NewSignal]) -> dict[int, Warning]:
     for s in signals:
         if s.student_id not in top or LEVEL_RANK[s.level] > LEVEL_RANK[top[s.student_id].level]:
             top[s.student_id] = s
+    rules = {
+        school_id: care_rules(code)
+        for school_id, code in School.objects.filter(pk__in={s.school_id for s in signals}).values_list(
+            "pk", "district__code"
+        )
+    }
     created = [
-        Warning(student_id=sid, school_id=s.school_id, level=s.level, opened_at=now, updated_at=now)
+        Warning(
+            student_id=sid,
+            school_id=s.school_id,
+            level=s.level,
+            step=rules[s.school_id].start(s.source),
+            ack_due_at=rules[s.school_id].due(s.level, now),
+            opened_at=now,
+            updated_at=now,
+        )
         for sid, s in top.items()
         if sid not in open_by_student
     ]
@@ -92,6 +123,9 @@ def raise_warnings(signals: Sequence[NewSignal]) -> dict[int, Warning]:
     new_ids = {w.student_id for w in created}
     warnings = {**open_by_student, **{w.student_id: w for w in created}}
     raised: list[Warning] = []
+    events = [
+        WarningEvent(warning=w, kind=EventKind.OPENED, at=now, step=w.step, level=w.level) for w in created
+    ]
     for sid, s in top.items():
         warning = warnings[sid]
         if sid in new_ids:
@@ -99,12 +133,29 @@ def raise_warnings(signals: Sequence[NewSignal]) -> dict[int, Warning]:
                 raised.append(warning)
             continue
         if LEVEL_RANK[s.level] > LEVEL_RANK[Level(warning.level)]:
+            # A higher level needs a fresh acknowledgement, within the higher level's time.
             warning.level = s.level
             warning.status = WarningStatus.OPEN
+            warning.ack_due_at = rules[warning.school_id].due(s.level, now)
+            events.append(
+                WarningEvent(warning=warning, kind=EventKind.RAISED, at=now, step=warning.step, level=s.level)
+            )
             if s.level == Level.URGENT:
                 raised.append(warning)
         warning.updated_at = now
-        warning.save(update_fields=["level", "status", "updated_at"])
+        warning.save(update_fields=["level", "status", "ack_due_at", "updated_at"])
+    events.extend(
+        WarningEvent(
+            warning=warnings[s.student_id],
+            kind=EventKind.SIGNAL,
+            at=now,
+            step=warnings[s.student_id].step,
+            level=s.level,
+            detail=f"{s.source}:{s.code}"[:200],
+        )
+        for s in signals
+    )
+    WarningEvent.objects.bulk_create(events)
     Signal.objects.bulk_create(
         Signal(
             warning=warnings[s.student_id],
@@ -179,25 +230,93 @@ def _create_tasks(signals: Sequence[NewSignal], warnings: dict[int, Warning], no
 
 
 def _notify_urgent(warnings: Sequence[Warning]) -> None:
-    """Tell each school's psych teachers at once: one message per school, no names."""
-    by_school: dict[int, list[Warning]] = defaultdict(list)
+    """Tell the people who must acknowledge at once: one message per school and step, no names."""
+    groups: dict[tuple[int, str], list[Warning]] = defaultdict(list)
     for w in warnings:
-        by_school[w.school_id].append(w)
-    for school_id, rows in by_school.items():
-        link = f"/care/warnings/{rows[0].uid}/" if len(rows) == 1 else "/care/warnings/"
-        body = (
-            _("A student at your school needs same-day review. Open Xinyu to see the warning.")
-            if len(rows) == 1
-            else _("%(n)s students at your school need same-day review. Open Xinyu to see the warnings.")
-            % {"n": len(rows)}
-        )
-        notify_users(
-            users=psych_teachers_of(school_id),
-            kind="urgent_warning",
-            subject=_("Urgent warning"),
-            body=body,
-            link=link,
-        )
+        groups[(w.school_id, w.step)].append(w)
+    for rows in groups.values():
+        _notify_owners(rows, subject=_("Urgent warning"))
+
+
+def _notify_owners(rows: Sequence[Warning], *, subject: str) -> None:
+    first = rows[0]
+    link = f"/care/warnings/{first.uid}/" if len(rows) == 1 else "/care/warnings/"
+    body = (
+        _("A student at your school needs same-day review. Open Xinyu to see the warning.")
+        if len(rows) == 1
+        else _("%(n)s students at your school need same-day review. Open Xinyu to see the warnings.")
+        % {"n": len(rows)}
+    )
+    owners = step_owners(first, first.step)
+    if owners:
+        notify_users(users=owners, kind="urgent_warning", subject=subject, body=body, link=link)
+
+
+def step_owners(warning: Warning, step: str) -> list[User]:
+    """Who acknowledges a warning at a step: the class teacher(s), the grade leader(s), the
+    school's psych teachers, or the district's centre experts."""
+    student = warning.student
+    where = {
+        Step.CLASS: Q(role=Role.CLASS_TEACHER, school_class_id=student.school_class_id),
+        Step.GRADE: Q(role=Role.GRADE_LEADER, grade_id=student.school_class.grade_id),
+        Step.SCHOOL: Q(role=Role.PSYCH_TEACHER, school_id=warning.school_id),
+        Step.DISTRICT: Q(role=Role.CENTRE_EXPERT, district_id=warning.school.district_id),
+    }[Step(step)]
+    ids = RoleAssignment.objects.filter(where).values("user_id")
+    return list(User.objects.filter(pk__in=ids, is_active=True))
+
+
+def next_step(warning: Warning) -> str | None:
+    """The next step up that has someone to acknowledge, or None at the top."""
+    position = STEP_ORDER.index(Step(warning.step))
+    for step in STEP_ORDER[position + 1 :]:
+        if step_owners(warning, step):
+            return step
+    return None
+
+
+def escalate_overdue(*, now: dt.datetime | None = None) -> int:
+    """Move every open warning whose acknowledgement deadline has passed to the next step,
+    with a fresh deadline, and notify the people there. Idempotent, and safe to run twice at
+    once: each move is a compare-and-set on (step, deadline), so a deadline escalates once."""
+    now = now or timezone.now()
+    moved = 0
+    overdue = (
+        Warning.objects.filter(status=WarningStatus.OPEN, ack_due_at__lt=now)
+        .select_related("student__school_class", "school__district")
+        .order_by("ack_due_at")
+    )
+    for warning in overdue.iterator(chunk_size=500):
+        step = next_step(warning)
+        if step is None:
+            continue  # already at the top: it stays overdue, in red, on every home page in scope
+        with transaction.atomic():
+            due = care_rules(warning.school.district.code).due(warning.level, now)
+            won = Warning.objects.filter(
+                pk=warning.pk, status=WarningStatus.OPEN, step=warning.step, ack_due_at=warning.ack_due_at
+            ).update(step=step, ack_due_at=due, escalations=F("escalations") + 1, updated_at=now)
+            if not won:
+                continue  # acknowledged or escalated meanwhile (another run)
+            WarningEvent.objects.create(
+                warning=warning,
+                kind=EventKind.ESCALATED,
+                at=now,
+                step=step,
+                level=warning.level,
+                detail=f"{warning.step}→{step}",
+            )
+            record(
+                actor=None,
+                action=Action.UPDATE,
+                obj=warning,
+                student=warning.student,
+                role="system",
+                detail=f"escalated {warning.step}→{step}",
+            )
+            warning.step = step
+            _notify_owners([warning], subject=_("Warning escalated: not acknowledged in time"))
+            moved += 1
+    return moved
 
 
 @transaction.atomic
@@ -231,18 +350,29 @@ def complete_task(*, task: Task, by: User, role: str) -> Task:
     return task
 
 
+class CareError(Exception):
+    """A refused change, with a message naming what is wrong (Chinese / English)."""
+
+
 @transaction.atomic
 def acknowledge_warning(*, warning: Warning, by: User, role: str) -> Warning:
-    if warning.status == WarningStatus.OPEN:
-        warning.status = WarningStatus.ACKNOWLEDGED
-        warning.updated_at = timezone.now()
-        warning.save(update_fields=["status", "updated_at"])
-        record(
-            actor=by,
-            action=Action.UPDATE,
-            obj=warning,
-            student=warning.student,
-            role=role,
-            detail="acknowledged",
+    """ "I am on it." The first acknowledgement wins; a second one (two people at once) is
+    told who was first and changes nothing."""
+    now = timezone.now()
+    won = Warning.objects.filter(pk=warning.pk, status=WarningStatus.OPEN).update(
+        status=WarningStatus.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=by, updated_at=now
+    )
+    warning.refresh_from_db()
+    if not won:
+        first = warning.acknowledged_by
+        who = (first.full_name or first.get_username()) if first is not None else ""
+        raise CareError(
+            f"该预警已由{who}确认，无需重复操作。 / Already acknowledged by {who or 'someone else'}."
         )
+    WarningEvent.objects.create(
+        warning=warning, kind=EventKind.ACKNOWLEDGED, at=now, actor=by, step=warning.step, level=warning.level
+    )
+    record(
+        actor=by, action=Action.UPDATE, obj=warning, student=warning.student, role=role, detail="acknowledged"
+    )
     return warning

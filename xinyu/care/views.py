@@ -56,8 +56,12 @@ def warning_detail(request: HttpRequest, uid: str) -> HttpResponse:
 def acknowledge(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
     warning = policy.get_warning_for(user, uid)
-    services.acknowledge_warning(warning=warning, by=user, role=policy.role_for(user, warning.student))
-    messages.success(request, _("Warning acknowledged."))
+    try:
+        services.acknowledge_warning(warning=warning, by=user, role=policy.role_for(user, warning.student))
+    except services.CareError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Warning acknowledged."))
     return redirect("care:warning", uid=warning.uid)
 
 

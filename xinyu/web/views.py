@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from xinyu.access import policy
@@ -20,10 +21,13 @@ def _open_warnings(user: User) -> list[Warning]:
     rows = list(
         policy.warnings_for(user)
         .exclude(status=WarningStatus.CLOSED)
-        .select_related("student__school_class__grade")
+        .select_related("student__school_class__grade", "school")
         .order_by("-opened_at")[:100]
     )
-    rows.sort(key=lambda w: (w.status != WarningStatus.OPEN, -LEVEL_RANK[w.level]))  # type: ignore[index]
+    now = timezone.now()
+    for w in rows:
+        w.is_overdue = w.overdue(now)  # type: ignore[attr-defined]
+    rows.sort(key=lambda w: (not w.is_overdue, w.status != WarningStatus.OPEN, -LEVEL_RANK[w.level]))  # type: ignore[attr-defined,index]
     return rows
 
 
@@ -48,6 +52,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "can_audit": policy.can(user, Perm.VIEW_AUDIT),
         "no_role": not roles,
         "warnings": _open_warnings(user),
+        "escalated": _open_warnings(user) if Role.CENTRE_EXPERT in roles else [],
         "tasks": list(
             policy.tasks_for(user)
             .filter(status=TaskStatus.OPEN)
