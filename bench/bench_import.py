@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from report import write_section  # bench/ is on sys.path when run as a script
+
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- bench:import -->", "<!-- /bench:import -->"
 SURNAMES = (
@@ -249,20 +251,6 @@ def report(results: list[dict[str, Any]], rows: int, command: str, setup_info: d
     return "\n".join(lines)
 
 
-def write_section(path: Path, section: str) -> None:
-    if path.exists():
-        text = path.read_text(encoding="utf-8")
-        if START in text and END in text:
-            head, rest = text.split(START, 1)
-            text = head + section + rest.split(END, 1)[1]
-        else:
-            text = text.rstrip("\n") + "\n\n" + section + "\n"
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = "# Performance\n\n" + section + "\n"
-    path.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -300,7 +288,7 @@ def main() -> None:
         section = report(results, args.rows, command, info)
         print(section)
         if args.write:
-            write_section(args.write if args.write.is_absolute() else ROOT / args.write, section)
+            write_section(args.write if args.write.is_absolute() else ROOT / args.write, section, START, END)
             print(f"wrote {args.write}", file=sys.stderr)
     finally:
         shutil.rmtree(work, ignore_errors=True)

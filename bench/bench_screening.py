@@ -54,6 +54,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from report import write_section  # bench/ is on sys.path when run as a script
+
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- bench:screening -->", "<!-- /bench:screening -->"
 CASES = ("bulk", "concurrent", "pages")
@@ -1170,20 +1172,6 @@ def report(command: str, base: dict[str, Any], results: dict[str, dict[str, Any]
     return "\n".join(lines)
 
 
-def write_section(path: Path, section: str) -> None:
-    if path.exists():
-        text = path.read_text(encoding="utf-8")
-        if START in text and END in text:
-            head, rest = text.split(START, 1)
-            text = head + section + rest.split(END, 1)[1]
-        else:
-            text = text.rstrip("\n") + "\n\n" + section + "\n"
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = "# Performance\n\n" + section + "\n"
-    path.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -1266,7 +1254,7 @@ def main() -> None:
         print(section)
         _say(f"total {time.monotonic() - started:.0f} s")
         if args.write:
-            write_section(args.write if args.write.is_absolute() else ROOT / args.write, section)
+            write_section(args.write if args.write.is_absolute() else ROOT / args.write, section, START, END)
             _say(f"wrote {args.write}")
     finally:
         if args.keep:

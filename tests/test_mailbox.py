@@ -346,4 +346,4 @@ class StudentKeyLetterTest(MailboxTestCase):
         assert not code and 'role="alert"' in response.content.decode()  # school B's key at school A
         response, code = self.post_letter(body=SECRET, signature="student_key", student_key="ZZZZZZZZ")
         assert not code and not Letter.objects.exists()
-        assert cache.get("mailbox-wrong-code:10.9.8.7") == 2
+        assert cache.get("wrong-code:mailbox:10.9.8.7") == 2

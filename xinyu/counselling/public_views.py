@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from xinyu.access.policy import by_uid
 from xinyu.org.models import School
-from xinyu.screening.public_views import _count_wrong, _masked, _too_many_wrong
+from xinyu.web.public import count_wrong, mask_name, too_many_wrong
 
 from . import selectors, services
 from .models import Appointment, AppointmentStatus, Room, StudentKey
@@ -58,12 +58,12 @@ def notice(request: HttpRequest, code: str) -> HttpResponse:
     school = _school(code)
     error = ""
     if request.method == "POST":
-        if _too_many_wrong(request):
+        if too_many_wrong(request, "booking"):
             error = "尝试次数太多，请 10 分钟后再试，或请老师帮忙。 / Too many tries; wait 10 minutes or ask your teacher."
         else:
             key = services.find_key(school=school, raw=request.POST.get("code", ""))
             if key is None:
-                _count_wrong(request)
+                count_wrong(request, "booking")
                 error = "没有找到这个预约码，请核对后重新输入。 / This code was not found; check it and try again."
             else:
                 request.session.cycle_key()
@@ -118,7 +118,7 @@ def mine(request: HttpRequest, code: str) -> HttpResponse:
         "counselling/public/mine.html",
         {
             "school": school,
-            "who": _masked(key.student.name),
+            "who": mask_name(key.student.name),
             "appointments": Appointment.objects.filter(
                 student=key.student, status=AppointmentStatus.BOOKED, date__gte=today
             ).select_related("room"),

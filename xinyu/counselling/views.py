@@ -19,10 +19,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xinyu.access import policy
-from xinyu.access.policy import Perm
+from xinyu.access.policy import Level, Perm
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
-from xinyu.org.models import Student, User
+from xinyu.org.models import User
 
 from . import selectors, services
 from .forms import GroupForm, RecordForm, RoomForm, SlotForm, ZoneForm
@@ -125,10 +125,9 @@ def room_edit(request: HttpRequest, uid: str) -> HttpResponse:
 
 
 def _zone_for(user: User, uid: str) -> Zone:
-    zone = policy.by_uid(Zone.objects.filter(room__in=policy.rooms_for(user, Perm.MANAGE_ROOMS)), uid)
-    if zone is None:
-        policy.deny(user, object_type="zone", object_id=str(uid)[:64])
-    return zone
+    return policy.one_for(
+        user, Zone.objects.filter(room__in=policy.rooms_for(user, Perm.MANAGE_ROOMS)), uid, "zone"
+    )
 
 
 def zone_form(request: HttpRequest, uid: str, zone_uid: str | None = None) -> HttpResponse:
@@ -183,12 +182,8 @@ def photo_add(request: HttpRequest, uid: str) -> HttpResponse:
 
 
 def _photo_for(user: User, uid: str, perm: Perm = Perm.VIEW_ROOMS) -> RoomPhoto:
-    photo = policy.by_uid(
-        RoomPhoto.objects.filter(room__in=policy.rooms_for(user, perm)).select_related("room__school"), uid
-    )
-    if photo is None:
-        policy.deny(user, object_type="roomphoto", object_id=str(uid)[:64])
-    return photo
+    photos = RoomPhoto.objects.filter(room__in=policy.rooms_for(user, perm)).select_related("room__school")
+    return policy.one_for(user, photos, uid, "roomphoto")
 
 
 def photo(request: HttpRequest, photo_uid: str) -> FileResponse:
@@ -235,14 +230,8 @@ def slot_add(request: HttpRequest, uid: str) -> HttpResponse:
 @require_POST
 def slot_delete(request: HttpRequest, slot_uid: str) -> HttpResponse:
     user = _user(request)
-    slot = policy.by_uid(
-        OpeningSlot.objects.filter(room__in=policy.rooms_for(user, Perm.MANAGE_ROOMS)).select_related(
-            "room__school"
-        ),
-        slot_uid,
-    )
-    if slot is None:
-        policy.deny(user, object_type="openingslot", object_id=str(slot_uid)[:64])
+    slots = OpeningSlot.objects.filter(room__in=policy.rooms_for(user, Perm.MANAGE_ROOMS))
+    slot = policy.one_for(user, slots.select_related("room__school"), slot_uid, "openingslot")
     services.delete_slot(actor=user, slot=slot)
     return redirect("counselling:room", uid=slot.room.uid)
 
@@ -477,7 +466,7 @@ def group_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         numbers = [n.strip() for n in data["participants"].split() if n.strip()]
-        students = list(Student.objects.filter(school=school, student_no__in=numbers))
+        students = list(policy.students_for(user, Level.FULL).filter(school=school, student_no__in=numbers))
         unknown = set(numbers) - {s.student_no for s in students}
         if unknown:
             form.add_error(

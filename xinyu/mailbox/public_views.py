@@ -12,7 +12,6 @@ from __future__ import annotations
 import secrets
 
 from django.contrib.auth.decorators import login_not_required
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -20,30 +19,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from xinyu.counselling.services import find_key
 from xinyu.org.models import School, Student
-from xinyu.screening.public_views import HELP_LINES
+from xinyu.web.public import HELP_LINES, count_wrong, too_many_wrong
 
 from . import selectors, services
 from .models import Letter, Signature
-
-MAX_WRONG_CODES = 20
-WRONG_CODE_WINDOW = 600
-
-
-def _wrong_key(request: HttpRequest) -> str:
-    return f"mailbox-wrong-code:{request.META.get('REMOTE_ADDR', '')}"
-
-
-def _too_many_wrong(request: HttpRequest) -> bool:
-    return int(cache.get(_wrong_key(request), 0)) >= MAX_WRONG_CODES
-
-
-def _count_wrong(request: HttpRequest) -> None:
-    key = _wrong_key(request)
-    cache.add(key, 0, WRONG_CODE_WINDOW)
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, WRONG_CODE_WINDOW)
 
 
 def student_for_key(school: School, raw: str) -> Student | None:
@@ -67,12 +46,12 @@ def write(request: HttpRequest, school_code: str) -> HttpResponse:
         if signature not in Signature.values:
             signature = Signature.ANONYMOUS
         if signature == Signature.STUDENT_KEY:
-            if _too_many_wrong(request):
+            if too_many_wrong(request, "mailbox"):
                 error = "尝试次数太多，请 10 分钟后再试。 / Too many tries; wait 10 minutes."
             else:
                 student = student_for_key(school, form.get("student_key", ""))
                 if student is None:
-                    _count_wrong(request)
+                    count_wrong(request, "mailbox")
         if not error:
             try:
                 sent = services.send_letter(
@@ -123,13 +102,13 @@ def read(request: HttpRequest) -> HttpResponse:
     """Type the retrieval code; see the letter and any reply."""
     error = ""
     if request.method == "POST":
-        if _too_many_wrong(request):
+        if too_many_wrong(request, "mailbox"):
             error = "尝试次数太多，请 10 分钟后再试。 / Too many tries; wait 10 minutes."
         else:
             code = request.POST.get("code", "")
             letter = services.find_by_code(code)
             if letter is None:
-                _count_wrong(request)
+                count_wrong(request, "mailbox")
                 error = "没有找到这个取信码，请核对后重新输入。 / This retrieval code was not found; check it and try again."
             else:
                 return _show(request, letter, code)
@@ -151,9 +130,9 @@ def _show(request: HttpRequest, letter: Letter, code: str, **extra: object) -> H
 def identify(request: HttpRequest) -> HttpResponse:
     """An anonymous writer chooses to tell the psych teacher who they are."""
     code = request.POST.get("code", "")
-    letter = services.find_by_code(code) if not _too_many_wrong(request) else None
+    letter = services.find_by_code(code) if not too_many_wrong(request, "mailbox") else None
     if letter is None:
-        _count_wrong(request)
+        count_wrong(request, "mailbox")
         return render(
             request, "mailbox/public/read.html", {"error": "取信码无效。 / Invalid retrieval code."}
         )

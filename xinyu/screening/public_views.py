@@ -12,54 +12,20 @@ from __future__ import annotations
 from contextlib import suppress
 
 from django.contrib.auth.decorators import login_not_required
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from xinyu.web.public import HELP_LINES, count_wrong, mask_name, too_many_wrong
+
 from . import services
 from .models import Channel, Consent, Invitation, Progress
-
-# Wrong codes from one address before it must wait (guessing codes is not an option).
-MAX_WRONG_CODES = 20
-WRONG_CODE_WINDOW = 600
-
-HELP_LINES = [
-    ("12355", "青少年服务台（心理援助）", "Youth help line"),
-    ("12320", "卫生健康热线", "Health hotline"),
-]
 
 
 def _lang() -> str:
     return "en" if (get_language() or "").startswith("en") else "zh-hans"
-
-
-def _ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))
-
-
-def _too_many_wrong(request: HttpRequest) -> bool:
-    return int(cache.get(f"wrong-code:{_ip(request)}", 0)) >= MAX_WRONG_CODES
-
-
-def _count_wrong(request: HttpRequest) -> None:
-    key = f"wrong-code:{_ip(request)}"
-    cache.add(key, 0, WRONG_CODE_WINDOW)
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, WRONG_CODE_WINDOW)
-
-
-def _masked(name: str) -> str:
-    """张小明 → 张*明: enough for a guardian to recognise their child on a shared screen."""
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 # ---- guardians ----------------------------------------------------------------------------
@@ -101,7 +67,7 @@ def guardian(request: HttpRequest, token: str) -> HttpResponse:
         {
             "invitation": invitation,
             "campaign": invitation.campaign,
-            "child": _masked(invitation.student.name),
+            "child": mask_name(invitation.student.name),
             "saved": request.GET.get("saved") == "1",
             "error": error,
             "via": via,
@@ -119,12 +85,12 @@ def guardian(request: HttpRequest, token: str) -> HttpResponse:
 def enter_code(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
-        if _too_many_wrong(request):
+        if too_many_wrong(request, "answer"):
             error = "尝试次数太多，请 10 分钟后再试，或请老师帮忙。 / Too many tries; wait 10 minutes or ask your teacher."
         else:
             invitation = services.find_by_code(request.POST.get("code", ""))
             if invitation is None:
-                _count_wrong(request)
+                count_wrong(request, "answer")
                 error = "没有找到这个作答码，请核对后重新输入。 / This code was not found; check it and try again."
             else:
                 return redirect("screening_public:answer", code=invitation.code)

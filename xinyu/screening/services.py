@@ -391,6 +391,13 @@ def _require_ready(invitation: Invitation) -> None:
         raise ScreeningError("当前不能作答", "Answering is not possible now", field=state)
 
 
+def _record_student(invitation: Invitation, action: Action, detail: str) -> None:
+    """An audit row for what the student (no account) did with their code."""
+    record(
+        actor=None, action=action, obj=invitation, student=invitation.student, role="student", detail=detail
+    )
+
+
 def instruments_of(invitation: Invitation) -> list[Instrument]:
     return [instrument_for_sha(sha) for sha in invitation.instrument_shas]
 
@@ -409,14 +416,7 @@ def give_assent(*, invitation: Invitation) -> Invitation:
         invitation.started_at = now
     invitation.progress = Progress.STARTED
     invitation.save(update_fields=["assent_at", "started_at", "progress"])
-    record(
-        actor=None,
-        action=Action.UPDATE,
-        obj=invitation,
-        student=invitation.student,
-        role="student",
-        detail="assent",
-    )
+    _record_student(invitation, Action.UPDATE, "assent")
     return invitation
 
 
@@ -427,14 +427,7 @@ def stop_answering(*, invitation: Invitation) -> Invitation:
     if invitation.progress != Progress.COMPLETED:
         invitation.progress = Progress.STOPPED
         invitation.save(update_fields=["progress"])
-        record(
-            actor=None,
-            action=Action.UPDATE,
-            obj=invitation,
-            student=invitation.student,
-            role="student",
-            detail="stopped",
-        )
+        _record_student(invitation, Action.UPDATE, "stopped")
     return invitation
 
 
@@ -733,14 +726,7 @@ def submit(*, invitation: Invitation) -> Invitation:
             done=_signalled([str(invitation.uid)])[str(invitation.uid)],
         )
     )
-    record(
-        actor=None,
-        action=Action.CREATE,
-        obj=invitation,
-        student=invitation.student,
-        role="student",
-        detail="submitted",
-    )
+    _record_student(invitation, Action.CREATE, "submitted")
     return invitation
 
 

@@ -188,12 +188,13 @@ def paper_consent(request: HttpRequest, uid: str, class_uid: str) -> HttpRespons
     school_class = policy.get_code_class_for(user, class_uid)
     form = PaperConsentForm(request.POST)
     if form.is_valid():
-        invitation = policy.by_uid(
+        # The class comes from the access module; its invitations are in scope with it.
+        invitation = policy.one_for(
+            user,
             Invitation.objects.filter(campaign=campaign, school_class=school_class, stage=1),
             form.cleaned_data["invitation"],
+            "invitation",
         )
-        if invitation is None:
-            policy.deny(user, object_type="invitation", object_id=str(form.cleaned_data["invitation"]))
         try:
             services.record_consent(
                 invitation=invitation,
@@ -306,10 +307,8 @@ def follow_up(request: HttpRequest, uid: str) -> HttpResponse:
     uids = request.POST.getlist("invitation")
     parents = []
     for one in uids[:500]:
-        parent = policy.by_uid(policy.result_invitations_for(user).filter(campaign=campaign, stage=1), one)
-        if parent is None:
-            policy.deny(user, object_type="invitation", object_id=str(one)[:64])
-        parents.append(parent)
+        in_scope = policy.result_invitations_for(user).filter(campaign=campaign, stage=1)
+        parents.append(policy.one_for(user, in_scope, one, "invitation"))
     if not parents or not form.is_valid():
         messages.error(request, _("Choose at least one student and what to assign."))
         return redirect("screening:results", uid=campaign.uid)
