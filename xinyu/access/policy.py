@@ -26,7 +26,19 @@ from django.http import Http404
 
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
-from xinyu.care.models import Task, Warning
+from xinyu.care.models import (
+    Case,
+    CaseMember,
+    Concern,
+    CrisisEvent,
+    Institution,
+    KeyPeriod,
+    RecheckEntry,
+    RecheckRound,
+    Referral,
+    Task,
+    Warning,
+)
 from xinyu.counselling.models import Appointment, CounsellingRecord, GroupSession, Room
 from xinyu.mailbox.models import Letter
 from xinyu.org.models import (
@@ -77,6 +89,15 @@ class Perm(StrEnum):
     BOOK_FOR_STUDENTS = "book_for_students"  # book a counselling appointment on a student's behalf
     COUNSEL = "counsel"  # schedule appointments, write counselling records and group sessions
     VIEW_COUNSELLING_STATS = "view_counselling_stats"  # counselling statistics (aggregates only)
+    REPORT_CONCERN = "report_concern"  # report a concern about a student of the school (SPEC §4)
+    TEAM_WARNINGS = "team_warnings"  # class and grade teams: warnings in scope, neutral (never why)
+    TRIAGE = "triage"  # triage warnings into cases, run cases, referrals and the school's ledger
+    MANAGE_INSTITUTIONS = "manage_institutions"  # the district's referral registry
+    RUN_RECHECKS = "run_rechecks"  # start a term's key-population re-check for the school
+    DO_RECHECKS = "do_rechecks"  # complete the re-check list of own class(es)
+    MANAGE_KEY_PERIODS = "manage_key_periods"  # the key-period calendar of the school or district
+    RUN_CRISIS = "run_crisis"  # start and run the emergency plan for an incident
+    VIEW_CRISIS = "view_crisis"  # crisis events: status and the plan's steps (no students, no text)
 
 
 class Unit(StrEnum):
@@ -111,12 +132,17 @@ ROLE_POLICIES: dict[str, RolePolicy] = {
                 Perm.RUN_SCREENING,
                 Perm.VIEW_ROOMS,
                 Perm.VIEW_COUNSELLING_STATS,
+                Perm.MANAGE_INSTITUTIONS,
+                Perm.MANAGE_KEY_PERIODS,
+                Perm.VIEW_CRISIS,
             }
         ),
     ),
-    # Centre experts see the cases escalated to the centre (care issue), no roster.
+    # Centre experts see the cases escalated to the centre (`cases_for`), no roster.
     Role.CENTRE_EXPERT: RolePolicy(
-        Unit.DISTRICT, Level.NONE, frozenset({Perm.VIEW_ORG, Perm.VIEW_AGGREGATES})
+        Unit.DISTRICT,
+        Level.NONE,
+        frozenset({Perm.VIEW_ORG, Perm.VIEW_AGGREGATES, Perm.MANAGE_INSTITUTIONS, Perm.VIEW_CRISIS}),
     ),
     Role.SCHOOL_LEADER: RolePolicy(
         Unit.SCHOOL,
@@ -128,6 +154,9 @@ ROLE_POLICIES: dict[str, RolePolicy] = {
                 Perm.VIEW_STAFF,
                 Perm.VIEW_ROOMS,
                 Perm.VIEW_COUNSELLING_STATS,
+                Perm.REPORT_CONCERN,
+                Perm.RUN_CRISIS,
+                Perm.VIEW_CRISIS,
             }
         ),
     ),
@@ -152,6 +181,12 @@ ROLE_POLICIES: dict[str, RolePolicy] = {
                 Perm.BOOK_FOR_STUDENTS,
                 Perm.COUNSEL,
                 Perm.VIEW_COUNSELLING_STATS,
+                Perm.REPORT_CONCERN,
+                Perm.TRIAGE,
+                Perm.RUN_RECHECKS,
+                Perm.MANAGE_KEY_PERIODS,
+                Perm.RUN_CRISIS,
+                Perm.VIEW_CRISIS,
             }
         ),
     ),
@@ -165,6 +200,8 @@ ROLE_POLICIES: dict[str, RolePolicy] = {
                 Perm.VIEW_TASKS,
                 Perm.PRINT_STUDENT_KEYS,
                 Perm.BOOK_FOR_STUDENTS,
+                Perm.REPORT_CONCERN,
+                Perm.TEAM_WARNINGS,
             }
         ),
     ),
@@ -179,6 +216,9 @@ ROLE_POLICIES: dict[str, RolePolicy] = {
                 Perm.VIEW_TASKS,
                 Perm.PRINT_STUDENT_KEYS,
                 Perm.BOOK_FOR_STUDENTS,
+                Perm.REPORT_CONCERN,
+                Perm.TEAM_WARNINGS,
+                Perm.DO_RECHECKS,
             }
         ),
     ),
@@ -584,17 +624,34 @@ def get_invitation_for(user: User | AnonymousUser, uid: Any, *, detail: str = ""
 
 
 # ---- care (SPEC §4) -------------------------------------------------------------------
+# Reasons (signals, tiers, notes) are for the psych teachers of the student's school, the case
+# team, and the district centre's experts once a warning or case reaches the centre. Class
+# and grade teams see warnings in their class or grade that staff reported or that wait at
+# their step, without reasons: a neutral "needs attention", what staff reported, the deadline.
+
+
+def _centre_q(user: User | AnonymousUser, field: str, value: Any, prefix: str = "") -> Q | None:
+    q: Q | None = None
+    for g in grants(user):
+        if g.role == Role.CENTRE_EXPERT:
+            part = Q(**{field: value, f"{prefix}school__district_id": g.district_id})
+            q = part if q is None else q | part
+    return q
+
+
+def _or(*parts: Q | None) -> Q | None:
+    q: Q | None = None
+    for part in parts:
+        if part is not None:
+            q = part if q is None else q | part
+    return q
 
 
 def warnings_for(user: User | AnonymousUser) -> QuerySet[Warning]:
     """Warnings with their reasons: the psych teachers of the student's school, and the
     centre experts once a warning has escalated to the district (SPEC §2: cases escalated
     to the centre)."""
-    q = student_scope_q(user, Level.FULL)
-    for g in grants(user):
-        if g.role == Role.CENTRE_EXPERT:
-            part = Q(step="district", school__district_id=g.district_id)
-            q = part if q is None else q | part
+    q = _or(student_scope_q(user, Level.FULL), _centre_q(user, "step", "district"))
     return Warning.objects.filter(q) if q is not None else Warning.objects.none()
 
 
@@ -610,6 +667,250 @@ def get_warning_for(user: User | AnonymousUser, uid: Any) -> Warning:
         role=role_for(user, warning.student),
     )
     return warning
+
+
+def team_warnings_for(user: User | AnonymousUser) -> QuerySet[Warning]:
+    """Warnings a class or grade team sees, neutrally: in their class or grade, reported by
+    staff (a concern) or waiting at the class or grade step."""
+    q = _perm_classes_q(user, Perm.TEAM_WARNINGS, prefix="student__school_class__")
+    if q is None:
+        return Warning.objects.none()
+    return Warning.objects.filter(q).filter(
+        Q(step__in=["class", "grade"]) | Q(pk__in=Concern.objects.values("warning_id"))
+    )
+
+
+def get_team_warning_for(user: User | AnonymousUser, uid: Any) -> Warning:
+    warning = one_for(
+        user, team_warnings_for(user).select_related("student__school_class__grade", "school"), uid, "warning"
+    )
+    record(
+        actor=user if isinstance(user, User) else None,
+        action=Action.VIEW,
+        obj=warning,
+        student=warning.student,
+        role=role_for(user, warning.student),
+        detail="neutral",
+    )
+    return warning
+
+
+def concern_students_for(user: User | AnonymousUser) -> QuerySet[Student]:
+    """Students a staff member may report a concern about: every student of the schools where
+    they hold a role with REPORT_CONCERN (the reporting duty covers any student they notice).
+    The picker shows name and class only, for a typed search, never a list."""
+    q: Q | None = None
+    for g in grants(user):
+        if Perm.REPORT_CONCERN not in g.policy.perms:
+            continue
+        part = (
+            Q(school__district_id=g.district_id)
+            if g.policy.unit == Unit.DISTRICT
+            else Q(school_id=g.school_id)
+        )
+        q = part if q is None else q | part
+    return Student.objects.filter(q, status="active") if q is not None else Student.objects.none()
+
+
+def concerns_for(user: User | AnonymousUser) -> QuerySet[Concern]:
+    """Concern reports: their reporter, the class/grade team of the student, and everyone who
+    sees the student's warnings in full."""
+    q = _or(
+        student_scope_q(user, Level.FULL),
+        _perm_classes_q(user, Perm.TEAM_WARNINGS, prefix="student__school_class__"),
+        Q(reporter_id=user.pk) if isinstance(user, User) else None,
+        _centre_q(user, "warning__step", "district"),
+    )
+    return Concern.objects.filter(q) if q is not None else Concern.objects.none()
+
+
+def cases_q(user: User | AnonymousUser, prefix: str = "") -> Q | None:
+    """THE visibility rule of cases and everything in them (plans, entries, guardian contacts,
+    referrals): the psych teachers of the student's school, the case team, and the centre's
+    experts for cases escalated to the centre. `prefix` reaches a case from a related model."""
+    q = _or(
+        student_scope_q(user, Level.FULL, prefix=f"{prefix}student__") if can(user, Perm.TRIAGE) else None,
+        Q(**{f"{prefix}pk__in": CaseMember.objects.filter(user_id=user.pk).values("case_id")})
+        if isinstance(user, User)
+        else None,
+        _centre_q(user, f"{prefix}escalated_to_centre", True, prefix=prefix),
+    )
+    return q
+
+
+def cases_for(user: User | AnonymousUser) -> QuerySet[Case]:
+    q = cases_q(user)
+    return Case.objects.filter(q) if q is not None else Case.objects.none()
+
+
+def get_case_for(user: User | AnonymousUser, uid: Any, *, audit: bool = True) -> Case:
+    """One case in full (notes included); audited `view` row naming the student."""
+    case = one_for(
+        user,
+        cases_for(user).select_related("student__school_class__grade", "school__district", "owner"),
+        uid,
+        "case",
+    )
+    if audit:
+        record(
+            actor=user if isinstance(user, User) else None,
+            action=Action.VIEW,
+            obj=case,
+            student=case.student,
+            role=role_for(user, case.student) if level_for(user, case.student) else roles_label(user),
+            detail="case",
+        )
+    return case
+
+
+def referrals_for(user: User | AnonymousUser) -> QuerySet[Referral]:
+    q = cases_q(user, prefix="case__")
+    return Referral.objects.filter(q) if q is not None else Referral.objects.none()
+
+
+def get_referral_for(user: User | AnonymousUser, uid: Any) -> Referral:
+    referral = one_for(
+        user,
+        referrals_for(user).select_related(
+            "case__school__district", "student__school_class__grade", "institution"
+        ),
+        uid,
+        "referral",
+    )
+    record(
+        actor=user if isinstance(user, User) else None,
+        action=Action.VIEW,
+        obj=referral,
+        student=referral.student,
+        role=role_for(user, referral.student) if level_for(user, referral.student) else roles_label(user),
+        detail="referral",
+    )
+    return referral
+
+
+def care_status_students_for(user: User | AnonymousUser) -> QuerySet[Student]:
+    """Students whose neutral care status ("being supported" / none) the user may see: the
+    class and grade teams for their students (never tier, notes or reasons)."""
+    q = _perm_classes_q(user, Perm.TEAM_WARNINGS, prefix="school_class__")
+    return Student.objects.filter(q) if q is not None else Student.objects.none()
+
+
+def institutions_for(user: User | AnonymousUser) -> QuerySet[Institution]:
+    """The referral registry of the user's district(s): read by everyone who runs cases or
+    manages it."""
+    ids = {g.district_id for g in grants(user) if {Perm.TRIAGE, Perm.MANAGE_INSTITUTIONS} & g.policy.perms}
+    return Institution.objects.filter(district_id__in=ids)
+
+
+def get_institution_for(user: User | AnonymousUser, uid: Any, *, manage: bool = False) -> Institution:
+    qs = institutions_for(user)
+    if manage:
+        ids = {g.district_id for g in grants(user) if Perm.MANAGE_INSTITUTIONS in g.policy.perms}
+        qs = qs.filter(district_id__in=ids)
+    return one_for(user, qs.select_related("district"), uid, "institution")
+
+
+def ledger_cases_for(user: User | AnonymousUser, *, centre: bool = False) -> QuerySet[Case]:
+    """The high-risk ledger (高风险台账): cases on the watch list. The school's ledger is its
+    psych teachers'; the centre's (`centre=True`) lists the cases escalated to the centre and
+    is for centre experts only (a district admin sees it only if also a centre expert)."""
+    if centre:
+        q = _centre_q(user, "escalated_to_centre", True)
+    else:
+        q = student_scope_q(user, Level.FULL) if can(user, Perm.TRIAGE) else None
+    if q is None:
+        return Case.objects.none()
+    return Case.objects.filter(q).exclude(status="closed")
+
+
+def recheck_rounds_for(user: User | AnonymousUser) -> QuerySet[RecheckRound]:
+    """Re-check rounds of the schools where the user runs them or completes a class list."""
+    ids = set(import_schools_for(user, Perm.RUN_RECHECKS).values_list("pk", flat=True))
+    ids |= {g.school_id for g in grants(user) if Perm.DO_RECHECKS in g.policy.perms and g.school_id}
+    return RecheckRound.objects.filter(school_id__in=ids)
+
+
+def get_recheck_round_for(user: User | AnonymousUser, uid: Any) -> RecheckRound:
+    return one_for(user, recheck_rounds_for(user).select_related("school"), uid, "recheckround")
+
+
+def recheck_entries_for(user: User | AnonymousUser) -> QuerySet[RecheckEntry]:
+    """Entries the user completes (class teachers: own class) or oversees (psych teachers)."""
+    q = _or(
+        _perm_classes_q(user, Perm.DO_RECHECKS, prefix="school_class__"),
+        _perm_classes_q(user, Perm.RUN_RECHECKS, prefix="school_class__"),
+    )
+    return RecheckEntry.objects.filter(q) if q is not None else RecheckEntry.objects.none()
+
+
+def key_periods_for(user: User | AnonymousUser) -> QuerySet[KeyPeriod]:
+    """Key periods of the user's district(s) and schools (everyone who manages or meets them)."""
+    q: Q | None = None
+    for g in grants(user):
+        if g.policy.unit == Unit.DISTRICT:
+            part = Q(district_id=g.district_id)
+        else:
+            part = Q(district_id=g.district_id, school__isnull=True) | Q(school_id=g.school_id)
+        q = part if q is None else q | part
+    return KeyPeriod.objects.filter(q) if q is not None else KeyPeriod.objects.none()
+
+
+def editable_key_periods_for(user: User | AnonymousUser) -> QuerySet[KeyPeriod]:
+    """District admins edit the district's calendar; psych teachers their school's."""
+    q: Q | None = None
+    for g in grants(user):
+        if Perm.MANAGE_KEY_PERIODS not in g.policy.perms:
+            continue
+        part = Q(district_id=g.district_id) if g.policy.unit == Unit.DISTRICT else Q(school_id=g.school_id)
+        q = part if q is None else q | part
+    return KeyPeriod.objects.filter(q) if q is not None else KeyPeriod.objects.none()
+
+
+def crisis_events_for(user: User | AnonymousUser) -> QuerySet[CrisisEvent]:
+    """Crisis events: the schools' psych teachers and leaders, and the district (admins and
+    centre experts) at once."""
+    q: Q | None = None
+    for g in grants(user):
+        if not {Perm.VIEW_CRISIS, Perm.RUN_CRISIS} & g.policy.perms:
+            continue
+        part = (
+            Q(school__district_id=g.district_id)
+            if g.policy.unit == Unit.DISTRICT
+            else Q(school_id=g.school_id)
+        )
+        q = part if q is None else q | part
+    return CrisisEvent.objects.filter(q) if q is not None else CrisisEvent.objects.none()
+
+
+def get_crisis_for(user: User | AnonymousUser, uid: Any) -> CrisisEvent:
+    event = one_for(
+        user, crisis_events_for(user).select_related("school__district", "started_by"), uid, "crisisevent"
+    )
+    record(
+        actor=user if isinstance(user, User) else None,
+        action=Action.VIEW,
+        obj=event,
+        school=event.school,
+        role=roles_label(user),
+        detail="crisis",
+    )
+    return event
+
+
+def crisis_detail_level(user: User | AnonymousUser, event: CrisisEvent) -> str:
+    """How much of a crisis event the user sees: "full" (summary, texts, students: psych
+    teachers and school leaders of the school, centre experts) or "steps" (status and the
+    plan's steps with times: district admins)."""
+    for g in grants(user):
+        if g.role == Role.CENTRE_EXPERT and g.district_id == event.school.district_id:
+            return "full"
+        if g.role in (Role.PSYCH_TEACHER, Role.SCHOOL_LEADER) and g.school_id == event.school_id:
+            return "full"
+    return "steps"
+
+
+def can_run_crisis(user: User | AnonymousUser, event: CrisisEvent) -> bool:
+    return can(user, Perm.RUN_CRISIS, school=event.school)
 
 
 def tasks_for(user: User | AnonymousUser) -> QuerySet[Task]:
@@ -703,14 +1004,18 @@ def bookable_students_for(user: User | AnonymousUser) -> QuerySet[Student]:
 def counselling_q(user: User | AnonymousUser, prefix: str = "student__") -> Q | None:
     """THE visibility rule of counselling records and of every appointment of a student:
     the user counsels and sees the student in full (today: the school's psych teachers).
-    The care issue extends it here (case team, centre experts for escalated cases)."""
-    if not can(user, Perm.COUNSEL):
-        return None
+    Extended by the care issue: the case team and centre experts for escalated open cases."""
     q: Q | None = None
     for g in grants(user):
         if Perm.COUNSEL in g.policy.perms and g.policy.student_level >= Level.FULL:
             q = g.student_q() if q is None else q | g.student_q()
-    return _prefixed(q, prefix) if q is not None else None
+    own = _prefixed(q, prefix) if q is not None else None
+    # The case team and the centre's experts for escalated cases see the student's counselling.
+    case_q = cases_q(user)
+    if case_q is None:
+        return own
+    team = Q(**{f"{prefix}pk__in": Case.objects.filter(case_q).exclude(status="closed").values("student_id")})
+    return team if own is None else own | team
 
 
 def counsel_schools_for(user: User | AnonymousUser) -> QuerySet[School]:

@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from . import views
+from .views import warnings as views
 
 app_name = "care"
 
@@ -10,4 +10,9 @@ urlpatterns = [
     path("warnings/<uuid:uid>/acknowledge/", views.acknowledge, name="acknowledge"),
     path("tasks/", views.tasks, name="tasks"),
     path("tasks/<uuid:uid>/done/", views.task_done, name="task_done"),
+    path("", include("xinyu.care.case_urls")),
+    path("", include("xinyu.care.referral_urls")),
+    path("", include("xinyu.care.recheck_urls")),
+    path("", include("xinyu.care.crisis_urls")),
+    path("", include("xinyu.care.ledger_urls")),
 ]

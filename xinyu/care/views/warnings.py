@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 from xinyu.access import policy
 from xinyu.org.models import User
 
-from . import services
-from .models import WarningStatus
+from .. import services
+from ..models import WarningStatus
 
 
 def _user(request: HttpRequest) -> User:

@@ -24,7 +24,7 @@ from xinyu.audit.services import record
 from xinyu.notify.services import notify_users
 from xinyu.org.models import Role, RoleAssignment, School, Student, User
 
-from .models import (
+from ..models import (
     LEVEL_RANK,
     STEP_ORDER,
     EventKind,
@@ -39,7 +39,8 @@ from .models import (
     WarningEvent,
     WarningStatus,
 )
-from .rules import care_rules
+from ..rules import care_rules
+from .common import CareError
 
 
 def psych_teachers_of(school_id: int) -> list[User]:
@@ -350,10 +351,6 @@ def complete_task(*, task: Task, by: User, role: str) -> Task:
     return task
 
 
-class CareError(Exception):
-    """A refused change, with a message naming what is wrong (Chinese / English)."""
-
-
 @transaction.atomic
 def acknowledge_warning(*, warning: Warning, by: User, role: str) -> Warning:
     """ "I am on it." The first acknowledgement wins; a second one (two people at once) is
@@ -367,7 +364,7 @@ def acknowledge_warning(*, warning: Warning, by: User, role: str) -> Warning:
         first = warning.acknowledged_by
         who = (first.full_name or first.get_username()) if first is not None else ""
         raise CareError(
-            f"该预警已由{who}确认，无需重复操作。 / Already acknowledged by {who or 'someone else'}."
+            f"该预警已由{who}确认，无需重复操作。", f"Already acknowledged by {who or 'someone else'}."
         )
     WarningEvent.objects.create(
         warning=warning, kind=EventKind.ACKNOWLEDGED, at=now, actor=by, step=warning.step, level=warning.level

@@ -1,0 +1,685 @@
+"""Staff concerns, triage and cases (SPEC §4: reporting duty, tiered intervention, tracking).
+
+A concern is one more signal through the warning door. Triage turns a warning into a case of
+one tier (一般 / 较严重 / 严重·危机) whose checklist comes from the district policy file; the
+case carries the plan, the team, dated follow-ups, guardian contacts and the confidentiality
+exception, and closes only when every checklist action is done or skipped with a reason.
+A closed case keeps the student on the watch list for the tier's follow-up period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xinyu.audit.models import Action
+from xinyu.audit.services import record
+from xinyu.notify.services import notify_users
+from xinyu.org.models import Guardian, Role, RoleAssignment, Student, User
+
+from ..models import (
+    TIER_RANK,
+    ActionStatus,
+    Case,
+    CaseAction,
+    CaseEntry,
+    CaseEventKind,
+    CaseMember,
+    CaseStatus,
+    Channel,
+    Concern,
+    Disclosure,
+    DisclosureBasis,
+    EntryKind,
+    EventKind,
+    GuardianContact,
+    Level,
+    Outcome,
+    Source,
+    Step,
+    Task,
+    TaskKind,
+    TaskStatus,
+    Tier,
+    Trigger,
+    Warning,
+    WarningEvent,
+    WarningStatus,
+)
+from ..rules import care_rules
+from .common import CareError, case_event, check_transition
+from .warnings import NewSignal, raise_warnings, step_owners
+
+MAX_NOTE = 4000
+
+
+def _text(value: str, *, field: str, required: bool = False, limit: int = MAX_NOTE) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise CareError(f"请填写{field}", f"Please fill in the {field}", field=field)
+    if len(value) > limit:
+        raise CareError(
+            f"{field}不能超过 {limit} 字", f"The {field} is longer than {limit} characters", field=field
+        )
+    return value
+
+
+# ---- concerns ----------------------------------------------------------------------------
+
+
+# The level a concern raises: signs of self-harm are urgent; anything else needs review within
+# the "high" deadline.
+def concern_level(triggers: Sequence[str]) -> Level:
+    return Level.URGENT if Trigger.SELF_HARM in triggers else Level.HIGH
+
+
+@transaction.atomic
+def report_concern(
+    *, by: User, role: str, student: Student, triggers: Sequence[str], note: str, token: str
+) -> Concern:
+    """A staff member's report (学生心理异常情况报告). It joins or opens the student's warning
+    at the class step (policy: [care.start_step] concern); when the reporter is the one who
+    would acknowledge there (the class teacher), it starts one step up. The psych teachers are
+    told at once (SPEC §4: tell the class teacher and the psych teacher). Idempotent by `token`:
+    a double tap records one concern."""
+    existing = Concern.objects.filter(token=token).first()
+    if existing is not None:
+        return existing
+    triggers = [t for t in dict.fromkeys(triggers) if t]
+    unknown = [t for t in triggers if t not in Trigger.values]
+    if unknown:
+        raise CareError(f"未知的情况类型：{unknown[0]}", f"Unknown trigger: {unknown[0]}", field="triggers")
+    if not triggers:
+        raise CareError(
+            "请至少选择一项观察到的情况", "Choose at least one thing you noticed", field="triggers"
+        )
+    note = _text(note, field="note", required=Trigger.OTHER in triggers, limit=2000)
+    level = concern_level(triggers)
+    warnings = raise_warnings(
+        [
+            NewSignal(
+                student.pk,
+                student.school_id,
+                student.school_class_id,
+                level,
+                Source.CONCERN,
+                code=",".join(triggers),
+            )
+        ]
+    )
+    warning = warnings[student.pk]
+    _skip_reporter_step(warning, by)
+    try:
+        with transaction.atomic():
+            concern = Concern.objects.create(
+                student=student,
+                school_id=student.school_id,
+                reporter=by,
+                triggers=triggers,
+                note=note,
+                warning=warning,
+                created_at=timezone.now(),
+                token=token[:40],
+            )
+    except IntegrityError:
+        # The same form sent twice at once: the other request recorded it.
+        transaction.set_rollback(True)
+        return Concern.objects.get(token=token[:40])
+    record(actor=by, action=Action.CREATE, obj=concern, student=student, role=role, detail=",".join(triggers))
+    psych = [u for u in step_owners(warning, Step.SCHOOL) if u.pk != by.pk]
+    if psych:
+        notify_users(
+            users=psych,
+            kind="concern",
+            subject=_("A staff member reported a concern"),
+            body=_("A staff member reported a concern about a student at your school. Open Xinyu to see it."),
+            link=f"/care/warnings/{warning.uid}/",
+        )
+    return concern
+
+
+def _skip_reporter_step(warning: Warning, by: User) -> None:
+    """A warning at the class or grade step must reach someone other than the reporter: a
+    class teacher reporting their own student has seen it, and a class without a class
+    teacher has nobody to acknowledge. It starts at the next step up that has someone."""
+    if warning.status != WarningStatus.OPEN or warning.step not in (Step.CLASS, Step.GRADE):
+        return
+    if any(u.pk != by.pk for u in step_owners(warning, warning.step)):
+        return
+    from .warnings import next_step
+
+    step = next_step(warning)
+    while step in (Step.CLASS, Step.GRADE) and not any(u.pk != by.pk for u in step_owners(warning, step)):
+        warning.step = step
+        step = next_step(warning)
+    if step is None:
+        return
+    WarningEvent.objects.create(
+        warning=warning,
+        kind=EventKind.ESCALATED,
+        at=timezone.now(),
+        actor=by,
+        step=step,
+        level=warning.level,
+        detail=f"→{step} (nobody else to acknowledge below)",
+    )
+    warning.step = step
+    warning.save(update_fields=["step"])
+
+
+# ---- triage ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def triage_warning(
+    *,
+    warning: Warning,
+    by: User,
+    role: str,
+    tier: Tier | str | None,
+    assessment: str,
+    reason: str = "",
+) -> Case | None:
+    """The psych teacher's assessment. With a tier: open the student's case (or, if one is
+    open, raise its tier) with the tier's checklist; without: close the warning with a reason.
+    Acknowledges the warning if nobody had."""
+    warning = Warning.objects.select_for_update().get(pk=warning.pk)
+    if warning.status == WarningStatus.CLOSED:
+        raise CareError("该预警已关闭", "This warning is already closed", field="warning")
+    assessment = _text(assessment, field="assessment", required=True)
+    now = timezone.now()
+    if warning.status == WarningStatus.OPEN:
+        warning.status = WarningStatus.ACKNOWLEDGED
+        warning.acknowledged_at, warning.acknowledged_by = now, by
+    if tier in (None, ""):
+        reason = _text(reason, field="reason", required=True, limit=300)
+        warning.status, warning.closed_at, warning.close_reason = WarningStatus.CLOSED, now, reason
+        warning.updated_at = now
+        warning.save()
+        WarningEvent.objects.create(
+            warning=warning, kind=EventKind.CLOSED, at=now, actor=by, step=warning.step, level=warning.level
+        )
+        record(
+            actor=by, action=Action.UPDATE, obj=warning, student=warning.student, role=role, detail="closed"
+        )
+        _close_contact_tasks(warning)
+        return None
+    if tier not in Tier.values:
+        raise CareError(f"未知的干预层级：{tier}", f"Unknown tier: {tier}", field="tier")
+    tier = Tier(tier)
+    case = (
+        Case.objects.select_for_update()
+        .filter(student_id=warning.student_id)
+        .exclude(status=CaseStatus.CLOSED)
+        .first()
+    )
+    if case is None:
+        case = _open_case(warning=warning, by=by, role=role, tier=tier, assessment=assessment)
+    else:
+        case.assessment = f"{case.assessment}\n\n{now:%Y-%m-%d}: {assessment}".strip()
+        case.save(update_fields=["assessment"])
+        if case.status == CaseStatus.FOLLOW_UP:
+            reopen_case(case=case, by=by, role=role, reason=_("New warning during the follow-up period"))
+        if TIER_RANK[tier] > TIER_RANK[Tier(case.tier)]:
+            change_tier(case=case, by=by, role=role, tier=tier)
+    warning.case = case
+    warning.updated_at = now
+    warning.save()
+    WarningEvent.objects.create(
+        warning=warning,
+        kind=EventKind.TRIAGED,
+        at=now,
+        actor=by,
+        step=warning.step,
+        level=warning.level,
+        detail=tier,
+    )
+    record(actor=by, action=Action.UPDATE, obj=warning, student=warning.student, role=role, detail="triaged")
+    return case
+
+
+def _close_contact_tasks(warning: Warning) -> None:
+    Task.objects.filter(warning=warning, kind=TaskKind.CONTACT_PSYCH, status=TaskStatus.OPEN).update(
+        status=TaskStatus.DONE, done_at=timezone.now()
+    )
+
+
+def _open_case(*, warning: Warning, by: User, role: str, tier: Tier, assessment: str) -> Case:
+    now = timezone.now()
+    rules = care_rules(warning.school.district.code).tiers[tier]
+    case = Case.objects.create(
+        student=warning.student,
+        school_id=warning.school_id,
+        tier=tier,
+        owner=by,
+        escalated_to_centre=rules.centre,
+        assessment=assessment,
+        next_contact_on=timezone.localdate() + dt.timedelta(days=rules.contact_every_days),
+        opened_at=now,
+        updated_at=now,
+    )
+    CaseMember.objects.create(case=case, user=by, added_at=now)
+    _add_checklist(case, tier)
+    case_event(case, CaseEventKind.OPENED, by=by, role=role, detail=tier, audit_obj=case)
+    if rules.centre:
+        _tell_centre(case)
+    return case
+
+
+def _add_checklist(case: Case, tier: Tier) -> None:
+    rules = care_rules(case.school.district.code).tiers[tier]
+    have = set(case.actions.values_list("code", flat=True))
+    start = case.actions.count()
+    CaseAction.objects.bulk_create(
+        CaseAction(case=case, code=item.code, label=item.label, tier=tier, position=start + i)
+        for i, item in enumerate(c for c in rules.checklist if c.code not in have)
+    )
+
+
+def _tell_centre(case: Case) -> None:
+    experts = list(
+        User.objects.filter(
+            is_active=True,
+            pk__in=RoleAssignment.objects.filter(
+                role=Role.CENTRE_EXPERT, district_id=case.school.district_id
+            ).values("user_id"),
+        )
+    )
+    if experts:
+        notify_users(
+            users=experts,
+            kind="case_escalated",
+            subject=_("A case was shared with the district centre"),
+            body=_("A school shared a case with the district centre. Open Xinyu to see it."),
+            link=f"/care/cases/{case.uid}/",
+        )
+
+
+# ---- the case ------------------------------------------------------------------------------
+
+CASE_TRANSITIONS = {
+    CaseStatus.ACTIVE: {CaseStatus.FOLLOW_UP},
+    CaseStatus.FOLLOW_UP: {CaseStatus.ACTIVE, CaseStatus.CLOSED},
+    CaseStatus.CLOSED: set(),
+}
+CASE_LABELS = {k: str(v) for k, v in CaseStatus.choices}
+
+
+def _require_active(case: Case) -> None:
+    if case.status != CaseStatus.ACTIVE:
+        raise CareError(
+            f"个案当前为「{case.get_status_display()}」，不能修改",
+            "Only an active case can be changed",
+            field="status",
+        )
+
+
+def _lock(case: Case) -> Case:
+    return (
+        Case.objects.select_related("student", "school__district")
+        .select_for_update(of=("self",))
+        .get(pk=case.pk)
+    )
+
+
+@transaction.atomic
+def change_tier(*, case: Case, by: User, role: str, tier: Tier | str) -> Case:
+    """Move the case to another tier: the new tier's checklist actions are added (done ones
+    stay done); moving to a tier whose policy shares cases with the centre escalates it."""
+    case = _lock(case)
+    _require_active(case)
+    if tier not in Tier.values:
+        raise CareError(f"未知的干预层级：{tier}", f"Unknown tier: {tier}", field="tier")
+    if tier == case.tier:
+        return case
+    before = case.tier
+    case.tier = Tier(tier)
+    case.updated_at = timezone.now()
+    rules = care_rules(case.school.district.code).tiers[case.tier]
+    newly_centre = rules.centre and not case.escalated_to_centre
+    case.escalated_to_centre = case.escalated_to_centre or rules.centre
+    case.save(update_fields=["tier", "updated_at", "escalated_to_centre"])
+    _add_checklist(case, case.tier)
+    case_event(case, CaseEventKind.TIER, by=by, role=role, detail=f"{before}→{tier}")
+    if newly_centre:
+        case_event(case, CaseEventKind.ESCALATED, by=by, role=role)
+        _tell_centre(case)
+    return case
+
+
+@transaction.atomic
+def escalate_to_centre(*, case: Case, by: User, role: str) -> Case:
+    case = _lock(case)
+    _require_active(case)
+    if case.escalated_to_centre:
+        return case
+    case.escalated_to_centre = True
+    case.updated_at = timezone.now()
+    case.save(update_fields=["escalated_to_centre", "updated_at"])
+    case_event(case, CaseEventKind.ESCALATED, by=by, role=role)
+    _tell_centre(case)
+    return case
+
+
+@transaction.atomic
+def record_action(*, action: CaseAction, by: User, role: str, done: bool, note: str) -> CaseAction:
+    """Tick a checklist action done (note optional) or skip it (a reason is required).
+    A recorded action can be recorded again (e.g. a skipped one done later)."""
+    case = _lock(action.case)
+    _require_active(case)
+    action = CaseAction.objects.select_for_update().get(pk=action.pk)
+    note = _text(note, field="reason" if not done else "note", required=not done, limit=1000)
+    action.status = ActionStatus.DONE if done else ActionStatus.SKIPPED
+    action.note, action.done_at, action.done_by = note, timezone.now(), by
+    action.save()
+    case_event(case, CaseEventKind.ACTION, by=by, role=role, detail=f"{action.code}: {action.status}")
+    return action
+
+
+@transaction.atomic
+def update_plan(
+    *, case: Case, by: User, role: str, plan: str, goals: str, next_contact_on: dt.date | None
+) -> Case:
+    case = _lock(case)
+    _require_active(case)
+    case.plan = _text(plan, field="plan")
+    case.goals = _text(goals, field="goals")
+    if next_contact_on is not None:
+        _future(next_contact_on)
+        case.next_contact_on = next_contact_on
+    case.updated_at = timezone.now()
+    case.save(update_fields=["plan", "goals", "next_contact_on", "updated_at"])
+    case_event(case, CaseEventKind.PLAN, by=by, role=role)
+    return case
+
+
+def _future(day: dt.date) -> None:
+    if day < timezone.localdate():
+        raise CareError(
+            "下次联系日期不能早于今天", "The next contact cannot be in the past", field="next_contact_on"
+        )
+
+
+@transaction.atomic
+def add_entry(
+    *,
+    case: Case,
+    by: User,
+    role: str,
+    kind: EntryKind | str,
+    on: dt.date,
+    note: str,
+    next_contact_on: dt.date | None = None,
+    invitation_id: int | None = None,
+) -> CaseEntry:
+    """A dated follow-up entry. It moves the last contact and schedules the next one (given,
+    or the tier's `contact_every_days` from the entry date)."""
+    case = _lock(case)
+    if case.status == CaseStatus.CLOSED:
+        raise CareError("个案已结案，不能再添加记录", "The case is closed", field="status")
+    if kind not in EntryKind.values:
+        raise CareError(f"未知的记录类型：{kind}", f"Unknown entry kind: {kind}", field="kind")
+    if on > timezone.localdate():
+        raise CareError("记录日期不能晚于今天", "The entry date cannot be in the future", field="on")
+    note = _text(note, field="note", required=kind != EntryKind.REASSESSMENT)
+    entry = CaseEntry.objects.create(
+        case=case, kind=kind, on=on, note=note, by=by, created_at=timezone.now(), invitation_id=invitation_id
+    )
+    if case.last_contact_on is None or on > case.last_contact_on:
+        case.last_contact_on = on
+    if next_contact_on is not None:
+        _future(next_contact_on)
+        case.next_contact_on = next_contact_on
+    elif case.status == CaseStatus.ACTIVE:
+        every = care_rules(case.school.district.code).tiers[Tier(case.tier)].contact_every_days
+        case.next_contact_on = max(on + dt.timedelta(days=every), timezone.localdate())
+    case.updated_at = timezone.now()
+    case.save(update_fields=["last_contact_on", "next_contact_on", "updated_at"])
+    case_event(case, CaseEventKind.ENTRY, by=by, role=role, detail=str(kind), audit_obj=entry)
+    return entry
+
+
+def team_candidates(case: Case) -> list[User]:
+    """Who may join a case team: psych teachers of the school and the district's centre
+    experts (a class teacher never joins: team members read the notes)."""
+    ids = RoleAssignment.objects.filter(
+        Q(role=Role.PSYCH_TEACHER, school_id=case.school_id)
+        | Q(role=Role.CENTRE_EXPERT, district_id=case.school.district_id)
+    ).values("user_id")
+    return list(User.objects.filter(pk__in=ids, is_active=True).order_by("full_name"))
+
+
+@transaction.atomic
+def set_team(*, case: Case, by: User, role: str, members: Sequence[User], owner: User | None = None) -> Case:
+    """The case team (一对一 / 多对一). The owner is always a member."""
+    case = _lock(case)
+    _require_active(case)
+    allowed = {u.pk for u in team_candidates(case)}
+    owner = owner or case.owner
+    wanted = {u.pk for u in members} | {owner.pk}
+    bad = wanted - allowed
+    if bad:
+        raise CareError(
+            "个案团队只能由本校心理教师和区指导中心专家组成",
+            "The case team can only include the school's psych teachers and the centre's experts",
+            field="members",
+        )
+    have = set(case.members.values_list("user_id", flat=True))
+    now = timezone.now()
+    CaseMember.objects.filter(case=case, user_id__in=have - wanted).delete()
+    CaseMember.objects.bulk_create(CaseMember(case=case, user_id=pk, added_at=now) for pk in wanted - have)
+    case.owner = owner
+    case.updated_at = now
+    case.save(update_fields=["owner", "updated_at"])
+    case_event(case, CaseEventKind.TEAM, by=by, role=role, detail=f"{len(wanted)} members")
+    return case
+
+
+@transaction.atomic
+def record_guardian_contact(
+    *,
+    case: Case,
+    by: User,
+    role: str,
+    guardian: Guardian | None,
+    name: str,
+    at: dt.datetime,
+    channel: str,
+    agreed: str,
+) -> GuardianContact:
+    case = _lock(case)
+    if case.status == CaseStatus.CLOSED:
+        raise CareError("个案已结案", "The case is closed", field="status")
+    if channel not in Channel.values:
+        raise CareError("请选择沟通方式", "Choose how you talked", field="channel")
+    if guardian is not None and guardian.student_id != case.student_id:
+        raise CareError("该监护人不属于此学生", "That guardian is not this student's", field="guardian")
+    name = (guardian.name if guardian else _text(name, field="guardian", required=True, limit=50))[:50]
+    if at > timezone.now() + dt.timedelta(minutes=5):
+        raise CareError("沟通时间不能晚于现在", "The contact time cannot be in the future", field="at")
+    contact = GuardianContact.objects.create(
+        case=case,
+        guardian=guardian,
+        guardian_name=name,
+        at=at,
+        channel=channel,
+        agreed=_text(agreed, field="agreed", required=True),
+        by=by,
+    )
+    case_event(case, CaseEventKind.GUARDIAN, by=by, role=role, detail=channel, audit_obj=contact)
+    return contact
+
+
+@transaction.atomic
+def record_disclosure(
+    *, case: Case, by: User, role: str, basis: str, recipients: str, what: str
+) -> Disclosure:
+    """The confidentiality exception (SPEC §2): serious risk to self or others, who was told
+    and what. Kept on the case; audited."""
+    case = _lock(case)
+    if basis not in DisclosureBasis.values:
+        raise CareError("请选择保密例外的依据", "Choose the basis of the exception", field="basis")
+    disclosure = Disclosure.objects.create(
+        case=case,
+        basis=basis,
+        recipients=_text(recipients, field="recipients", required=True, limit=300),
+        what=_text(what, field="what", required=True),
+        at=timezone.now(),
+        by=by,
+    )
+    case_event(case, CaseEventKind.DISCLOSURE, by=by, role=role, detail=basis, audit_obj=disclosure)
+    return disclosure
+
+
+@transaction.atomic
+def ask_class_teacher(*, case: Case, by: User, role: str, request: str, due_on: dt.date | None) -> Task:
+    """A neutral task for the class teacher (e.g. "please watch how they are at lunch and note
+    it"): the request text is written for the class teacher; their answer comes back to the
+    case as a teacher observation."""
+    case = _lock(case)
+    _require_active(case)
+    task = Task.objects.create(
+        student=case.student,
+        school_class_id=case.student.school_class_id,
+        kind=TaskKind.OBSERVE,
+        case=case,
+        request=_text(request, field="request", required=True, limit=300),
+        due_on=due_on,
+        created_at=timezone.now(),
+    )
+    case_event(case, CaseEventKind.ENTRY, by=by, role=role, detail="asked the class teacher", audit_obj=task)
+    return task
+
+
+@transaction.atomic
+def close_case(*, case: Case, by: User, role: str, outcome: str, note: str) -> Case:
+    """Close with an outcome. Refused while a checklist action is open or a referral is not
+    finished; the student stays on the watch list for the tier's follow-up period."""
+    case = _lock(case)
+    check_transition(CASE_TRANSITIONS, case.status, CaseStatus.FOLLOW_UP, what="个案", labels=CASE_LABELS)
+    if outcome not in Outcome.values:
+        raise CareError("请选择结案结果", "Choose the outcome", field="outcome")
+    open_actions = list(case.actions.filter(status=ActionStatus.OPEN).values_list("label", flat=True))
+    if open_actions:
+        raise CareError(
+            f"还有 {len(open_actions)} 项必做事项未记录完成或跳过原因：{open_actions[0]}",
+            f"{len(open_actions)} required action(s) are neither done nor skipped with a reason",
+            field="actions",
+        )
+    if case.referrals.filter(status__in=["sent", "seen", "feedback", "returned"]).exists():
+        raise CareError(
+            "转介尚未完成（回归保健计划未结束），不能结案",
+            "A referral is still open (its return-to-school plan is not finished)",
+            field="referrals",
+        )
+    now = timezone.now()
+    days = care_rules(case.school.district.code).tiers[Tier(case.tier)].follow_up_days
+    case.status = CaseStatus.FOLLOW_UP
+    case.outcome = outcome
+    case.outcome_note = _text(note, field="note")
+    case.closed_at = now
+    case.follow_up_until = timezone.localdate() + dt.timedelta(days=days)
+    case.next_contact_on = None
+    case.updated_at = now
+    case.save()
+    case_event(
+        case,
+        CaseEventKind.CLOSED,
+        by=by,
+        role=role,
+        detail=f"{outcome}; follow-up until {case.follow_up_until}",
+    )
+    return case
+
+
+@transaction.atomic
+def reopen_case(*, case: Case, by: User, role: str, reason: str) -> Case:
+    case = _lock(case)
+    check_transition(CASE_TRANSITIONS, case.status, CaseStatus.ACTIVE, what="个案", labels=CASE_LABELS)
+    reason = _text(reason, field="reason", required=True, limit=300)
+    case.status = CaseStatus.ACTIVE
+    case.closed_at = None
+    case.follow_up_until = None
+    every = care_rules(case.school.district.code).tiers[Tier(case.tier)].contact_every_days
+    case.next_contact_on = timezone.localdate() + dt.timedelta(days=every)
+    case.updated_at = timezone.now()
+    case.save()
+    case_event(case, CaseEventKind.REOPENED, by=by, role=role, detail=reason)
+    return case
+
+
+@transaction.atomic
+def end_follow_up(*, case: Case, by: User | None, role: str, today: dt.date | None = None) -> Case:
+    """The mandatory follow-up period is over: the case leaves the watch list and its
+    warnings close. Refused before `follow_up_until`."""
+    case = _lock(case)
+    today = today or timezone.localdate()
+    check_transition(CASE_TRANSITIONS, case.status, CaseStatus.CLOSED, what="个案", labels=CASE_LABELS)
+    if case.follow_up_until is not None and today < case.follow_up_until:
+        raise CareError(
+            f"跟踪观察期到 {case.follow_up_until} 才结束",
+            f"The follow-up period runs until {case.follow_up_until}",
+            field="follow_up_until",
+        )
+    now = timezone.now()
+    case.status = CaseStatus.CLOSED
+    case.ended_at = now
+    case.updated_at = now
+    case.save(update_fields=["status", "ended_at", "updated_at"])
+    for warning in Warning.objects.select_for_update().filter(case=case).exclude(status=WarningStatus.CLOSED):
+        warning.status, warning.closed_at, warning.updated_at = WarningStatus.CLOSED, now, now
+        warning.close_reason = "case ended"
+        warning.save(update_fields=["status", "closed_at", "updated_at", "close_reason"])
+        WarningEvent.objects.create(
+            warning=warning, kind=EventKind.CLOSED, at=now, actor=by, step=warning.step, level=warning.level
+        )
+    case_event(case, CaseEventKind.ENDED, by=by, role=role)
+    return case
+
+
+def end_follow_ups(*, today: dt.date | None = None) -> int:
+    """Daily job: end every follow-up period that is over. Idempotent."""
+    today = today or timezone.localdate()
+    ended = 0
+    for case in Case.objects.filter(status=CaseStatus.FOLLOW_UP, follow_up_until__lte=today):
+        try:
+            end_follow_up(case=case, by=None, role="system", today=today)
+        except CareError:
+            continue  # changed meanwhile
+        ended += 1
+    return ended
+
+
+def remind_next_contacts(*, today: dt.date | None = None) -> int:
+    """Daily job: tell each case owner about the cases whose next contact is due (today or
+    overdue), once per day; one message per owner, no names."""
+    today = today or timezone.localdate()
+    due = (
+        Case.objects.filter(status=CaseStatus.ACTIVE, next_contact_on__lte=today)
+        .filter(Q(next_contact_reminded_on__isnull=True) | Q(next_contact_reminded_on__lt=today))
+        .select_related("owner")
+    )
+    by_owner: dict[int, list[Case]] = {}
+    owners: dict[int, User] = {}
+    for case in due:
+        by_owner.setdefault(case.owner_id, []).append(case)
+        owners[case.owner_id] = case.owner
+    for owner_id, cases in by_owner.items():
+        won = Case.objects.filter(
+            Q(next_contact_reminded_on__isnull=True) | Q(next_contact_reminded_on__lt=today),
+            pk__in=[c.pk for c in cases],
+        ).update(next_contact_reminded_on=today)
+        if won:
+            notify_users(
+                users=[owners[owner_id]],
+                kind="case_contact_due",
+                subject=_("Case contacts due"),
+                body=_("%(n)s of your cases are due for a contact. Open Xinyu to see them.") % {"n": won},
+                link="/care/cases/",
+            )
+    return sum(len(c) for c in by_owner.values())

@@ -1,0 +1,50 @@
+"""What every care service shares: the refusal error, the transition check, the history row."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.utils import timezone
+
+from xinyu.audit.models import Action
+from xinyu.audit.services import record
+from xinyu.org.models import User
+
+from ..models import Case, CaseEvent
+
+
+class CareError(Exception):
+    """A refused change, with a message naming what is wrong (Chinese / English). Raised
+    before anything is written, or inside the transaction so that nothing is kept."""
+
+    def __init__(self, zh: str, en: str = "", *, field: str = "") -> None:
+        self.zh, self.en, self.field = zh, en, field
+        super().__init__(f"{zh} / {en}" if en else zh)
+
+
+def check_transition(
+    allowed: Mapping[str, set[str]], current: str, target: str, *, what: str, labels: Mapping[str, str]
+) -> None:
+    """Refuse a state change the machine does not allow, naming both states."""
+    if target not in allowed.get(current, set()):
+        raise CareError(
+            f"{what}当前为「{labels.get(current, current)}」，不能变为「{labels.get(target, target)}」",
+            f"{what} is {current}; it cannot become {target}",
+            field="status",
+        )
+
+
+def case_event(
+    case: Case, kind: str, *, by: User | None, role: str, detail: str = "", audit_obj: object = None
+) -> None:
+    """The case's history row and the audit row, in the caller's transaction."""
+    now = timezone.now()
+    CaseEvent.objects.create(case=case, kind=kind, at=now, actor=by, detail=detail[:300])
+    record(
+        actor=by,
+        action=Action.UPDATE if audit_obj is None else Action.CREATE,
+        obj=audit_obj if audit_obj is not None else case,  # type: ignore[arg-type]
+        student=case.student,
+        role=role,
+        detail=f"{kind}: {detail}"[:200],
+    )
