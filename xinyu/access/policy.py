@@ -866,6 +866,66 @@ def editable_key_periods_for(user: User | AnonymousUser) -> QuerySet[KeyPeriod]:
     return KeyPeriod.objects.filter(q) if q is not None else KeyPeriod.objects.none()
 
 
+def can_manage_key_period(user: User | AnonymousUser, district_id: int, school_id: int | None) -> bool:
+    """Whether the user may add a key period to this calendar: the district-wide one
+    (school_id None) for district admins of the district; a school's for its psych teachers
+    (and the district's admins, who edit the whole district calendar)."""
+    for g in grants(user):
+        if Perm.MANAGE_KEY_PERIODS not in g.policy.perms or g.district_id != district_id:
+            continue
+        if g.policy.unit == Unit.DISTRICT or (school_id is not None and g.school_id == school_id):
+            return True
+    return False
+
+
+def recheck_classes_for(user: User | AnonymousUser, *, do: bool = False) -> QuerySet[SchoolClass]:
+    """Classes whose re-check list (names, results, notes) the user reads: the class teacher
+    (own class) and the school's psych teachers; with `do`, only those the user completes
+    (class teachers). Grade leaders get counts only (`recheck_progress_classes_for`)."""
+    q = _or(
+        _perm_classes_q(user, Perm.DO_RECHECKS),
+        None if do else _perm_classes_q(user, Perm.RUN_RECHECKS),
+    )
+    return SchoolClass.objects.filter(q) if q is not None else SchoolClass.objects.none()
+
+
+def recheck_progress_classes_for(user: User | AnonymousUser) -> QuerySet[SchoolClass]:
+    """Classes whose re-check progress (done / total / concerns: counts only) the user sees:
+    those of `recheck_classes_for`, plus the grade team's classes (grade leaders, VIEW_TASKS)."""
+    q = _or(
+        _perm_classes_q(user, Perm.DO_RECHECKS),
+        _perm_classes_q(user, Perm.RUN_RECHECKS),
+        _perm_classes_q(user, Perm.VIEW_TASKS),
+    )
+    return SchoolClass.objects.filter(q) if q is not None else SchoolClass.objects.none()
+
+
+def recheck_progress_rounds_for(user: User | AnonymousUser) -> QuerySet[RecheckRound]:
+    """Re-check rounds of the schools with a class in `recheck_progress_classes_for`."""
+    return RecheckRound.objects.filter(school_id__in=recheck_progress_classes_for(user).values("school_id"))
+
+
+def get_recheck_entry_for(user: User | AnonymousUser, round: RecheckRound, student_uid: Any) -> RecheckEntry:
+    """The round's entry for this student if the user completes it (the class teacher of the
+    entry's class); else 404 and a `denied` row."""
+    try:
+        parsed = uuid.UUID(str(student_uid))
+    except ValueError:
+        parsed = None
+    entry = (
+        RecheckEntry.objects.filter(
+            round=round, student__uid=parsed, school_class__in=recheck_classes_for(user, do=True)
+        )
+        .select_related("round__school", "student__school", "school_class")
+        .first()
+        if parsed is not None
+        else None
+    )
+    if entry is None:
+        deny(user, object_type="recheckentry", object_id=str(student_uid)[:64])
+    return entry
+
+
 def crisis_events_for(user: User | AnonymousUser) -> QuerySet[CrisisEvent]:
     """Crisis events: the schools' psych teachers and leaders, and the district (admins and
     centre experts) at once."""

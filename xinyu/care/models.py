@@ -221,6 +221,11 @@ class Concern(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    @property
+    def trigger_labels(self) -> list[str]:
+        labels = dict(Trigger.choices)
+        return [str(labels.get(t, t)) for t in self.triggers]
+
 
 # ---- cases (个案, SPEC §4: tiered intervention, one-to-one / many-to-one tracking) --------------
 

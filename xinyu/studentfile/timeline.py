@@ -12,6 +12,7 @@ referrals, home visits, guardian contacts) by writing one function and decoratin
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +22,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from xinyu.access import policy
-from xinyu.care.models import Source
+from xinyu.care.models import Case, GuardianContact, Source
 from xinyu.org.models import Student, User
 from xinyu.screening.services import screening_policy
 
@@ -166,3 +167,84 @@ def letters(user: User, student: Student) -> list[Entry]:
         )
         for letter in policy.letters_for(user).filter(student=student)
     ]
+
+
+# ---- care (SPEC §4): cases, referrals, guardian contacts, staff reports, neutral status --------
+
+
+@provider("case")
+def cases(user: User, student: Student) -> list[Entry]:
+    """Cases with tier and status: the school's psych teachers, the case team, the centre's
+    experts for escalated cases (`policy.cases_for`)."""
+    return [
+        Entry(
+            at=c.opened_at,
+            kind="case",
+            title=_("Case: %(tier)s (%(status)s)")
+            % {"tier": c.get_tier_display(), "status": c.get_status_display()},
+            detail=_("Owner: %(name)s") % {"name": c.owner.full_name or c.owner.get_username()},
+            url=reverse("care:case", args=[c.uid]),
+            urgent=c.tier == "severe" and c.status == "active",
+        )
+        for c in policy.cases_for(user).filter(student=student).select_related("owner")
+    ]
+
+
+@provider("referral")
+def referrals(user: User, student: Student) -> list[Entry]:
+    return [
+        Entry(
+            at=dt.datetime.combine(r.referred_on, dt.time(12), tzinfo=dt.UTC),
+            kind="referral",
+            title=_("Referral to %(name)s (%(status)s)")
+            % {"name": r.institution.name, "status": r.get_status_display()},
+            url=reverse("care:referral", args=[r.uid]),
+        )
+        for r in policy.referrals_for(user).filter(student=student).select_related("institution")
+    ]
+
+
+@provider("guardian_contact")
+def guardian_contacts(user: User, student: Student) -> list[Entry]:
+    """Guardian contacts recorded on the student's cases (same visibility as the case)."""
+    return [
+        Entry(
+            at=g.at,
+            kind="guardian_contact",
+            title=_("Guardian contact: %(name)s, %(channel)s")
+            % {"name": g.guardian_name, "channel": g.get_channel_display()},
+            detail=g.agreed,
+            url=reverse("care:case", args=[g.case.uid]),
+        )
+        for g in GuardianContact.objects.filter(
+            case__in=policy.cases_for(user).filter(student=student)
+        ).select_related("case")
+    ]
+
+
+@provider("concern")
+def concerns(user: User, student: Student) -> list[Entry]:
+    """Staff reports: the reporter, the class and grade team, the psych teachers."""
+    return [
+        Entry(
+            at=c.created_at,
+            kind="concern",
+            title=_("Concern reported by %(name)s")
+            % {"name": c.reporter.full_name or c.reporter.get_username()},
+            detail="、".join(c.trigger_labels),
+        )
+        for c in policy.concerns_for(user).filter(student=student).select_related("reporter")
+    ]
+
+
+@provider("care_status")
+def care_status(user: User, student: Student) -> list[Entry]:
+    """The neutral status the class and grade team see (never tier, reasons or notes)."""
+    if policy.level_for(user, student) >= policy.Level.FULL:
+        return []
+    if not policy.care_status_students_for(user).filter(pk=student.pk).exists():
+        return []
+    case = Case.objects.filter(student=student).exclude(status="closed").order_by("-opened_at").first()
+    if case is None:
+        return []
+    return [Entry(at=case.opened_at, kind="care_status", title=_("Being supported by the psych teacher"))]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from xinyu.access import policy
 from xinyu.access.policy import Level, Perm
 from xinyu.notify.services import unread_for
+from xinyu.org.models import Role
 
 
 def nav(request: HttpRequest) -> dict[str, Any]:
@@ -26,6 +27,12 @@ def nav(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("screening:campaigns"), _("Screening")))
     if policy.warnings_for(user).exists():
         items.append((reverse("care:warnings"), _("Warnings")))
+    if policy.can(user, Perm.TRIAGE) or policy.has_role(user, Role.CENTRE_EXPERT):
+        items.append((reverse("care:cases"), _("Cases")))
+    if policy.can(user, Perm.TEAM_WARNINGS):
+        items.append((reverse("care:attention"), _("Needs attention")))
+    if policy.can(user, Perm.VIEW_CRISIS) or policy.can(user, Perm.RUN_CRISIS):
+        items.append((reverse("care:crisis_list"), _("Crisis")))
     if policy.can(user, Perm.READ_LETTERS):
         items.append((reverse("mailbox:letters"), _("Mailbox")))
     if policy.can(user, Perm.VIEW_TASKS):

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from xinyu.access import policy
 from xinyu.access.policy import Level, Perm
-from xinyu.care.models import LEVEL_RANK, TaskStatus, Warning, WarningStatus
+from xinyu.care.models import LEVEL_RANK, Case, CaseStatus, TaskStatus, Warning, WarningStatus
 from xinyu.org import selectors
 from xinyu.org.models import Role, User
 
@@ -31,9 +31,22 @@ def _open_warnings(user: User) -> list[Warning]:
     return rows
 
 
+def _cases_due(user: User) -> tuple[list[Case], int]:
+    """The psych teacher's cases whose next contact is due (today or overdue), and how many
+    cases are open: two queries, whatever the number of cases."""
+    open_cases = policy.cases_for(user).filter(status=CaseStatus.ACTIVE)
+    due = list(
+        open_cases.filter(next_contact_on__lte=timezone.localdate())
+        .select_related("student__school_class__grade")
+        .order_by("next_contact_on")[:50]
+    )
+    return due, open_cases.count()
+
+
 def home(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     roles = policy.roles(user)
+    cases_due, open_cases = _cases_due(user) if Role.PSYCH_TEACHER in roles else ([], 0)
     context = {
         "roles": roles,
         "is_psych": Role.PSYCH_TEACHER in roles,
@@ -53,13 +66,40 @@ def home(request: HttpRequest) -> HttpResponse:
         "no_role": not roles,
         "warnings": _open_warnings(user),
         "escalated": _open_warnings(user) if Role.CENTRE_EXPERT in roles else [],
+        "cases_due": cases_due,
+        "today": timezone.localdate(),
+        "open_cases": open_cases,
+        "can_report": policy.can(user, Perm.REPORT_CONCERN),
+        "team_warnings": list(
+            policy.team_warnings_for(user)
+            .exclude(status=WarningStatus.CLOSED)
+            .select_related("student__school_class__grade")
+            .order_by("ack_due_at")[:20]
+        )
+        if policy.can(user, Perm.TEAM_WARNINGS)
+        else [],
+        "crises": _open_crises(user),
         "tasks": list(
             policy.tasks_for(user)
             .filter(status=TaskStatus.OPEN)
             .select_related("student", "school_class__grade")[:50]
         ),
     }
+    now = timezone.now()
+    for w in context["team_warnings"]:
+        w.is_overdue = w.overdue(now)
     return render(request, "web/home.html", context)
+
+
+def _open_crises(user: User) -> list[object]:
+    from xinyu.care.models import CrisisStatus
+
+    return list(
+        policy.crisis_events_for(user)
+        .filter(status=CrisisStatus.OPEN)
+        .select_related("school")
+        .order_by("-started_at")[:20]
+    )
 
 
 @login_not_required

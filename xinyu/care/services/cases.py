@@ -683,3 +683,93 @@ def remind_next_contacts(*, today: dt.date | None = None) -> int:
                 link="/care/cases/",
             )
     return sum(len(c) for c in by_owner.values())
+
+
+# ---- class and grade teams -------------------------------------------------------------------
+
+
+@transaction.atomic
+def acknowledge_as_team(*, warning: Warning, by: User, role: str) -> Warning:
+    """A class teacher or grade leader acknowledges a warning waiting at their step; a
+    warning at another step is not theirs to acknowledge."""
+    from .warnings import acknowledge_warning
+
+    if not any(u.pk == by.pk for u in step_owners(warning, warning.step)):
+        raise CareError(
+            "该预警不在您这一级，无需您确认", "This warning is not waiting at your step", field="warning"
+        )
+    return acknowledge_warning(warning=warning, by=by, role=role)
+
+
+@transaction.atomic
+def answer_task(*, task: Task, by: User, role: str, answer: str) -> Task:
+    """Mark a task done. The class teacher's answer to a case task comes back to the case as a
+    teacher observation (the class teacher never sees the case itself)."""
+    task = Task.objects.select_for_update().select_related("case").get(pk=task.pk)
+    if task.status == TaskStatus.DONE:
+        return task
+    answer = _text(
+        answer, field="answer", required=task.kind in (TaskKind.OBSERVE, TaskKind.RECHECK), limit=2000
+    )
+    now = timezone.now()
+    task.status, task.done_at, task.done_by, task.answer = TaskStatus.DONE, now, by, answer
+    task.save(update_fields=["status", "done_at", "done_by", "answer"])
+    record(actor=by, action=Action.UPDATE, obj=task, student=task.student, role=role, detail="done")
+    case = (
+        task.case or Case.objects.filter(student_id=task.student_id).exclude(status=CaseStatus.CLOSED).first()
+    )
+    if case is not None and answer and case.status != CaseStatus.CLOSED:
+        CaseEntry.objects.create(
+            case=case,
+            kind=EntryKind.TEACHER_OBSERVATION,
+            on=timezone.localdate(),
+            note=answer,
+            by=by,
+            created_at=now,
+        )
+        case_event(case, CaseEventKind.ENTRY, by=by, role=role, detail="teacher observation")
+    return task
+
+
+# ---- re-assessment ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def assign_reassessment(*, case: Case, by: User, role: str, instrument: str) -> CaseEntry:
+    """Re-assess with an instrument: a second stage on the student's latest screening in which
+    they take part (consent carries over, SPEC §3); the entry links to it, so its result shows
+    on the case once answered."""
+    from xinyu.screening.models import Consent, Invitation
+    from xinyu.screening.services import ScreeningError, assign_follow_up
+
+    case = _lock(case)
+    _require_active(case)
+    parent = (
+        Invitation.objects.filter(student_id=case.student_id, stage=1, consent=Consent.GIVEN)
+        .select_related("campaign")
+        .order_by("-campaign__opens_at", "-pk")
+        .first()
+    )
+    if parent is None:
+        raise CareError(
+            "该生没有已同意参加的测评，无法安排复评（须先征得学生和监护人同意）",
+            "The student takes part in no screening, so no re-assessment can be given (consent first)",
+            field="instrument",
+        )
+    try:
+        (invitation,) = assign_follow_up(by=by, role=role, parents=[parent], instruments=[instrument])
+    except ScreeningError as exc:
+        raise CareError(exc.message_zh, exc.message_en, field="instrument") from exc
+    entry = CaseEntry.objects.create(
+        case=case,
+        kind=EntryKind.REASSESSMENT,
+        on=timezone.localdate(),
+        note=instrument,
+        by=by,
+        created_at=timezone.now(),
+        invitation=invitation,
+    )
+    case_event(
+        case, CaseEventKind.ENTRY, by=by, role=role, detail=f"re-assessment {instrument}", audit_obj=entry
+    )
+    return entry

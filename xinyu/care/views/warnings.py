@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -15,7 +16,7 @@ from xinyu.access import policy
 from xinyu.org.models import User
 
 from .. import services
-from ..models import WarningStatus
+from ..models import Tier, WarningStatus
 
 
 def _user(request: HttpRequest) -> User:
@@ -48,7 +49,16 @@ def warning_detail(request: HttpRequest, uid: str) -> HttpResponse:
     return render(
         request,
         "care/warning.html",
-        {"warning": warning, "signals": [(s, reports.get(s.ref)) for s in signals]},
+        {
+            "warning": warning,
+            "signals": [(s, reports.get(s.ref)) for s in signals],
+            "concerns": list(warning.concerns.select_related("reporter")),
+            "events": list(warning.events.select_related("actor")),
+            "can_triage": warning.status != WarningStatus.CLOSED
+            and policy.can(user, policy.Perm.TRIAGE, school=warning.school),
+            "tiers": Tier.choices,
+            "overdue": warning.overdue(timezone.now()),
+        },
     )
 
 

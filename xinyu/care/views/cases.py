@@ -1,0 +1,475 @@
+"""Concerns, the class and grade teams' neutral warnings, triage and cases.
+
+Every fetch goes through `xinyu.access.policy`; every write through `care.services.cases`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from xinyu.access import policy
+from xinyu.access.policy import Perm
+from xinyu.org.models import Role, User
+from xinyu.screening.instruments import localized, registry
+
+from ..models import (
+    Case,
+    CaseStatus,
+    Channel,
+    Concern,
+    DisclosureBasis,
+    EntryKind,
+    Outcome,
+    Step,
+    TaskStatus,
+    Tier,
+    Trigger,
+    WarningStatus,
+)
+from ..services import CareError
+from ..services import cases as services
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _role(user: User, case: Case) -> str:
+    return (
+        policy.role_for(user, case.student)
+        if policy.level_for(user, case.student)
+        else policy.roles_label(user)
+    )
+
+
+# ---- concerns (any staff member, on a phone) --------------------------------------------------
+
+
+def concern_new(request: HttpRequest) -> HttpResponse:
+    """The one-minute report: pick the student (own class listed, or search), tick what was
+    seen, add a line, send."""
+    user = _user(request)
+    policy.require(user, Perm.REPORT_CONCERN, what="concern")
+    students = policy.concern_students_for(user).select_related("school_class__grade", "school")
+    chosen = None
+    if request.method == "POST":
+        chosen = policy.one_for(user, students, request.POST.get("student", ""), "student")
+        try:
+            services.report_concern(
+                by=user,
+                role=policy.role_for(user, chosen)
+                if policy.level_for(user, chosen)
+                else policy.roles_label(user),
+                student=chosen,
+                triggers=request.POST.getlist("triggers"),
+                note=request.POST.get("note", ""),
+                token=request.POST.get("token", "") or uuid.uuid4().hex,
+            )
+        except CareError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Thank you. The class teacher and the psych teacher have been told."))
+            return redirect("care:concerns")
+    q = request.GET.get("q", "").strip()
+    if request.GET.get("student"):
+        chosen = chosen or policy.one_for(user, students, request.GET["student"], "student")
+    found = list(students.filter(Q(name__contains=q) | Q(student_no=q)).order_by("name")[:10]) if q else []
+    own = list(
+        students.filter(school_class__in=policy.classes_for(user, policy.Level.CARE)).order_by(
+            "school_class__grade__level", "school_class__number", "name"
+        )[:80]
+    )
+    return render(
+        request,
+        "care/cases/concern_new.html",
+        {
+            "q": q,
+            "found": found,
+            "own": own,
+            "chosen": chosen,
+            "triggers": Trigger.choices,
+            "token": uuid.uuid4().hex,
+            "posted": request.POST if request.method == "POST" else None,
+        },
+    )
+
+
+def concerns(request: HttpRequest) -> HttpResponse:
+    """The reports I made (what I wrote, and a neutral state: received / being followed up)."""
+    user = _user(request)
+    policy.require(user, Perm.REPORT_CONCERN, what="concern")
+    rows = (
+        Concern.objects.filter(reporter=user)
+        .select_related("student__school_class__grade", "warning")
+        .order_by("-created_at")[:100]
+    )
+    return render(
+        request, "care/cases/concerns.html", {"concerns": rows, "trigger_labels": dict(Trigger.choices)}
+    )
+
+
+# ---- class and grade teams: neutral warnings ----------------------------------------------------
+
+
+def attention(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    policy.require(user, Perm.TEAM_WARNINGS, what="warning")
+    rows = list(
+        policy.team_warnings_for(user)
+        .exclude(status=WarningStatus.CLOSED)
+        .select_related("student__school_class__grade")
+        .order_by("ack_due_at")[:200]
+    )
+    now = timezone.now()
+    for w in rows:
+        w.is_overdue = w.overdue(now)  # type: ignore[attr-defined]
+        w.mine = w.status == WarningStatus.OPEN and w.step in (Step.CLASS, Step.GRADE)  # type: ignore[attr-defined]
+    return render(request, "care/cases/attention.html", {"warnings": rows})
+
+
+def attention_detail(request: HttpRequest, uid: str) -> HttpResponse:
+    """A warning as the class or grade team sees it: the staff reports about the student,
+    the deadline, and a neutral state. Never the screening or counselling reasons."""
+    user = _user(request)
+    warning = policy.get_team_warning_for(user, uid)
+    reports = list(
+        policy.concerns_for(user).filter(warning=warning).select_related("reporter").order_by("created_at")
+    )
+    owners = {u.pk for u in services.step_owners(warning, warning.step)}
+    return render(
+        request,
+        "care/cases/attention_detail.html",
+        {
+            "warning": warning,
+            "reports": reports,
+            "trigger_labels": dict(Trigger.choices),
+            "can_acknowledge": warning.status == WarningStatus.OPEN and user.pk in owners,
+            "overdue": warning.overdue(timezone.now()),
+            "being_supported": warning.case_id is not None,
+        },
+    )
+
+
+@require_POST
+def attention_acknowledge(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    warning = policy.get_team_warning_for(user, uid)
+    try:
+        services.acknowledge_as_team(warning=warning, by=user, role=policy.role_for(user, warning.student))
+    except CareError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Acknowledged. The psych teacher can see that you are on it."))
+    return redirect("care:attention_detail", uid=warning.uid)
+
+
+@require_POST
+def task_answer(request: HttpRequest, uid: str) -> HttpResponse:
+    """Done, with what the teacher saw (it reaches the case as a teacher observation)."""
+    user = _user(request)
+    task = policy.get_task_for(user, uid)
+    try:
+        services.answer_task(
+            task=task,
+            by=user,
+            role=policy.role_for(user, task.student),
+            answer=request.POST.get("answer", ""),
+        )
+    except CareError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Marked as done."))
+    return redirect("care:tasks")
+
+
+# ---- triage ------------------------------------------------------------------------------------
+
+
+@require_POST
+def triage(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    warning = policy.get_warning_for(user, uid)
+    if not policy.can(user, Perm.TRIAGE, school=warning.school):
+        policy.deny(user, object_type="warning", object_id=str(uid))
+    tier = request.POST.get("tier", "")
+    try:
+        case = services.triage_warning(
+            warning=warning,
+            by=user,
+            role=policy.role_for(user, warning.student),
+            tier=tier or None,
+            assessment=request.POST.get("assessment", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except CareError as exc:
+        messages.error(request, str(exc))
+        return redirect("care:warning", uid=warning.uid)
+    if case is None:
+        messages.success(request, _("Warning closed."))
+        return redirect("care:warnings")
+    messages.success(request, _("Case opened. Work through the checklist below."))
+    return redirect("care:case", uid=case.uid)
+
+
+# ---- cases ---------------------------------------------------------------------------------
+
+
+def case_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    rows = list(
+        policy.cases_for(user)
+        .exclude(status=CaseStatus.CLOSED)
+        .select_related("student__school_class__grade", "school", "owner")
+        .order_by("next_contact_on", "-opened_at")[:500]
+    )
+    if not rows and not policy.can(user, Perm.TRIAGE) and not policy.has_role(user, Role.CENTRE_EXPERT):
+        policy.deny(user, object_type="case", object_id="")
+    today = timezone.localdate()
+    for c in rows:
+        c.is_due = (
+            c.status == CaseStatus.ACTIVE and c.next_contact_on is not None and c.next_contact_on <= today
+        )  # type: ignore[attr-defined]
+    return render(request, "care/cases/list.html", {"cases": rows, "today": today})
+
+
+def case_detail(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    case = policy.get_case_for(user, uid)
+    from xinyu.screening.models import Invitation
+
+    entries = list(case.entries.select_related("by", "invitation").all())
+    invitation_ids = [e.invitation_id for e in entries if e.invitation_id]
+    readable = set(
+        policy.result_invitations_for(user).filter(pk__in=invitation_ids).values_list("pk", flat=True)
+    )
+    for e in entries:
+        e.readable = e.invitation_id in readable  # type: ignore[attr-defined]
+    grade = case.student.school_class.grade.level
+    lang = "en" if (request.LANGUAGE_CODE or "").startswith("en") else "zh"
+    instruments = [
+        (i.code, localized(i.name, lang)) for i in registry().values() if i.grades[0] <= grade <= i.grades[1]
+    ]
+    has_screening = Invitation.objects.filter(student_id=case.student_id, stage=1, consent="given").exists()
+    return render(
+        request,
+        "care/cases/detail.html",
+        {
+            "case": case,
+            "actions": list(case.actions.select_related("done_by")),
+            "entries": entries,
+            "members": list(case.members.select_related("user")),
+            "candidates": services.team_candidates(case),
+            "guardians": list(case.student.guardians.all()),
+            "guardian_contacts": list(case.guardian_contacts.select_related("by")),
+            "disclosures": list(case.disclosures.select_related("by")),
+            "tasks": list(case.tasks.order_by("-created_at")),
+            "referrals": list(case.referrals.select_related("institution")),
+            "events": list(case.events.select_related("actor")),
+            "warnings": list(case.warnings.all()),
+            "tiers": Tier.choices,
+            "entry_kinds": [k for k in EntryKind.choices if k[0] != EntryKind.REASSESSMENT],
+            "channels": Channel.choices,
+            "bases": DisclosureBasis.choices,
+            "outcomes": Outcome.choices,
+            "instruments": instruments if has_screening else [],
+            "today": timezone.localdate(),
+            "can_edit": case.status == CaseStatus.ACTIVE,
+            "can_end": case.status == CaseStatus.FOLLOW_UP
+            and (case.follow_up_until is None or case.follow_up_until <= timezone.localdate()),
+            "open_tasks": TaskStatus.OPEN,
+        },
+    )
+
+
+def _date(value: str, field: str) -> dt.date | None:
+    if not value:
+        return None
+    parsed = parse_date(value)
+    if parsed is None:
+        raise CareError(f"日期格式不对：{value}", f"Not a date: {value}", field=field)
+    return parsed
+
+
+def _case_post(request: HttpRequest, uid: str, fn: Any, ok: str) -> HttpResponse:
+    """Fetch the case in scope, run one service call, report the result on the case page."""
+    user = _user(request)
+    case = policy.get_case_for(user, uid, audit=False)
+    try:
+        fn(user, case, _role(user, case), request.POST)
+    except CareError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, ok)
+    return redirect(reverse("care:case", kwargs={"uid": case.uid}) + request.POST.get("anchor", ""))
+
+
+@require_POST
+def case_action(request: HttpRequest, uid: str, action_id: int) -> HttpResponse:
+    def run(user: User, case: Case, role: str, data: Any) -> None:
+        action = case.actions.filter(pk=action_id).first()
+        if action is None:
+            raise CareError("找不到该事项", "No such checklist action", field="action")
+        services.record_action(
+            action=action, by=user, role=role, done=data.get("done") == "1", note=data.get("note", "")
+        )
+
+    return _case_post(request, uid, run, _("Checklist updated."))
+
+
+@require_POST
+def case_plan(request: HttpRequest, uid: str) -> HttpResponse:
+    def run(user: User, case: Case, role: str, data: Any) -> None:
+        services.update_plan(
+            case=case,
+            by=user,
+            role=role,
+            plan=data.get("plan", ""),
+            goals=data.get("goals", ""),
+            next_contact_on=_date(data.get("next_contact_on", ""), "next_contact_on"),
+        )
+
+    return _case_post(request, uid, run, _("Plan saved."))
+
+
+@require_POST
+def case_entry(request: HttpRequest, uid: str) -> HttpResponse:
+    def run(user: User, case: Case, role: str, data: Any) -> None:
+        on = _date(data.get("on", ""), "on") or timezone.localdate()
+        services.add_entry(
+            case=case,
+            by=user,
+            role=role,
+            kind=data.get("kind", ""),
+            on=on,
+            note=data.get("note", ""),
+            next_contact_on=_date(data.get("next_contact_on", ""), "next_contact_on"),
+        )
+
+    return _case_post(request, uid, run, _("Follow-up recorded."))
+
+
+@require_POST
+def case_team(request: HttpRequest, uid: str) -> HttpResponse:
+    def run(user: User, case: Case, role: str, data: Any) -> None:
+        candidates = {str(u.uid): u for u in services.team_candidates(case)}
+        members = [candidates[m] for m in data.getlist("members") if m in candidates]
+        owner = candidates.get(data.get("owner", ""))
+        services.set_team(case=case, by=user, role=role, members=members, owner=owner)
+
+    return _case_post(request, uid, run, _("Team saved."))
+
+
+@require_POST
+def case_tier(request: HttpRequest, uid: str) -> HttpResponse:
+    def run(user: User, case: Case, role: str, data: Any) -> None:
+        services.change_tier(case=case, by=user, role=role, tier=data.get("tier", ""))
+
+    return _case_post(request, uid, run, _("Tier changed; its checklist was added."))
+
+
+@require_POST
+def case_escalate(request: HttpRequest, uid: str) -> HttpResponse:
+    def run(user: User, case: Case, role: str, data: Any) -> None:
+        services.escalate_to_centre(case=case, by=user, role=role)
+
+    return _case_post(request, uid, run, _("Shared with the district centre."))
+
+
+@require_POST
+def case_guardian(request: HttpRequest, uid: str) -> HttpResponse:
+    def run(user: User, case: Case, role: str, data: Any) -> None:
+        guardian = case.student.guardians.filter(pk=data.get("guardian") or 0).first()
+        at = parse_datetime(data.get("at", "")) if data.get("at") else timezone.now()
+        if at is None:
+            raise CareError("沟通时间格式不对", "Not a date and time", field="at")
+        if timezone.is_naive(at):
+            at = timezone.make_aware(at)
+        services.record_guardian_contact(
+            case=case,
+            by=user,
+            role=role,
+            guardian=guardian,
+            name=data.get("name", ""),
+            at=at,
+            channel=data.get("channel", ""),
+            agreed=data.get("agreed", ""),
+        )
+
+    return _case_post(request, uid, run, _("Guardian contact recorded."))
+
+
+@require_POST
+def case_disclosure(request: HttpRequest, uid: str) -> HttpResponse:
+    def run(user: User, case: Case, role: str, data: Any) -> None:
+        services.record_disclosure(
+            case=case,
+            by=user,
+            role=role,
+            basis=data.get("basis", ""),
+            recipients=data.get("recipients", ""),
+            what=data.get("what", ""),
+        )
+
+    return _case_post(request, uid, run, _("Confidentiality exception recorded."))
+
+
+@require_POST
+def case_ask(request: HttpRequest, uid: str) -> HttpResponse:
+    def run(user: User, case: Case, role: str, data: Any) -> None:
+        services.ask_class_teacher(
+            case=case,
+            by=user,
+            role=role,
+            request=data.get("request", ""),
+            due_on=_date(data.get("due_on", ""), "due_on"),
+        )
+
+    return _case_post(request, uid, run, _("The class teacher has a new task."))
+
+
+@require_POST
+def case_reassess(request: HttpRequest, uid: str) -> HttpResponse:
+    def run(user: User, case: Case, role: str, data: Any) -> None:
+        services.assign_reassessment(case=case, by=user, role=role, instrument=data.get("instrument", ""))
+
+    return _case_post(
+        request, uid, run, _("Re-assessment assigned: print the student's code from the screening.")
+    )
+
+
+@require_POST
+def case_close(request: HttpRequest, uid: str) -> HttpResponse:
+    def run(user: User, case: Case, role: str, data: Any) -> None:
+        services.close_case(
+            case=case, by=user, role=role, outcome=data.get("outcome", ""), note=data.get("note", "")
+        )
+
+    return _case_post(request, uid, run, _("Case closed; the follow-up period has started."))
+
+
+@require_POST
+def case_reopen(request: HttpRequest, uid: str) -> HttpResponse:
+    def run(user: User, case: Case, role: str, data: Any) -> None:
+        services.reopen_case(case=case, by=user, role=role, reason=data.get("reason", ""))
+
+    return _case_post(request, uid, run, _("Case reopened."))
+
+
+@require_POST
+def case_end(request: HttpRequest, uid: str) -> HttpResponse:
+    def run(user: User, case: Case, role: str, data: Any) -> None:
+        services.end_follow_up(case=case, by=user, role=role)
+
+    return _case_post(request, uid, run, _("The student has left the watch list."))

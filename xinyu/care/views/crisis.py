@@ -1,0 +1,291 @@
+"""Crisis events (突发事件 / 应急预案, SPEC §4; QX 12, XY 6).
+
+Who sees what is decided by the policy module: `crisis_events_for` (the school's psych
+teachers and leaders, the district's admins and centre experts), `crisis_detail_level`
+("full": summary, texts, people informed, students and their support; "steps": title,
+school, status, times and the names of the plan's steps — district admins) and
+`can_run_crisis` (start and record: the school's psych teachers and leaders)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from xinyu.access import policy
+from xinyu.access.policy import Level, Perm
+from xinyu.audit.models import Action
+from xinyu.audit.services import record_many_students
+from xinyu.org.models import School, Student, User
+
+from ..models import CrisisAction, CrisisEvent, CrisisRole, CrisisStatus, CrisisStep
+from ..services import crisis as services
+from ..services.common import CareError
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+# ---- forms (input shape only; the service decides what is allowed) ----------------------------
+
+
+class StartForm(forms.Form):
+    school = forms.ModelChoiceField(label=gettext_lazy("School"), queryset=School.objects.none())
+    title = forms.CharField(
+        label=gettext_lazy("Title (neutral: no names, no diagnoses)"),
+        max_length=services.TITLE_MAX,
+        help_text=gettext_lazy("It is sent by SMS to the district: e.g. “Incident on the playground”."),
+    )
+    occurred_at = forms.DateTimeField(
+        label=gettext_lazy("When it happened"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    summary = forms.CharField(
+        label=gettext_lazy("What happened"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=services.MAX_TEXT,
+    )
+
+    def __init__(self, *args: Any, schools: QuerySet[School], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["school"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = schools
+        if schools.count() == 1:
+            field.initial = schools.first()
+            field.widget = forms.HiddenInput()
+
+
+STEP_CHOICES = [(s.value, s.label) for s in services.RECORDED_STEPS]
+
+
+def _require_open_list(user: User) -> None:
+    if not (policy.can(user, Perm.VIEW_CRISIS) or policy.can(user, Perm.RUN_CRISIS)):
+        policy.deny(user, object_type="crisisevent", object_id="")
+
+
+def _with_last_step(qs: QuerySet[CrisisEvent]) -> QuerySet[CrisisEvent]:
+    last = CrisisAction.objects.filter(event=OuterRef("pk")).order_by("-at", "-id")
+    return qs.annotate(last_step=Subquery(last.values("step")[:1]), last_at=Subquery(last.values("at")[:1]))
+
+
+STEP_LABELS = dict(CrisisStep.choices)
+
+
+def open_crisis_events(user: User) -> list[CrisisEvent]:
+    """Open crisis events in the user's scope, newest first (for the home page banner).
+    Neutral: title, school, started time only."""
+    return list(
+        policy.crisis_events_for(user)
+        .filter(status=CrisisStatus.OPEN)
+        .select_related("school")
+        .order_by("-started_at")
+    )
+
+
+# ---- pages ------------------------------------------------------------------------------------
+
+
+def crisis_list(request: HttpRequest) -> HttpResponse:
+    """Open events first (every school's in scope, for the district at once), then the most
+    recent closed ones."""
+    user = _user(request)
+    _require_open_list(user)
+    base = _with_last_step(policy.crisis_events_for(user).select_related("school"))
+    open_rows = list(base.filter(status=CrisisStatus.OPEN).order_by("-started_at"))
+    closed_rows = list(base.filter(status=CrisisStatus.CLOSED).order_by("-closed_at")[:100])
+    for e in open_rows + closed_rows:
+        e.last_step_label = STEP_LABELS.get(e.last_step or "", "")  # type: ignore[attr-defined]
+    return render(
+        request,
+        "care/crisis/list.html",
+        {
+            "open_events": open_rows,
+            "closed_events": closed_rows,
+            "can_start": policy.import_schools_for(user, Perm.RUN_CRISIS).exists(),
+        },
+    )
+
+
+def crisis_new(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    schools = policy.import_schools_for(user, Perm.RUN_CRISIS).order_by("code")
+    if not schools.exists():
+        policy.deny(user, object_type="crisisevent", object_id="new")
+    form = StartForm(
+        request.POST or None,
+        schools=schools,
+        initial={"occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            event = services.start_crisis(
+                school=data["school"],
+                by=user,
+                role=policy.roles_label(user),
+                title=data["title"],
+                occurred_at=data["occurred_at"],
+                summary=data["summary"],
+            )
+        except CareError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        else:
+            messages.success(
+                request, _("Emergency plan started. The school and the district have been told.")
+            )
+            return redirect("care:crisis", uid=event.uid)
+    return render(request, "care/crisis/new.html", {"form": form})
+
+
+def crisis_detail(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    event = policy.get_crisis_for(user, uid)
+    level = policy.crisis_detail_level(user, event)
+    actions = list(event.actions.select_related("by"))
+    context: dict[str, Any] = {
+        "event": event,
+        "level": level,
+        "can_run": event.status == CrisisStatus.OPEN and policy.can_run_crisis(user, event),
+    }
+    people = list(event.people.select_related("student__school_class__grade"))
+    if level == "full":
+        context["actions"] = actions
+        context["informed"] = [a for a in actions if a.informed]
+        context["people"] = people
+        context["step_choices"] = STEP_CHOICES
+        context["role_choices"] = CrisisRole.choices
+        context["missing"] = services.missing_for_close(event)[0] if event.status == CrisisStatus.OPEN else []
+        if people:
+            record_many_students(
+                actor=user,
+                action=Action.VIEW,
+                students=[p.student for p in people],
+                role=policy.roles_label(user),
+                detail=f"crisis {event.uid}",
+            )
+    else:
+        # District admins: the names of the steps and their times, counts — never a text,
+        # a summary or a student's name.
+        context["steps"] = [(a.get_step_display(), a.at) for a in actions]
+        affected = [p for p in people if p.role == CrisisRole.AFFECTED]
+        context["counts"] = {
+            "involved": sum(1 for p in people if p.role == CrisisRole.INVOLVED),
+            "affected": len(affected),
+            "supported": sum(1 for p in affected if p.supported_at),
+        }
+    return render(request, "care/crisis/detail.html", context)
+
+
+def _runnable(request: HttpRequest, uid: str) -> tuple[User, CrisisEvent]:
+    """The event, for someone who runs the plan at its school; otherwise 404."""
+    user = _user(request)
+    event = policy.get_crisis_for(user, uid)
+    if not policy.can_run_crisis(user, event):
+        policy.deny(user, object_type="crisisevent", object_id=str(event.uid))
+    return user, event
+
+
+@require_POST
+def crisis_action(request: HttpRequest, uid: str) -> HttpResponse:
+    user, event = _runnable(request, uid)
+    try:
+        services.add_crisis_action(
+            event=event,
+            by=user,
+            role=policy.roles_label(user),
+            step=request.POST.get("step", ""),
+            text=request.POST.get("text", ""),
+            informed=request.POST.get("informed", ""),
+        )
+    except CareError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Added to the timeline."))
+    return redirect("care:crisis", uid=event.uid)
+
+
+def _find_student(user: User, event: CrisisEvent, query: str) -> Student:
+    """A student by 学籍号 (anyone the user sees) or by exact name at the event's school."""
+    query = query.strip()
+    if not query:
+        raise CareError(
+            "请填写学生姓名或学籍号", "Please enter the student's name or number", field="student"
+        )
+    scope = policy.students_for(user, Level.BASIC).select_related("school")
+    by_no = scope.filter(student_no=query).first()
+    if by_no is not None:
+        return by_no
+    named = list(scope.filter(school_id=event.school_id, name=query)[:2])
+    if len(named) == 1:
+        return named[0]
+    if len(named) > 1:
+        raise CareError(
+            "有同名学生，请填写学籍号",
+            "More than one student has this name: enter the number",
+            field="student",
+        )
+    raise CareError("本校没有这个学生", "No such student at the school", field="student")
+
+
+@require_POST
+def crisis_student(request: HttpRequest, uid: str) -> HttpResponse:
+    user, event = _runnable(request, uid)
+    try:
+        student = _find_student(user, event, request.POST.get("student", ""))
+        services.add_crisis_student(
+            event=event,
+            by=user,
+            role=policy.role_for(user, student),
+            student=student,
+            role_kind=request.POST.get("role_kind", ""),
+        )
+    except CareError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Student added."))
+    return redirect("care:crisis", uid=event.uid)
+
+
+@require_POST
+def crisis_support(request: HttpRequest, uid: str, student_uid: str) -> HttpResponse:
+    user, event = _runnable(request, uid)
+    person = event.people.select_related("student__school").filter(student__uid=student_uid).first()
+    if person is None:
+        policy.deny(user, object_type="crisisstudent", object_id=str(student_uid))
+    try:
+        services.record_support(
+            person=person,
+            by=user,
+            role=policy.role_for(user, person.student),
+            support=request.POST.get("support", ""),
+        )
+    except CareError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Support recorded."))
+    return redirect("care:crisis", uid=event.uid)
+
+
+@require_POST
+def crisis_close(request: HttpRequest, uid: str) -> HttpResponse:
+    user, event = _runnable(request, uid)
+    try:
+        services.close_crisis(
+            event=event, by=user, role=policy.roles_label(user), note=request.POST.get("note", "")
+        )
+    except CareError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The emergency plan is closed."))
+    return redirect("care:crisis", uid=event.uid)
