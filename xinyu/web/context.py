@@ -31,6 +31,8 @@ def nav(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("care:cases"), _("Cases")))
     if policy.can(user, Perm.TEAM_WARNINGS):
         items.append((reverse("care:attention"), _("Needs attention")))
+    if any(policy.can(user, p) for p in (Perm.RUN_RECHECKS, Perm.DO_RECHECKS)):
+        items.append((reverse("care:rechecks"), _("Re-checks")))
     if policy.can(user, Perm.VIEW_CRISIS) or policy.can(user, Perm.RUN_CRISIS):
         items.append((reverse("care:crisis_list"), _("Crisis")))
     if policy.can(user, Perm.READ_LETTERS):

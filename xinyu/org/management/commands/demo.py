@@ -41,4 +41,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Counselling: {rooms} rooms with opening hours; sessions and letters at one school."
             )
+            from xinyu.care.demo import build_demo_care
+
+            opened = build_demo_care(summary.district)
+            self.stdout.write(f"Care: referral registry, key periods, {opened} cases at one school.")
         self.stdout.write(format_summary(summary))

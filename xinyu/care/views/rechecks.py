@@ -1,0 +1,339 @@
+"""Key populations and key periods (SPEC §4): the term's re-check lists and the key-period
+calendar.
+
+- psych teachers: the rounds, "start a round", progress per class, every class list with
+  results, notes and why each student is on it;
+- class teachers: their class's list in a round (names only, never why), "seems well" /
+  "worried" with a note, on a phone;
+- grade leaders: progress per class of their grade, counts only;
+- everyone with a role: the key-period calendar in scope; district admins edit the
+  district's, psych teachers their school's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from xinyu.access import policy
+from xinyu.access.policy import Perm
+from xinyu.audit.models import Action
+from xinyu.audit.services import record_many_students
+from xinyu.org.models import District, User
+
+from ..models import KeyPeriod, PeriodKind, RecheckResult
+from ..rules import care_rules
+from ..services import rechecks as services
+from ..services.common import CareError
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int((value or "").strip())
+    except ValueError:
+        return None
+
+
+# ---- re-check rounds ---------------------------------------------------------------------------
+
+
+def rechecks(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    run_schools = list(policy.import_schools_for(user, Perm.RUN_RECHECKS).order_by("name"))
+    classes = policy.recheck_progress_classes_for(user)
+    if not run_schools and not classes.exists():
+        policy.deny(user, object_type="recheckround", object_id="")
+    rounds = list(policy.recheck_progress_rounds_for(user).select_related("school")[:100])
+    progress = services.round_progress(rounds, classes)
+    today = timezone.localdate()
+    rows = []
+    for r in rounds:
+        counts = [c for (rid, _cid), c in progress.items() if rid == r.pk]
+        rows.append(
+            {
+                "round": r,
+                "total": sum(c["total"] for c in counts),
+                "done": sum(c["done"] for c in counts),
+                "concerns": sum(c["concerns"] for c in counts),
+                "is_open": r.due_on >= today,
+            }
+        )
+    my_classes = list(policy.recheck_classes_for(user, do=True).select_related("grade", "school"))
+    my_lists = [
+        (r, k)
+        for r in rounds
+        if r.due_on >= today
+        for k in my_classes
+        if k.school_id == r.school_id and (r.pk, k.pk) in progress
+    ]
+    return render(
+        request,
+        "care/rechecks/index.html",
+        {
+            "rows": rows,
+            "run_schools": run_schools,
+            "my_lists": my_lists,
+            "today": today,
+            "default_due": today + dt.timedelta(days=14),
+        },
+    )
+
+
+@require_POST
+def recheck_start(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    school = policy.one_for(
+        user, policy.import_schools_for(user, Perm.RUN_RECHECKS), request.POST.get("school", ""), "school"
+    )
+    try:
+        round = services.start_recheck_round(
+            school=school,
+            by=user,
+            role=policy.roles_label(user),
+            term=request.POST.get("term", ""),
+            due_on=_date(request.POST.get("due_on")),
+        )
+    except CareError as exc:
+        messages.error(request, str(exc))
+        return redirect("care:rechecks")
+    messages.success(
+        request, _("Re-check started: %(n)s students on the lists.") % {"n": round.entries.count()}
+    )
+    return redirect("care:recheck_round", uid=round.uid)
+
+
+def recheck_round(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    round = policy.one_for(
+        user, policy.recheck_progress_rounds_for(user).select_related("school"), uid, "recheckround"
+    )
+    classes = policy.recheck_progress_classes_for(user).filter(school_id=round.school_id)
+    progress = services.round_progress([round], classes)
+    readable = set(policy.recheck_classes_for(user).values_list("pk", flat=True))
+    rows = [
+        {"klass": k, "readable": k.pk in readable, **progress[(round.pk, k.pk)]}
+        for k in classes.select_related("grade").order_by("grade__level", "number")
+        if (round.pk, k.pk) in progress
+    ]
+    totals = {key: sum(c[key] for c in progress.values()) for key in ("total", "done", "concerns")}
+    return render(
+        request,
+        "care/rechecks/round.html",
+        {
+            "round": round,
+            "rows": rows,
+            "totals": totals,
+            "is_open": round.due_on >= timezone.localdate(),
+        },
+    )
+
+
+def recheck_class(request: HttpRequest, uid: str, class_uid: str) -> HttpResponse:
+    user = _user(request)
+    round = policy.get_recheck_round_for(user, uid)
+    klass = policy.one_for(
+        user, policy.recheck_classes_for(user).select_related("grade", "school"), class_uid, "schoolclass"
+    )
+    if klass.school_id != round.school_id:
+        policy.deny(user, object_type="schoolclass", object_id=str(class_uid))
+    entries = list(
+        policy.recheck_entries_for(user)
+        .filter(round=round, school_class=klass)
+        .select_related("student", "checked_by")
+        .order_by("student__name")
+    )
+    may_record = policy.recheck_classes_for(user, do=True).filter(pk=klass.pk).exists()
+    show_reasons = policy.can(user, Perm.RUN_RECHECKS, school=round.school)
+    reasons = services.reasons_on_list([e.student_id for e in entries]) if show_reasons else {}
+    if entries:
+        record_many_students(
+            actor=user,
+            action=Action.VIEW,
+            students=[e.student for e in entries],
+            role=policy.roles_label(user),
+            detail=f"recheck list {round.uid}",
+        )
+    return render(
+        request,
+        "care/rechecks/class.html",
+        {
+            "round": round,
+            "klass": klass,
+            "rows": [(e, reasons.get(e.student_id, [])) for e in entries],
+            "can_record": may_record and round.due_on >= timezone.localdate(),
+            "show_reasons": show_reasons,
+            "done": sum(1 for e in entries if e.result != RecheckResult.PENDING),
+        },
+    )
+
+
+@require_POST
+def recheck_record(request: HttpRequest, uid: str, student_uid: str) -> HttpResponse:
+    user = _user(request)
+    round = policy.get_recheck_round_for(user, uid)
+    entry = policy.get_recheck_entry_for(user, round, student_uid)
+    try:
+        services.record_recheck(
+            entry=entry,
+            by=user,
+            role=policy.role_for(user, entry.student),
+            result=request.POST.get("result", ""),
+            note=request.POST.get("note", ""),
+        )
+    except CareError as exc:
+        messages.error(request, f"{entry.student.name}: {exc}")
+    else:
+        messages.success(request, _("Saved: %(name)s.") % {"name": entry.student.name})
+    url = reverse("care:recheck_class", kwargs={"uid": round.uid, "class_uid": entry.school_class.uid})
+    return redirect(f"{url}#s-{entry.student.uid}")
+
+
+# ---- key periods -------------------------------------------------------------------------------
+
+
+def _scopes(user: User) -> list[tuple[str, str]]:
+    """The calendars the user may add to: ("district:<code>", …) and ("school:<uid>", …)."""
+    out: list[tuple[str, str]] = []
+    for district in District.objects.filter(pk__in=policy.district_ids(user)).order_by("name"):
+        if policy.can_manage_key_period(user, district.pk, None):
+            out.append(
+                (
+                    f"district:{district.code}",
+                    _("%(district)s (whole district)") % {"district": district.name},
+                )
+            )
+    for school in policy.import_schools_for(user, Perm.MANAGE_KEY_PERIODS).order_by("name"):
+        out.append((f"school:{school.uid}", school.name))
+    return out
+
+
+def key_periods(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    today = timezone.localdate()
+    periods = list(
+        policy.key_periods_for(user)
+        .filter(starts_on__gte=today - dt.timedelta(days=60))
+        .select_related("school", "district")
+        .order_by("starts_on")[:300]
+    )
+    editable = set(policy.editable_key_periods_for(user).values_list("pk", flat=True))
+    scopes = _scopes(user)
+    districts = District.objects.filter(pk__in=policy.district_ids(user))
+    lead = care_rules(districts[0].code).key_period_lead_days if districts else 7
+    return render(
+        request,
+        "care/rechecks/key_periods.html",
+        {
+            "rows": [(p, p.pk in editable and p.tasks_created_at is None) for p in periods],
+            "scopes": scopes,
+            "kinds": PeriodKind.choices,
+            "default_lead": lead,
+            "today": today,
+        },
+    )
+
+
+@require_POST
+def key_period_create(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    scope = request.POST.get("scope", "")
+    kind_of, _sep, ref = scope.partition(":")
+    if kind_of == "district":
+        district = District.objects.filter(pk__in=policy.district_ids(user), code=ref).first()
+        if district is None:
+            policy.deny(user, object_type="district", object_id=ref[:64])
+        school = None
+    else:
+        school = policy.one_for(
+            user,
+            policy.import_schools_for(user, Perm.MANAGE_KEY_PERIODS).select_related("district"),
+            ref,
+            "school",
+        )
+        district = school.district
+    try:
+        services.create_key_period(
+            by=user,
+            role=policy.roles_label(user),
+            district=district,
+            school=school,
+            name=request.POST.get("name", ""),
+            kind=request.POST.get("kind", ""),
+            starts_on=_date(request.POST.get("starts_on")),
+            lead_days=_int(request.POST.get("lead_days")),
+        )
+    except CareError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Key period added."))
+    return redirect("care:key_periods")
+
+
+def _editable(user: User, uid: str) -> KeyPeriod:
+    return policy.one_for(
+        user, policy.editable_key_periods_for(user).select_related("school", "district"), uid, "keyperiod"
+    )
+
+
+def key_period_edit(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    period = _editable(user, uid)
+    values = {
+        "name": period.name,
+        "kind": period.kind,
+        "starts_on": period.starts_on.isoformat(),
+        "lead_days": period.lead_days,
+    }
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "") for k in values}
+        try:
+            services.update_key_period(
+                period=period,
+                by=user,
+                role=policy.roles_label(user),
+                name=str(values["name"]),
+                kind=str(values["kind"]),
+                starts_on=_date(str(values["starts_on"])),
+                lead_days=_int(str(values["lead_days"])),
+            )
+        except CareError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Key period saved."))
+            return redirect("care:key_periods")
+    return render(
+        request,
+        "care/rechecks/key_period_form.html",
+        {"period": period, "values": values, "kinds": PeriodKind.choices},
+    )
+
+
+@require_POST
+def key_period_delete(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    period = _editable(user, uid)
+    try:
+        services.delete_key_period(period=period, by=user, role=policy.roles_label(user))
+    except CareError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Key period deleted."))
+    return redirect("care:key_periods")

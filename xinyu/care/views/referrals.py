@@ -1,0 +1,387 @@
+"""Referral (转介, SPEC §4): the district's registry of institutions, the referral form from a
+case, the referral page (feedback, return, check-ins) and the list of referrals in scope.
+
+Every fetch goes through `xinyu.access.policy`; every write through `care.services.referrals`.
+Whoever sees a referral (the case's people: the school's psych teachers, the case team, the
+centre's experts for cases shared with the centre) may record its steps, as on the case page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from xinyu.access import policy
+from xinyu.access.policy import Perm
+from xinyu.org.models import District, Role, User
+
+from ..models import (
+    ActionStatus,
+    Case,
+    CaseEventKind,
+    CheckIn,
+    Institution,
+    InstitutionKind,
+    Referral,
+    ReferralStatus,
+)
+from ..services import CareError
+from ..services import referrals as services
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _role(user: User, referral_or_case: Referral | Case) -> str:
+    student = referral_or_case.student
+    return policy.role_for(user, student) if policy.level_for(user, student) else policy.roles_label(user)
+
+
+def _date(value: str, field: str) -> dt.date | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    parsed = parse_date(value)
+    if parsed is None:
+        raise CareError(f"日期格式不对：{value}", f"Not a date: {value}", field=field)
+    return parsed
+
+
+# ---- the registry --------------------------------------------------------------------------
+
+
+def _manager_districts(user: User) -> list[District]:
+    ids = {g.district_id for g in policy.grants(user) if Perm.MANAGE_INSTITUTIONS in g.policy.perms}
+    return list(District.objects.filter(pk__in=ids).order_by("name"))
+
+
+def _institution_input(data: Any) -> dict[str, Any]:
+    return {
+        "name": data.get("name", ""),
+        "kind": data.get("kind", ""),
+        "department": data.get("department", ""),
+        "contact": data.get("contact", ""),
+        "phone": data.get("phone", ""),
+        "address": data.get("address", ""),
+        "green_channel": data.get("green_channel") == "1",
+    }
+
+
+def institutions(request: HttpRequest) -> HttpResponse:
+    """The registry (green channel first). Everyone who runs cases reads it; district admins
+    and centre experts add, edit and deactivate entries."""
+    user = _user(request)
+    if not (policy.can(user, Perm.TRIAGE) or policy.can(user, Perm.MANAGE_INSTITUTIONS)):
+        policy.deny(user, object_type="institution", object_id="")
+    districts = _manager_districts(user)
+    posted = None
+    if request.method == "POST":
+        if not districts:
+            policy.deny(user, object_type="institution", object_id="")
+        chosen = [d for d in districts if str(d.pk) == request.POST.get("district", "")] or districts[:1]
+        try:
+            institution = services.create_institution(
+                by=user, role=policy.roles_label(user), district=chosen[0], **_institution_input(request.POST)
+            )
+        except CareError as exc:
+            messages.error(request, str(exc))
+            posted = request.POST
+        else:
+            messages.success(request, _("Added to the registry: %(name)s") % {"name": institution.name})
+            return redirect("care:institutions")
+    rows = policy.institutions_for(user).select_related("district")
+    if not districts:
+        rows = rows.filter(active=True)
+    rows_list = list(rows)
+    return render(
+        request,
+        "care/referrals/institutions.html",
+        {
+            "active": [i for i in rows_list if i.active],
+            "inactive": [i for i in rows_list if not i.active],
+            "can_manage": bool(districts),
+            "districts": districts,
+            "kinds": InstitutionKind.choices,
+            "posted": posted,
+        },
+    )
+
+
+def institution_edit(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    institution = policy.get_institution_for(user, uid, manage=True)
+    posted = None
+    if request.method == "POST":
+        try:
+            services.update_institution(
+                institution=institution,
+                by=user,
+                role=policy.roles_label(user),
+                active=request.POST.get("active") == "1",
+                **_institution_input(request.POST),
+            )
+        except CareError as exc:
+            messages.error(request, str(exc))
+            posted = request.POST
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("care:institutions")
+    return render(
+        request,
+        "care/referrals/institution_form.html",
+        {"institution": institution, "kinds": InstitutionKind.choices, "posted": posted},
+    )
+
+
+@require_POST
+def institution_active(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    institution = policy.get_institution_for(user, uid, manage=True)
+    active = request.POST.get("active") == "1"
+    try:
+        services.set_institution_active(
+            institution=institution, by=user, role=policy.roles_label(user), active=active
+        )
+    except CareError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("Back on the referral form.") if active else _("Taken off the referral form.")
+        )
+    return redirect("care:institutions")
+
+
+# ---- referrals -------------------------------------------------------------------------------
+
+
+def referral_new(request: HttpRequest, uid: str) -> HttpResponse:
+    """The referral form of a case (`uid` is the case's)."""
+    user = _user(request)
+    case = policy.get_case_for(user, uid)
+    registry = policy.institutions_for(user).filter(district_id=case.school.district_id)
+    choices = list(registry.filter(active=True))
+    posted = None
+    if request.method == "POST":
+        try:
+            picked = request.POST.get("institution", "")
+            if not picked:
+                raise CareError("请选择转介机构", "Choose the institution", field="institution")
+            institution: Institution = policy.one_for(user, registry, picked, "institution")
+            referral = services.make_referral(
+                case=case,
+                by=user,
+                role=_role(user, case),
+                institution=institution,
+                reason=request.POST.get("reason", ""),
+                referred_on=_date(request.POST.get("referred_on", ""), "referred_on"),
+                accompanied_by=request.POST.get("accompanied_by", ""),
+                guardian_agreed=request.POST.get("guardian_agreed") == "1",
+            )
+        except CareError as exc:
+            messages.error(request, str(exc))
+            posted = request.POST
+        else:
+            messages.success(
+                request,
+                _("Referral recorded. Feedback is expected by %(date)s.")
+                % {"date": f"{referral.feedback_due_on:%Y-%m-%d}"},
+            )
+            if case.actions.filter(code="referral", status=ActionStatus.OPEN).exists():
+                messages.info(request, _("Remember to tick the referral action on the case checklist."))
+            return redirect("care:referral", uid=referral.uid)
+    return render(
+        request,
+        "care/referrals/new.html",
+        {
+            "case": case,
+            "institutions": choices,
+            "today": timezone.localdate(),
+            "posted": posted,
+            "can_manage": policy.can(user, Perm.MANAGE_INSTITUTIONS),
+        },
+    )
+
+
+HISTORY_LABELS = {
+    "sent": gettext_lazy("Referral sent"),
+    "seen": gettext_lazy("Seen by the institution"),
+    "feedback": gettext_lazy("Feedback received"),
+    "returned": gettext_lazy("Back at school"),
+    "check-in": gettext_lazy("Check-in done"),
+    "closed": gettext_lazy("Support plan finished"),
+    "cancelled": gettext_lazy("Cancelled"),
+}
+
+
+def _history(referral: Referral) -> list[dict[str, Any]]:
+    """The referral's dated history: its case events (detail "referral <uid>: …")."""
+    prefix = services.event_prefix(referral)
+    rows = []
+    for event in referral.case.events.filter(
+        kind=CaseEventKind.REFERRAL, detail__startswith=prefix
+    ).select_related("actor"):
+        what = event.detail[len(prefix) :].strip()
+        word = what.split(" ", 1)[0].rstrip(":;")
+        rows.append(
+            {
+                "at": event.at,
+                "actor": event.actor,
+                "label": str(HISTORY_LABELS.get(word, word)),
+                "detail": what[len(word) :].lstrip(":; ").strip(),
+            }
+        )
+    return rows
+
+
+def referral_detail(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    referral = policy.get_referral_for(user, uid)
+    today = timezone.localdate()
+    check_ins = list(referral.check_ins.select_related("by"))
+    for c in check_ins:
+        c.is_due = c.done_on is None and c.due_on <= today  # type: ignore[attr-defined]
+    status = referral.status
+    return render(
+        request,
+        "care/referrals/detail.html",
+        {
+            "r": referral,
+            "check_ins": check_ins,
+            "history": _history(referral),
+            "today": today,
+            "overdue": services.is_feedback_overdue(referral, today),
+            "can_seen": status == ReferralStatus.SENT,
+            "can_feedback": status in services.AWAITING_FEEDBACK,
+            "can_return": status == ReferralStatus.FEEDBACK,
+            "can_check_in": status == ReferralStatus.RETURNED,
+            "can_finish": status == ReferralStatus.RETURNED and all(c.done_on for c in check_ins),
+            "can_cancel": status in services.AWAITING_FEEDBACK,
+        },
+    )
+
+
+ACTIONS = {
+    "seen": (
+        lambda r, u, role, d: services.mark_seen(
+            referral=r, by=u, role=role, seen_on=_date(d.get("seen_on", ""), "seen_on")
+        ),
+        gettext_lazy("Recorded: seen by the institution."),
+    ),
+    "feedback": (
+        lambda r, u, role, d: services.record_feedback(
+            referral=r,
+            by=u,
+            role=role,
+            diagnosis_summary=d.get("diagnosis_summary", ""),
+            advice=d.get("advice", ""),
+            feedback_on=_date(d.get("feedback_on", ""), "feedback_on"),
+        ),
+        gettext_lazy("Feedback recorded."),
+    ),
+    "return": (
+        lambda r, u, role, d: services.record_return(
+            referral=r,
+            by=u,
+            role=role,
+            returned_on=_date(d.get("returned_on", ""), "returned_on"),
+            return_plan=d.get("return_plan", ""),
+        ),
+        gettext_lazy("Back at school: the support plan and its check-ins are scheduled."),
+    ),
+    "finish": (
+        lambda r, u, role, d: services.finish_referral(referral=r, by=u, role=role),
+        gettext_lazy("Support plan finished."),
+    ),
+    "cancel": (
+        lambda r, u, role, d: services.cancel_referral(
+            referral=r, by=u, role=role, reason=d.get("reason", "")
+        ),
+        gettext_lazy("Referral cancelled."),
+    ),
+}
+
+
+@require_POST
+def referral_action(request: HttpRequest, uid: str, action: str) -> HttpResponse:
+    if action not in ACTIONS:
+        raise Http404()
+    user = _user(request)
+    referral = policy.get_referral_for(user, uid)
+    run, ok = ACTIONS[action]
+    try:
+        run(referral, user, _role(user, referral), request.POST)
+    except CareError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, str(ok))
+    return redirect(reverse("care:referral", kwargs={"uid": referral.uid}) + request.POST.get("anchor", ""))
+
+
+@require_POST
+def check_in_done(request: HttpRequest, uid: str, pk: int) -> HttpResponse:
+    user = _user(request)
+    referral = policy.get_referral_for(user, uid)
+    check_in = referral.check_ins.filter(pk=pk).first()
+    if check_in is None:
+        raise Http404()
+    try:
+        services.record_check_in(
+            check_in=check_in,
+            by=user,
+            role=_role(user, referral),
+            done_on=_date(request.POST.get("done_on", ""), "done_on"),
+            note=request.POST.get("note", ""),
+        )
+    except CareError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Check-in recorded."))
+    return redirect(reverse("care:referral", kwargs={"uid": referral.uid}) + "#check-ins")
+
+
+def referrals(request: HttpRequest) -> HttpResponse:
+    """The referrals in the user's scope: open ones first, overdue feedback in red, and the
+    return-to-school check-ins that are due."""
+    user = _user(request)
+    scoped = policy.referrals_for(user)
+    rows = list(
+        scoped.select_related("student__school_class__grade", "institution", "case__owner").order_by(
+            "feedback_due_on", "-referred_on"
+        )[:500]
+    )
+    if not rows and not policy.can(user, Perm.TRIAGE) and not policy.has_role(user, Role.CENTRE_EXPERT):
+        policy.deny(user, object_type="referral", object_id="")
+    today = timezone.localdate()
+    for r in rows:
+        r.is_overdue = services.is_feedback_overdue(r, today)  # type: ignore[attr-defined]
+    open_rows = [r for r in rows if r.status in services.OPEN_STATUSES]
+    open_rows.sort(key=lambda r: (not r.is_overdue, r.status != ReferralStatus.RETURNED, r.feedback_due_on))  # type: ignore[attr-defined]
+    done_rows = sorted(
+        (r for r in rows if r.status not in services.OPEN_STATUSES), key=lambda r: r.referred_on, reverse=True
+    )
+    due_check_ins = list(
+        CheckIn.objects.filter(
+            referral__in=scoped,
+            referral__status=ReferralStatus.RETURNED,
+            done_on__isnull=True,
+            due_on__lte=today,
+        )
+        .select_related("referral__student__school_class__grade")
+        .order_by("due_on")[:200]
+    )
+    return render(
+        request,
+        "care/referrals/list.html",
+        {"open": open_rows, "done": done_rows[:100], "due_check_ins": due_check_ins, "today": today},
+    )
