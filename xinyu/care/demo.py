@@ -16,7 +16,7 @@ from .models import EntryKind, Institution, InstitutionKind, Tier, Warning, Warn
 from .services import cases, rechecks, referrals
 
 DEMO_SCHOOL = "荣昌区玉屏实验中学"
-INSTITUTIONS = (
+INSTITUTIONS: tuple[tuple[str, str, str, str, bool], ...] = (
     ("重庆市精神卫生中心", "儿童青少年心理科", InstitutionKind.HOSPITAL, "023-65310000", True),
     ("荣昌区人民医院", "心理门诊", InstitutionKind.HOSPITAL, "023-46732000", True),
     ("荣昌区未成年人心理健康辅导站", "", InstitutionKind.DISTRICT_SERVICE, "023-46720000", False),

@@ -47,6 +47,7 @@ def home(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     roles = policy.roles(user)
     cases_due, open_cases = _cases_due(user) if Role.PSYCH_TEACHER in roles else ([], 0)
+    team_warnings = _team_warnings(user)
     context = {
         "roles": roles,
         "is_psych": Role.PSYCH_TEACHER in roles,
@@ -70,14 +71,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "today": timezone.localdate(),
         "open_cases": open_cases,
         "can_report": policy.can(user, Perm.REPORT_CONCERN),
-        "team_warnings": list(
-            policy.team_warnings_for(user)
-            .exclude(status=WarningStatus.CLOSED)
-            .select_related("student__school_class__grade")
-            .order_by("ack_due_at")[:20]
-        )
-        if policy.can(user, Perm.TEAM_WARNINGS)
-        else [],
+        "team_warnings": team_warnings,
         "crises": _open_crises(user),
         "tasks": list(
             policy.tasks_for(user)
@@ -85,10 +79,23 @@ def home(request: HttpRequest) -> HttpResponse:
             .select_related("student", "school_class__grade")[:50]
         ),
     }
-    now = timezone.now()
-    for w in context["team_warnings"]:
-        w.is_overdue = w.overdue(now)
     return render(request, "web/home.html", context)
+
+
+def _team_warnings(user: User) -> list[Warning]:
+    """The class or grade team's warnings (neutral: name, class, overdue at their step)."""
+    if not policy.can(user, Perm.TEAM_WARNINGS):
+        return []
+    rows = list(
+        policy.team_warnings_for(user)
+        .exclude(status=WarningStatus.CLOSED)
+        .select_related("student__school_class__grade")
+        .order_by("ack_due_at")[:20]
+    )
+    now = timezone.now()
+    for w in rows:
+        w.is_overdue = w.overdue(now)  # type: ignore[attr-defined]
+    return rows
 
 
 def _open_crises(user: User) -> list[object]:

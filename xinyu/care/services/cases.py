@@ -130,7 +130,7 @@ def report_concern(
         # The same form sent twice at once: the other request recorded it.
         transaction.set_rollback(True)
         return Concern.objects.get(token=token[:40])
-    record(actor=by, action=Action.CREATE, obj=concern, student=student, role=role, detail=",".join(triggers))
+    record(actor=by, action=Action.CREATE, obj=concern, student=student, role=role, detail="concern")
     psych = [u for u in step_owners(warning, Step.SCHOOL) if u.pk != by.pk]
     if psych:
         notify_users(
@@ -302,7 +302,7 @@ def _tell_centre(case: Case) -> None:
 
 # ---- the case ------------------------------------------------------------------------------
 
-CASE_TRANSITIONS = {
+CASE_TRANSITIONS: dict[str, set[str]] = {
     CaseStatus.ACTIVE: {CaseStatus.FOLLOW_UP},
     CaseStatus.FOLLOW_UP: {CaseStatus.ACTIVE, CaseStatus.CLOSED},
     CaseStatus.CLOSED: set(),

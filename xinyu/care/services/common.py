@@ -37,7 +37,9 @@ def check_transition(
 def case_event(
     case: Case, kind: str, *, by: User | None, role: str, detail: str = "", audit_obj: object = None
 ) -> None:
-    """The case's history row and the audit row, in the caller's transaction."""
+    """The case's history row and the audit row, in the caller's transaction. The audit row
+    names only the kind of change: the district's audit log must not carry tiers, reasons or
+    notes (SPEC §2); the details stay in the case history, read with the case."""
     now = timezone.now()
     CaseEvent.objects.create(case=case, kind=kind, at=now, actor=by, detail=detail[:300])
     record(
@@ -46,5 +48,5 @@ def case_event(
         obj=audit_obj if audit_obj is not None else case,  # type: ignore[arg-type]
         student=case.student,
         role=role,
-        detail=f"{kind}: {detail}"[:200],
+        detail=f"case {kind}",
     )

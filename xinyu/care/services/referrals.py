@@ -119,7 +119,7 @@ def _event(referral: Referral, *, by: User | None, role: str, what: str, created
         obj=referral,
         student=referral.student,
         role=role,
-        detail=f"{CaseEventKind.REFERRAL}: {what}"[:200],
+        detail=f"referral {referral.status}",  # never the reason, summary or advice (audit log)
     )
 
 

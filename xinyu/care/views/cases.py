@@ -238,10 +238,18 @@ def case_list(request: HttpRequest) -> HttpResponse:
         policy.deny(user, object_type="case", object_id="")
     today = timezone.localdate()
     for c in rows:
-        c.is_due = (
-            c.status == CaseStatus.ACTIVE and c.next_contact_on is not None and c.next_contact_on <= today
-        )  # type: ignore[attr-defined]
-    return render(request, "care/cases/list.html", {"cases": rows, "today": today})
+        due = c.status == CaseStatus.ACTIVE and c.next_contact_on is not None and c.next_contact_on <= today
+        c.is_due = due  # type: ignore[attr-defined]
+    return render(
+        request,
+        "care/cases/list.html",
+        {
+            "cases": rows,
+            "today": today,
+            "is_psych": policy.can(user, Perm.TRIAGE),
+            "is_expert": policy.has_role(user, Role.CENTRE_EXPERT),
+        },
+    )
 
 
 def case_detail(request: HttpRequest, uid: str) -> HttpResponse:
