@@ -668,3 +668,32 @@ class StatsAndSweepTest(PersonaTestCase):
                     text = visible_text(response.content.decode())
                     for word in FORBIDDEN + ["不想活", "Record the session", "记录"]:
                         self.assertNotIn(word, text)
+
+
+class StudentAsksForHelpTest(PersonaTestCase):
+    """A student's own request (self-referral) reaches the psych teacher as a warning through
+    the one door; asking twice the same day adds nothing; nobody else's data is shown."""
+
+    def setUp(self) -> None:
+        cache.clear()
+        self.room = make_room(self.w)
+        self.key = key_for(self.w.student_a41, self.w.class_teacher_a41)
+
+    def test_ask_for_help_raises_one_warning_and_tells_the_psych_teacher(self) -> None:
+        client = Client()
+        client.post("/room/A001/", {"code": self.key.code})
+        page = client.get("/room/A001/me/")
+        self.assertContains(page, 'data-testid="ask-help"')
+        response = client.post("/room/A001/me/help/")
+        self.assertRedirects(response, "/room/A001/me/?asked=1", fetch_redirect_response=False)
+        client.post("/room/A001/me/help/")  # twice: still one signal
+        warning = Warning.objects.get(student=self.w.student_a41)
+        self.assertEqual(list(warning.signals.values_list("source", flat=True)), [Source.SELF_REFERRAL])
+        told = Message.objects.filter(kind="self_referral")
+        self.assertEqual({m.recipient_id for m in told}, {self.w.psych_a.pk})
+        self.assertNotIn(self.w.student_a41.name, " ".join(m.body for m in told))
+
+    def test_without_a_code_nothing_happens(self) -> None:
+        response = Client().post("/room/A001/me/help/")
+        self.assertRedirects(response, "/room/A001/", fetch_redirect_response=False)
+        self.assertFalse(Warning.objects.exists())

@@ -126,6 +126,8 @@ def mine(request: HttpRequest, code: str) -> HttpResponse:
             "error": error,
             "booked": request.GET.get("booked") == "1",
             "cancelled": request.GET.get("cancelled") == "1",
+            "asked": request.GET.get("asked") == "1",
+            "hotlines": standards_for(school.district.code).hotlines,
         },
     )
 
@@ -144,6 +146,22 @@ def cancel(request: HttpRequest, code: str, uid: str) -> HttpResponse:
     with suppress(CounsellingError):  # already cancelled or held: the list shows the current state
         services.cancel_appointment(appointment=appointment, key=key, reason="by student")
     return redirect(f"/room/{school.code}/me/?cancelled=1")
+
+
+@login_not_required
+@never_cache
+@require_POST
+def ask_for_help(request: HttpRequest, code: str) -> HttpResponse:
+    """ "I want to talk to a teacher soon": the student's own request reaches the psych
+    teachers as a warning (care.services.cases.student_asks_for_help)."""
+    from xinyu.care.services.cases import student_asks_for_help
+
+    school = _school(code)
+    key = _key(request, school)
+    if key is None:
+        return redirect("counselling_public:notice", code=school.code)
+    student_asks_for_help(student=key.student)
+    return redirect(f"/room/{school.code}/me/?asked=1")
 
 
 @login_not_required

@@ -773,3 +773,48 @@ def assign_reassessment(*, case: Case, by: User, role: str, instrument: str) -> 
         case, CaseEventKind.ENTRY, by=by, role=role, detail=f"re-assessment {instrument}", audit_obj=entry
     )
     return entry
+
+
+# ---- the student asks for help ----------------------------------------------------------------
+
+
+@transaction.atomic
+def student_asks_for_help(*, student: Student) -> Warning:
+    """A student's own request to talk to someone soon (from the counselling room's page, with
+    their booking code): a warning through the one door, at the school step, and the psych
+    teachers told at once. Asking again the same day adds nothing."""
+    from xinyu.audit.models import Action as AuditAction
+
+    today_start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    existing = (
+        Warning.objects.filter(
+            student=student, signals__source=Source.SELF_REFERRAL, signals__at__gte=today_start
+        )
+        .exclude(status=WarningStatus.CLOSED)
+        .first()
+    )
+    if existing is not None:
+        return existing
+    warning = raise_warnings(
+        [NewSignal(student.pk, student.school_id, student.school_class_id, Level.HIGH, Source.SELF_REFERRAL)]
+    )[student.pk]
+    record(
+        actor=None,
+        action=AuditAction.CREATE,
+        obj=warning,
+        student=student,
+        role="student",
+        detail="asked for help",
+    )
+    psych = step_owners(warning, Step.SCHOOL)
+    if psych:
+        notify_users(
+            users=psych,
+            kind="self_referral",
+            subject=_("A student asked to talk to someone soon"),
+            body=_(
+                "A student at your school asked for help through the counselling room page. Open Xinyu to see it."
+            ),
+            link=f"/care/warnings/{warning.uid}/",
+        )
+    return warning
