@@ -453,3 +453,70 @@ class AuditLogPrivacyTests(PersonaTestCase):
         self.assertContains(page, "case tier")  # the change is accounted for …
         for word in ("severe", "general", "self_harm", "自伤", NOTE, CASE_NOTE):  # … not its content
             self.assertNotContains(page, word)
+
+
+class NoReasonReachesRestrictedRolesTests(PersonaTestCase):
+    """SPEC §2: class teachers, grade leaders, school leaders and district admins never see a
+    tier, a score, a reason or a note, on any care page they can open."""
+
+    def test_pages_of_restricted_roles_carry_no_tier_reason_or_note(self):
+        from tests.test_screening_pages import FORBIDDEN, visible_text
+        from xinyu.care.models import Institution, InstitutionKind
+        from xinyu.care.services import referrals
+
+        case = open_case(self.w.student_a41, self.w.psych_a, Tier.SEVERE, assessment=CASE_NOTE)
+        hospital = Institution.objects.create(
+            district=self.w.district, name="市精神卫生中心", kind=InstitutionKind.HOSPITAL, green_channel=True
+        )
+        referrals.make_referral(
+            case=case,
+            by=self.w.psych_a,
+            role="psych_teacher",
+            institution=hospital,
+            reason="专科评估",
+            referred_on=timezone.localdate(),
+        )
+        svc.ask_class_teacher(
+            case=case, by=self.w.psych_a, role="p", request="请多关心该生在校情况", due_on=None
+        )
+        words = [
+            *FORBIDDEN,
+            CASE_NOTE,
+            "市精神卫生中心",
+            "专科评估",
+            "一般心理问题",
+            "较严重",
+            "严重心理",
+            "Severe",
+            "Serious",
+        ]
+        pages = [
+            "/",
+            "/care/attention/",
+            "/care/tasks/",
+            f"/students/{self.w.student_a41.uid}/",
+            "/care/crisis/",
+            "/care/rechecks/",
+            "/care/key-periods/",
+            "/care/cases/",
+            "/care/referrals/",
+            "/care/ledger/",
+        ]
+        for user in (
+            self.w.class_teacher_a41,
+            self.w.grade_leader_a4,
+            self.w.leader_a,
+            self.w.district_admin,
+        ):
+            client = self.client_for(user)
+            opened = 0
+            for url in pages:
+                response = client.get(url)
+                if response.status_code == 404:
+                    continue
+                self.assertEqual(response.status_code, 200, (user.username, url))
+                opened += 1
+                text = visible_text(response.content.decode())
+                for word in words:
+                    self.assertNotIn(word, text, (user.username, url, word))
+            self.assertGreaterEqual(opened, 2, user.username)

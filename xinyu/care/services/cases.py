@@ -705,7 +705,7 @@ def acknowledge_as_team(*, warning: Warning, by: User, role: str) -> Warning:
 def answer_task(*, task: Task, by: User, role: str, answer: str) -> Task:
     """Mark a task done. The class teacher's answer to a case task comes back to the case as a
     teacher observation (the class teacher never sees the case itself)."""
-    task = Task.objects.select_for_update().select_related("case").get(pk=task.pk)
+    task = Task.objects.select_for_update(of=("self",)).select_related("case").get(pk=task.pk)
     if task.status == TaskStatus.DONE:
         return task
     answer = _text(
