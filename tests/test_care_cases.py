@@ -520,3 +520,23 @@ class NoReasonReachesRestrictedRolesTests(PersonaTestCase):
                 for word in words:
                     self.assertNotIn(word, text, (user.username, url, word))
             self.assertGreaterEqual(opened, 2, user.username)
+
+
+class BadFormInputTests(PersonaTestCase):
+    def test_impossible_dates_and_ids_get_a_message_and_change_nothing(self):
+        case = open_case(self.w.student_a41, self.w.psych_a, Tier.GENERAL)
+        client = self.client_for(self.w.psych_a)
+        posts = [
+            (f"/care/cases/{case.uid}/entries/", {"kind": "contact", "on": "2026-02-30", "note": "x"}),
+            (f"/care/cases/{case.uid}/plan/", {"plan": "p", "next_contact_on": "2026-13-01"}),
+            (
+                f"/care/cases/{case.uid}/guardian/",
+                {"guardian": "abc", "at": "2026-13-40T10:00", "channel": "phone", "agreed": "x"},
+            ),
+        ]
+        for url, data in posts:
+            response = client.post(url, data, follow=True)
+            self.assertEqual(response.status_code, 200, url)
+            self.assertContains(response, "msg-error", msg_prefix=url)
+        case.refresh_from_db()
+        self.assertEqual((case.entries.count(), case.plan, case.guardian_contacts.count()), (0, "", 0))

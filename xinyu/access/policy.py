@@ -699,17 +699,7 @@ def concern_students_for(user: User | AnonymousUser) -> QuerySet[Student]:
     """Students a staff member may report a concern about: every student of the schools where
     they hold a role with REPORT_CONCERN (the reporting duty covers any student they notice).
     The picker shows name and class only, for a typed search, never a list."""
-    q: Q | None = None
-    for g in grants(user):
-        if Perm.REPORT_CONCERN not in g.policy.perms:
-            continue
-        part = (
-            Q(school__district_id=g.district_id)
-            if g.policy.unit == Unit.DISTRICT
-            else Q(school_id=g.school_id)
-        )
-        q = part if q is None else q | part
-    return Student.objects.filter(q, status="active") if q is not None else Student.objects.none()
+    return Student.objects.filter(school__in=import_schools_for(user, Perm.REPORT_CONCERN), status="active")
 
 
 def concerns_for(user: User | AnonymousUser) -> QuerySet[Concern]:
@@ -928,18 +918,8 @@ def get_recheck_entry_for(user: User | AnonymousUser, round: RecheckRound, stude
 
 def crisis_events_for(user: User | AnonymousUser) -> QuerySet[CrisisEvent]:
     """Crisis events: the schools' psych teachers and leaders, and the district (admins and
-    centre experts) at once."""
-    q: Q | None = None
-    for g in grants(user):
-        if not {Perm.VIEW_CRISIS, Perm.RUN_CRISIS} & g.policy.perms:
-            continue
-        part = (
-            Q(school__district_id=g.district_id)
-            if g.policy.unit == Unit.DISTRICT
-            else Q(school_id=g.school_id)
-        )
-        q = part if q is None else q | part
-    return CrisisEvent.objects.filter(q) if q is not None else CrisisEvent.objects.none()
+    centre experts) at once. Everyone who runs a plan (RUN_CRISIS) also holds VIEW_CRISIS."""
+    return CrisisEvent.objects.filter(school__in=import_schools_for(user, Perm.VIEW_CRISIS))
 
 
 def get_crisis_for(user: User | AnonymousUser, uid: Any) -> CrisisEvent:

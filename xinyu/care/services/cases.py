@@ -783,8 +783,6 @@ def student_asks_for_help(*, student: Student) -> Warning:
     """A student's own request to talk to someone soon (from the counselling room's page, with
     their booking code): a warning through the one door, at the school step, and the psych
     teachers told at once. Asking again the same day adds nothing."""
-    from xinyu.audit.models import Action as AuditAction
-
     today_start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     existing = (
         Warning.objects.filter(
@@ -800,7 +798,7 @@ def student_asks_for_help(*, student: Student) -> Warning:
     )[student.pk]
     record(
         actor=None,
-        action=AuditAction.CREATE,
+        action=Action.CREATE,
         obj=warning,
         student=student,
         role="student",

@@ -5,7 +5,6 @@ Every fetch goes through `xinyu.access.policy`; every write through `care.servic
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
@@ -15,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -28,7 +27,6 @@ from ..models import (
     Case,
     CaseStatus,
     Channel,
-    Concern,
     DisclosureBasis,
     EntryKind,
     Outcome,
@@ -40,6 +38,7 @@ from ..models import (
 )
 from ..services import CareError
 from ..services import cases as services
+from . import parse_day
 
 
 def _user(request: HttpRequest) -> User:
@@ -111,7 +110,8 @@ def concerns(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     policy.require(user, Perm.REPORT_CONCERN, what="concern")
     rows = (
-        Concern.objects.filter(reporter=user)
+        policy.concerns_for(user)
+        .filter(reporter=user)
         .select_related("student__school_class__grade", "warning")
         .order_by("-created_at")[:100]
     )
@@ -301,15 +301,6 @@ def case_detail(request: HttpRequest, uid: str) -> HttpResponse:
     )
 
 
-def _date(value: str, field: str) -> dt.date | None:
-    if not value:
-        return None
-    parsed = parse_date(value)
-    if parsed is None:
-        raise CareError(f"日期格式不对：{value}", f"Not a date: {value}", field=field)
-    return parsed
-
-
 def _case_post(request: HttpRequest, uid: str, fn: Any, ok: str) -> HttpResponse:
     """Fetch the case in scope, run one service call, report the result on the case page."""
     user = _user(request)
@@ -345,7 +336,7 @@ def case_plan(request: HttpRequest, uid: str) -> HttpResponse:
             role=role,
             plan=data.get("plan", ""),
             goals=data.get("goals", ""),
-            next_contact_on=_date(data.get("next_contact_on", ""), "next_contact_on"),
+            next_contact_on=parse_day(data.get("next_contact_on", ""), "next_contact_on"),
         )
 
     return _case_post(request, uid, run, _("Plan saved."))
@@ -354,7 +345,7 @@ def case_plan(request: HttpRequest, uid: str) -> HttpResponse:
 @require_POST
 def case_entry(request: HttpRequest, uid: str) -> HttpResponse:
     def run(user: User, case: Case, role: str, data: Any) -> None:
-        on = _date(data.get("on", ""), "on") or timezone.localdate()
+        on = parse_day(data.get("on", ""), "on") or timezone.localdate()
         services.add_entry(
             case=case,
             by=user,
@@ -362,7 +353,7 @@ def case_entry(request: HttpRequest, uid: str) -> HttpResponse:
             kind=data.get("kind", ""),
             on=on,
             note=data.get("note", ""),
-            next_contact_on=_date(data.get("next_contact_on", ""), "next_contact_on"),
+            next_contact_on=parse_day(data.get("next_contact_on", ""), "next_contact_on"),
         )
 
     return _case_post(request, uid, run, _("Follow-up recorded."))
@@ -398,8 +389,12 @@ def case_escalate(request: HttpRequest, uid: str) -> HttpResponse:
 @require_POST
 def case_guardian(request: HttpRequest, uid: str) -> HttpResponse:
     def run(user: User, case: Case, role: str, data: Any) -> None:
-        guardian = case.student.guardians.filter(pk=data.get("guardian") or 0).first()
-        at = parse_datetime(data.get("at", "")) if data.get("at") else timezone.now()
+        chosen = data.get("guardian", "")
+        guardian = case.student.guardians.filter(pk=int(chosen)).first() if chosen.isdigit() else None
+        try:
+            at = parse_datetime(data.get("at", "")) if data.get("at") else timezone.now()
+        except ValueError:
+            at = None
         if at is None:
             raise CareError("沟通时间格式不对", "Not a date and time", field="at")
         if timezone.is_naive(at):
@@ -441,7 +436,7 @@ def case_ask(request: HttpRequest, uid: str) -> HttpResponse:
             by=user,
             role=role,
             request=data.get("request", ""),
-            due_on=_date(data.get("due_on", ""), "due_on"),
+            due_on=parse_day(data.get("due_on", ""), "due_on"),
         )
 
     return _case_post(request, uid, run, _("The class teacher has a new task."))

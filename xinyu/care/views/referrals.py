@@ -8,7 +8,6 @@ centre's experts for cases shared with the centre) may record its steps, as on t
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -16,7 +15,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -37,6 +35,7 @@ from ..models import (
 )
 from ..services import CareError
 from ..services import referrals as services
+from . import parse_day
 
 
 def _user(request: HttpRequest) -> User:
@@ -46,16 +45,6 @@ def _user(request: HttpRequest) -> User:
 def _role(user: User, referral_or_case: Referral | Case) -> str:
     student = referral_or_case.student
     return policy.role_for(user, student) if policy.level_for(user, student) else policy.roles_label(user)
-
-
-def _date(value: str, field: str) -> dt.date | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    parsed = parse_date(value)
-    if parsed is None:
-        raise CareError(f"日期格式不对：{value}", f"Not a date: {value}", field=field)
-    return parsed
 
 
 # ---- the registry --------------------------------------------------------------------------
@@ -184,7 +173,7 @@ def referral_new(request: HttpRequest, uid: str) -> HttpResponse:
                 role=_role(user, case),
                 institution=institution,
                 reason=request.POST.get("reason", ""),
-                referred_on=_date(request.POST.get("referred_on", ""), "referred_on"),
+                referred_on=parse_day(request.POST.get("referred_on", ""), "referred_on"),
                 accompanied_by=request.POST.get("accompanied_by", ""),
                 guardian_agreed=request.POST.get("guardian_agreed") == "1",
             )
@@ -274,7 +263,7 @@ def referral_detail(request: HttpRequest, uid: str) -> HttpResponse:
 ACTIONS = {
     "seen": (
         lambda r, u, role, d: services.mark_seen(
-            referral=r, by=u, role=role, seen_on=_date(d.get("seen_on", ""), "seen_on")
+            referral=r, by=u, role=role, seen_on=parse_day(d.get("seen_on", ""), "seen_on")
         ),
         gettext_lazy("Recorded: seen by the institution."),
     ),
@@ -285,7 +274,7 @@ ACTIONS = {
             role=role,
             diagnosis_summary=d.get("diagnosis_summary", ""),
             advice=d.get("advice", ""),
-            feedback_on=_date(d.get("feedback_on", ""), "feedback_on"),
+            feedback_on=parse_day(d.get("feedback_on", ""), "feedback_on"),
         ),
         gettext_lazy("Feedback recorded."),
     ),
@@ -294,7 +283,7 @@ ACTIONS = {
             referral=r,
             by=u,
             role=role,
-            returned_on=_date(d.get("returned_on", ""), "returned_on"),
+            returned_on=parse_day(d.get("returned_on", ""), "returned_on"),
             return_plan=d.get("return_plan", ""),
         ),
         gettext_lazy("Back at school: the support plan and its check-ins are scheduled."),
@@ -340,7 +329,7 @@ def check_in_done(request: HttpRequest, uid: str, pk: int) -> HttpResponse:
             check_in=check_in,
             by=user,
             role=_role(user, referral),
-            done_on=_date(request.POST.get("done_on", ""), "done_on"),
+            done_on=parse_day(request.POST.get("done_on", ""), "done_on"),
             note=request.POST.get("note", ""),
         )
     except CareError as exc:
