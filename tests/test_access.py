@@ -430,23 +430,23 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
 
 def test_system_checks_catch_a_role_without_policy_and_a_bad_policy_file(tmp_path, monkeypatch) -> None:
     from xinyu.access import checks as access_checks
-    from xinyu.org import district_policy
+    from xinyu.kernel import checks as kernel_checks
+    from xinyu.kernel import policyfile
 
     monkeypatch.delitem(policy.ROLE_POLICIES, "grade_leader")
     assert [e.id for e in access_checks.every_role_has_a_policy()] == ["xinyu.E001"]
     monkeypatch.undo()
     assert access_checks.every_role_has_a_policy() == []
 
-    (tmp_path / "default.toml").write_text(
-        "[staffing]\nstudents_per_psych_teacher = 1000\nmin_full_time_per_school = 1\n"
-    )
+    default = (policyfile.POLICY_DIR / "default.toml").read_text()
+    (tmp_path / "default.toml").write_text(default)
     (tmp_path / "999.toml").write_text("[staffing]\nstudents_per_psych_teacher = 'many'\n")
     (tmp_path / "998.toml").write_text("[staffing\n")
-    monkeypatch.setattr(district_policy, "POLICY_DIR", tmp_path)
-    district_policy.policy_for_code.cache_clear()
+    monkeypatch.setattr(policyfile, "POLICY_DIR", tmp_path)
+    policyfile.policy_for_code.cache_clear()
     try:
-        ids = sorted(e.id for e in access_checks.district_policy_files_parse())
+        ids = sorted(e.id for e in kernel_checks.district_policy_files())
     finally:
         monkeypatch.undo()
-        district_policy.policy_for_code.cache_clear()
+        policyfile.policy_for_code.cache_clear()
     assert ids == ["xinyu.E002", "xinyu.E003"]

@@ -8,7 +8,6 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from unittest import mock
 
 import pytest
 from django.conf import settings
@@ -509,31 +508,56 @@ def test_check_reports_a_missing_directory(tmp_path: Path) -> None:
 
 
 def test_checks_pass_on_the_shipped_files_and_policies() -> None:
+    from xinyu.kernel import checks as kernel_checks
+
     assert checks.check_instruments() == []
-    assert checks.check_screening_policies() == []
+    assert kernel_checks.district_policy_files() == []
 
 
-def test_policy_check_reports_a_bad_screening_section() -> None:
-    bad = {
-        "screening": {
-            "tiers": [{"code": "none", "label": {"zh-hans": "无", "en": "None"}}],
-            "rules": [{"tier": "red", "critical": True}],
-        }
-    }
-    with mock.patch("xinyu.org.district_policy.policy_for_code", return_value=bad):
-        errors = checks.check_screening_policies()
+def _check_policy(tmp_path, monkeypatch, policy_text: str) -> list:
+    """Run the policy-file checks over a policies/ folder holding only `policy_text` as the
+    default file (the real loader and the real system check; nothing patched but the folder)."""
+    from xinyu.kernel import checks as kernel_checks
+    from xinyu.kernel import policyfile
+
+    (tmp_path / "default.toml").write_text(policy_text)
+    monkeypatch.setattr(policyfile, "POLICY_DIR", tmp_path)
+    policyfile.policy_for_code.cache_clear()
+    try:
+        return [e for e in kernel_checks.district_policy_files() if e.id == "xinyu.E011"]
+    finally:
+        monkeypatch.undo()
+        policyfile.policy_for_code.cache_clear()
+
+
+def test_policy_check_reports_a_bad_screening_section(tmp_path, monkeypatch) -> None:
+    bad = """
+[[screening.tiers]]
+code = "none"
+label = { zh-hans = "无", en = "None" }
+
+[[screening.rules]]
+tier = "red"
+critical = true
+"""
+    errors = _check_policy(tmp_path, monkeypatch, bad)
     assert errors and {e.id for e in errors} == {"xinyu.E011"}
     assert "screening.rules[0].tier" in errors[0].msg
 
 
-def test_policy_check_names_instruments_the_registry_lacks() -> None:
-    from xinyu.org.district_policy import policy_for_code
+def test_policy_check_names_instruments_the_registry_lacks(tmp_path, monkeypatch) -> None:
+    import tomllib
 
-    policy = policy_for_code("default")
-    screening = dict(policy["screening"], rules=[{"tier": "urgent", "critical": True, "instrument": "SDQ"}])
-    with mock.patch("xinyu.org.district_policy.policy_for_code", return_value={"screening": screening}):
-        errors = checks.check_screening_policies()
-    assert errors and "screening.rules[0].instrument" in errors[0].msg
+    from xinyu.kernel.policyfile import POLICY_DIR
+
+    text = (POLICY_DIR / "default.toml").read_text()
+    policy = tomllib.loads(text)
+    assert policy["screening"]["rules"], "the default policy has tier rules"
+    # The same file with one more rule naming an instrument the registry does not have.
+    text += '\n[[screening.rules]]\ntier = "urgent"\ncritical = true\ninstrument = "SDQ"\n'
+    n = len(policy["screening"]["rules"])
+    errors = _check_policy(tmp_path, monkeypatch, text)
+    assert errors and f"screening.rules[{n}].instrument" in errors[0].msg
 
 
 JUNK = [

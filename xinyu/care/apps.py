@@ -6,5 +6,3 @@ class CareConfig(AppConfig):
     label = "care"
     verbose_name = "Care"
 
-    def ready(self) -> None:
-        from xinyu.care import checks  # noqa: F401  (registers the system checks)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from xinyu.org.district_policy import policy_for_code
+from xinyu.kernel.policyfile import policy_for_code
 
 from .models import STEP_ORDER, Level, Step, Tier
 

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from xinyu.access.policy import by_uid
 from xinyu.org.models import School
-from xinyu.web.public import count_wrong, mask_name, too_many_wrong
+from xinyu.kernel.kiosk import count_wrong, mask_name, too_many_wrong
 
 from . import selectors, services
 from .models import Appointment, AppointmentStatus, Room, StudentKey

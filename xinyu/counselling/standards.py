@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from xinyu.org.district_policy import policy_for_code
+from xinyu.kernel.policyfile import policy_for_code
 
 from .models import ZoneKind
 

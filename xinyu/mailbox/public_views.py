@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from xinyu.counselling.services import find_key
 from xinyu.org.models import School, Student
-from xinyu.web.public import HELP_LINES, count_wrong, too_many_wrong
+from xinyu.kernel.kiosk import HELP_LINES, count_wrong, too_many_wrong
 
 from . import selectors, services
 from .models import Letter, Signature

@@ -24,7 +24,7 @@ from xinyu.care import services as care_services
 from xinyu.care.models import Level as WarningLevel
 from xinyu.care.models import Source
 from xinyu.notify.services import notify_users
-from xinyu.org.district_policy import policy_for_code
+from xinyu.kernel.policyfile import policy_for_code
 from xinyu.org.models import School, Student, User
 
 from . import words

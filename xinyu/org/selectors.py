@@ -11,7 +11,7 @@ from xinyu.access.policy import Level
 from xinyu.audit.models import Action, AuditEntry
 from xinyu.audit.services import record
 
-from .district_policy import policy_for_code
+from xinyu.kernel.policyfile import policy_for_code
 from .models import (
     Employment,
     Enrollment,

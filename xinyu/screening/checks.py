@@ -1,15 +1,13 @@
-"""System checks for screening: every instrument file loads, every district's tier rules parse."""
+"""System check for screening: every instrument file loads (the [screening] section of the
+policy files is checked in policy_sections.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core import checks
 
 from .instruments import InstrumentError, instrument_files, load_instrument, registry
-from .tiers import PolicyError, tier_policy
 
 
 @checks.register()
@@ -30,24 +28,4 @@ def check_instruments(app_configs: Any = None, **kwargs: Any) -> list[checks.Che
             registry()  # duplicate codes across files
         except InstrumentError as exc:
             errors.append(checks.Error(str(exc), id="xinyu.E010"))
-    return errors
-
-
-@checks.register()
-def check_screening_policies(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """xinyu.E011: the [screening] section of a policies/*.toml file (merged with default.toml)
-    is not a valid tier policy."""
-    from xinyu.org.district_policy import PolicyFileError, policy_for_code
-
-    try:
-        known: set[str] | None = set(registry())
-    except InstrumentError:
-        known = None  # reported by check_instruments
-    errors: list[checks.CheckMessage] = []
-    for path in sorted((Path(settings.BASE_DIR) / "policies").glob("*.toml")):
-        try:
-            policy = policy_for_code(path.stem)
-            tier_policy(policy.get("screening"), origin=path.name, instruments=known)
-        except (PolicyError, PolicyFileError) as exc:
-            errors.append(checks.Error(str(exc), obj=str(path), id="xinyu.E011"))
     return errors

@@ -18,7 +18,7 @@ from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from xinyu.web.public import HELP_LINES, count_wrong, mask_name, too_many_wrong
+from xinyu.kernel.kiosk import HELP_LINES, count_wrong, mask_name, too_many_wrong
 
 from . import services
 from .models import Channel, Consent, Invitation, Progress

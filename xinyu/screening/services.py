@@ -27,7 +27,7 @@ from xinyu.care.models import Level as WarningLevel
 from xinyu.care.models import Signal, Source
 from xinyu.care.services import NewSignal, raise_warnings
 from xinyu.notify.services import send_sms
-from xinyu.org.district_policy import policy_for_code
+from xinyu.kernel.policyfile import policy_for_code
 from xinyu.org.models import Guardian, School, SchoolClass, Student, StudentStatus, User
 
 from .instruments import Instrument, get_instrument, parse_instrument

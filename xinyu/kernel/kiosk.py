@@ -1,6 +1,7 @@
-"""Helpers for pages used without an account (guardians' links, students' codes, the room
-notice, the mailbox): where a typed code is the credential, wrong guesses from one address
-are limited per kind of code; names are masked; the help lines are the same everywhere."""
+"""Helpers for the pages used without an account (guardians' links, students' codes, the
+room notice, the mailbox): where a typed code is the credential, wrong guesses from one
+address are limited per kind of code; names are masked; the help lines are the same
+everywhere."""
 
 from __future__ import annotations
 

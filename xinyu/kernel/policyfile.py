@@ -1,6 +1,9 @@
-"""Per-district policy files (policies/*.toml): the numbers behind SPEC §5–§8 rules.
+"""The one loader of the district policy files (policies/*.toml): the numbers behind the
+rules of SPEC §3–§8, each app reading its own section (`[screening]`, `[care]`, `[rooms]`…).
 
-`policy_for(district)` merges policies/default.toml with policies/<district code>.toml.
+`policy_for_code(code)` merges policies/default.toml with policies/<district code>.toml.
+Each app registers the check of its section (`registry.policy_section`); `kernel.checks`
+runs every check over every district file at start-up.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from typing import Any
 from django.conf import settings
 
 POLICY_DIR = Path(settings.BASE_DIR) / "policies"
+# Files in policies/ that are word lists, not district policies.
+NOT_DISTRICTS = {"mailbox_words"}
 
 
 class PolicyFileError(Exception):
@@ -44,3 +49,8 @@ def policy_for_code(district_code: str) -> dict[str, Any]:
     if own.exists():
         policy = _merge(policy, _read(own))
     return policy
+
+
+def district_files() -> list[Path]:
+    """policies/default.toml and every district's own file."""
+    return [p for p in sorted(POLICY_DIR.glob("*.toml")) if p.stem not in NOT_DISTRICTS]
