@@ -355,7 +355,9 @@ class AllOrNothingTests(RosterTestCase):
         )
         self.assertTrue(plan.valid)
         with (
-            mock.patch("xinyu.org.roster.record_many_students", side_effect=RuntimeError("disk full")),
+            mock.patch(
+                "xinyu.org.roster.students.record_many_students", side_effect=RuntimeError("disk full")
+            ),
             self.assertRaises(RuntimeError),
         ):
             roster.apply_batch(actor=self.w.psych_a, batch=batch)

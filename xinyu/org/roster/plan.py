@@ -1,0 +1,199 @@
+"""The plan and the entry points: `preview` (writes nothing), `create_batch` (keeps the
+file as an `ImportBatch`) and `apply_batch`, which re-plans inside one transaction and
+writes everything, audit rows included, or nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from xinyu.access import policy
+from xinyu.access.policy import Perm
+
+from ..models import ImportBatch, ImportKind, ImportStatus, User
+from .classes import _apply_classes, _ClassOps, _plan_classes
+from .errors import Notice, RosterError, RowError
+from .scope import _Scope
+from .staff import _apply_staff, _plan_staff, _StaffOps
+from .students import _apply_students, _plan_students, _StudentOps
+from .table import read_table
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+log = logging.getLogger(__name__)
+
+MAX_ERRORS_LISTED = 200  # row errors kept in a batch summary; the rest are counted
+MAX_SAMPLES = 100  # creates / updates / moves listed in a preview
+
+
+def perm_for(kind: str) -> Perm:
+    """Staff import is for district admins only (IMPORT_STAFF); the rest is IMPORT_ROSTER."""
+    return policy.import_perm(kind)
+
+
+@dataclass
+class Plan:
+    """What an import would do (or did). `ops` holds the write set for `apply_batch`."""
+
+    kind: str
+    filename: str = ""
+    rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"create": 0, "update": 0, "move": 0, "unchanged": 0}
+    )
+    samples: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {"create": [], "update": [], "move": []}
+    )
+    extra: dict[str, int] = field(default_factory=dict)
+    ops: Any = field(default=None, repr=False)
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    @property
+    def changes(self) -> int:
+        return self.counts["create"] + self.counts["update"] + self.counts["move"]
+
+    def error(self, row: int, column: str, zh: str, en: str) -> None:
+        self.errors.append(RowError(row, column, zh, en))
+
+    def note(self, what: str, entry: dict[str, Any] | None = None) -> None:
+        self.counts[what] += 1
+        if entry is not None and len(self.samples[what]) < MAX_SAMPLES:
+            self.samples[what].append(entry)
+
+    def sorted_errors(self) -> list[RowError]:
+        return sorted(self.errors, key=lambda e: e.row)
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-able summary stored on the batch and shown by the preview page."""
+        errors = self.sorted_errors()
+        return {
+            "kind": self.kind,
+            "filename": self.filename,
+            "rows": self.rows,
+            "valid": self.valid,
+            "counts": dict(self.counts),
+            "extra": dict(self.extra),
+            "samples": self.samples,
+            "errors": [e.as_dict() for e in errors[:MAX_ERRORS_LISTED]],
+            "error_count": len(errors),
+            "notices": [{"message_zh": n.message_zh, "message_en": n.message_en} for n in self.notices],
+        }
+
+
+def _require(actor: User | AnonymousUser, kind: str) -> User:
+    if kind not in ImportKind.values:
+        raise RosterError(f"未知的导入类型：{kind}", f"unknown import kind: {kind}")
+    if not isinstance(actor, User) or not policy.can(actor, perm_for(kind)):
+        raise RosterError("您没有导入此名单的权限", "you may not import this roster")
+    return actor
+
+
+def _plan(*, actor: User, kind: str, filename: str, data: bytes) -> tuple[Plan, _Scope]:
+    table = read_table(filename=filename, data=data)
+    plan = Plan(kind=kind, filename=filename, notices=list(table.notices))
+    perm = perm_for(kind)
+    scope = _Scope.load(actor, perm)
+    if kind == ImportKind.STUDENTS:
+        _plan_students(plan, table, scope)
+    elif kind == ImportKind.CLASSES:
+        _plan_classes(plan, table, scope)
+    else:
+        district_ids = {g.district_id for g in policy.grants(actor) if perm in g.policy.perms}
+        _plan_staff(plan, table, scope, district_ids)
+    return plan, scope
+
+
+def preview(*, actor: User | AnonymousUser, kind: str, filename: str, data: bytes) -> Plan:
+    """What importing `data` would do; writes nothing. Raises `RosterError` for a file
+    that cannot be read or a user who may not import `kind` (SPEC §2)."""
+    user = _require(actor, kind)
+    plan, _scope = _plan(actor=user, kind=kind, filename=filename, data=data)
+    return plan
+
+
+def create_batch(
+    *, actor: User | AnonymousUser, kind: str, filename: str, data: bytes
+) -> tuple[ImportBatch, Plan]:
+    """Preview `data` and keep it as an `ImportBatch` (previewed, or rejected when a row is
+    bad) for the uploader to apply. Whole-file problems raise and store nothing."""
+    user = _require(actor, kind)
+    plan, _scope = _plan(actor=user, kind=kind, filename=filename, data=data)
+    batch = ImportBatch.objects.create(
+        kind=kind,
+        filename=filename[:255],
+        sha256=hashlib.sha256(data).hexdigest(),
+        content=data,
+        uploaded_by=user,
+        status=ImportStatus.PREVIEWED if plan.valid else ImportStatus.REJECTED,
+        summary=plan.summary(),
+    )
+    log.info(
+        "roster preview batch=%s kind=%s rows=%d errors=%d counts=%s",
+        batch.uid,
+        kind,
+        plan.rows,
+        len(plan.errors),
+        plan.counts,
+    )
+    return batch, plan
+
+
+@dataclass
+class ApplyResult:
+    plan: Plan | None
+    applied: bool  # this call wrote the batch
+    already_applied: bool = False
+
+
+def apply_batch(*, actor: User, batch: ImportBatch) -> ApplyResult:
+    """Apply a previewed batch in one transaction: everything or nothing, audit rows
+    included. The file is re-checked against the database as it is now; a second apply
+    of the same batch does nothing."""
+    _require(actor, batch.kind)
+    if batch.uploaded_by_id != actor.pk:
+        raise RosterError("只有上传者可以导入此文件", "only the uploader may apply this file")
+    with transaction.atomic():
+        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status == ImportStatus.APPLIED:
+            return ApplyResult(plan=None, applied=False, already_applied=True)
+        if locked.status != ImportStatus.PREVIEWED:
+            raise RosterError("此文件有错误，未导入任何数据", "this file has errors; nothing was imported")
+        plan, scope = _plan(
+            actor=actor, kind=locked.kind, filename=locked.filename, data=bytes(locked.content)
+        )
+        if not plan.valid:
+            locked.status = ImportStatus.REJECTED
+            locked.summary = plan.summary()
+            locked.save(update_fields=["status", "summary"])
+            batch.status, batch.summary = locked.status, locked.summary
+            return ApplyResult(plan=plan, applied=False)
+        detail = f"roster import {locked.uid}"
+        if isinstance(plan.ops, _StudentOps):
+            _apply_students(actor=actor, ops=plan.ops, detail=detail)
+        elif isinstance(plan.ops, _ClassOps):
+            _apply_classes(actor=actor, ops=plan.ops, scope=scope, detail=detail)
+        elif isinstance(plan.ops, _StaffOps):
+            _apply_staff(actor=actor, ops=plan.ops, detail=detail)
+        locked.status = ImportStatus.APPLIED
+        locked.applied_at = timezone.now()
+        locked.summary = plan.summary() | {"applied": dict(plan.counts)}
+        locked.save(update_fields=["status", "applied_at", "summary"])
+    batch.status, batch.applied_at, batch.summary = locked.status, locked.applied_at, locked.summary
+    log.info("roster applied batch=%s kind=%s counts=%s", locked.uid, locked.kind, plan.counts)
+    return ApplyResult(plan=plan, applied=True)
+
+
+def allowed_kinds(user: User | AnonymousUser) -> list[str]:
+    return [k for k in ImportKind.values if policy.can(user, perm_for(k))]
