@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from tests.care_helpers import open_case
 from tests.personas import PersonaTestCase, build_world
-from xinyu.access import policy
 from xinyu.audit.models import AuditEntry
+from xinyu.care import access as care_access
 from xinyu.care.models import (
     Concern,
     KeyPeriod,
@@ -187,7 +187,7 @@ class RecheckRoundTest(PersonaTestCase):
         self.assertEqual(concern.token, f"recheck-{entry.pk}")
         warning = Warning.objects.get(student=self.w.student_a41)
         self.assertEqual(concern.warning, warning)
-        self.assertIn(warning, policy.warnings_for(self.w.psych_a))
+        self.assertIn(warning, care_access.warnings_for(self.w.psych_a))
         self.assertTrue(Message.objects.filter(recipient=self.w.psych_a, kind="concern").exists())
         # Recording again (a double tap) keeps one concern.
         client.post(url, {"result": "concern", "note": "最近总是一个人吃饭"})

@@ -20,6 +20,7 @@ from tests.screening_helpers import (
 from xinyu.audit.models import AuditEntry
 from xinyu.care.models import Signal, Task, Warning
 from xinyu.notify.models import Message, MessageChannel
+from xinyu.screening import access as screening_access
 from xinyu.screening import services
 from xinyu.screening.models import (
     Answer,
@@ -129,11 +130,10 @@ class ConsentTest(PersonaTestCase):
             parents=[Invitation.objects.get(pk=inv.pk)],
             instruments=None,
         )
-        from xinyu.access import policy
 
-        self.assertTrue(policy.result_invitations_for(self.w.psych_a).filter(pk=inv.pk).exists())
+        self.assertTrue(screening_access.result_invitations_for(self.w.psych_a).filter(pk=inv.pk).exists())
         services.record_consent(invitation=inv, decision=Consent.WITHDRAWN, channel=Channel.LINK)
-        self.assertFalse(policy.result_invitations_for(self.w.psych_a).filter(pk=inv.pk).exists())
+        self.assertFalse(screening_access.result_invitations_for(self.w.psych_a).filter(pk=inv.pk).exists())
         child.refresh_from_db()
         self.assertEqual(child.consent, Consent.WITHDRAWN)
         self.assertEqual(services.state_of(child), services.State.NO_CONSENT)

@@ -125,7 +125,7 @@ def test_invalid_protocols_are_still_tiered() -> None:
 
 
 def test_shipped_policies_all_parse() -> None:
-    from xinyu.org.district_policy import policy_for_code
+    from xinyu.kernel.policyfile import policy_for_code
 
     for path in (Path(settings.BASE_DIR) / "policies").glob("*.toml"):
         policy = tier_policy(

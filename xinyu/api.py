@@ -20,6 +20,7 @@ from xinyu.access.policy import Level, Perm
 from xinyu.audit.selectors import AuditFilter, audit_entries_for
 from xinyu.org import selectors, services
 from xinyu.org.models import User
+from xinyu.screening import access as screening_access
 from xinyu.screening import selectors as screening_selectors
 
 
@@ -324,14 +325,14 @@ def campaigns(request: HttpRequest) -> list[dict]:
             "closes_at": c.closes_at,
             "consent_version": c.consent_version,
         }
-        for c in policy.campaigns_for(_user(request)).order_by("-opens_at")[:200]
+        for c in screening_access.campaigns_for(_user(request)).order_by("-opens_at")[:200]
     ]
 
 
 @api.get("/campaigns/{uid}/progress", response=ProgressOut, exclude_none=True, tags=["screening"])
 def campaign_progress(request: HttpRequest, uid: str) -> dict:
     user = _user(request)
-    table = screening_selectors.campaign_progress(user, policy.get_campaign_for(user, uid))
+    table = screening_selectors.campaign_progress(user, screening_access.get_campaign_for(user, uid))
     total = {k: v for k, v in table.total.items() if table.show_flagged or k != "flagged"}
     return {
         "grouping": table.grouping,

@@ -5,4 +5,3 @@ class CareConfig(AppConfig):
     name = "xinyu.care"
     label = "care"
     verbose_name = "Care"
-

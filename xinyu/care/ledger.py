@@ -1,12 +1,12 @@
 """The high-risk ledger (高风险台账, SPEC §4): students under active care, one row per case on
 the watch list, for the school's psych teachers and for the district centre's experts
-(`policy.ledger_cases_for`), and its watermarked, audited Excel export for the provincial
+(`care_access.ledger_cases_for`), and its watermarked, audited Excel export for the provincial
 ledger.
 
 `ledger_rows` reads a scoped queryset of cases in one query (student, class, grade, school,
 owner joined; team size, open checklist actions and the latest referral's state as
 subqueries), whatever the number of cases. Nothing here decides scope: callers pass the
-queryset `policy.ledger_cases_for` gave them."""
+queryset `care_access.ledger_cases_for` gave them."""
 
 from __future__ import annotations
 

@@ -4,4 +4,3 @@ from django.apps import AppConfig
 class CounsellingConfig(AppConfig):
     name = "xinyu.counselling"
     label = "counselling"
-

@@ -19,8 +19,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from xinyu.access.policy import by_uid
-from xinyu.org.models import School
 from xinyu.kernel.kiosk import count_wrong, mask_name, too_many_wrong
+from xinyu.org.models import School
 
 from . import selectors, services
 from .models import Appointment, AppointmentStatus, Room, StudentKey
@@ -154,7 +154,7 @@ def cancel(request: HttpRequest, code: str, uid: str) -> HttpResponse:
 def ask_for_help(request: HttpRequest, code: str) -> HttpResponse:
     """ "I want to talk to a teacher soon": the student's own request reaches the psych
     teachers as a warning (care.services.cases.student_asks_for_help)."""
-    from xinyu.care.services.cases import student_asks_for_help
+    from xinyu.care.intake import student_asks_for_help
 
     school = _school(code)
     key = _key(request, school)

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from xinyu.access import policy
+from xinyu.counselling import access as counselling_access
 from xinyu.org.models import School, User
 
 from .models import (
@@ -80,11 +80,11 @@ def room_summary(room: Room) -> RoomSummary:
 
 
 def rooms_overview(user: User) -> QuerySet[Room]:
-    return policy.rooms_for(user).select_related("school").prefetch_related("slots", "zones")
+    return counselling_access.rooms_for(user).select_related("school").prefetch_related("slots", "zones")
 
 
 def appointments_overview(user: User, *, upcoming_only: bool = True) -> QuerySet[Appointment]:
-    qs = policy.appointments_for(user).select_related(
+    qs = counselling_access.appointments_for(user).select_related(
         "student__school_class__grade", "room", "staff", "booked_by"
     )
     if upcoming_only:

@@ -15,12 +15,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from xinyu.access import policy
-from xinyu.access.policy import Perm
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
-from xinyu.care.models import Level as WarningLevel
-from xinyu.care.models import Source, Warning
-from xinyu.care.services import psych_teachers_of, raise_warning
+from xinyu.care.intake import Level as WarningLevel
+from xinyu.care.intake import Source, Warning, psych_teachers_of, raise_warning
+from xinyu.counselling import access as counselling_access
+from xinyu.counselling.access import CounsellingPerm
+from xinyu.kernel.errors import ServiceError
 from xinyu.notify.services import notify_users
 from xinyu.org.models import School, SchoolClass, Student, StudentStatus, User
 
@@ -47,15 +48,15 @@ PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}
 MAX_OPEN_STUDENT_BOOKINGS = 2
 
 
-class CounsellingError(Exception):
-    """A refused change; the message is shown to the user as it is (Chinese / English)."""
+# The one refusal of every service (xinyu.kernel.errors); the old name reads as counselling's.
+CounsellingError = ServiceError
 
 
 def _role(actor: User) -> str:
     return policy.roles_label(actor)
 
 
-def _require(actor: User, perm: Perm, school: School) -> None:
+def _require(actor: User, perm: str, school: School) -> None:
     if not policy.can(actor, perm, school=school):
         raise CounsellingError("您没有此操作的权限。 / You may not do this.")
 
@@ -75,7 +76,7 @@ def save_room(
     booking_note: str = "",
     room: Room | None = None,
 ) -> Room:
-    _require(actor, Perm.MANAGE_ROOMS, school)
+    _require(actor, CounsellingPerm.MANAGE_ROOMS, school)
     for value, field in (
         (name, "名称 / Room name"),
         (location, "位置 / Location"),
@@ -127,7 +128,7 @@ def save_zone(
 ) -> Zone:
     """A zone of the room with its area and the equipment present (items of the checklist
     of its kind, policies/*.toml [rooms.zones.<kind>])."""
-    _require(actor, Perm.MANAGE_ROOMS, room.school)
+    _require(actor, CounsellingPerm.MANAGE_ROOMS, room.school)
     if kind not in ZoneKind.values:
         raise CounsellingError("功能区：请选择功能区类型。 / Zone: choose the kind of zone.")
     standard = standards_for(room.school.district.code).zones[kind]
@@ -150,7 +151,7 @@ def save_zone(
 
 @transaction.atomic
 def delete_zone(*, actor: User, zone: Zone) -> None:
-    _require(actor, Perm.MANAGE_ROOMS, zone.room.school)
+    _require(actor, CounsellingPerm.MANAGE_ROOMS, zone.room.school)
     record(actor=actor, action=Action.DELETE, obj=zone, school=zone.room.school, role=_role(actor))
     zone.delete()
 
@@ -179,7 +180,7 @@ def check_photo(upload: UploadedFile) -> None:
 
 @transaction.atomic
 def add_photo(*, actor: User, room: Room, upload: UploadedFile, caption: str = "") -> RoomPhoto:
-    _require(actor, Perm.MANAGE_ROOMS, room.school)
+    _require(actor, CounsellingPerm.MANAGE_ROOMS, room.school)
     check_photo(upload)
     photo = RoomPhoto(room=room, caption=caption.strip()[:100], uploaded_by=actor)
     photo.image.save(upload.name or "photo", upload, save=False)
@@ -190,7 +191,7 @@ def add_photo(*, actor: User, room: Room, upload: UploadedFile, caption: str = "
 
 @transaction.atomic
 def delete_photo(*, actor: User, photo: RoomPhoto) -> None:
-    _require(actor, Perm.MANAGE_ROOMS, photo.room.school)
+    _require(actor, CounsellingPerm.MANAGE_ROOMS, photo.room.school)
     record(actor=actor, action=Action.DELETE, obj=photo, school=photo.room.school, role=_role(actor))
     photo.image.delete(save=False)
     photo.delete()
@@ -209,7 +210,7 @@ def duty_staff_of(school: School) -> list[User]:
 
 
 def duty_roles() -> list[str]:
-    return [role for role, p in policy.ROLE_POLICIES.items() if Perm.COUNSEL in p.perms]
+    return [role for role, p in policy.ROLE_POLICIES.items() if CounsellingPerm.COUNSEL in p.perms]
 
 
 @transaction.atomic
@@ -223,7 +224,7 @@ def save_slot(
     staff: User | None,
     slot: OpeningSlot | None = None,
 ) -> OpeningSlot:
-    _require(actor, Perm.MANAGE_ROOMS, room.school)
+    _require(actor, CounsellingPerm.MANAGE_ROOMS, room.school)
     if not 0 <= weekday <= 6:
         raise CounsellingError("星期：请选择星期几。 / Weekday: choose a day.")
     if starts >= ends:
@@ -247,7 +248,7 @@ def save_slot(
 
 @transaction.atomic
 def delete_slot(*, actor: User, slot: OpeningSlot) -> None:
-    _require(actor, Perm.MANAGE_ROOMS, slot.room.school)
+    _require(actor, CounsellingPerm.MANAGE_ROOMS, slot.room.school)
     record(actor=actor, action=Action.DELETE, obj=slot, school=slot.room.school, role=_role(actor))
     slot.delete()
 
@@ -327,7 +328,7 @@ def _unit_for(room: Room, date: dt.date, starts: dt.time) -> Unit:
 def issue_keys(*, actor: User, school_class: SchoolClass) -> list[StudentKey]:
     """A booking code for every enrolled student of the class who has none; returns the
     class's active codes (for the printed slips)."""
-    if not policy.key_classes_for(actor).filter(pk=school_class.pk).exists():
+    if not counselling_access.key_classes_for(actor).filter(pk=school_class.pk).exists():
         raise CounsellingError("您没有此操作的权限。 / You may not do this.")
     now = timezone.now()
     students = list(school_class.students.filter(status=StudentStatus.ACTIVE))
@@ -356,7 +357,7 @@ def issue_keys(*, actor: User, school_class: SchoolClass) -> list[StudentKey]:
 @transaction.atomic
 def reissue_key(*, actor: User, student: Student) -> StudentKey:
     """A new code for a student who lost theirs (the old one stops working at once)."""
-    if not policy.key_classes_for(actor).filter(pk=student.school_class_id).exists():
+    if not counselling_access.key_classes_for(actor).filter(pk=student.school_class_id).exists():
         raise CounsellingError("您没有此操作的权限。 / You may not do this.")
     now = timezone.now()
     StudentKey.objects.filter(student=student, revoked_at__isnull=True).update(revoked_at=now)
@@ -404,7 +405,7 @@ def _via(student: Student, by: User | None, key: StudentKey | None) -> BookedVia
         raise CounsellingError("您没有此操作的权限。 / You may not do this.")
     if counsels(by, student):
         return BookedVia.PSYCH
-    if policy.bookable_students_for(by).filter(pk=student.pk).exists():
+    if counselling_access.bookable_students_for(by).filter(pk=student.pk).exists():
         return BookedVia.TEACHER
     raise CounsellingError("您没有此操作的权限。 / You may not do this.")
 
@@ -499,7 +500,7 @@ def _may_change(appointment: Appointment, by: User | None, key: StudentKey | Non
     if key is not None:
         if key.revoked_at is None and key.student_id == appointment.student_id:
             return
-    elif by is not None and policy.appointments_for(by).filter(pk=appointment.pk).exists():
+    elif by is not None and counselling_access.appointments_for(by).filter(pk=appointment.pk).exists():
         return
     raise CounsellingError("您没有此操作的权限。 / You may not do this.")
 
@@ -573,8 +574,8 @@ def mark_no_show(*, actor: User, appointment: Appointment) -> Appointment:
 
 
 def counsels(user: User, student: Student) -> bool:
-    """Whether the user counsels this student (policy.counselling_q: the one rule)."""
-    q = policy.counselling_q(user, prefix="")
+    """Whether the user counsels this student (counselling_access.counselling_q: the one rule)."""
+    q = counselling_access.counselling_q(user, prefix="")
     return q is not None and Student.objects.filter(q, pk=student.pk).exists()
 
 
@@ -744,7 +745,7 @@ def record_group_session(
     other_participants: int = 0,
     room: Room | None = None,
 ) -> GroupSession:
-    _require(actor, Perm.COUNSEL, school)
+    _require(actor, CounsellingPerm.COUNSEL, school)
     if not topic.strip():
         raise CounsellingError("主题：必填。 / Topic: required.")
     if not outcome.strip():

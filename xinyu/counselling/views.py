@@ -19,9 +19,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xinyu.access import policy
-from xinyu.access.policy import Level, Perm
+from xinyu.access.policy import Level
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
+from xinyu.counselling import access as counselling_access
+from xinyu.counselling.access import CounsellingPerm
 from xinyu.org.models import User
 
 from . import selectors, services
@@ -47,9 +49,9 @@ def _fail(request: HttpRequest, exc: CounsellingError) -> None:
 def index(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if not (
-        policy.can(user, Perm.VIEW_ROOMS)
-        or policy.can(user, Perm.BOOK_FOR_STUDENTS)
-        or policy.can(user, Perm.PRINT_STUDENT_KEYS)
+        policy.can(user, CounsellingPerm.VIEW_ROOMS)
+        or policy.can(user, CounsellingPerm.BOOK_FOR_STUDENTS)
+        or policy.can(user, CounsellingPerm.PRINT_STUDENT_KEYS)
     ):
         policy.deny(user, object_type="counselling", object_id="")
     rooms = [selectors.room_summary(r) for r in selectors.rooms_overview(user)]
@@ -58,18 +60,18 @@ def index(request: HttpRequest) -> HttpResponse:
         "counselling/index.html",
         {
             "rooms": rooms,
-            "manage_schools": policy.room_schools_for(user, Perm.MANAGE_ROOMS),
-            "key_classes": policy.key_classes_for(user).select_related("grade", "school"),
-            "can_book": policy.can(user, Perm.BOOK_FOR_STUDENTS),
-            "counsels": policy.can(user, Perm.COUNSEL),
-            "stats": policy.can(user, Perm.VIEW_COUNSELLING_STATS),
+            "manage_schools": counselling_access.room_schools_for(user, CounsellingPerm.MANAGE_ROOMS),
+            "key_classes": counselling_access.key_classes_for(user).select_related("grade", "school"),
+            "can_book": policy.can(user, CounsellingPerm.BOOK_FOR_STUDENTS),
+            "counsels": policy.can(user, CounsellingPerm.COUNSEL),
+            "stats": policy.can(user, CounsellingPerm.VIEW_COUNSELLING_STATS),
         },
     )
 
 
 def room_new(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    schools = policy.room_schools_for(user, Perm.MANAGE_ROOMS)
+    schools = counselling_access.room_schools_for(user, CounsellingPerm.MANAGE_ROOMS)
     school = policy.by_uid(schools, request.GET.get("school") or request.POST.get("school"))
     if school is None:
         school = schools.first() if schools.count() == 1 else None
@@ -88,8 +90,8 @@ def room_new(request: HttpRequest) -> HttpResponse:
 
 def room(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
-    room = policy.get_room_for(user, uid)
-    manage = policy.can(user, Perm.MANAGE_ROOMS, school=room.school)
+    room = counselling_access.get_room_for(user, uid)
+    manage = policy.can(user, CounsellingPerm.MANAGE_ROOMS, school=room.school)
     standards = standards_for(room.school.district.code)
     staff_choices = [("", _("Nobody (unstaffed)"))] + [
         (str(u.uid), str(u)) for u in services.duty_staff_of(room.school)
@@ -111,7 +113,7 @@ def room(request: HttpRequest, uid: str) -> HttpResponse:
 
 def room_edit(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
-    room = policy.get_room_for(user, uid, Perm.MANAGE_ROOMS)
+    room = counselling_access.get_room_for(user, uid, CounsellingPerm.MANAGE_ROOMS)
     initial = {f: getattr(room, f) for f in RoomForm.base_fields}
     form = RoomForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -126,13 +128,16 @@ def room_edit(request: HttpRequest, uid: str) -> HttpResponse:
 
 def _zone_for(user: User, uid: str) -> Zone:
     return policy.one_for(
-        user, Zone.objects.filter(room__in=policy.rooms_for(user, Perm.MANAGE_ROOMS)), uid, "zone"
+        user,
+        Zone.objects.filter(room__in=counselling_access.rooms_for(user, CounsellingPerm.MANAGE_ROOMS)),
+        uid,
+        "zone",
     )
 
 
 def zone_form(request: HttpRequest, uid: str, zone_uid: str | None = None) -> HttpResponse:
     user = _user(request)
-    room = policy.get_room_for(user, uid, Perm.MANAGE_ROOMS)
+    room = counselling_access.get_room_for(user, uid, CounsellingPerm.MANAGE_ROOMS)
     zone = _zone_for(user, zone_uid) if zone_uid else None
     if zone is not None and zone.room_id != room.pk:
         policy.deny(user, object_type="zone", object_id=str(zone_uid)[:64])
@@ -169,7 +174,7 @@ def zone_delete(request: HttpRequest, zone_uid: str) -> HttpResponse:
 @require_POST
 def photo_add(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
-    room = policy.get_room_for(user, uid, Perm.MANAGE_ROOMS)
+    room = counselling_access.get_room_for(user, uid, CounsellingPerm.MANAGE_ROOMS)
     upload = request.FILES.get("photo")
     if upload is None:
         messages.error(request, "照片：请选择文件。 / Photo: choose a file.")
@@ -181,8 +186,10 @@ def photo_add(request: HttpRequest, uid: str) -> HttpResponse:
     return redirect("counselling:room", uid=room.uid)
 
 
-def _photo_for(user: User, uid: str, perm: Perm = Perm.VIEW_ROOMS) -> RoomPhoto:
-    photos = RoomPhoto.objects.filter(room__in=policy.rooms_for(user, perm)).select_related("room__school")
+def _photo_for(user: User, uid: str, perm: str = CounsellingPerm.VIEW_ROOMS) -> RoomPhoto:
+    photos = RoomPhoto.objects.filter(room__in=counselling_access.rooms_for(user, perm)).select_related(
+        "room__school"
+    )
     return policy.one_for(user, photos, uid, "roomphoto")
 
 
@@ -194,7 +201,7 @@ def photo(request: HttpRequest, photo_uid: str) -> FileResponse:
 @require_POST
 def photo_delete(request: HttpRequest, photo_uid: str) -> HttpResponse:
     user = _user(request)
-    photo = _photo_for(user, photo_uid, Perm.MANAGE_ROOMS)
+    photo = _photo_for(user, photo_uid, CounsellingPerm.MANAGE_ROOMS)
     room_uid = photo.room.uid
     services.delete_photo(actor=user, photo=photo)
     return redirect("counselling:room", uid=room_uid)
@@ -203,7 +210,7 @@ def photo_delete(request: HttpRequest, photo_uid: str) -> HttpResponse:
 @require_POST
 def slot_add(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
-    room = policy.get_room_for(user, uid, Perm.MANAGE_ROOMS)
+    room = counselling_access.get_room_for(user, uid, CounsellingPerm.MANAGE_ROOMS)
     form = SlotForm(request.POST)
     staff = {str(u.uid): u for u in services.duty_staff_of(room.school)}
     form.fields["staff"].choices = [("", "")] + [(k, str(u)) for k, u in staff.items()]  # type: ignore[attr-defined]
@@ -230,7 +237,9 @@ def slot_add(request: HttpRequest, uid: str) -> HttpResponse:
 @require_POST
 def slot_delete(request: HttpRequest, slot_uid: str) -> HttpResponse:
     user = _user(request)
-    slots = OpeningSlot.objects.filter(room__in=policy.rooms_for(user, Perm.MANAGE_ROOMS))
+    slots = OpeningSlot.objects.filter(
+        room__in=counselling_access.rooms_for(user, CounsellingPerm.MANAGE_ROOMS)
+    )
     slot = policy.one_for(user, slots.select_related("room__school"), slot_uid, "openingslot")
     services.delete_slot(actor=user, slot=slot)
     return redirect("counselling:room", uid=slot.room.uid)
@@ -239,7 +248,7 @@ def slot_delete(request: HttpRequest, slot_uid: str) -> HttpResponse:
 def poster(request: HttpRequest, uid: str) -> HttpResponse:
     """A printable A4 notice: hours, how to book (QR code to the public page), help email,
     mailbox location and hotlines."""
-    room = policy.get_room_for(_user(request), uid)
+    room = counselling_access.get_room_for(_user(request), uid)
     url = f"{settings.XINYU_PUBLIC_URL}{reverse('counselling_public:notice', args=[room.school.code])}"
     qr = segno.make(url, error="m").svg_data_uri(scale=6)
     return render(
@@ -255,7 +264,7 @@ def poster(request: HttpRequest, uid: str) -> HttpResponse:
 def key_slips(request: HttpRequest, class_uid: str) -> HttpResponse:
     """Printable slips with each student's booking code for the class (issued on first view)."""
     user = _user(request)
-    school_class = policy.get_key_class_for(user, class_uid)
+    school_class = counselling_access.get_key_class_for(user, class_uid)
     keys = services.issue_keys(actor=user, school_class=school_class)
     url = f"{reverse('counselling_public:notice', args=[school_class.school.code])}"
     return render(
@@ -268,7 +277,7 @@ def key_slips(request: HttpRequest, class_uid: str) -> HttpResponse:
 
 def appointments(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    if not (policy.can(user, Perm.BOOK_FOR_STUDENTS) or policy.can(user, Perm.COUNSEL)):
+    if not (policy.can(user, CounsellingPerm.BOOK_FOR_STUDENTS) or policy.can(user, CounsellingPerm.COUNSEL)):
         policy.deny(user, object_type="appointments", object_id="")
     return render(
         request,
@@ -276,7 +285,7 @@ def appointments(request: HttpRequest) -> HttpResponse:
         {
             "upcoming": selectors.appointments_overview(user),
             "past": selectors.appointments_overview(user, upcoming_only=False).exclude(status="booked")[:100],
-            "counsels": policy.can(user, Perm.COUNSEL),
+            "counsels": policy.can(user, CounsellingPerm.COUNSEL),
         },
     )
 
@@ -284,10 +293,12 @@ def appointments(request: HttpRequest) -> HttpResponse:
 def appointment_new(request: HttpRequest) -> HttpResponse:
     """A teacher books for a student of their class/grade; a psych teacher schedules one."""
     user = _user(request)
-    if not (policy.can(user, Perm.BOOK_FOR_STUDENTS) or policy.can(user, Perm.COUNSEL)):
+    if not (policy.can(user, CounsellingPerm.BOOK_FOR_STUDENTS) or policy.can(user, CounsellingPerm.COUNSEL)):
         policy.deny(user, object_type="appointments", object_id="")
     students = (
-        policy.bookable_students_for(user).filter(status="active").select_related("school_class__grade")
+        counselling_access.bookable_students_for(user)
+        .filter(status="active")
+        .select_related("school_class__grade")
     )
     raw_student = request.POST.get("student") or request.GET.get("student")
     student = policy.by_uid(students, raw_student) if raw_student else None
@@ -329,7 +340,7 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
 
 def appointment(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
-    appointment = policy.get_appointment_for(user, uid)
+    appointment = counselling_access.get_appointment_for(user, uid)
     return render(
         request,
         "counselling/appointment.html",
@@ -344,7 +355,7 @@ def appointment(request: HttpRequest, uid: str) -> HttpResponse:
 @require_POST
 def appointment_action(request: HttpRequest, uid: str, action: str) -> HttpResponse:
     user = _user(request)
-    appointment = policy.get_appointment_for(user, uid)
+    appointment = counselling_access.get_appointment_for(user, uid)
     try:
         if action == "cancel":
             services.cancel_appointment(
@@ -373,12 +384,12 @@ def appointment_action(request: HttpRequest, uid: str, action: str) -> HttpRespo
 
 def records(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    policy.require(user, Perm.COUNSEL, what="counselling records")
+    policy.require(user, CounsellingPerm.COUNSEL, what="counselling records")
     return render(
         request,
         "counselling/records.html",
         {
-            "records": policy.counselling_records_for(user)
+            "records": counselling_access.counselling_records_for(user)
             .select_related("student__school_class__grade")
             .only(
                 "uid",
@@ -390,17 +401,17 @@ def records(request: HttpRequest) -> HttpResponse:
                 "risk_harm_others",
                 "warning",
             )[:200],
-            "groups": policy.group_sessions_for(user)[:100],
+            "groups": counselling_access.group_sessions_for(user)[:100],
         },
     )
 
 
 def record_new(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    policy.require(user, Perm.COUNSEL, what="counselling records")
+    policy.require(user, CounsellingPerm.COUNSEL, what="counselling records")
     appointment = None
     if request.GET.get("appointment"):
-        appointment = policy.get_appointment_for(user, request.GET["appointment"])
+        appointment = counselling_access.get_appointment_for(user, request.GET["appointment"])
         student = appointment.student
     else:
         student = policy.get_student_for(user, request.GET.get("student", ""), level=policy.Level.FULL)
@@ -437,14 +448,14 @@ def record_new(request: HttpRequest) -> HttpResponse:
 
 
 def record_detail(request: HttpRequest, uid: str) -> HttpResponse:
-    rec = policy.get_counselling_record_for(_user(request), uid)
+    rec = counselling_access.get_counselling_record_for(_user(request), uid)
     return render(request, "counselling/record.html", {"r": rec, "labels": services.SessionNotes.LABELS})
 
 
 @require_POST
 def record_warn(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
-    rec = policy.get_counselling_record_for(user, uid)
+    rec = counselling_access.get_counselling_record_for(user, uid)
     try:
         services.raise_risk_warning(actor=user, rec=rec)
     except CounsellingError as exc:
@@ -456,7 +467,7 @@ def record_warn(request: HttpRequest, uid: str) -> HttpResponse:
 
 def group_new(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    schools = policy.counsel_schools_for(user)
+    schools = counselling_access.counsel_schools_for(user)
     school = schools.first()
     if school is None:
         policy.deny(user, object_type="groupsession", object_id="")
@@ -494,7 +505,7 @@ def group_new(request: HttpRequest) -> HttpResponse:
 
 
 def group_detail(request: HttpRequest, uid: str) -> HttpResponse:
-    session = policy.get_group_session_for(_user(request), uid)
+    session = counselling_access.get_group_session_for(_user(request), uid)
     return render(
         request, "counselling/group.html", {"g": session, "participants": session.participants.all()}
     )
@@ -507,10 +518,10 @@ def stats(request: HttpRequest) -> HttpResponse:
     """Counselling statistics per month or term: the school's psych teachers and leader see
     their school; the district admin sees every school. Counts only, no names, no notes."""
     user = _user(request)
-    policy.require(user, Perm.VIEW_COUNSELLING_STATS, what="counselling statistics")
+    policy.require(user, CounsellingPerm.VIEW_COUNSELLING_STATS, what="counselling statistics")
     today = timezone.localdate()
     period = selectors.Period.parse(request.GET.get("period", ""), today)
-    schools = list(policy.counselling_stats_schools_for(user).order_by("code"))
+    schools = list(counselling_access.counselling_stats_schools_for(user).order_by("code"))
     rows = selectors.counselling_stats(schools, period, today)
     fmt = request.GET.get("format", "")
     if fmt in ("xlsx", "pdf"):

@@ -7,9 +7,11 @@
   `manage.py demo`.
 - `policy_sections`: each app's section of the district policy files and its check
   (`@policy_section`), run by one system check over every file.
+- `nav_items`: the menu's entries (`@nav_item`), each shown when its function says so.
 
-An app fills them from its own modules (`panels.py`, `timeline.py`, `demo.py`,
-`policy_sections.py`), which the kernel imports once every app is loaded.
+An app fills them from its own modules (`panels.py` for panels and menu entries,
+`timeline.py`, `demo.py`, `policy_sections.py`), which the kernel imports once every app is
+loaded (`demo.py` only when `manage.py demo` runs).
 """
 
 from __future__ import annotations
@@ -165,3 +167,19 @@ def visible_panels(user: AbstractBaseUser | AnonymousUser) -> list[tuple[Panel, 
         if context is not None:
             out.append((panel, context))
     return out
+
+
+# ---- the menu ----------------------------------------------------------------------------
+
+NavItem = Callable[[Any], tuple[str, str] | None]  # (user) -> (url, label), or None to hide
+nav_items: Registry[NavItem] = Registry("menu item")
+
+
+def nav_item(key: str, *, order: int = 100) -> Callable[[NavItem], NavItem]:
+    """Register a menu entry: `fn(user)` returns (url, label) when the user may go there."""
+
+    def register(fn: NavItem) -> NavItem:
+        nav_items.add(key, fn, order=order)
+        return fn
+
+    return register

@@ -42,7 +42,7 @@ class FlagReason(models.TextChoices):
 class Letter(models.Model):
     uid = models.UUIDField(default=new_uid, unique=True, editable=False)
     # The mailbox it was posted to. Once the letter is linked to a student, scope follows the
-    # student's current school instead (`xinyu.access.policy.letters_for`).
+    # student's current school instead (`xinyu.access.mailbox_access.letters_for`).
     school = models.ForeignKey("org.School", on_delete=models.PROTECT, related_name="letters")
     signature = models.CharField(max_length=12, choices=Signature.choices)
     # Set for a student-key letter, or when the psych teacher matches a signed letter to a

@@ -18,8 +18,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from xinyu.counselling.services import find_key
-from xinyu.org.models import School, Student
 from xinyu.kernel.kiosk import HELP_LINES, count_wrong, too_many_wrong
+from xinyu.org.models import School, Student
 
 from . import selectors, services
 from .models import Letter, Signature

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from xinyu.access import policy
 from xinyu.access.policy import Level
+from xinyu.mailbox import access as mailbox_access
 from xinyu.org.models import School, Student, User
 
 from . import words
@@ -27,7 +28,7 @@ class Row:
 def inbox(user: User, status: str = LetterStatus.NEW) -> list[Row]:
     """Letters in scope with `status`: flagged first, then by reply deadline."""
     qs = (
-        policy.letters_for(user)
+        mailbox_access.letters_for(user)
         .filter(status=status)
         .select_related("school", "student__school_class__grade")
         .order_by("-flagged", "reply_due", "id")
@@ -42,7 +43,7 @@ def awaiting_reply(user: User) -> list[Row]:
 
 def student_letters(user: User, student: Student) -> QuerySet[Letter]:
     """Letters linked to the student (signed or by student key), for the psych teachers."""
-    return policy.letters_for(user).filter(student=student).order_by("-received_at")
+    return mailbox_access.letters_for(user).filter(student=student).order_by("-received_at")
 
 
 def link_candidates(user: User, letter: Letter) -> list[Student]:

@@ -16,8 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xinyu.access import policy
-from xinyu.access.policy import Level, Perm
-from xinyu.care.models import Level as WarningLevel
+from xinyu.access.policy import Level
+from xinyu.care.intake import Level as WarningLevel
+from xinyu.mailbox import access as mailbox_access
+from xinyu.mailbox.access import MailboxPerm
 from xinyu.org.models import User
 
 from . import selectors, services, words
@@ -34,11 +36,11 @@ def _lang() -> str:
 
 def letters(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    policy.require(user, Perm.READ_LETTERS, what="letters")
+    policy.require(user, MailboxPerm.READ_LETTERS, what="letters")
     status = request.GET.get("status", LetterStatus.NEW)
     if status not in LetterStatus.values:
         status = LetterStatus.NEW
-    schools = list(policy.letter_schools_for(user).select_related("district"))
+    schools = list(mailbox_access.letter_schools_for(user).select_related("district"))
     return render(
         request,
         "mailbox/letters.html",
@@ -60,7 +62,7 @@ def letters(request: HttpRequest) -> HttpResponse:
 
 def letter_detail(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
-    letter = policy.get_letter_for(user, uid)
+    letter = mailbox_access.get_letter_for(user, uid)
     labels = words.category_labels(_lang())
     return render(
         request,
@@ -83,7 +85,7 @@ def letter_detail(request: HttpRequest, uid: str) -> HttpResponse:
 def _act(request: HttpRequest, uid: str, action: Callable[[User, Letter], str]) -> HttpResponse:
     """Run one triage action on a letter in scope; its success message or error is shown."""
     user = _user(request)
-    letter = policy.get_letter_for(user, uid, audit=False)
+    letter = mailbox_access.get_letter_for(user, uid, audit=False)
     try:
         done = action(user, letter)
     except services.MailboxError as exc:

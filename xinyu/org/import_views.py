@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from xinyu.access import policy
 from xinyu.access.policy import Perm
+from xinyu.org import access as org_access
 
 from . import roster
 from .models import ImportBatch, ImportKind, ImportStatus, User
@@ -87,7 +88,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def batch_detail(request: HttpRequest, uid: str) -> HttpResponse:
-    batch = policy.get_import_batch_for(_user(request), uid)
+    batch = org_access.get_import_batch_for(_user(request), uid)
     summary = batch.summary
     return render(
         request,
@@ -104,7 +105,7 @@ def batch_detail(request: HttpRequest, uid: str) -> HttpResponse:
 @require_POST
 def apply(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
-    batch = policy.get_import_batch_for(user, uid)
+    batch = org_access.get_import_batch_for(user, uid)
     try:
         result = roster.apply_batch(actor=user, batch=batch)
     except roster.RosterError as exc:

@@ -15,12 +15,10 @@ from xinyu.access import policy
 from xinyu.access.policy import Level, Perm
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
+from xinyu.kernel.errors import ServiceError  # noqa: E402  (the one refusal of every service)
+from xinyu.org import access as org_access
 
 from .models import ApiToken, Enrollment, KeyPopulation, SchoolClass, Student, StudentFlag, User
-
-
-class ServiceError(Exception):
-    """A refused change; the message is shown to the user (translated)."""
 
 
 def _check_may_flag(actor: User, student: Student) -> None:
@@ -106,7 +104,10 @@ def transfer_student(
 def issue_temporary_password(*, actor: User, staff: User) -> str:
     """A new random password for a staff account, shown once to the district admin who
     hands it over; the holder changes it after logging in."""
-    if not policy.can(actor, Perm.MANAGE_STAFF) or not policy.staff_for(actor).filter(pk=staff.pk).exists():
+    if (
+        not policy.can(actor, Perm.MANAGE_STAFF)
+        or not org_access.staff_for(actor).filter(pk=staff.pk).exists()
+    ):
         raise ServiceError(_("You may not manage this account."))
     password = secrets.token_urlsafe(9)
     staff.set_password(password)

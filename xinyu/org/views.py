@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from xinyu.access import policy
 from xinyu.access.policy import Level, Perm
+from xinyu.org import access as org_access
 from xinyu.studentfile.selectors import family_flags
 from xinyu.studentfile.timeline import timeline
 
@@ -127,7 +128,7 @@ def staff(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     policy.require(user, Perm.VIEW_STAFF, what="staff")
     qs = (
-        policy.staff_for(user)
+        org_access.staff_for(user)
         .prefetch_related(
             Prefetch(
                 "assignments",
@@ -143,7 +144,7 @@ def staff(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(assignments__school=school)
     temporary = None
     if request.method == "POST":
-        target = policy.get_staff_for(user, request.POST.get("uid"), Perm.MANAGE_STAFF)
+        target = org_access.get_staff_for(user, request.POST.get("uid"), Perm.MANAGE_STAFF)
         try:
             temporary = (target, services.issue_temporary_password(actor=user, staff=target))
         except services.ServiceError as exc:
@@ -168,8 +169,8 @@ def tokens(request: HttpRequest) -> HttpResponse:
         if request.POST.get("op") == "revoke":
             token_id = request.POST.get("id", "")
             if token_id.isdigit():
-                policy.tokens_for(user).filter(pk=int(token_id)).delete()
+                org_access.tokens_for(user).filter(pk=int(token_id)).delete()
             messages.success(request, _("Token revoked."))
             return redirect("org:tokens")
         _token, new_key = services.create_api_token(actor=user, name=request.POST.get("name", "API")[:100])
-    return render(request, "org/tokens.html", {"tokens": policy.tokens_for(user), "new_key": new_key})
+    return render(request, "org/tokens.html", {"tokens": org_access.tokens_for(user), "new_key": new_key})

@@ -19,6 +19,7 @@ from xinyu.access.policy import Perm
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
 from xinyu.org.models import User
+from xinyu.screening import access as screening_access
 
 from . import pdf, reports
 from .reports import Summary, Table
@@ -35,7 +36,7 @@ def _user(request: HttpRequest) -> User:
 
 def _summary(request: HttpRequest, uid: str) -> Summary:
     user = _user(request)
-    campaign = policy.get_campaign_for(user, uid)
+    campaign = screening_access.get_campaign_for(user, uid)
     policy.require(user, Perm.VIEW_AGGREGATES, what="campaign results")
     raw = request.GET.get("school")
     school = policy.get_school_for(user, raw) if raw else None

@@ -24,6 +24,7 @@ from xinyu.access import policy
 from xinyu.access.policy import Level, Perm
 from xinyu.org.models import GRADE_NAMES, Gender, KeyPopulation, School, StudentFlag, User
 from xinyu.org.selectors import SMALL_CELL
+from xinyu.screening import access as screening_access
 
 from .instruments import get_instrument, localized
 from .models import Campaign, Consent, Invitation, Progress, Result
@@ -426,7 +427,7 @@ def _years(
 ) -> Table:
     """The same schools in the campaigns of earlier school years that the user can see."""
     earlier = dict(
-        policy.campaigns_for(user)
+        screening_access.campaigns_for(user)
         .filter(district_id=campaign.district_id, school_year__lt=campaign.school_year, schools__in=ids)
         .values_list("pk", "school_year")
     )
@@ -456,7 +457,7 @@ def _years(
 
 def _bands(user: User, campaign: Campaign, schools: Sequence[School], suppressed: bool) -> tuple[Table, ...]:
     """Primary-scale bands per instrument, from the results the user may read."""
-    readable = policy.result_invitations_for(user).filter(
+    readable = screening_access.result_invitations_for(user).filter(
         campaign=campaign, stage=1, school__in=schools, consent=Consent.GIVEN
     )
     rows = (

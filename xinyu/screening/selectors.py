@@ -2,7 +2,7 @@
 
 Progress (who has been reached, who took part) is operational and reaches class teachers
 for their class; what students answered and how they scored reaches only the psych
-teachers of the school (`policy.result_invitations_for`)."""
+teachers of the school (`screening_access.result_invitations_for`)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from django.db.models import Count, Q, QuerySet
 from xinyu.access import policy
 from xinyu.org.models import KeyPopulation, School, SchoolClass, Student, User
 from xinyu.org.selectors import SMALL_CELL
+from xinyu.screening import access as screening_access
 
 from .models import Campaign, Consent, Invitation, Progress, Result
 
@@ -26,7 +27,7 @@ def progress_scope_q(user: User) -> Q | None:
     dozen at most) keep the campaign's index usable."""
     school_ids = list(policy.aggregate_schools_for(user).values_list("pk", flat=True))
     class_ids = list(
-        policy.code_classes_for(user).exclude(school_id__in=school_ids).values_list("pk", flat=True)
+        screening_access.code_classes_for(user).exclude(school_id__in=school_ids).values_list("pk", flat=True)
     )
     if school_ids and class_ids:
         return Q(school_id__in=school_ids) | Q(school_class_id__in=class_ids)
@@ -130,7 +131,7 @@ def class_participation(user: User, campaign: Campaign, school_class: SchoolClas
     (declined and withdrawn look the same)."""
     invitations = (
         Invitation.objects.filter(campaign=campaign, school_class=school_class, stage=1)
-        .filter(school_class__in=policy.code_classes_for(user))
+        .filter(school_class__in=screening_access.code_classes_for(user))
         .select_related("student")
         .order_by("student__name")
     )
@@ -155,7 +156,7 @@ def results_list(
 ) -> QuerySet[Invitation]:
     """Completed protocols the psych teacher may read, most pressing first."""
     qs = (
-        policy.result_invitations_for(user)
+        screening_access.result_invitations_for(user)
         .filter(campaign=campaign, progress=Progress.COMPLETED)
         .select_related("student", "school_class__grade", "school")
     )
@@ -171,7 +172,7 @@ def results_list(
 def student_screenings(user: User, student: Student) -> list[Invitation]:
     """Every screening of the student across years (psych teachers only), with results."""
     return list(
-        policy.result_invitations_for(user)
+        screening_access.result_invitations_for(user)
         .filter(student=student)
         .select_related("campaign")
         .prefetch_related("results")

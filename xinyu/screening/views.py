@@ -23,6 +23,7 @@ from xinyu.access.policy import Perm
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
 from xinyu.org.models import School, User
+from xinyu.screening import access as screening_access
 
 from . import selectors, services
 from .forms import (
@@ -48,21 +49,21 @@ def campaigns(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     policy.require(user, Perm.VIEW_ORG, what="campaigns")
     now = timezone.now()
-    rows = list(policy.campaigns_for(user).order_by("-opens_at")[:100])
+    rows = list(screening_access.campaigns_for(user).order_by("-opens_at")[:100])
     return render(
         request,
         "screening/campaigns.html",
         {
             "campaigns": rows,
             "now": now,
-            "can_create": policy.campaign_schools_for(user).exists(),
+            "can_create": screening_access.campaign_schools_for(user).exists(),
         },
     )
 
 
 def campaign_new(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    schools = policy.campaign_schools_for(user)
+    schools = screening_access.campaign_schools_for(user)
     first = schools.select_related("district").first()
     if first is None:
         policy.deny(user, object_type="campaign", object_id="new")
@@ -130,16 +131,16 @@ def _scope(data: dict[str, Any], allowed: Any) -> tuple[list[School], str]:
 
 def campaign_detail(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
-    campaign = policy.get_campaign_for(user, uid)
+    campaign = screening_access.get_campaign_for(user, uid)
     school = policy.get_school_for(user, request.GET["school"]) if request.GET.get("school") else None
     table = selectors.campaign_progress(user, campaign, school=school)
     code_classes = (
-        policy.code_classes_for(user)
+        screening_access.code_classes_for(user)
         .filter(school__campaigns=campaign, grade__level__in=campaign.target_grades)
         .select_related("grade", "school")
         .order_by("school__code", "grade__level", "number")
     )
-    can_results = policy.result_invitations_for(user).filter(campaign=campaign).exists()
+    can_results = screening_access.result_invitations_for(user).filter(campaign=campaign).exists()
     return render(
         request,
         "screening/campaign.html",
@@ -158,8 +159,8 @@ def campaign_detail(request: HttpRequest, uid: str) -> HttpResponse:
 
 def class_participation(request: HttpRequest, uid: str, class_uid: str) -> HttpResponse:
     user = _user(request)
-    campaign = policy.get_campaign_for(user, uid)
-    school_class = policy.get_code_class_for(user, class_uid)
+    campaign = screening_access.get_campaign_for(user, uid)
+    school_class = screening_access.get_code_class_for(user, class_uid)
     participants = selectors.class_participation(user, campaign, school_class)
     record(
         actor=user,
@@ -184,8 +185,8 @@ def class_participation(request: HttpRequest, uid: str, class_uid: str) -> HttpR
 @require_POST
 def paper_consent(request: HttpRequest, uid: str, class_uid: str) -> HttpResponse:
     user = _user(request)
-    campaign = policy.get_campaign_for(user, uid)
-    school_class = policy.get_code_class_for(user, class_uid)
+    campaign = screening_access.get_campaign_for(user, uid)
+    school_class = screening_access.get_code_class_for(user, class_uid)
     form = PaperConsentForm(request.POST)
     if form.is_valid():
         # The class comes from the access module; its invitations are in scope with it.
@@ -212,8 +213,8 @@ def paper_consent(request: HttpRequest, uid: str, class_uid: str) -> HttpRespons
 @require_POST
 def send_sms(request: HttpRequest, uid: str, class_uid: str) -> HttpResponse:
     user = _user(request)
-    campaign = policy.get_campaign_for(user, uid)
-    school_class = policy.get_code_class_for(user, class_uid)
+    campaign = screening_access.get_campaign_for(user, uid)
+    school_class = screening_access.get_code_class_for(user, class_uid)
     sent = services.send_consent_links(
         by=user, role=policy.roles_label(user), campaign=campaign, school_class=school_class
     )
@@ -231,8 +232,8 @@ def class_sheet(request: HttpRequest, uid: str, class_uid: str) -> HttpResponse:
     """A printable sheet for the class: one slip per student, either the guardian's consent
     QR code (`kind=consent`) or the student's answering code (`kind=codes`)."""
     user = _user(request)
-    campaign = policy.get_campaign_for(user, uid)
-    school_class = policy.get_code_class_for(user, class_uid)
+    campaign = screening_access.get_campaign_for(user, uid)
+    school_class = screening_access.get_code_class_for(user, class_uid)
     kind = "codes" if request.GET.get("kind") == "codes" else "consent"
     participants = selectors.class_participation(user, campaign, school_class)
     slips = []
@@ -263,8 +264,8 @@ def class_sheet(request: HttpRequest, uid: str, class_uid: str) -> HttpResponse:
 def results(request: HttpRequest, uid: str) -> HttpResponse:
     """The psych teacher's list: who answered what tier, critical answers first."""
     user = _user(request)
-    campaign = policy.get_campaign_for(user, uid)
-    if not policy.result_invitations_for(user).filter(campaign=campaign).exists():
+    campaign = screening_access.get_campaign_for(user, uid)
+    if not screening_access.result_invitations_for(user).filter(campaign=campaign).exists():
         policy.deny(user, object_type="campaign_results", object_id=str(campaign.uid))
     tier = request.GET.get("tier", "")
     rows = list(
@@ -302,12 +303,12 @@ def results(request: HttpRequest, uid: str) -> HttpResponse:
 @require_POST
 def follow_up(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
-    campaign = policy.get_campaign_for(user, uid)
+    campaign = screening_access.get_campaign_for(user, uid)
     form = FollowUpForm(request.POST)
     uids = request.POST.getlist("invitation")
     parents = []
     for one in uids[:500]:
-        in_scope = policy.result_invitations_for(user).filter(campaign=campaign, stage=1)
+        in_scope = screening_access.result_invitations_for(user).filter(campaign=campaign, stage=1)
         parents.append(policy.one_for(user, in_scope, one, "invitation"))
     if not parents or not form.is_valid():
         messages.error(request, _("Choose at least one student and what to assign."))
@@ -344,7 +345,7 @@ def report(request: HttpRequest, uid: str) -> HttpResponse:
     """One student's screening for the psych teacher: answers, scales, bands, norms, flags,
     critical answers, the second stage beside the first, and the history across years."""
     user = _user(request)
-    invitation = policy.get_invitation_for(user, uid, detail="individual screening report")
+    invitation = screening_access.get_invitation_for(user, uid, detail="individual screening report")
     lang = _lang()
     tier_policy = services.screening_policy(invitation.campaign.district.code)
     history = selectors.student_screenings(user, invitation.student)

@@ -22,8 +22,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from xinyu.access import policy
+from xinyu.care import access as care_access
 from xinyu.care.models import Case, GuardianContact, Source
+from xinyu.counselling import access as counselling_access
+from xinyu.mailbox import access as mailbox_access
 from xinyu.org.models import Student, User
+from xinyu.screening import access as screening_access
 from xinyu.screening.services import screening_policy
 
 
@@ -68,7 +72,7 @@ def _lang() -> str:
 def screenings(user: User, student: Student) -> list[Entry]:
     """Screenings with tiers and scores: the psych teachers of the student's school only."""
     rows = list(
-        policy.result_invitations_for(user)
+        screening_access.result_invitations_for(user)
         .filter(student=student)
         .select_related("campaign__district")
         .prefetch_related("results")
@@ -105,7 +109,7 @@ def warnings(user: User, student: Student) -> list[Entry]:
     """Warnings and the signals behind them: the psych teachers of the student's school."""
     sources = dict(Source.choices)
     entries = []
-    for w in policy.warnings_for(user).filter(student=student).prefetch_related("signals"):
+    for w in care_access.warnings_for(user).filter(student=student).prefetch_related("signals"):
         reasons = sorted({str(sources.get(s.source, s.source)) for s in w.signals.all()})
         entries.append(
             Entry(
@@ -131,7 +135,7 @@ def tasks(user: User, student: Student) -> list[Entry]:
             title=str(t.get_kind_display()),
             detail=str(t.get_status_display()),
         )
-        for t in policy.file_tasks_for(user).filter(student=student)
+        for t in care_access.file_tasks_for(user).filter(student=student)
     ]
 
 
@@ -149,7 +153,7 @@ def counselling_sessions(user: User, student: Student) -> list[Entry]:
             url=reverse("counselling:record", args=[r.uid]),
             urgent=r.risk_self_harm or r.risk_harm_others,
         )
-        for r in policy.counselling_records_for(user).filter(student=student)
+        for r in counselling_access.counselling_records_for(user).filter(student=student)
     ]
 
 
@@ -165,7 +169,7 @@ def letters(user: User, student: Student) -> list[Entry]:
             url=reverse("mailbox:letter", args=[letter.uid]),
             urgent=letter.flagged,
         )
-        for letter in policy.letters_for(user).filter(student=student)
+        for letter in mailbox_access.letters_for(user).filter(student=student)
     ]
 
 
@@ -175,7 +179,7 @@ def letters(user: User, student: Student) -> list[Entry]:
 @provider("case")
 def cases(user: User, student: Student) -> list[Entry]:
     """Cases with tier and status: the school's psych teachers, the case team, the centre's
-    experts for escalated cases (`policy.cases_for`)."""
+    experts for escalated cases (`care_access.cases_for`)."""
     return [
         Entry(
             at=c.opened_at,
@@ -186,7 +190,7 @@ def cases(user: User, student: Student) -> list[Entry]:
             url=reverse("care:case", args=[c.uid]),
             urgent=c.tier == "severe" and c.status == "active",
         )
-        for c in policy.cases_for(user).filter(student=student).select_related("owner")
+        for c in care_access.cases_for(user).filter(student=student).select_related("owner")
     ]
 
 
@@ -200,7 +204,7 @@ def referrals(user: User, student: Student) -> list[Entry]:
             % {"name": r.institution.name, "status": r.get_status_display()},
             url=reverse("care:referral", args=[r.uid]),
         )
-        for r in policy.referrals_for(user).filter(student=student).select_related("institution")
+        for r in care_access.referrals_for(user).filter(student=student).select_related("institution")
     ]
 
 
@@ -217,7 +221,7 @@ def guardian_contacts(user: User, student: Student) -> list[Entry]:
             url=reverse("care:case", args=[g.case.uid]),
         )
         for g in GuardianContact.objects.filter(
-            case__in=policy.cases_for(user).filter(student=student)
+            case__in=care_access.cases_for(user).filter(student=student)
         ).select_related("case")
     ]
 
@@ -233,7 +237,7 @@ def concerns(user: User, student: Student) -> list[Entry]:
             % {"name": c.reporter.full_name or c.reporter.get_username()},
             detail="、".join(c.trigger_labels),
         )
-        for c in policy.concerns_for(user).filter(student=student).select_related("reporter")
+        for c in care_access.concerns_for(user).filter(student=student).select_related("reporter")
     ]
 
 
@@ -242,7 +246,7 @@ def care_status(user: User, student: Student) -> list[Entry]:
     """The neutral status the class and grade team see (never tier, reasons or notes)."""
     if policy.level_for(user, student) >= policy.Level.FULL:
         return []
-    if not policy.care_status_students_for(user).filter(pk=student.pk).exists():
+    if not care_access.care_status_students_for(user).filter(pk=student.pk).exists():
         return []
     case = Case.objects.filter(student=student).exclude(status="closed").order_by("-opened_at").first()
     if case is None:

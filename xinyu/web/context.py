@@ -10,8 +10,13 @@ from django.utils.translation import gettext as _
 
 from xinyu.access import policy
 from xinyu.access.policy import Level, Perm
+from xinyu.care import access as care_access
+from xinyu.care.access import CarePerm
+from xinyu.counselling.access import CounsellingPerm
+from xinyu.mailbox.access import MailboxPerm
 from xinyu.notify.services import unread_for
 from xinyu.org.models import Role
+from xinyu.screening import access as screening_access
 
 
 def nav(request: HttpRequest) -> dict[str, Any]:
@@ -23,23 +28,30 @@ def nav(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("org:schools"), _("Schools")))
     if policy.students_for(user, Level.BASIC).exists():
         items.append((reverse("org:students"), _("Students")))
-    if policy.campaigns_for(user).exists() or policy.campaign_schools_for(user).exists():
+    if screening_access.campaigns_for(user).exists() or screening_access.campaign_schools_for(user).exists():
         items.append((reverse("screening:campaigns"), _("Screening")))
-    if policy.warnings_for(user).exists():
+    if care_access.warnings_for(user).exists():
         items.append((reverse("care:warnings"), _("Warnings")))
-    if policy.can(user, Perm.TRIAGE) or policy.has_role(user, Role.CENTRE_EXPERT):
+    if policy.can(user, CarePerm.TRIAGE) or policy.has_role(user, Role.CENTRE_EXPERT):
         items.append((reverse("care:cases"), _("Cases")))
-    if policy.can(user, Perm.TEAM_WARNINGS):
+    if policy.can(user, CarePerm.TEAM_WARNINGS):
         items.append((reverse("care:attention"), _("Needs attention")))
-    if any(policy.can(user, p) for p in (Perm.RUN_RECHECKS, Perm.DO_RECHECKS)):
+    if any(policy.can(user, p) for p in (CarePerm.RUN_RECHECKS, CarePerm.DO_RECHECKS)):
         items.append((reverse("care:rechecks"), _("Re-checks")))
-    if policy.can(user, Perm.VIEW_CRISIS) or policy.can(user, Perm.RUN_CRISIS):
+    if policy.can(user, CarePerm.VIEW_CRISIS) or policy.can(user, CarePerm.RUN_CRISIS):
         items.append((reverse("care:crisis_list"), _("Crisis")))
-    if policy.can(user, Perm.READ_LETTERS):
+    if policy.can(user, MailboxPerm.READ_LETTERS):
         items.append((reverse("mailbox:letters"), _("Mailbox")))
-    if policy.can(user, Perm.VIEW_TASKS):
+    if policy.can(user, CarePerm.VIEW_TASKS):
         items.append((reverse("care:tasks"), _("Tasks")))
-    if any(policy.can(user, p) for p in (Perm.VIEW_ROOMS, Perm.BOOK_FOR_STUDENTS, Perm.PRINT_STUDENT_KEYS)):
+    if any(
+        policy.can(user, p)
+        for p in (
+            CounsellingPerm.VIEW_ROOMS,
+            CounsellingPerm.BOOK_FOR_STUDENTS,
+            CounsellingPerm.PRINT_STUDENT_KEYS,
+        )
+    ):
         items.append((reverse("counselling:index"), _("Counselling room")))
     if policy.can(user, Perm.VIEW_STAFF):
         items.append((reverse("org:staff"), _("Staff")))

@@ -11,6 +11,8 @@ from django.views.decorators.http import require_GET
 
 from xinyu.access import policy
 from xinyu.access.policy import Level, Perm
+from xinyu.care import access as care_access
+from xinyu.care.access import CarePerm
 from xinyu.care.models import LEVEL_RANK, Case, CaseStatus, TaskStatus, Warning, WarningStatus
 from xinyu.org import selectors
 from xinyu.org.models import Role, User
@@ -19,7 +21,7 @@ from xinyu.org.models import Role, User
 def _open_warnings(user: User) -> list[Warning]:
     """Open and acknowledged warnings in scope, most pressing first."""
     rows = list(
-        policy.warnings_for(user)
+        care_access.warnings_for(user)
         .exclude(status=WarningStatus.CLOSED)
         .select_related("student__school_class__grade", "school")
         .order_by("-opened_at")[:100]
@@ -34,7 +36,7 @@ def _open_warnings(user: User) -> list[Warning]:
 def _cases_due(user: User) -> tuple[list[Case], int]:
     """The psych teacher's cases whose next contact is due (today or overdue), and how many
     cases are open: two queries, whatever the number of cases."""
-    open_cases = policy.cases_for(user).filter(status=CaseStatus.ACTIVE)
+    open_cases = care_access.cases_for(user).filter(status=CaseStatus.ACTIVE)
     due = list(
         open_cases.filter(next_contact_on__lte=timezone.localdate())
         .select_related("student__school_class__grade")
@@ -70,11 +72,11 @@ def home(request: HttpRequest) -> HttpResponse:
         "cases_due": cases_due,
         "today": timezone.localdate(),
         "open_cases": open_cases,
-        "can_report": policy.can(user, Perm.REPORT_CONCERN),
+        "can_report": policy.can(user, CarePerm.REPORT_CONCERN),
         "team_warnings": team_warnings,
         "crises": _open_crises(user),
         "tasks": list(
-            policy.tasks_for(user)
+            care_access.tasks_for(user)
             .filter(status=TaskStatus.OPEN)
             .select_related("student", "school_class__grade")[:50]
         ),
@@ -84,10 +86,10 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _team_warnings(user: User) -> list[Warning]:
     """The class or grade team's warnings (neutral: name, class, overdue at their step)."""
-    if not policy.can(user, Perm.TEAM_WARNINGS):
+    if not policy.can(user, CarePerm.TEAM_WARNINGS):
         return []
     rows = list(
-        policy.team_warnings_for(user)
+        care_access.team_warnings_for(user)
         .exclude(status=WarningStatus.CLOSED)
         .select_related("student__school_class__grade")
         .order_by("ack_due_at")[:20]
@@ -102,7 +104,7 @@ def _open_crises(user: User) -> list[object]:
     from xinyu.care.models import CrisisStatus
 
     return list(
-        policy.crisis_events_for(user)
+        care_access.crisis_events_for(user)
         .filter(status=CrisisStatus.OPEN)
         .select_related("school")
         .order_by("-started_at")[:20]

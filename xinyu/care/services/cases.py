@@ -739,17 +739,11 @@ def assign_reassessment(*, case: Case, by: User, role: str, instrument: str) -> 
     """Re-assess with an instrument: a second stage on the student's latest screening in which
     they take part (consent carries over, SPEC §3); the entry links to it, so its result shows
     on the case once answered."""
-    from xinyu.screening.models import Consent, Invitation
-    from xinyu.screening.services import ScreeningError, assign_follow_up
+    from xinyu.screening import followup
 
     case = _lock(case)
     _require_active(case)
-    parent = (
-        Invitation.objects.filter(student_id=case.student_id, stage=1, consent=Consent.GIVEN)
-        .select_related("campaign")
-        .order_by("-campaign__opens_at", "-pk")
-        .first()
-    )
+    parent = followup.latest_consented(case.student_id)
     if parent is None:
         raise CareError(
             "该生没有已同意参加的测评，无法安排复评（须先征得学生和监护人同意）",
@@ -757,9 +751,9 @@ def assign_reassessment(*, case: Case, by: User, role: str, instrument: str) -> 
             field="instrument",
         )
     try:
-        (invitation,) = assign_follow_up(by=by, role=role, parents=[parent], instruments=[instrument])
-    except ScreeningError as exc:
-        raise CareError(exc.message_zh, exc.message_en, field="instrument") from exc
+        invitation = followup.assign_reassessment(by=by, role=role, parent=parent, instrument=instrument)
+    except CareError as exc:
+        raise CareError(exc.zh, exc.en, field="instrument") from exc
     entry = CaseEntry.objects.create(
         case=case,
         kind=EntryKind.REASSESSMENT,

@@ -8,18 +8,13 @@ from django.utils import timezone
 
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
+from xinyu.kernel.errors import ServiceError
 from xinyu.org.models import User
 
 from ..models import Case, CaseEvent
 
-
-class CareError(Exception):
-    """A refused change, with a message naming what is wrong (Chinese / English). Raised
-    before anything is written, or inside the transaction so that nothing is kept."""
-
-    def __init__(self, zh: str, en: str = "", *, field: str = "") -> None:
-        self.zh, self.en, self.field = zh, en, field
-        super().__init__(f"{zh} / {en}" if en else zh)
+# The one refusal of every service (xinyu.kernel.errors); the old name reads as care's.
+CareError = ServiceError
 
 
 def check_transition(

@@ -24,6 +24,8 @@ from xinyu.access import policy
 from xinyu.audit import context
 from xinyu.audit.models import Action, AuditEntry
 from xinyu.audit.services import record, record_many_students
+from xinyu.care import access as care_access
+from xinyu.care.access import CarePerm
 from xinyu.notify.services import notify_users
 from xinyu.org.models import (
     District,
@@ -103,7 +105,7 @@ def start_recheck_round(
 ) -> RecheckRound:
     """One round per school and term: an entry per key-population student, grouped by class.
     The class teachers are told (no names, no reasons)."""
-    if not policy.can(by, policy.Perm.RUN_RECHECKS, school=school):
+    if not policy.can(by, CarePerm.RUN_RECHECKS, school=school):
         raise CareError(
             "只有本校心理教师可以发起动态排查", "Only the school's psych teachers can start a re-check"
         )
@@ -162,7 +164,7 @@ def record_recheck(*, entry: RecheckEntry, by: User, role: str, result: str, not
     """The class teacher's answer: "seems well" or "worried" (a note is required; it raises a
     staff concern, so the psych teacher gets a warning). Can be changed until the due date."""
     entry = RecheckEntry.objects.select_for_update().select_related("round", "student").get(pk=entry.pk)
-    if not policy.recheck_classes_for(by, do=True).filter(pk=entry.school_class_id).exists():
+    if not care_access.recheck_classes_for(by, do=True).filter(pk=entry.school_class_id).exists():
         raise CareError("只有本班班主任可以填写", "Only the class teacher can fill this in", field="entry")
     if timezone.localdate() > entry.round.due_on:
         raise CareError(
@@ -222,7 +224,7 @@ def _period_fields(
 
 
 def _require_editable(period: KeyPeriod, by: User) -> None:
-    if not policy.editable_key_periods_for(by).filter(pk=period.pk).exists():
+    if not care_access.editable_key_periods_for(by).filter(pk=period.pk).exists():
         raise CareError("您不能修改这个重点时段", "You cannot change this key period", field="period")
 
 
@@ -251,7 +253,7 @@ def create_key_period(
     (its psych teachers)."""
     if school is not None and school.district_id != district.pk:
         raise CareError("学校不属于该区县", "The school is not in this district", field="school")
-    if not policy.can_manage_key_period(by, district.pk, school.pk if school else None):
+    if not care_access.can_manage_key_period(by, district.pk, school.pk if school else None):
         raise CareError(
             "全区的重点时段由区管理员设置，学校的由本校心理教师设置",
             "District admins set the district's key periods; psych teachers their own school's",

@@ -24,9 +24,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinyu.access import policy
-from xinyu.access.policy import Perm
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
+from xinyu.care.access import CarePerm
 from xinyu.notify.models import Message
 from xinyu.notify.services import notify_users
 from xinyu.org.models import District, User
@@ -142,7 +142,7 @@ def _move(referral: Referral, target: str) -> None:
 
 
 def _managed_district_ids(user: User) -> set[int]:
-    return {g.district_id for g in policy.grants(user) if Perm.MANAGE_INSTITUTIONS in g.policy.perms}
+    return {g.district_id for g in policy.grants(user) if CarePerm.MANAGE_INSTITUTIONS in g.policy.perms}
 
 
 def _require_manager(user: User, district_id: int) -> None:

@@ -19,9 +19,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xinyu.access import policy
-from xinyu.access.policy import Perm
+from xinyu.care import access as care_access
+from xinyu.care.access import CarePerm
 from xinyu.org.models import Role, User
-from xinyu.screening.instruments import localized, registry
+from xinyu.screening import followup
 
 from ..models import (
     Case,
@@ -60,8 +61,8 @@ def concern_new(request: HttpRequest) -> HttpResponse:
     """The one-minute report: pick the student (own class listed, or search), tick what was
     seen, add a line, send."""
     user = _user(request)
-    policy.require(user, Perm.REPORT_CONCERN, what="concern")
-    students = policy.concern_students_for(user).select_related("school_class__grade", "school")
+    policy.require(user, CarePerm.REPORT_CONCERN, what="concern")
+    students = care_access.concern_students_for(user).select_related("school_class__grade", "school")
     chosen = None
     if request.method == "POST":
         chosen = policy.one_for(user, students, request.POST.get("student", ""), "student")
@@ -108,9 +109,9 @@ def concern_new(request: HttpRequest) -> HttpResponse:
 def concerns(request: HttpRequest) -> HttpResponse:
     """The reports I made (what I wrote, and a neutral state: received / being followed up)."""
     user = _user(request)
-    policy.require(user, Perm.REPORT_CONCERN, what="concern")
+    policy.require(user, CarePerm.REPORT_CONCERN, what="concern")
     rows = (
-        policy.concerns_for(user)
+        care_access.concerns_for(user)
         .filter(reporter=user)
         .select_related("student__school_class__grade", "warning")
         .order_by("-created_at")[:100]
@@ -125,9 +126,9 @@ def concerns(request: HttpRequest) -> HttpResponse:
 
 def attention(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    policy.require(user, Perm.TEAM_WARNINGS, what="warning")
+    policy.require(user, CarePerm.TEAM_WARNINGS, what="warning")
     rows = list(
-        policy.team_warnings_for(user)
+        care_access.team_warnings_for(user)
         .exclude(status=WarningStatus.CLOSED)
         .select_related("student__school_class__grade")
         .order_by("ack_due_at")[:200]
@@ -143,9 +144,12 @@ def attention_detail(request: HttpRequest, uid: str) -> HttpResponse:
     """A warning as the class or grade team sees it: the staff reports about the student,
     the deadline, and a neutral state. Never the screening or counselling reasons."""
     user = _user(request)
-    warning = policy.get_team_warning_for(user, uid)
+    warning = care_access.get_team_warning_for(user, uid)
     reports = list(
-        policy.concerns_for(user).filter(warning=warning).select_related("reporter").order_by("created_at")
+        care_access.concerns_for(user)
+        .filter(warning=warning)
+        .select_related("reporter")
+        .order_by("created_at")
     )
     owners = {u.pk for u in services.step_owners(warning, warning.step)}
     return render(
@@ -165,7 +169,7 @@ def attention_detail(request: HttpRequest, uid: str) -> HttpResponse:
 @require_POST
 def attention_acknowledge(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
-    warning = policy.get_team_warning_for(user, uid)
+    warning = care_access.get_team_warning_for(user, uid)
     try:
         services.acknowledge_as_team(warning=warning, by=user, role=policy.role_for(user, warning.student))
     except CareError as exc:
@@ -179,7 +183,7 @@ def attention_acknowledge(request: HttpRequest, uid: str) -> HttpResponse:
 def task_answer(request: HttpRequest, uid: str) -> HttpResponse:
     """Done, with what the teacher saw (it reaches the case as a teacher observation)."""
     user = _user(request)
-    task = policy.get_task_for(user, uid)
+    task = care_access.get_task_for(user, uid)
     try:
         services.answer_task(
             task=task,
@@ -200,8 +204,8 @@ def task_answer(request: HttpRequest, uid: str) -> HttpResponse:
 @require_POST
 def triage(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
-    warning = policy.get_warning_for(user, uid)
-    if not policy.can(user, Perm.TRIAGE, school=warning.school):
+    warning = care_access.get_warning_for(user, uid)
+    if not policy.can(user, CarePerm.TRIAGE, school=warning.school):
         policy.deny(user, object_type="warning", object_id=str(uid))
     tier = request.POST.get("tier", "")
     try:
@@ -229,12 +233,12 @@ def triage(request: HttpRequest, uid: str) -> HttpResponse:
 def case_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     rows = list(
-        policy.cases_for(user)
+        care_access.cases_for(user)
         .exclude(status=CaseStatus.CLOSED)
         .select_related("student__school_class__grade", "school", "owner")
         .order_by("next_contact_on", "-opened_at")[:500]
     )
-    if not rows and not policy.can(user, Perm.TRIAGE) and not policy.has_role(user, Role.CENTRE_EXPERT):
+    if not rows and not policy.can(user, CarePerm.TRIAGE) and not policy.has_role(user, Role.CENTRE_EXPERT):
         policy.deny(user, object_type="case", object_id="")
     today = timezone.localdate()
     for c in rows:
@@ -246,7 +250,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         {
             "cases": rows,
             "today": today,
-            "is_psych": policy.can(user, Perm.TRIAGE),
+            "is_psych": policy.can(user, CarePerm.TRIAGE),
             "is_expert": policy.has_role(user, Role.CENTRE_EXPERT),
         },
     )
@@ -254,22 +258,15 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 def case_detail(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
-    case = policy.get_case_for(user, uid)
-    from xinyu.screening.models import Invitation
-
+    case = care_access.get_case_for(user, uid)
     entries = list(case.entries.select_related("by", "invitation").all())
-    invitation_ids = [e.invitation_id for e in entries if e.invitation_id]
-    readable = set(
-        policy.result_invitations_for(user).filter(pk__in=invitation_ids).values_list("pk", flat=True)
-    )
+    readable = followup.readable_ids(user, [e.invitation_id for e in entries if e.invitation_id])
     for e in entries:
         e.readable = e.invitation_id in readable  # type: ignore[attr-defined]
     grade = case.student.school_class.grade.level
     lang = "en" if (request.LANGUAGE_CODE or "").startswith("en") else "zh"
-    instruments = [
-        (i.code, localized(i.name, lang)) for i in registry().values() if i.grades[0] <= grade <= i.grades[1]
-    ]
-    has_screening = Invitation.objects.filter(student_id=case.student_id, stage=1, consent="given").exists()
+    instruments = followup.instruments_for_grade(grade, lang)
+    has_screening = followup.has_consented(case.student_id)
     return render(
         request,
         "care/cases/detail.html",
@@ -304,7 +301,7 @@ def case_detail(request: HttpRequest, uid: str) -> HttpResponse:
 def _case_post(request: HttpRequest, uid: str, fn: Any, ok: str) -> HttpResponse:
     """Fetch the case in scope, run one service call, report the result on the case page."""
     user = _user(request)
-    case = policy.get_case_for(user, uid, audit=False)
+    case = care_access.get_case_for(user, uid, audit=False)
     try:
         fn(user, case, _role(user, case), request.POST)
     except CareError as exc:

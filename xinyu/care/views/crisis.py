@@ -21,9 +21,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from xinyu.access import policy
-from xinyu.access.policy import Level, Perm
+from xinyu.access.policy import Level
 from xinyu.audit.models import Action
 from xinyu.audit.services import record_many_students
+from xinyu.care import access as care_access
+from xinyu.care.access import CarePerm
 from xinyu.org.models import School, Student, User
 
 from ..models import CrisisAction, CrisisEvent, CrisisRole, CrisisStatus, CrisisStep
@@ -70,7 +72,7 @@ STEP_CHOICES = [(s.value, s.label) for s in services.RECORDED_STEPS]
 
 
 def _require_open_list(user: User) -> None:
-    if not (policy.can(user, Perm.VIEW_CRISIS) or policy.can(user, Perm.RUN_CRISIS)):
+    if not (policy.can(user, CarePerm.VIEW_CRISIS) or policy.can(user, CarePerm.RUN_CRISIS)):
         policy.deny(user, object_type="crisisevent", object_id="")
 
 
@@ -86,7 +88,7 @@ def open_crisis_events(user: User) -> list[CrisisEvent]:
     """Open crisis events in the user's scope, newest first (for the home page banner).
     Neutral: title, school, started time only."""
     return list(
-        policy.crisis_events_for(user)
+        care_access.crisis_events_for(user)
         .filter(status=CrisisStatus.OPEN)
         .select_related("school")
         .order_by("-started_at")
@@ -101,7 +103,7 @@ def crisis_list(request: HttpRequest) -> HttpResponse:
     recent closed ones."""
     user = _user(request)
     _require_open_list(user)
-    base = _with_last_step(policy.crisis_events_for(user).select_related("school"))
+    base = _with_last_step(care_access.crisis_events_for(user).select_related("school"))
     open_rows = list(base.filter(status=CrisisStatus.OPEN).order_by("-started_at"))
     closed_rows = list(base.filter(status=CrisisStatus.CLOSED).order_by("-closed_at")[:100])
     for e in open_rows + closed_rows:
@@ -112,14 +114,14 @@ def crisis_list(request: HttpRequest) -> HttpResponse:
         {
             "open_events": open_rows,
             "closed_events": closed_rows,
-            "can_start": policy.import_schools_for(user, Perm.RUN_CRISIS).exists(),
+            "can_start": policy.schools_with(user, CarePerm.RUN_CRISIS).exists(),
         },
     )
 
 
 def crisis_new(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    schools = policy.import_schools_for(user, Perm.RUN_CRISIS).order_by("code")
+    schools = policy.schools_with(user, CarePerm.RUN_CRISIS).order_by("code")
     if not schools.exists():
         policy.deny(user, object_type="crisisevent", object_id="new")
     form = StartForm(
@@ -150,13 +152,13 @@ def crisis_new(request: HttpRequest) -> HttpResponse:
 
 def crisis_detail(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
-    event = policy.get_crisis_for(user, uid)
-    level = policy.crisis_detail_level(user, event)
+    event = care_access.get_crisis_for(user, uid)
+    level = care_access.crisis_detail_level(user, event)
     actions = list(event.actions.select_related("by"))
     context: dict[str, Any] = {
         "event": event,
         "level": level,
-        "can_run": event.status == CrisisStatus.OPEN and policy.can_run_crisis(user, event),
+        "can_run": event.status == CrisisStatus.OPEN and care_access.can_run_crisis(user, event),
     }
     people = list(event.people.select_related("student__school_class__grade"))
     if level == "full":
@@ -190,8 +192,8 @@ def crisis_detail(request: HttpRequest, uid: str) -> HttpResponse:
 def _runnable(request: HttpRequest, uid: str) -> tuple[User, CrisisEvent]:
     """The event, for someone who runs the plan at its school; otherwise 404."""
     user = _user(request)
-    event = policy.get_crisis_for(user, uid)
-    if not policy.can_run_crisis(user, event):
+    event = care_access.get_crisis_for(user, uid)
+    if not care_access.can_run_crisis(user, event):
         policy.deny(user, object_type="crisisevent", object_id=str(event.uid))
     return user, event
 

@@ -1,6 +1,6 @@
 """The high-risk ledger (高风险台账): the school's (its psych teachers) and the district
 centre's (its experts: cases escalated to the centre), on a page and as a watermarked Excel
-file. Who sees which cases is `policy.ledger_cases_for`; anyone else gets a 404 and a
+file. Who sees which cases is `care_access.ledger_cases_for`; anyone else gets a 404 and a
 `denied` audit row. Every view of the page and every export is audited."""
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from xinyu.access import policy
-from xinyu.access.policy import Perm
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
+from xinyu.care import access as care_access
+from xinyu.care.access import CarePerm
 from xinyu.org.models import User
 
 from .. import ledger
@@ -36,7 +37,7 @@ def _scope(centre: bool) -> str:
 def _cases(user: User, *, centre: bool) -> QuerySet[Case]:
     """The ledger's cases; a user with no ledger at all (not a psych teacher, or not a centre
     expert for the centre's) gets a 404 and a `denied` row, as for a missing page."""
-    cases = policy.ledger_cases_for(user, centre=centre)
+    cases = care_access.ledger_cases_for(user, centre=centre)
     if isinstance(cases, EmptyQuerySet):
         policy.deny(user, object_type="ledger", object_id=_scope(centre))
     return cases
@@ -132,7 +133,7 @@ def _place(user: User, *, centre: bool, school: str) -> str:
     if school:
         names = list(policy.schools_for(user).filter(uid=school).values_list("name", flat=True))
     elif not centre:
-        names = list(policy.import_schools_for(user, Perm.TRIAGE).values_list("name", flat=True)[:2])
+        names = list(policy.schools_with(user, CarePerm.TRIAGE).values_list("name", flat=True)[:2])
     if len(names) == 1:
         return names[0]
     return "指导中心" if centre else "学校"

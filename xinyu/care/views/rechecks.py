@@ -23,9 +23,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xinyu.access import policy
-from xinyu.access.policy import Perm
 from xinyu.audit.models import Action
 from xinyu.audit.services import record_many_students
+from xinyu.care import access as care_access
+from xinyu.care.access import CarePerm
 from xinyu.org.models import District, User
 
 from ..models import KeyPeriod, PeriodKind, RecheckResult
@@ -57,11 +58,11 @@ def _int(value: str | None) -> int | None:
 
 def rechecks(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    run_schools = list(policy.import_schools_for(user, Perm.RUN_RECHECKS).order_by("name"))
-    classes = policy.recheck_progress_classes_for(user)
+    run_schools = list(policy.schools_with(user, CarePerm.RUN_RECHECKS).order_by("name"))
+    classes = care_access.recheck_progress_classes_for(user)
     if not run_schools and not classes.exists():
         policy.deny(user, object_type="recheckround", object_id="")
-    rounds = list(policy.recheck_progress_rounds_for(user).select_related("school")[:100])
+    rounds = list(care_access.recheck_progress_rounds_for(user).select_related("school")[:100])
     progress = services.round_progress(rounds, classes)
     today = timezone.localdate()
     rows = []
@@ -76,7 +77,7 @@ def rechecks(request: HttpRequest) -> HttpResponse:
                 "is_open": r.due_on >= today,
             }
         )
-    my_classes = list(policy.recheck_classes_for(user, do=True).select_related("grade", "school"))
+    my_classes = list(care_access.recheck_classes_for(user, do=True).select_related("grade", "school"))
     my_lists = [
         (r, k)
         for r in rounds
@@ -101,7 +102,7 @@ def rechecks(request: HttpRequest) -> HttpResponse:
 def recheck_start(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     school = policy.one_for(
-        user, policy.import_schools_for(user, Perm.RUN_RECHECKS), request.POST.get("school", ""), "school"
+        user, policy.schools_with(user, CarePerm.RUN_RECHECKS), request.POST.get("school", ""), "school"
     )
     try:
         round = services.start_recheck_round(
@@ -123,11 +124,11 @@ def recheck_start(request: HttpRequest) -> HttpResponse:
 def recheck_round(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
     round = policy.one_for(
-        user, policy.recheck_progress_rounds_for(user).select_related("school"), uid, "recheckround"
+        user, care_access.recheck_progress_rounds_for(user).select_related("school"), uid, "recheckround"
     )
-    classes = policy.recheck_progress_classes_for(user).filter(school_id=round.school_id)
+    classes = care_access.recheck_progress_classes_for(user).filter(school_id=round.school_id)
     progress = services.round_progress([round], classes)
-    readable = set(policy.recheck_classes_for(user).values_list("pk", flat=True))
+    readable = set(care_access.recheck_classes_for(user).values_list("pk", flat=True))
     rows = [
         {"klass": k, "readable": k.pk in readable, **progress[(round.pk, k.pk)]}
         for k in classes.select_related("grade").order_by("grade__level", "number")
@@ -148,20 +149,23 @@ def recheck_round(request: HttpRequest, uid: str) -> HttpResponse:
 
 def recheck_class(request: HttpRequest, uid: str, class_uid: str) -> HttpResponse:
     user = _user(request)
-    round = policy.get_recheck_round_for(user, uid)
+    round = care_access.get_recheck_round_for(user, uid)
     klass = policy.one_for(
-        user, policy.recheck_classes_for(user).select_related("grade", "school"), class_uid, "schoolclass"
+        user,
+        care_access.recheck_classes_for(user).select_related("grade", "school"),
+        class_uid,
+        "schoolclass",
     )
     if klass.school_id != round.school_id:
         policy.deny(user, object_type="schoolclass", object_id=str(class_uid))
     entries = list(
-        policy.recheck_entries_for(user)
+        care_access.recheck_entries_for(user)
         .filter(round=round, school_class=klass)
         .select_related("student", "checked_by")
         .order_by("student__name")
     )
-    may_record = policy.recheck_classes_for(user, do=True).filter(pk=klass.pk).exists()
-    show_reasons = policy.can(user, Perm.RUN_RECHECKS, school=round.school)
+    may_record = care_access.recheck_classes_for(user, do=True).filter(pk=klass.pk).exists()
+    show_reasons = policy.can(user, CarePerm.RUN_RECHECKS, school=round.school)
     reasons = services.reasons_on_list([e.student_id for e in entries]) if show_reasons else {}
     if entries:
         record_many_students(
@@ -188,8 +192,8 @@ def recheck_class(request: HttpRequest, uid: str, class_uid: str) -> HttpRespons
 @require_POST
 def recheck_record(request: HttpRequest, uid: str, student_uid: str) -> HttpResponse:
     user = _user(request)
-    round = policy.get_recheck_round_for(user, uid)
-    entry = policy.get_recheck_entry_for(user, round, student_uid)
+    round = care_access.get_recheck_round_for(user, uid)
+    entry = care_access.get_recheck_entry_for(user, round, student_uid)
     try:
         services.record_recheck(
             entry=entry,
@@ -213,14 +217,14 @@ def _scopes(user: User) -> list[tuple[str, str]]:
     """The calendars the user may add to: ("district:<code>", …) and ("school:<uid>", …)."""
     out: list[tuple[str, str]] = []
     for district in District.objects.filter(pk__in=policy.district_ids(user)).order_by("name"):
-        if policy.can_manage_key_period(user, district.pk, None):
+        if care_access.can_manage_key_period(user, district.pk, None):
             out.append(
                 (
                     f"district:{district.code}",
                     _("%(district)s (whole district)") % {"district": district.name},
                 )
             )
-    for school in policy.import_schools_for(user, Perm.MANAGE_KEY_PERIODS).order_by("name"):
+    for school in policy.schools_with(user, CarePerm.MANAGE_KEY_PERIODS).order_by("name"):
         out.append((f"school:{school.uid}", school.name))
     return out
 
@@ -229,12 +233,12 @@ def key_periods(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     today = timezone.localdate()
     periods = list(
-        policy.key_periods_for(user)
+        care_access.key_periods_for(user)
         .filter(starts_on__gte=today - dt.timedelta(days=60))
         .select_related("school", "district")
         .order_by("starts_on")[:300]
     )
-    editable = set(policy.editable_key_periods_for(user).values_list("pk", flat=True))
+    editable = set(care_access.editable_key_periods_for(user).values_list("pk", flat=True))
     scopes = _scopes(user)
     districts = District.objects.filter(pk__in=policy.district_ids(user))
     lead = care_rules(districts[0].code).key_period_lead_days if districts else 7
@@ -264,7 +268,7 @@ def key_period_create(request: HttpRequest) -> HttpResponse:
     else:
         school = policy.one_for(
             user,
-            policy.import_schools_for(user, Perm.MANAGE_KEY_PERIODS).select_related("district"),
+            policy.schools_with(user, CarePerm.MANAGE_KEY_PERIODS).select_related("district"),
             ref,
             "school",
         )
@@ -289,7 +293,10 @@ def key_period_create(request: HttpRequest) -> HttpResponse:
 
 def _editable(user: User, uid: str) -> KeyPeriod:
     return policy.one_for(
-        user, policy.editable_key_periods_for(user).select_related("school", "district"), uid, "keyperiod"
+        user,
+        care_access.editable_key_periods_for(user).select_related("school", "district"),
+        uid,
+        "keyperiod",
     )
 
 

@@ -20,7 +20,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from xinyu.access import policy
-from xinyu.access.policy import Perm
+from xinyu.care import access as care_access
+from xinyu.care.access import CarePerm
 from xinyu.org.models import District, Role, User
 
 from ..models import (
@@ -51,7 +52,7 @@ def _role(user: User, referral_or_case: Referral | Case) -> str:
 
 
 def _manager_districts(user: User) -> list[District]:
-    ids = {g.district_id for g in policy.grants(user) if Perm.MANAGE_INSTITUTIONS in g.policy.perms}
+    ids = {g.district_id for g in policy.grants(user) if CarePerm.MANAGE_INSTITUTIONS in g.policy.perms}
     return list(District.objects.filter(pk__in=ids).order_by("name"))
 
 
@@ -71,7 +72,7 @@ def institutions(request: HttpRequest) -> HttpResponse:
     """The registry (green channel first). Everyone who runs cases reads it; district admins
     and centre experts add, edit and deactivate entries."""
     user = _user(request)
-    if not (policy.can(user, Perm.TRIAGE) or policy.can(user, Perm.MANAGE_INSTITUTIONS)):
+    if not (policy.can(user, CarePerm.TRIAGE) or policy.can(user, CarePerm.MANAGE_INSTITUTIONS)):
         policy.deny(user, object_type="institution", object_id="")
     districts = _manager_districts(user)
     posted = None
@@ -89,7 +90,7 @@ def institutions(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Added to the registry: %(name)s") % {"name": institution.name})
             return redirect("care:institutions")
-    rows = policy.institutions_for(user).select_related("district")
+    rows = care_access.institutions_for(user).select_related("district")
     if not districts:
         rows = rows.filter(active=True)
     rows_list = list(rows)
@@ -109,7 +110,7 @@ def institutions(request: HttpRequest) -> HttpResponse:
 
 def institution_edit(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
-    institution = policy.get_institution_for(user, uid, manage=True)
+    institution = care_access.get_institution_for(user, uid, manage=True)
     posted = None
     if request.method == "POST":
         try:
@@ -136,7 +137,7 @@ def institution_edit(request: HttpRequest, uid: str) -> HttpResponse:
 @require_POST
 def institution_active(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
-    institution = policy.get_institution_for(user, uid, manage=True)
+    institution = care_access.get_institution_for(user, uid, manage=True)
     active = request.POST.get("active") == "1"
     try:
         services.set_institution_active(
@@ -157,8 +158,8 @@ def institution_active(request: HttpRequest, uid: str) -> HttpResponse:
 def referral_new(request: HttpRequest, uid: str) -> HttpResponse:
     """The referral form of a case (`uid` is the case's)."""
     user = _user(request)
-    case = policy.get_case_for(user, uid)
-    registry = policy.institutions_for(user).filter(district_id=case.school.district_id)
+    case = care_access.get_case_for(user, uid)
+    registry = care_access.institutions_for(user).filter(district_id=case.school.district_id)
     choices = list(registry.filter(active=True))
     posted = None
     if request.method == "POST":
@@ -197,7 +198,7 @@ def referral_new(request: HttpRequest, uid: str) -> HttpResponse:
             "institutions": choices,
             "today": timezone.localdate(),
             "posted": posted,
-            "can_manage": policy.can(user, Perm.MANAGE_INSTITUTIONS),
+            "can_manage": policy.can(user, CarePerm.MANAGE_INSTITUTIONS),
         },
     )
 
@@ -235,7 +236,7 @@ def _history(referral: Referral) -> list[dict[str, Any]]:
 
 def referral_detail(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
-    referral = policy.get_referral_for(user, uid)
+    referral = care_access.get_referral_for(user, uid)
     today = timezone.localdate()
     check_ins = list(referral.check_ins.select_related("by"))
     for c in check_ins:
@@ -306,7 +307,7 @@ def referral_action(request: HttpRequest, uid: str, action: str) -> HttpResponse
     if action not in ACTIONS:
         raise Http404()
     user = _user(request)
-    referral = policy.get_referral_for(user, uid)
+    referral = care_access.get_referral_for(user, uid)
     run, ok = ACTIONS[action]
     try:
         run(referral, user, _role(user, referral), request.POST)
@@ -320,7 +321,7 @@ def referral_action(request: HttpRequest, uid: str, action: str) -> HttpResponse
 @require_POST
 def check_in_done(request: HttpRequest, uid: str, pk: int) -> HttpResponse:
     user = _user(request)
-    referral = policy.get_referral_for(user, uid)
+    referral = care_access.get_referral_for(user, uid)
     check_in = referral.check_ins.filter(pk=pk).first()
     if check_in is None:
         raise Http404()
@@ -343,13 +344,13 @@ def referrals(request: HttpRequest) -> HttpResponse:
     """The referrals in the user's scope: open ones first, overdue feedback in red, and the
     return-to-school check-ins that are due."""
     user = _user(request)
-    scoped = policy.referrals_for(user)
+    scoped = care_access.referrals_for(user)
     rows = list(
         scoped.select_related("student__school_class__grade", "institution", "case__owner").order_by(
             "feedback_due_on", "-referred_on"
         )[:500]
     )
-    if not rows and not policy.can(user, Perm.TRIAGE) and not policy.has_role(user, Role.CENTRE_EXPERT):
+    if not rows and not policy.can(user, CarePerm.TRIAGE) and not policy.has_role(user, Role.CENTRE_EXPERT):
         policy.deny(user, object_type="referral", object_id="")
     today = timezone.localdate()
     for r in rows:

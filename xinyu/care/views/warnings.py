@@ -13,7 +13,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xinyu.access import policy
+from xinyu.care import access as care_access
+from xinyu.care.access import CarePerm
 from xinyu.org.models import User
+from xinyu.screening import followup
 
 from .. import services
 from ..models import Tier, WarningStatus
@@ -26,7 +29,7 @@ def _user(request: HttpRequest) -> User:
 def warnings(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     rows = (
-        policy.warnings_for(user)
+        care_access.warnings_for(user)
         .exclude(status=WarningStatus.CLOSED)
         .select_related("student__school_class__grade", "school")
     )
@@ -35,17 +38,10 @@ def warnings(request: HttpRequest) -> HttpResponse:
 
 def warning_detail(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
-    warning = policy.get_warning_for(user, uid)
+    warning = care_access.get_warning_for(user, uid)
     signals = list(warning.signals.all())
     refs = [s.ref for s in signals if s.ref]
-    reports = (
-        {
-            str(inv.uid): inv
-            for inv in policy.result_invitations_for(user).filter(uid__in=refs).select_related("campaign")
-        }
-        if refs
-        else {}
-    )
+    reports = followup.readable_by_uid(user, refs)
     return render(
         request,
         "care/warning.html",
@@ -55,7 +51,7 @@ def warning_detail(request: HttpRequest, uid: str) -> HttpResponse:
             "concerns": list(warning.concerns.select_related("reporter")),
             "events": list(warning.events.select_related("actor")),
             "can_triage": warning.status != WarningStatus.CLOSED
-            and policy.can(user, policy.Perm.TRIAGE, school=warning.school),
+            and policy.can(user, CarePerm.TRIAGE, school=warning.school),
             "tiers": Tier.choices,
             "overdue": warning.overdue(timezone.now()),
         },
@@ -65,7 +61,7 @@ def warning_detail(request: HttpRequest, uid: str) -> HttpResponse:
 @require_POST
 def acknowledge(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
-    warning = policy.get_warning_for(user, uid)
+    warning = care_access.get_warning_for(user, uid)
     try:
         services.acknowledge_warning(warning=warning, by=user, role=policy.role_for(user, warning.student))
     except services.CareError as exc:
@@ -77,14 +73,14 @@ def acknowledge(request: HttpRequest, uid: str) -> HttpResponse:
 
 def tasks(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    rows = policy.tasks_for(user).select_related("student", "school_class__grade")
+    rows = care_access.tasks_for(user).select_related("student", "school_class__grade")
     return render(request, "care/tasks.html", {"tasks": list(rows[:300])})
 
 
 @require_POST
 def task_done(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
-    task = policy.get_task_for(user, uid)
+    task = care_access.get_task_for(user, uid)
     services.complete_task(task=task, by=user, role=policy.roles_label(user))
     messages.success(request, _("Marked as done."))
     return redirect("care:tasks")
