@@ -58,9 +58,11 @@ system-deps:
 system-test-deps:
 	scripts/ensure-system-deps.sh --test
 
+# ruff, and the floors of docs/ARCHITECTURE.md (import-linter contracts in pyproject.toml).
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: $(VENV)/.dev
 	$(VENV)/bin/mypy xinyu

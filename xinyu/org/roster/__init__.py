@@ -5,7 +5,7 @@ into which schools), §4 (key populations, 重点对象). The flow is always the
 
 1. `read_table` turns the upload into a header and rows (whole-file problems raise
    `RosterFileError` with one clear message in Chinese and English);
-2. a planner checks every row against the importer's scope (`policy.import_schools_for`)
+2. a planner checks every row against the importer's scope (`policy.schools_with`)
    and the database, collecting every `RowError` and what would be created, updated or
    moved — nothing is written;
 3. `apply_batch` re-plans from the stored bytes inside one transaction and writes

@@ -35,7 +35,9 @@ MAX_SAMPLES = 100  # creates / updates / moves listed in a preview
 
 def perm_for(kind: str) -> Perm:
     """Staff import is for district admins only (IMPORT_STAFF); the rest is IMPORT_ROSTER."""
-    return policy.import_perm(kind)
+    from ..access import import_perm
+
+    return import_perm(kind)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The importer's world: the schools in the importer's scope (`policy.import_schools_for`)
+"""The importer's world: the schools in the importer's scope (`policy.schools_with`)
 with their campuses, grades and classes, loaded once and looked up by every planner.
 """
 
@@ -38,7 +38,7 @@ class _Scope:
 
     @classmethod
     def load(cls, actor: User, perm: Perm) -> _Scope:
-        schools = {s.code.upper(): s for s in policy.import_schools_for(actor, perm)}
+        schools = {s.code.upper(): s for s in policy.schools_with(actor, perm)}
         by_id = {s.pk: s for s in schools.values()}
         ids = list(by_id)
         campuses: dict[tuple[int, str], Campus] = {}
