@@ -124,7 +124,7 @@ class StudentFileTest(PersonaTestCase):
             html = self.client_for(self.w.class_teacher_a41).get(self.url).content.decode()
             assert 'data-kind="home_visit"' in html and "家访" in html
         finally:
-            del file_timeline.PROVIDERS["home_visit"]
+            file_timeline.timeline_providers.discard("home_visit")
 
 
 class FileFollowsTheStudentTest(PersonaTestCase):

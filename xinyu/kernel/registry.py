@@ -54,6 +54,10 @@ class Registry(Generic[T]):
     def get(self, key: str) -> T:
         return self._items[key][1]
 
+    def discard(self, key: str) -> None:
+        """Forget `key` (a test's temporary entry)."""
+        self._items.pop(key, None)
+
 
 # ---- home page panels --------------------------------------------------------------------
 
@@ -104,6 +108,13 @@ def timeline_provider(kind: str, *, order: int = 100) -> Callable[[Provider], Pr
         return fn
 
     return register
+
+
+def student_timeline(user: Any, student: Any) -> list[Entry]:
+    """The student's file: every entry the user may see about the student, newest first
+    (each provider filters by what this viewer may see; equal times keep provider order)."""
+    entries = [e for provider in timeline_providers for e in provider(user, student)]
+    return sorted(entries, key=lambda e: e.at, reverse=True)
 
 
 # ---- the demo district -------------------------------------------------------------------

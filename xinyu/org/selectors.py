@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
@@ -94,6 +95,22 @@ def transfer_targets(user: User, student: Student) -> QuerySet[SchoolClass]:
 
 def active_flags(student: Student) -> QuerySet[StudentFlag]:
     return student.flags.filter(cleared_at__isnull=True).select_related("set_by")
+
+
+# Key-population flags that describe the family situation (XY 五.4: "family situation").
+FAMILY_SITUATION = frozenset(
+    {
+        KeyPopulation.LEFT_BEHIND,
+        KeyPopulation.SINGLE_PARENT,
+        KeyPopulation.POOR_FAMILY,
+        KeyPopulation.PROBLEM_FAMILY,
+    }
+)
+
+
+def family_flags(flags: Iterable[StudentFlag]) -> list[StudentFlag]:
+    """The active flags that describe the family (shown with the guardians)."""
+    return [f for f in flags if f.kind in FAMILY_SITUATION]
 
 
 def flag_history(student: Student) -> QuerySet[StudentFlag]:

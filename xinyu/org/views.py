@@ -13,9 +13,8 @@ from django.views.decorators.http import require_POST
 
 from xinyu.access import policy
 from xinyu.access.policy import Level, Perm
+from xinyu.kernel.registry import student_timeline
 from xinyu.org import access as org_access
-from xinyu.studentfile.selectors import family_flags
-from xinyu.studentfile.timeline import timeline
 
 from . import selectors, services
 from .models import KeyPopulation, RoleAssignment, User
@@ -72,13 +71,13 @@ def student_detail(request: HttpRequest, uid: str) -> HttpResponse:
         "can_transfer": policy.can(user, Perm.TRANSFER, school=student.school),
         "viewers": list(selectors.file_viewers(user, student)),
         # The student's file (一人一档): each source shows only what this viewer may see.
-        "timeline": timeline(user, student),
+        "timeline": student_timeline(user, student),
     }
     if level >= Level.CARE:
         context["guardians"] = student.guardians.all()
         flags = list(selectors.active_flags(student))
         context["flags"] = flags
-        context["family_flags"] = family_flags(flags)
+        context["family_flags"] = selectors.family_flags(flags)
         context["flag_history"] = list(selectors.flag_history(student))
         active = {f.kind for f in flags}
         context["flag_choices"] = [(k, label) for k, label in KeyPopulation.choices if k not in active]
