@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from unittest import mock
 
 from django.test import Client
 
 from xinyu.audit.models import Action, AuditEntry
+from xinyu.kernel.errors import ServiceError
 from xinyu.org import services
 
 from .personas import PersonaTestCase
@@ -14,7 +16,7 @@ from .personas import PersonaTestCase
 
 class ApiTests(PersonaTestCase):
     def bearer(self, user) -> Client:  # type: ignore[no-untyped-def]
-        _token, key = services.create_api_token(actor=user, name="test")
+        _token, key = services.create_api_token(by=user, name="test")
         return Client(headers={"Authorization": f"Bearer {key}"})
 
     def test_openapi_schema_is_public_description(self) -> None:
@@ -83,9 +85,14 @@ class ApiTests(PersonaTestCase):
         response = client.post(url, {"kind": "poor_family"}, content_type="application/json")
         assert response.status_code == 200 and response.json()["flags"] == ["poor_family"]
         bad = client.post(url, {"kind": "nope"}, content_type="application/json")
-        assert bad.status_code == 400 and "nope" in bad.json()["message"]
+        # A service's refusal is a 422 (it was a 400 before the routers were split per app).
+        assert bad.status_code == 422 and "nope" in bad.json()["message"]
+        assert "nope" in bad.json()["errors"][0]["msg"]
         invalid = client.post(url, {"wrong": 1}, content_type="application/json")
         assert invalid.status_code == 422 and invalid.json()["errors"]
+        assert invalid.json()["errors"][0]["loc"] == ["body", "payload", "kind"]
+        assert invalid.json()["errors"][0]["msg"] == "必填。"
+        assert invalid.json()["errors"][0]["msg_en"] == "Field required"
         assert client.delete(f"{url}/poor_family").json()["flags"] == []
         denied = self.bearer(w.grade_leader_a4).post(
             url, {"kind": "poor_family"}, content_type="application/json"
@@ -109,3 +116,86 @@ class ApiTests(PersonaTestCase):
             content_type="application/json",
         )
         assert response.status_code in (401, 403)
+
+    def test_openapi_paths_and_operation_ids_kept(self) -> None:
+        """The routers are mounted per app at the API's root: paths and operation ids are the
+        ones clients used before the split."""
+        paths = Client().get("/api/openapi.json").json()["paths"]
+        ops = {
+            (method.upper(), path, op["operationId"])
+            for path, item in paths.items()
+            for method, op in item.items()
+        }
+        assert ops == {
+            ("GET", "/api/me", "xinyu_api_me"),
+            ("GET", "/api/schools", "xinyu_api_list_schools"),
+            ("GET", "/api/schools/{uid}/classes", "xinyu_api_school_classes"),
+            ("GET", "/api/classes/{uid}/students", "xinyu_api_class_students"),
+            ("GET", "/api/students", "xinyu_api_search_students"),
+            ("GET", "/api/students/{uid}", "xinyu_api_get_student"),
+            ("POST", "/api/students/{uid}/flags", "xinyu_api_add_flag"),
+            ("DELETE", "/api/students/{uid}/flags/{kind}", "xinyu_api_remove_flag"),
+            ("GET", "/api/audit", "xinyu_api_audit_log"),
+            ("GET", "/api/campaigns", "xinyu_api_campaigns"),
+            ("GET", "/api/campaigns/{uid}/progress", "xinyu_api_campaign_progress"),
+        }
+
+    def test_openapi_documents_every_error_status(self) -> None:
+        """Every operation declares 404 (out of scope or missing) and 422 (not valid, or
+        refused by a service), and 401 when it needs a login, all with the one error body."""
+        schema = Client().get("/api/openapi.json").json()
+        error_ref = "#/components/schemas/ApiError"
+        assert {"message", "errors"} <= set(schema["components"]["schemas"]["ApiError"]["properties"])
+        field = schema["components"]["schemas"]["FieldError"]["properties"]
+        assert {"loc", "msg", "msg_en"} <= set(field)
+        seen = 0
+        for path, item in schema["paths"].items():
+            for method, op in item.items():
+                where = f"{method.upper()} {path}"
+                responses = op["responses"]
+                needs_auth = bool(op.get("security", schema.get("security")))
+                wanted = {"404", "422"} | ({"401"} if needs_auth else set())
+                assert wanted <= set(responses), (where, sorted(responses))
+                for status in wanted:
+                    body = responses[status]["content"]["application/json"]["schema"]
+                    assert body == {"$ref": error_ref}, (where, status, body)
+                seen += 1
+        assert seen == 11
+
+    def test_declared_statuses_are_the_answers(self) -> None:
+        """What openapi.json promises is what the API answers: 401, 404 and 422 bodies carry
+        `message`, and 422 names the field."""
+        w = self.w
+        assert set(Client().get("/api/campaigns").json()) == {"message"}
+        missing = self.bearer(w.psych_a).get(f"/api/campaigns/{uuid.uuid4()}/progress")
+        assert missing.status_code == 404 and "Not found" in missing.json()["message"]
+        invalid = self.bearer(w.district_admin).get("/api/audit", {"limit": "many"})
+        assert invalid.status_code == 422
+        (error,) = invalid.json()["errors"]
+        assert error["loc"] == ["query", "limit"] and error["where"] == "query.limit"
+        assert error["msg"] == "应为整数。" and error["msg_en"]
+
+    def test_service_error_is_422_with_field(self) -> None:
+        """A `ServiceError` raised by a service becomes a 422 naming the field at fault,
+        in Chinese and English; nothing is answered as a 500."""
+        w = self.w
+        refusal = ServiceError("这个标记不能使用。", "This flag cannot be used.", field="kind")
+        client = self.bearer(w.class_teacher_a41)
+        with mock.patch("xinyu.org.services.set_flag", side_effect=refusal):
+            response = client.post(
+                f"/api/students/{w.student_a41_2.uid}/flags",
+                {"kind": "poor_family"},
+                content_type="application/json",
+            )
+        assert response.status_code == 422
+        body = response.json()
+        assert body["message"] == "这个标记不能使用。 / This flag cannot be used."
+        assert body["errors"] == [
+            {
+                "loc": ["kind"],
+                "where": "kind",
+                "msg": "这个标记不能使用。",
+                "msg_en": "This flag cannot be used.",
+                "message": "这个标记不能使用。 / This flag cannot be used.",
+            }
+        ]

@@ -1,27 +1,30 @@
 """JSON API under /api/ (OpenAPI at /api/openapi.json, docs at /api/docs).
 
-Session or bearer-token authentication on every endpoint; the same scoping as the pages
-(`xinyu.access`); errors are JSON with a `message` in Chinese and English.
+One `ninja.Router` per app (`xinyu/<app>/api.py`), mounted here at the API's root so that
+every path and operation id stays as it was. This module owns what they share: the API
+instance, session or bearer-token authentication on every endpoint, and the error handlers
+that produce the one error body (`xinyu.kernel.api.ApiError`, in Chinese and English):
+401 without a login, 404 for out of scope or missing (the same answer), 422 when the
+request does not validate or a service refuses it (`ServiceError`, naming the field).
+Each operation declares those statuses (`xinyu.kernel.api.responses`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
+from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.responses import Status
 from ninja.security import HttpBearer, django_auth
 
-from xinyu.access import policy
-from xinyu.access.policy import Level, Perm
-from xinyu.audit.selectors import AuditFilter, audit_entries_for
-from xinyu.org import selectors, services
+from xinyu.audit.api import router as audit_router
+from xinyu.kernel.api import field_error
+from xinyu.kernel.errors import ServiceError
+from xinyu.org import services
+from xinyu.org.api import router as org_router
 from xinyu.org.models import User
-from xinyu.screening import access as screening_access
-from xinyu.screening import selectors as screening_selectors
+from xinyu.screening.api import router as screening_router
 
 
 class BearerToken(HttpBearer):
@@ -35,14 +38,18 @@ class BearerToken(HttpBearer):
 api = NinjaAPI(
     title="Xinyu 心育 API",
     version="1",
-    description="Scoped exactly like the web pages: out-of-scope objects answer 404.",
+    description=(
+        "Scoped exactly like the web pages: out-of-scope objects answer 404, exactly like missing ones. "
+        "Errors are JSON `{message, errors}` in Chinese and English; 422 names each field at fault."
+    ),
     auth=[django_auth, BearerToken()],
     urls_namespace="api",
 )
 
-
-def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+# Mounted at the root: the paths are the ones the first, single-module API had.
+api.add_router("", org_router)
+api.add_router("", audit_router)
+api.add_router("", screening_router)
 
 
 @api.exception_handler(Http404)
@@ -57,293 +64,54 @@ def unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
     )
 
 
+# Pydantic's error types, in Chinese; anything else is "格式有误".
+_ZH = {
+    "missing": "必填。",
+    "extra_forbidden": "不接受此字段。",
+    "uuid_parsing": "不是有效的编号。",
+    "uuid_type": "不是有效的编号。",
+    "int_parsing": "应为整数。",
+    "int_type": "应为整数。",
+    "float_parsing": "应为数字。",
+    "bool_parsing": "应为是或否。",
+    "string_type": "应为文本。",
+    "date_parsing": "日期格式应为 YYYY-MM-DD。",
+    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD。",
+    "datetime_parsing": "时间格式应为 YYYY-MM-DDTHH:MM。",
+    "datetime_from_date_parsing": "时间格式应为 YYYY-MM-DDTHH:MM。",
+    "json_invalid": "不是有效的 JSON。",
+    "model_attributes_type": "应为 JSON 对象。",
+    "dict_type": "应为 JSON 对象。",
+    "list_type": "应为列表。",
+}
+
+
+def _invalid_field(e: dict[str, Any]) -> dict[str, Any]:
+    en = str(e.get("msg", "")) or "Not valid."
+    return field_error([p for p in e.get("loc", [])], _ZH.get(str(e.get("type", "")), "格式有误。"), en)
+
+
 @api.exception_handler(ValidationError)
 def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    errors = [
-        {"where": ".".join(str(p) for p in e.get("loc", [])), "message": e.get("msg", "")} for e in exc.errors
-    ]
     return api.create_response(
-        request, {"message": "请求参数有误。 The request is not valid.", "errors": errors}, status=422
+        request,
+        {
+            "message": "请求参数有误。 The request is not valid.",
+            "errors": [_invalid_field(e) for e in exc.errors],
+        },
+        status=422,
+    )
+
+
+@api.exception_handler(ServiceError)
+def refused(request: HttpRequest, exc: ServiceError) -> HttpResponse:
+    """A service's refusal: 422, with the field at fault when the service names one."""
+    loc: list[str | int] = [exc.field] if exc.field else []
+    return api.create_response(
+        request, {"message": str(exc), "errors": [field_error(loc, exc.zh, exc.en or exc.zh)]}, status=422
     )
 
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return api.create_response(request, {"message": str(exc)}, status=exc.status_code)
-
-
-class Message(Schema):
-    message: str
-
-
-class MeOut(Schema):
-    username: str
-    full_name: str
-    roles: list[str]
-
-
-class SchoolOut(Schema):
-    uid: uuid.UUID
-    code: str
-    name: str
-    category: str
-    cluster: str | None
-    stages: list[str]
-    is_special_education: bool
-    student_count: int
-
-
-class ClassOut(Schema):
-    uid: uuid.UUID
-    school_code: str
-    grade_level: int
-    grade: str
-    name: str
-    student_count: int
-
-
-class GuardianOut(Schema):
-    name: str
-    relation: str
-    phone: str
-
-
-class StudentOut(Schema):
-    uid: uuid.UUID
-    student_no: str
-    name: str
-    gender: str
-    birth_date: dt.date
-    school_code: str
-    class_uid: uuid.UUID
-    grade_level: int
-    class_name: str
-    guardians: list[GuardianOut] | None = None
-    flags: list[str] | None = None
-
-
-class FlagIn(Schema):
-    kind: str
-
-
-class AuditOut(Schema):
-    at: dt.datetime
-    username: str
-    role: str
-    action: str
-    object_type: str
-    object_id: str
-    school_code: str | None
-    ip: str | None
-    request_id: str
-    detail: str
-
-
-@api.get("/me", response=MeOut, tags=["people"])
-def me(request: HttpRequest) -> dict:
-    user = _user(request)
-    return {"username": user.username, "full_name": user.full_name, "roles": policy.roles(user)}
-
-
-@api.get("/schools", response=list[SchoolOut], tags=["organisation"])
-def list_schools(request: HttpRequest) -> list[dict]:
-    return [
-        {
-            "uid": s.uid,
-            "code": s.code,
-            "name": s.name,
-            "category": s.category,
-            "cluster": s.cluster.name if s.cluster else None,
-            "stages": [str(x.value) for x in s.stages],
-            "is_special_education": s.is_special_education,
-            "student_count": s.student_count,  # type: ignore[attr-defined]
-        }
-        for s in selectors.schools_overview(_user(request))
-    ]
-
-
-def _class_out(c) -> dict:  # type: ignore[no-untyped-def]
-    return {
-        "uid": c.uid,
-        "school_code": c.school.code,
-        "grade_level": c.grade.level,
-        "grade": c.grade.name,
-        "name": c.name,
-        "student_count": c.student_count,
-    }
-
-
-@api.get("/schools/{uid}/classes", response=list[ClassOut], tags=["organisation"])
-def school_classes(request: HttpRequest, uid: uuid.UUID) -> list[dict]:
-    user = _user(request)
-    school = policy.get_school_for(user, uid)
-    return [_class_out(c) for c in selectors.classes_overview(user, school)]
-
-
-def _student_out(user: User, s, level: Level) -> dict:  # type: ignore[no-untyped-def]
-    out = {
-        "uid": s.uid,
-        "student_no": s.student_no,
-        "name": s.name,
-        "gender": s.gender,
-        "birth_date": s.birth_date,
-        "school_code": s.school.code,
-        "class_uid": s.school_class.uid,
-        "grade_level": s.school_class.grade.level,
-        "class_name": s.school_class.name,
-    }
-    if level >= Level.CARE:
-        out["guardians"] = [
-            {"name": g.name, "relation": g.relation, "phone": g.phone} for g in s.guardians.all()
-        ]
-        out["flags"] = [f.kind for f in selectors.active_flags(s)]
-    return out
-
-
-@api.get("/classes/{uid}/students", response=list[StudentOut], exclude_none=True, tags=["students"])
-def class_students(request: HttpRequest, uid: uuid.UUID) -> list[dict]:
-    user = _user(request)
-    school_class = policy.get_class_for(user, uid)
-    students = selectors.class_roster(user, school_class, via="api")
-    return [_student_out(user, s, Level.BASIC) for s in students]
-
-
-@api.get("/students", response=list[StudentOut], exclude_none=True, tags=["students"])
-def search_students(request: HttpRequest, q: str) -> list[dict]:
-    user = _user(request)
-    return [_student_out(user, s, Level.BASIC) for s in selectors.search_students(user, q[:50])]
-
-
-@api.get("/students/{uid}", response=StudentOut, exclude_none=True, tags=["students"])
-def get_student(request: HttpRequest, uid: uuid.UUID) -> dict:
-    user = _user(request)
-    student = policy.get_student_for(user, uid, detail="api")
-    return _student_out(user, student, policy.level_for(user, student))
-
-
-@api.post(
-    "/students/{uid}/flags", response={200: StudentOut, 400: Message}, exclude_none=True, tags=["students"]
-)
-def add_flag(request: HttpRequest, uid: uuid.UUID, payload: FlagIn) -> Status:
-    user = _user(request)
-    student = policy.get_student_for(user, uid, level=Level.CARE, action=None)
-    try:
-        services.set_flag(actor=user, student=student, kind=payload.kind)
-    except services.ServiceError as exc:
-        return Status(400, {"message": str(exc)})
-    return Status(200, _student_out(user, student, policy.level_for(user, student)))
-
-
-@api.delete(
-    "/students/{uid}/flags/{kind}",
-    response={200: StudentOut, 400: Message},
-    exclude_none=True,
-    tags=["students"],
-)
-def remove_flag(request: HttpRequest, uid: uuid.UUID, kind: str) -> Status:
-    user = _user(request)
-    student = policy.get_student_for(user, uid, level=Level.CARE, action=None)
-    try:
-        services.clear_flag(actor=user, student=student, kind=kind)
-    except services.ServiceError as exc:
-        return Status(400, {"message": str(exc)})
-    return Status(200, _student_out(user, student, policy.level_for(user, student)))
-
-
-@api.get("/audit", response=list[AuditOut], tags=["audit"])
-def audit_log(
-    request: HttpRequest,
-    user: str = "",
-    student: str = "",
-    school: str = "",
-    action: str = "",
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
-    limit: int = 100,
-) -> list[dict]:
-    actor = _user(request)
-    policy.require(actor, Perm.VIEW_AUDIT, what="audit")
-    f = AuditFilter(user, student, school, action, date_from, date_to)
-    return [
-        {
-            "at": e.at,
-            "username": e.username,
-            "role": e.role,
-            "action": e.action,
-            "object_type": e.object_type,
-            "object_id": e.object_id,
-            "school_code": e.school.code if e.school_id and e.school else None,
-            "ip": e.ip,
-            "request_id": e.request_id,
-            "detail": e.detail,
-        }
-        for e in audit_entries_for(actor, f)[: max(1, min(limit, 1000))]
-    ]
-
-
-# ---- screening (SPEC §3): campaigns and their progress; never an individual's score ------
-
-
-class CampaignOut(Schema):
-    uid: uuid.UUID
-    name: str
-    school_year: str
-    scope: str
-    target_grades: list[int]
-    opens_at: dt.datetime
-    closes_at: dt.datetime
-    consent_version: str
-
-
-class ProgressRowOut(Schema):
-    label: str
-    invited: int
-    given: int
-    not_participating: str  # "<5" above the school when small
-    pending: int
-    started: int
-    completed: int
-    flagged: str | None = None
-
-
-class ProgressOut(Schema):
-    grouping: str
-    rows: list[ProgressRowOut]
-    total: dict[str, int]
-
-
-@api.get("/campaigns", response=list[CampaignOut], tags=["screening"])
-def campaigns(request: HttpRequest) -> list[dict]:
-    return [
-        {
-            "uid": c.uid,
-            "name": c.name,
-            "school_year": c.school_year,
-            "scope": c.scope_label,
-            "target_grades": c.target_grades,
-            "opens_at": c.opens_at,
-            "closes_at": c.closes_at,
-            "consent_version": c.consent_version,
-        }
-        for c in screening_access.campaigns_for(_user(request)).order_by("-opens_at")[:200]
-    ]
-
-
-@api.get("/campaigns/{uid}/progress", response=ProgressOut, exclude_none=True, tags=["screening"])
-def campaign_progress(request: HttpRequest, uid: str) -> dict:
-    user = _user(request)
-    table = screening_selectors.campaign_progress(user, screening_access.get_campaign_for(user, uid))
-    total = {k: v for k, v in table.total.items() if table.show_flagged or k != "flagged"}
-    return {
-        "grouping": table.grouping,
-        "rows": [
-            {
-                **{k: r.counts[k] for k in ("invited", "given", "pending", "started", "completed")},
-                "label": r.label,
-                "not_participating": r.cell("not_participating"),
-                "flagged": r.cell("flagged") if table.show_flagged else None,
-            }
-            for r in table.rows
-        ],
-        "total": total,
-    }
