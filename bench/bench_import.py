@@ -168,10 +168,10 @@ def run_case(work: Path, case: str) -> None:
     data = (work / filename).read_bytes()
     audit_before = AuditEntry.objects.count()
     t0 = time.perf_counter()
-    batch, plan = roster.create_batch(actor=user, kind="students", filename=filename, data=data)
+    batch, plan = roster.create_batch(by=user, kind="students", filename=filename, data=data)
     t1 = time.perf_counter()
     assert plan.valid, plan.summary()["errors"][:5]
-    result = roster.apply_batch(actor=user, batch=batch)
+    result = roster.apply_batch(by=user, batch=batch)
     t2 = time.perf_counter()
     assert result.applied
     connection.close()

@@ -117,7 +117,7 @@ class ImportViewTests(PersonaTestCase):
 
     def test_another_user_cannot_see_or_apply_a_batch(self) -> None:
         batch, _plan = roster.create_batch(
-            actor=self.w.psych_a, kind="students", filename="r.csv", data=csv_bytes([student_row()])
+            by=self.w.psych_a, kind="students", filename="r.csv", data=csv_bytes([student_row()])
         )
         for user in (self.w.psych_b, self.w.district_admin):
             client = self.client_for(user)

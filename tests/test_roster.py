@@ -94,13 +94,13 @@ def errors_of(plan: roster.Plan) -> list[tuple[int, str]]:
 
 class RosterTestCase(PersonaTestCase):
     def preview(self, data: bytes, *, user: User | None = None, kind: str = "students", name: str = "r.csv"):
-        return roster.preview(actor=user or self.w.psych_a, kind=kind, filename=name, data=data)
+        return roster.preview(by=user or self.w.psych_a, kind=kind, filename=name, data=data)
 
     def apply(self, data: bytes, *, user: User | None = None, kind: str = "students", name: str = "r.csv"):
         actor = user or self.w.psych_a
-        batch, plan = roster.create_batch(actor=actor, kind=kind, filename=name, data=data)
+        batch, plan = roster.create_batch(by=actor, kind=kind, filename=name, data=data)
         assert plan.valid, [e.as_dict() for e in plan.errors]
-        result = roster.apply_batch(actor=actor, batch=batch)
+        result = roster.apply_batch(by=actor, batch=batch)
         assert result.applied
         return batch, result.plan
 
@@ -109,12 +109,12 @@ class CreateStudentsTests(RosterTestCase):
     def test_preview_writes_nothing_and_apply_creates_everything(self) -> None:
         data = csv_bytes([student_row(), student_row(学籍号="G101", 班级="(2)班", 重点关注="留守;单亲")])
         before = Student.objects.count()
-        batch, plan = roster.create_batch(actor=self.w.psych_a, kind="students", filename="r.csv", data=data)
+        batch, plan = roster.create_batch(by=self.w.psych_a, kind="students", filename="r.csv", data=data)
         self.assertEqual(plan.counts, {"create": 2, "update": 0, "move": 0, "unchanged": 0})
         self.assertEqual(Student.objects.count(), before)
         self.assertEqual(batch.status, ImportStatus.PREVIEWED)
 
-        result = roster.apply_batch(actor=self.w.psych_a, batch=batch)
+        result = roster.apply_batch(by=self.w.psych_a, batch=batch)
         self.assertTrue(result.applied)
         s = Student.objects.get(student_no="G101")
         self.assertEqual(
@@ -270,7 +270,7 @@ class RowErrorTests(RosterTestCase):
     def test_every_bad_row_is_reported_and_the_list_is_capped(self) -> None:
         rows = [student_row(学籍号=f"G{i}", 性别="?") for i in range(250)]
         batch, plan = roster.create_batch(
-            actor=self.w.psych_a, kind="students", filename="r.csv", data=csv_bytes(rows)
+            by=self.w.psych_a, kind="students", filename="r.csv", data=csv_bytes(rows)
         )
         self.assertEqual(len(plan.errors), 250)
         self.assertEqual(batch.status, ImportStatus.REJECTED)
@@ -317,7 +317,7 @@ class WholeFileTests(RosterTestCase):
 
     def test_whole_file_problem_stores_no_batch(self) -> None:
         with self.assertRaises(roster.RosterFileError):
-            roster.create_batch(actor=self.w.psych_a, kind="students", filename="r.csv", data=b"")
+            roster.create_batch(by=self.w.psych_a, kind="students", filename="r.csv", data=b"")
         self.assertFalse(ImportBatch.objects.exists())
 
 
@@ -339,11 +339,11 @@ class AllOrNothingTests(RosterTestCase):
             student_row(学籍号="G3", 出生日期="2015-02-30"),
         ]
         batch, plan = roster.create_batch(
-            actor=self.w.psych_a, kind="students", filename="r.csv", data=csv_bytes(rows)
+            by=self.w.psych_a, kind="students", filename="r.csv", data=csv_bytes(rows)
         )
         self.assertFalse(plan.valid)
         with self.assertRaises(roster.RosterError):
-            roster.apply_batch(actor=self.w.psych_a, batch=batch)
+            roster.apply_batch(by=self.w.psych_a, batch=batch)
         self.assertEqual(self.counts(), before)
         self.assertFalse(Student.objects.filter(student_no__in=["G1", "G2"]).exists())
 
@@ -351,7 +351,7 @@ class AllOrNothingTests(RosterTestCase):
         before = self.counts()
         rows = [student_row(学籍号="G1"), student_row(学籍号=self.w.student_a41.student_no, 班级="2")]
         batch, plan = roster.create_batch(
-            actor=self.w.psych_a, kind="students", filename="r.csv", data=csv_bytes(rows)
+            by=self.w.psych_a, kind="students", filename="r.csv", data=csv_bytes(rows)
         )
         self.assertTrue(plan.valid)
         with (
@@ -360,7 +360,7 @@ class AllOrNothingTests(RosterTestCase):
             ),
             self.assertRaises(RuntimeError),
         ):
-            roster.apply_batch(actor=self.w.psych_a, batch=batch)
+            roster.apply_batch(by=self.w.psych_a, batch=batch)
         self.assertEqual(self.counts(), before)
         self.w.student_a41.refresh_from_db()
         self.assertEqual(self.w.student_a41.school_class, self.w.class_a41)
@@ -370,11 +370,11 @@ class AllOrNothingTests(RosterTestCase):
     def test_database_changed_since_preview_rejects_at_apply(self) -> None:
         a43 = SchoolClass.objects.create(school=self.w.school_a, grade=self.w.class_a41.grade, number=3)
         batch, plan = roster.create_batch(
-            actor=self.w.psych_a, kind="students", filename="r.csv", data=csv_bytes([student_row(班级="3")])
+            by=self.w.psych_a, kind="students", filename="r.csv", data=csv_bytes([student_row(班级="3")])
         )
         self.assertTrue(plan.valid)
         a43.delete()
-        result = roster.apply_batch(actor=self.w.psych_a, batch=batch)
+        result = roster.apply_batch(by=self.w.psych_a, batch=batch)
         self.assertFalse(result.applied)
         self.assertFalse(Student.objects.filter(student_no="G100").exists())
         batch.refresh_from_db()
@@ -430,13 +430,13 @@ class UpdateMoveIdempotencyTests(RosterTestCase):
 
     def test_applying_the_same_batch_twice_applies_once(self) -> None:
         batch, plan = roster.create_batch(
-            actor=self.w.psych_a, kind="students", filename="r.csv", data=csv_bytes([student_row()])
+            by=self.w.psych_a, kind="students", filename="r.csv", data=csv_bytes([student_row()])
         )
-        self.assertTrue(roster.apply_batch(actor=self.w.psych_a, batch=batch).applied)
+        self.assertTrue(roster.apply_batch(by=self.w.psych_a, batch=batch).applied)
         audit = AuditEntry.objects.count()
         stale = ImportBatch.objects.get(pk=batch.pk)
         stale.status = ImportStatus.PREVIEWED  # a second request holding an old copy
-        second = roster.apply_batch(actor=self.w.psych_a, batch=stale)
+        second = roster.apply_batch(by=self.w.psych_a, batch=stale)
         self.assertTrue(second.already_applied)
         self.assertFalse(second.applied)
         self.assertEqual(Student.objects.filter(student_no="G100").count(), 1)
@@ -522,10 +522,10 @@ class ScopeTests(RosterTestCase):
 
     def test_only_the_uploader_may_apply(self) -> None:
         batch, _ = roster.create_batch(
-            actor=self.w.psych_a, kind="students", filename="r.csv", data=csv_bytes([student_row()])
+            by=self.w.psych_a, kind="students", filename="r.csv", data=csv_bytes([student_row()])
         )
         with self.assertRaises(roster.RosterError):
-            roster.apply_batch(actor=self.w.district_admin, batch=batch)
+            roster.apply_batch(by=self.w.district_admin, batch=batch)
         self.assertFalse(Student.objects.filter(student_no="G100").exists())
 
 

@@ -144,7 +144,7 @@ class FileFollowsTheStudentTest(PersonaTestCase):
         cls.anonymous = mailbox.send_letter(
             school=w.school_a, body="匿名信", signature=Signature.ANONYMOUS
         ).letter
-        org_services.transfer_student(actor=w.district_admin, student=w.student_a41, to_class=w.class_b41)
+        org_services.transfer_student(by=w.district_admin, student=w.student_a41, to_class=w.class_b41)
 
     def urls(self) -> dict[str, str]:
         return {

@@ -79,7 +79,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         return _index(request, form, error)
     try:
         batch, _plan = roster.create_batch(
-            actor=user, kind=form.cleaned_data["kind"], filename=uploaded.name or "", data=uploaded.read()
+            by=user, kind=form.cleaned_data["kind"], filename=uploaded.name or "", data=uploaded.read()
         )
     except roster.RosterError as exc:
         return _index(request, form, exc)
@@ -107,7 +107,7 @@ def apply(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
     batch = org_access.get_import_batch_for(user, uid)
     try:
-        result = roster.apply_batch(actor=user, batch=batch)
+        result = roster.apply_batch(by=user, batch=batch)
     except roster.RosterError as exc:
         messages.error(request, f"{exc.message_zh} / {exc.message_en}")
         return redirect("roster:batch", uid=batch.uid)

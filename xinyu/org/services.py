@@ -21,57 +21,55 @@ from xinyu.org import access as org_access
 from .models import ApiToken, Enrollment, KeyPopulation, SchoolClass, Student, StudentFlag, User
 
 
-def _check_may_flag(actor: User, student: Student) -> None:
-    if not policy.can(actor, Perm.SET_FLAGS) or policy.level_for(actor, student) < Level.CARE:
+def _check_may_flag(by: User, student: Student) -> None:
+    if not policy.can(by, Perm.SET_FLAGS) or policy.level_for(by, student) < Level.CARE:
         raise ServiceError(_("You may not change this student's flags."))
 
 
-def _audit_student_update(actor: User, student: Student, detail: str) -> None:
+def _audit_student_update(by: User, student: Student, detail: str) -> None:
     record(
-        actor=actor,
+        actor=by,
         action=Action.UPDATE,
         obj=student,
         student=student,
-        role=policy.role_for(actor, student),
+        role=policy.role_for(by, student),
         detail=detail,
     )
 
 
 @transaction.atomic
-def set_flag(*, actor: User, student: Student, kind: str) -> StudentFlag:
+def set_flag(*, by: User, student: Student, kind: str) -> StudentFlag:
     if kind not in KeyPopulation.values:
         raise ServiceError(_("Unknown key-population flag: %(kind)s") % {"kind": kind})
-    _check_may_flag(actor, student)
+    _check_may_flag(by, student)
     existing = StudentFlag.objects.filter(student=student, kind=kind, cleared_at__isnull=True).first()
     if existing is not None:
         return existing
-    flag = StudentFlag.objects.create(student=student, kind=kind, set_by=actor, set_at=timezone.now())
-    _audit_student_update(actor, student, f"flag set: {kind}")
+    flag = StudentFlag.objects.create(student=student, kind=kind, set_by=by, set_at=timezone.now())
+    _audit_student_update(by, student, f"flag set: {kind}")
     return flag
 
 
 @transaction.atomic
-def clear_flag(*, actor: User, student: Student, kind: str) -> None:
-    _check_may_flag(actor, student)
+def clear_flag(*, by: User, student: Student, kind: str) -> None:
+    _check_may_flag(by, student)
     updated = StudentFlag.objects.filter(student=student, kind=kind, cleared_at__isnull=True).update(
-        cleared_at=timezone.now(), cleared_by=actor
+        cleared_at=timezone.now(), cleared_by=by
     )
     if updated:
-        _audit_student_update(actor, student, f"flag cleared: {kind}")
+        _audit_student_update(by, student, f"flag cleared: {kind}")
 
 
 @transaction.atomic
-def transfer_student(
-    *, actor: User, student: Student, to_class: SchoolClass, source: str = "manual"
-) -> Student:
+def transfer_student(*, by: User, student: Student, to_class: SchoolClass, source: str = "manual") -> Student:
     """Move a student to another class (same or another school of the district); the
     enrolment history keeps where they were. Access follows the student at once: the old
     school's staff lose it, the new school's gain it."""
     if student.school_class_id == to_class.pk:
         return student
     from_school = student.school
-    if not policy.can(actor, Perm.TRANSFER, school=from_school) and not policy.can(
-        actor, Perm.TRANSFER, school=to_class.school
+    if not policy.can(by, Perm.TRANSFER, school=from_school) and not policy.can(
+        by, Perm.TRANSFER, school=to_class.school
     ):
         raise ServiceError(_("You may not transfer this student."))
     if to_class.school.district_id != from_school.district_id:
@@ -83,40 +81,37 @@ def transfer_student(
         from_school=from_school,
         to_school=to_class.school,
         at=timezone.now(),
-        by=actor,
+        by=by,
         source=source,
     )
     student.school_class = to_class
     student.school = to_class.school
     student.save(update_fields=["school_class", "school", "updated_at"])
     record(
-        actor=actor,
+        actor=by,
         action=Action.UPDATE,
         obj=student,
         student=student,
-        role=policy.roles_label(actor),
+        role=policy.roles_label(by),
         detail=f"transfer from school {from_school.code} to {to_class.school.code} {to_class}",
     )
     return student
 
 
 @transaction.atomic
-def issue_temporary_password(*, actor: User, staff: User) -> str:
+def issue_temporary_password(*, by: User, staff: User) -> str:
     """A new random password for a staff account, shown once to the district admin who
     hands it over; the holder changes it after logging in."""
-    if (
-        not policy.can(actor, Perm.MANAGE_STAFF)
-        or not org_access.staff_for(actor).filter(pk=staff.pk).exists()
-    ):
+    if not policy.can(by, Perm.MANAGE_STAFF) or not org_access.staff_for(by).filter(pk=staff.pk).exists():
         raise ServiceError(_("You may not manage this account."))
     password = secrets.token_urlsafe(9)
     staff.set_password(password)
     staff.save(update_fields=["password"])
     record(
-        actor=actor,
+        actor=by,
         action=Action.UPDATE,
         obj=staff,
-        role=policy.roles_label(actor),
+        role=policy.roles_label(by),
         detail="temporary password",
     )
     return password
@@ -127,11 +122,11 @@ def _hash_key(key: str) -> str:
 
 
 @transaction.atomic
-def create_api_token(*, actor: User, name: str) -> tuple[ApiToken, str]:
+def create_api_token(*, by: User, name: str) -> tuple[ApiToken, str]:
     """A new bearer token; the plain key is returned once and never stored."""
     key = "xy_" + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=actor, name=name[:100] or "API", key_hash=_hash_key(key))
-    record(actor=actor, action=Action.CREATE, obj=token, role=policy.roles_label(actor))
+    token = ApiToken.objects.create(user=by, name=name[:100] or "API", key_hash=_hash_key(key))
+    record(actor=by, action=Action.CREATE, obj=token, role=policy.roles_label(by))
     return token, key
 
 

@@ -91,9 +91,9 @@ def student_flag(request: HttpRequest, uid: str) -> HttpResponse:
     kind = request.POST.get("kind", "")
     try:
         if request.POST.get("op") == "clear":
-            services.clear_flag(actor=user, student=student, kind=kind)
+            services.clear_flag(by=user, student=student, kind=kind)
         else:
-            services.set_flag(actor=user, student=student, kind=kind)
+            services.set_flag(by=user, student=student, kind=kind)
     except services.ServiceError as exc:
         messages.error(request, str(exc))
     else:
@@ -112,7 +112,7 @@ def student_transfer(request: HttpRequest, uid: str) -> HttpResponse:
             messages.error(request, _("Choose the class the student moves to. 请选择转入班级。"))
         else:
             try:
-                services.transfer_student(actor=user, student=student, to_class=target)
+                services.transfer_student(by=user, student=student, to_class=target)
             except services.ServiceError as exc:
                 messages.error(request, str(exc))
             else:
@@ -145,7 +145,7 @@ def staff(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         target = org_access.get_staff_for(user, request.POST.get("uid"), Perm.MANAGE_STAFF)
         try:
-            temporary = (target, services.issue_temporary_password(actor=user, staff=target))
+            temporary = (target, services.issue_temporary_password(by=user, staff=target))
         except services.ServiceError as exc:
             messages.error(request, str(exc))
     page = Paginator(qs, 100).get_page(request.GET.get("page"))
@@ -171,5 +171,5 @@ def tokens(request: HttpRequest) -> HttpResponse:
                 org_access.tokens_for(user).filter(pk=int(token_id)).delete()
             messages.success(request, _("Token revoked."))
             return redirect("org:tokens")
-        _token, new_key = services.create_api_token(actor=user, name=request.POST.get("name", "API")[:100])
+        _token, new_key = services.create_api_token(by=user, name=request.POST.get("name", "API")[:100])
     return render(request, "org/tokens.html", {"tokens": org_access.tokens_for(user), "new_key": new_key})

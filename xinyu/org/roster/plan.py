@@ -117,20 +117,20 @@ def _plan(*, actor: User, kind: str, filename: str, data: bytes) -> tuple[Plan, 
     return plan, scope
 
 
-def preview(*, actor: User | AnonymousUser, kind: str, filename: str, data: bytes) -> Plan:
+def preview(*, by: User | AnonymousUser, kind: str, filename: str, data: bytes) -> Plan:
     """What importing `data` would do; writes nothing. Raises `RosterError` for a file
     that cannot be read or a user who may not import `kind` (SPEC §2)."""
-    user = _require(actor, kind)
+    user = _require(by, kind)
     plan, _scope = _plan(actor=user, kind=kind, filename=filename, data=data)
     return plan
 
 
 def create_batch(
-    *, actor: User | AnonymousUser, kind: str, filename: str, data: bytes
+    *, by: User | AnonymousUser, kind: str, filename: str, data: bytes
 ) -> tuple[ImportBatch, Plan]:
     """Preview `data` and keep it as an `ImportBatch` (previewed, or rejected when a row is
     bad) for the uploader to apply. Whole-file problems raise and store nothing."""
-    user = _require(actor, kind)
+    user = _require(by, kind)
     plan, _scope = _plan(actor=user, kind=kind, filename=filename, data=data)
     batch = ImportBatch.objects.create(
         kind=kind,
@@ -159,12 +159,12 @@ class ApplyResult:
     already_applied: bool = False
 
 
-def apply_batch(*, actor: User, batch: ImportBatch) -> ApplyResult:
+def apply_batch(*, by: User, batch: ImportBatch) -> ApplyResult:
     """Apply a previewed batch in one transaction: everything or nothing, audit rows
     included. The file is re-checked against the database as it is now; a second apply
     of the same batch does nothing."""
-    _require(actor, batch.kind)
-    if batch.uploaded_by_id != actor.pk:
+    _require(by, batch.kind)
+    if batch.uploaded_by_id != by.pk:
         raise RosterError("只有上传者可以导入此文件", "only the uploader may apply this file")
     with transaction.atomic():
         locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
@@ -172,9 +172,7 @@ def apply_batch(*, actor: User, batch: ImportBatch) -> ApplyResult:
             return ApplyResult(plan=None, applied=False, already_applied=True)
         if locked.status != ImportStatus.PREVIEWED:
             raise RosterError("此文件有错误，未导入任何数据", "this file has errors; nothing was imported")
-        plan, scope = _plan(
-            actor=actor, kind=locked.kind, filename=locked.filename, data=bytes(locked.content)
-        )
+        plan, scope = _plan(actor=by, kind=locked.kind, filename=locked.filename, data=bytes(locked.content))
         if not plan.valid:
             locked.status = ImportStatus.REJECTED
             locked.summary = plan.summary()
@@ -183,11 +181,11 @@ def apply_batch(*, actor: User, batch: ImportBatch) -> ApplyResult:
             return ApplyResult(plan=plan, applied=False)
         detail = f"roster import {locked.uid}"
         if isinstance(plan.ops, _StudentOps):
-            _apply_students(actor=actor, ops=plan.ops, detail=detail)
+            _apply_students(actor=by, ops=plan.ops, detail=detail)
         elif isinstance(plan.ops, _ClassOps):
-            _apply_classes(actor=actor, ops=plan.ops, scope=scope, detail=detail)
+            _apply_classes(actor=by, ops=plan.ops, scope=scope, detail=detail)
         elif isinstance(plan.ops, _StaffOps):
-            _apply_staff(actor=actor, ops=plan.ops, detail=detail)
+            _apply_staff(actor=by, ops=plan.ops, detail=detail)
         locked.status = ImportStatus.APPLIED
         locked.applied_at = timezone.now()
         locked.summary = plan.summary() | {"applied": dict(plan.counts)}

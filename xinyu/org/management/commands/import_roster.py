@@ -33,9 +33,9 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read {file}: {exc.strerror}") from None
         try:
             if dry_run:
-                plan = roster.preview(actor=user, kind=kind, filename=file.name, data=data)
+                plan = roster.preview(by=user, kind=kind, filename=file.name, data=data)
             else:
-                batch, plan = roster.create_batch(actor=user, kind=kind, filename=file.name, data=data)
+                batch, plan = roster.create_batch(by=user, kind=kind, filename=file.name, data=data)
         except roster.RosterError as exc:
             raise CommandError(f"{exc.message_zh} / {exc.message_en}") from None
         self._print_summary(plan)
@@ -52,7 +52,7 @@ class Command(BaseCommand):
         if dry_run:
             self.stdout.write("试运行，未写入任何数据 / dry run: nothing has been written")
             return
-        result = roster.apply_batch(actor=user, batch=batch)
+        result = roster.apply_batch(by=user, batch=batch)
         if not result.applied:
             raise CommandError("导入失败，未写入任何数据 / import failed; nothing has been written")
         self.stdout.write(self.style.SUCCESS(f"已导入 / imported (batch {batch.uid})"))
