@@ -248,6 +248,27 @@ class AnsweringTest(PersonaTestCase):
         message = Message.objects.get(recipient=self.w.psych_a, channel="in_app")
         self.assertNotIn(self.w.student_a41.name, message.body + message.subject)
 
+    def test_a_critical_answer_gives_the_class_teacher_the_task_with_the_warning(self) -> None:
+        # The student stops right after the critical item: the class teacher is not left out.
+        services.save_answer(invitation=self.inv, instrument="PHQ9", item=9, value=1)
+        services.stop_answering(invitation=self.inv)
+        warning = Warning.objects.get(student=self.w.student_a41)
+        task = Task.objects.get(student=self.w.student_a41)
+        self.assertEqual((task.school_class, task.warning_id, task.status), (self.w.class_a41, warning.pk, "open"))
+        # Saving it again (a double tap) adds nothing.
+        inv = Invitation.objects.get(pk=self.inv.pk)
+        Invitation.objects.filter(pk=inv.pk).update(progress=Progress.STARTED)
+        services.save_answer(invitation=Invitation.objects.get(pk=inv.pk), instrument="PHQ9", item=9, value=2)
+        self.assertEqual(Task.objects.filter(student=self.w.student_a41).count(), 1)
+
+    def test_a_critical_answer_then_hand_in_gives_one_task(self) -> None:
+        services.save_answer(invitation=self.inv, instrument="PHQ9", item=9, value=1)
+        self.assertEqual(Task.objects.filter(student=self.w.student_a41).count(), 1)
+        inv = complete(self.inv, with_phq({9: 1}))
+        self.assertEqual(inv.tier, "urgent")
+        self.assertEqual(Task.objects.filter(student=self.w.student_a41).count(), 1)
+        self.assertEqual(Warning.objects.filter(student=self.w.student_a41).count(), 1)
+
     def test_submit_with_a_critical_answer_keeps_one_warning_and_gives_the_class_teacher_a_task(self) -> None:
         inv = complete(self.inv, with_phq({9: 2}))
         self.assertEqual(inv.tier, "urgent")

@@ -28,7 +28,7 @@ from xinyu.care.models import Signal, Source
 from xinyu.care.services import NewSignal, raise_warnings
 from xinyu.notify.services import send_sms
 from xinyu.kernel.policyfile import policy_for_code
-from xinyu.org.models import Guardian, School, SchoolClass, Student, StudentStatus, User
+from xinyu.org.models import District, Guardian, School, SchoolClass, Student, StudentStatus, User
 
 from .instruments import Instrument, get_instrument, parse_instrument
 from .models import (
@@ -477,10 +477,23 @@ def _critical_hits(instrument: Instrument, item: int, value: int) -> list[str]:
     return hits
 
 
+def _critical_task(policy: TierPolicy, instrument: str) -> bool:
+    """Whether a critical answer on `instrument` reaches a tier that gives the class teacher
+    the neutral task (so the task comes with the warning, not only at hand-in)."""
+    floor = policy.tier(policy.class_teacher_task_from).rank
+    return any(
+        rule.kind == "critical"
+        and rule.instrument in (None, instrument)
+        and policy.tier(rule.tier).rank >= floor
+        for rule in policy.rules
+    )
+
+
 def _critical_signals(
-    invitation: Invitation, instrument: str, codes: Sequence[str], done: set[str]
+    invitation: Invitation, instrument: str, codes: Sequence[str], done: set[str], *, task: bool = False
 ) -> list[NewSignal]:
-    """Signals for critical answers not yet signalled for this invitation (`done`)."""
+    """Signals for critical answers not yet signalled for this invitation (`done`); with
+    `task`, the class teacher's neutral task too (one open task per student, however often)."""
     out = []
     for code in codes:
         signal_code = f"{instrument}.critical:{code}"
@@ -495,6 +508,7 @@ def _critical_signals(
                     Source.SCREENING_CRITICAL,
                     ref=str(invitation.uid),
                     code=signal_code,
+                    task=task,
                 )
             )
     return out
@@ -510,9 +524,12 @@ def _signalled(refs: Sequence[str]) -> dict[str, set[str]]:
 
 
 def _raise_critical(invitation: Invitation, instrument: str, codes: Sequence[str]) -> None:
-    signals = _critical_signals(
-        invitation, instrument, codes, _signalled([str(invitation.uid)])[str(invitation.uid)]
-    )
+    done = _signalled([str(invitation.uid)])[str(invitation.uid)]
+    if all(f"{instrument}.critical:{code}" in done for code in codes):
+        return
+    district_code = District.objects.only("code").get(pk=invitation.campaign.district_id).code
+    task = _critical_task(screening_policy(district_code), instrument)
+    signals = _critical_signals(invitation, instrument, codes, done, task=task)
     if signals:
         raise_warnings(signals)
         Invitation.objects.filter(pk=invitation.pk).update(critical=True)
@@ -658,7 +675,9 @@ def _outcome_signals(
     for instrument, code in evaluation.critical:
         by_instrument[instrument].append(code)
     for instrument, codes in by_instrument.items():
-        signals.extend(_critical_signals(invitation, instrument, codes, done))
+        signals.extend(
+            _critical_signals(invitation, instrument, codes, done, task=_critical_task(policy, instrument))
+        )
     task = policy.tier(evaluation.tier).rank >= policy.tier(policy.class_teacher_task_from).rank
     # A tier without a warning level of its own that still calls for a task gets a "watch" warning.
     level = levels.get(evaluation.tier) or (WarningLevel.WATCH if task else None)
