@@ -130,6 +130,17 @@ def create_api_token(*, by: User, name: str) -> tuple[ApiToken, str]:
     return token, key
 
 
+@transaction.atomic
+def revoke_api_token(*, by: User, token_id: int) -> bool:
+    """Revoke one of the user's own API tokens (audited); another user's id does nothing."""
+    token = ApiToken.objects.filter(user_id=by.pk, pk=token_id).first()
+    if token is None:
+        return False
+    record(actor=by, action=Action.DELETE, obj=token, role=policy.roles_label(by), detail="api token revoked")
+    token.delete()
+    return True
+
+
 def user_for_token(key: str) -> User | None:
     token = ApiToken.objects.select_related("user").filter(key_hash=_hash_key(key)).first()
     if token is None or not token.user.is_active:

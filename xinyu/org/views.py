@@ -17,6 +17,7 @@ from xinyu.kernel.registry import student_timeline
 from xinyu.org import access as org_access
 
 from . import selectors, services
+from .forms import FlagForm, TokenForm, TransferForm, UidForm
 from .models import KeyPopulation, RoleAssignment, User
 
 
@@ -88,12 +89,14 @@ def student_detail(request: HttpRequest, uid: str) -> HttpResponse:
 def student_flag(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
     student = policy.get_student_for(user, uid, level=Level.CARE, action=None)
-    kind = request.POST.get("kind", "")
+    form = FlagForm(request.POST)
     try:
-        if request.POST.get("op") == "clear":
-            services.clear_flag(by=user, student=student, kind=kind)
+        if not form.is_valid():
+            raise services.ServiceError("请选择重点人群类别", "Choose the key-population kind", field="kind")
+        if form.clearing:
+            services.clear_flag(by=user, student=student, kind=form.cleaned_data["kind"])
         else:
-            services.set_flag(by=user, student=student, kind=kind)
+            services.set_flag(by=user, student=student, kind=form.cleaned_data["kind"])
     except services.ServiceError as exc:
         messages.error(request, str(exc))
     else:
@@ -107,7 +110,8 @@ def student_transfer(request: HttpRequest, uid: str) -> HttpResponse:
     policy.require(user, Perm.TRANSFER, school=student.school, what="transfer")
     targets = selectors.transfer_targets(user, student)
     if request.method == "POST":
-        target = policy.by_uid(targets, request.POST.get("to_class"))
+        form = TransferForm(request.POST)
+        target = policy.by_uid(targets, form.cleaned_data["to_class"]) if form.is_valid() else None
         if target is None:
             messages.error(request, _("Choose the class the student moves to. 请选择转入班级。"))
         else:
@@ -143,7 +147,9 @@ def staff(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(assignments__school=school)
     temporary = None
     if request.method == "POST":
-        target = org_access.get_staff_for(user, request.POST.get("uid"), Perm.MANAGE_STAFF)
+        form = UidForm(request.POST)
+        uid = form.cleaned_data["uid"] if form.is_valid() else ""
+        target = org_access.get_staff_for(user, uid, Perm.MANAGE_STAFF)
         try:
             temporary = (target, services.issue_temporary_password(by=user, staff=target))
         except services.ServiceError as exc:
@@ -165,11 +171,12 @@ def tokens(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     new_key = None
     if request.method == "POST":
-        if request.POST.get("op") == "revoke":
-            token_id = request.POST.get("id", "")
-            if token_id.isdigit():
-                org_access.tokens_for(user).filter(pk=int(token_id)).delete()
+        form = TokenForm(request.POST)
+        if form.is_valid() and form.cleaned_data["op"] == "revoke":
+            if form.cleaned_data["id"]:
+                services.revoke_api_token(by=user, token_id=form.cleaned_data["id"])
             messages.success(request, _("Token revoked."))
             return redirect("org:tokens")
-        _token, new_key = services.create_api_token(by=user, name=request.POST.get("name", "API")[:100])
+        name = (form.cleaned_data.get("name") if form.is_valid() else "") or "API"
+        _token, new_key = services.create_api_token(by=user, name=name)
     return render(request, "org/tokens.html", {"tokens": org_access.tokens_for(user), "new_key": new_key})
