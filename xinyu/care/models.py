@@ -13,8 +13,10 @@ step (`care.services.escalate_overdue`). Every change is a `WarningEvent`.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cached_property
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xinyu.crypto import EncryptedTextField
@@ -41,9 +43,18 @@ class Step(models.TextChoices):
 
 STEP_ORDER = [Step.CLASS, Step.GRADE, Step.SCHOOL, Step.DISTRICT]
 
+# Where an unacknowledged warning waits, as the class and grade teams read it.
+WAITS_AT = {
+    Step.CLASS: _("Waiting for the class teacher to acknowledge"),
+    Step.GRADE: _("Waiting at the grade step"),
+    Step.SCHOOL: _("Waiting for the psych teacher to acknowledge"),
+    Step.DISTRICT: _("Waiting at the district centre"),
+}
+
 
 class WarningStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    # Nobody has acknowledged it yet: 待确认, never "in progress" (issue 10, item 12).
+    OPEN = "open", _("Awaiting acknowledgement")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
     CLOSED = "closed", _("Closed")
 
@@ -97,6 +108,23 @@ class Warning(models.Model):
 
     def overdue(self, now: datetime) -> bool:
         return self.status == WarningStatus.OPEN and self.ack_due_at is not None and self.ack_due_at < now
+
+    @cached_property
+    def is_overdue(self) -> bool:
+        """Not acknowledged and past its deadline (now). Read once per instance."""
+        return self.overdue(timezone.now())
+
+    @property
+    def awaits_acknowledgement(self) -> bool:
+        return self.status == WarningStatus.OPEN
+
+    @property
+    def waits_at_label(self) -> str:
+        """Where an unacknowledged warning waits, in neutral words (the class and grade
+        teams' view): 等待年级组确认 … Empty once someone has acknowledged it."""
+        if self.status != WarningStatus.OPEN:
+            return ""
+        return str(WAITS_AT.get(self.step, WAITS_AT[Step.SCHOOL]))
 
 
 class EventKind(models.TextChoices):
@@ -294,6 +322,23 @@ class Case(models.Model):
     @property
     def on_watch_list(self) -> bool:
         return self.status != CaseStatus.CLOSED
+
+    @property
+    def contact_due(self) -> bool:
+        """Active, and the next contact is today or past."""
+        return (
+            self.status == CaseStatus.ACTIVE
+            and self.next_contact_on is not None
+            and self.next_contact_on <= timezone.localdate()
+        )
+
+    @property
+    def can_end(self) -> bool:
+        """In follow-up, and the follow-up period is over (or has no end): the student may
+        leave the watch list."""
+        return self.status == CaseStatus.FOLLOW_UP and (
+            self.follow_up_until is None or self.follow_up_until <= timezone.localdate()
+        )
 
 
 class CaseMember(models.Model):
@@ -499,6 +544,14 @@ class Referral(models.Model):
         ordering = ["-referred_on", "-id"]
         indexes = [models.Index(fields=["status", "feedback_due_on"])]
 
+    @property
+    def feedback_overdue(self) -> bool:
+        """Still waiting for the institution's feedback after its due date."""
+        return (
+            self.status in (ReferralStatus.SENT, ReferralStatus.SEEN)
+            and self.feedback_due_on < timezone.localdate()
+        )
+
 
 class CheckIn(models.Model):
     """A scheduled check-in of the return-to-school support plan."""
@@ -511,6 +564,11 @@ class CheckIn(models.Model):
 
     class Meta:
         ordering = ["due_on", "id"]
+
+    @property
+    def is_due(self) -> bool:
+        """Not done, and due today or past."""
+        return self.done_on is None and self.due_on <= timezone.localdate()
 
 
 # ---- key populations and key periods (重点对象, 重点时段, SPEC §4) ---------------------------

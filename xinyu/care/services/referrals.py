@@ -470,7 +470,8 @@ def cancel_referral(*, referral: Referral, by: User, role: str, reason: str) -> 
 
 
 def is_feedback_overdue(referral: Referral, today: dt.date | None = None) -> bool:
-    today = today or timezone.localdate()
+    if today is None:
+        return referral.feedback_overdue
     return referral.status in AWAITING_FEEDBACK and referral.feedback_due_on < today
 
 

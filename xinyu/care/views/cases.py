@@ -22,8 +22,8 @@ from xinyu.access import policy
 from xinyu.care import access as care_access
 from xinyu.care.access import CarePerm
 from xinyu.org.models import Role, User
-from xinyu.screening import followup
 
+from .. import selectors
 from ..models import (
     Case,
     CaseStatus,
@@ -31,7 +31,6 @@ from ..models import (
     DisclosureBasis,
     EntryKind,
     Outcome,
-    Step,
     TaskStatus,
     Tier,
     Trigger,
@@ -127,17 +126,7 @@ def concerns(request: HttpRequest) -> HttpResponse:
 def attention(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     policy.require(user, CarePerm.TEAM_WARNINGS, what="warning")
-    rows = list(
-        care_access.team_warnings_for(user)
-        .exclude(status=WarningStatus.CLOSED)
-        .select_related("student__school_class__grade")
-        .order_by("ack_due_at")[:200]
-    )
-    now = timezone.now()
-    for w in rows:
-        w.is_overdue = w.overdue(now)  # type: ignore[attr-defined]
-        w.mine = w.status == WarningStatus.OPEN and w.step in (Step.CLASS, Step.GRADE)  # type: ignore[attr-defined]
-    return render(request, "care/cases/attention.html", {"warnings": rows})
+    return render(request, "care/cases/attention.html", {"warnings": selectors.team_warnings(user)})
 
 
 def attention_detail(request: HttpRequest, uid: str) -> HttpResponse:
@@ -160,7 +149,7 @@ def attention_detail(request: HttpRequest, uid: str) -> HttpResponse:
             "reports": reports,
             "trigger_labels": dict(Trigger.choices),
             "can_acknowledge": warning.status == WarningStatus.OPEN and user.pk in owners,
-            "overdue": warning.overdue(timezone.now()),
+            "overdue": warning.is_overdue,
             "being_supported": warning.case_id is not None,
         },
     )
@@ -232,24 +221,15 @@ def triage(request: HttpRequest, uid: str) -> HttpResponse:
 
 def case_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    rows = list(
-        care_access.cases_for(user)
-        .exclude(status=CaseStatus.CLOSED)
-        .select_related("student__school_class__grade", "school", "owner")
-        .order_by("next_contact_on", "-opened_at")[:500]
-    )
+    rows = selectors.case_list(user)
     if not rows and not policy.can(user, CarePerm.TRIAGE) and not policy.has_role(user, Role.CENTRE_EXPERT):
         policy.deny(user, object_type="case", object_id="")
-    today = timezone.localdate()
-    for c in rows:
-        due = c.status == CaseStatus.ACTIVE and c.next_contact_on is not None and c.next_contact_on <= today
-        c.is_due = due  # type: ignore[attr-defined]
     return render(
         request,
         "care/cases/list.html",
         {
             "cases": rows,
-            "today": today,
+            "today": timezone.localdate(),
             "is_psych": policy.can(user, CarePerm.TRIAGE),
             "is_expert": policy.has_role(user, Role.CENTRE_EXPERT),
         },
@@ -258,41 +238,22 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 def case_detail(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
-    case = care_access.get_case_for(user, uid)
-    entries = list(case.entries.select_related("by", "invitation").all())
-    readable = followup.readable_ids(user, [e.invitation_id for e in entries if e.invitation_id])
-    for e in entries:
-        e.readable = e.invitation_id in readable  # type: ignore[attr-defined]
-    grade = case.student.school_class.grade.level
     lang = "en" if (request.LANGUAGE_CODE or "").startswith("en") else "zh"
-    instruments = followup.instruments_for_grade(grade, lang)
-    has_screening = followup.has_consented(case.student_id)
+    bundle = selectors.case_bundle(user, uid, lang=lang)
+    case = bundle.case
     return render(
         request,
         "care/cases/detail.html",
         {
-            "case": case,
-            "actions": list(case.actions.select_related("done_by")),
-            "entries": entries,
-            "members": list(case.members.select_related("user")),
-            "candidates": services.team_candidates(case),
-            "guardians": list(case.student.guardians.all()),
-            "guardian_contacts": list(case.guardian_contacts.select_related("by")),
-            "disclosures": list(case.disclosures.select_related("by")),
-            "tasks": list(case.tasks.order_by("-created_at")),
-            "referrals": list(case.referrals.select_related("institution")),
-            "events": list(case.events.select_related("actor")),
-            "warnings": list(case.warnings.all()),
+            **vars(bundle),
             "tiers": Tier.choices,
             "entry_kinds": [k for k in EntryKind.choices if k[0] != EntryKind.REASSESSMENT],
             "channels": Channel.choices,
             "bases": DisclosureBasis.choices,
             "outcomes": Outcome.choices,
-            "instruments": instruments if has_screening else [],
             "today": timezone.localdate(),
             "can_edit": case.status == CaseStatus.ACTIVE,
-            "can_end": case.status == CaseStatus.FOLLOW_UP
-            and (case.follow_up_until is None or case.follow_up_until <= timezone.localdate()),
+            "can_end": case.can_end,
             "open_tasks": TaskStatus.OPEN,
         },
     )

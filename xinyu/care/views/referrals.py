@@ -239,8 +239,6 @@ def referral_detail(request: HttpRequest, uid: str) -> HttpResponse:
     referral = care_access.get_referral_for(user, uid)
     today = timezone.localdate()
     check_ins = list(referral.check_ins.select_related("by"))
-    for c in check_ins:
-        c.is_due = c.done_on is None and c.due_on <= today  # type: ignore[attr-defined]
     status = referral.status
     return render(
         request,
@@ -250,7 +248,7 @@ def referral_detail(request: HttpRequest, uid: str) -> HttpResponse:
             "check_ins": check_ins,
             "history": _history(referral),
             "today": today,
-            "overdue": services.is_feedback_overdue(referral, today),
+            "overdue": referral.feedback_overdue,
             "can_seen": status == ReferralStatus.SENT,
             "can_feedback": status in services.AWAITING_FEEDBACK,
             "can_return": status == ReferralStatus.FEEDBACK,
@@ -353,10 +351,10 @@ def referrals(request: HttpRequest) -> HttpResponse:
     if not rows and not policy.can(user, CarePerm.TRIAGE) and not policy.has_role(user, Role.CENTRE_EXPERT):
         policy.deny(user, object_type="referral", object_id="")
     today = timezone.localdate()
-    for r in rows:
-        r.is_overdue = services.is_feedback_overdue(r, today)  # type: ignore[attr-defined]
     open_rows = [r for r in rows if r.status in services.OPEN_STATUSES]
-    open_rows.sort(key=lambda r: (not r.is_overdue, r.status != ReferralStatus.RETURNED, r.feedback_due_on))  # type: ignore[attr-defined]
+    open_rows.sort(
+        key=lambda r: (not r.feedback_overdue, r.status != ReferralStatus.RETURNED, r.feedback_due_on)
+    )
     done_rows = sorted(
         (r for r in rows if r.status not in services.OPEN_STATUSES), key=lambda r: r.referred_on, reverse=True
     )

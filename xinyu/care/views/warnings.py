@@ -8,17 +8,17 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xinyu.access import policy
 from xinyu.care import access as care_access
 from xinyu.care.access import CarePerm
-from xinyu.org.models import User
+from xinyu.org.models import Role, User
 from xinyu.screening import followup
 
-from .. import services
+from .. import selectors, services
+from ..forms import WarningFilterForm
 from ..models import Tier, WarningStatus
 
 
@@ -27,13 +27,20 @@ def _user(request: HttpRequest) -> User:
 
 
 def warnings(request: HttpRequest) -> HttpResponse:
+    """The warning inbox: paged (50), filtered by level, step, state, class and the date
+    opened; overdue first, then by deadline."""
     user = _user(request)
-    rows = (
-        care_access.warnings_for(user)
-        .exclude(status=WarningStatus.CLOSED)
-        .select_related("student__school_class__grade", "school")
+    if not policy.can(user, CarePerm.TRIAGE) and not policy.has_role(user, Role.CENTRE_EXPERT):
+        policy.deny(user, object_type="warning", object_id="")  # the inbox is theirs alone
+    form = WarningFilterForm(request.GET, classes=selectors.inbox_classes(user))
+    page = selectors.warning_inbox(user, form.filters(), request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "care/warnings.html",
+        {"form": form, "page": page, "warnings": page.object_list, "query": query.urlencode()},
     )
-    return render(request, "care/warnings.html", {"warnings": list(rows[:300])})
 
 
 def warning_detail(request: HttpRequest, uid: str) -> HttpResponse:
@@ -53,7 +60,7 @@ def warning_detail(request: HttpRequest, uid: str) -> HttpResponse:
             "can_triage": warning.status != WarningStatus.CLOSED
             and policy.can(user, CarePerm.TRIAGE, school=warning.school),
             "tiers": Tier.choices,
-            "overdue": warning.overdue(timezone.now()),
+            "overdue": warning.is_overdue,
         },
     )
 

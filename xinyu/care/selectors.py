@@ -1,0 +1,272 @@
+"""Reads of care that take the user (SPEC §2, §4): the warning queue and inbox, the class and
+grade teams' attention list, the case bundle, and what the home panels show.
+
+Every read starts from the care access module (`xinyu.care.access`), so a selector never
+shows a row the user may not see; views call these and render, nothing more."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Case as When_
+from django.db.models import IntegerField, QuerySet, Value, When
+from django.utils import timezone
+
+from xinyu.access import policy
+from xinyu.org.models import Role, RoleAssignment, User
+from xinyu.screening import followup
+
+from . import access as care_access
+from .access import CarePerm
+from .models import (
+    Case,
+    CaseStatus,
+    CrisisEvent,
+    CrisisStatus,
+    Step,
+    Task,
+    TaskStatus,
+    Warning,
+    WarningStatus,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+INBOX_PAGE = 50  # warnings per inbox page
+
+
+# ---- the warning queue (psych teachers, centre experts) ----------------------------------------
+
+
+class State:
+    """The inbox's state filter: awaiting acknowledgement, acknowledged, closed (or all open)."""
+
+    AWAITING = "awaiting"
+    ACKNOWLEDGED = "acknowledged"
+    CLOSED = "closed"
+    STATUS = {
+        AWAITING: WarningStatus.OPEN,
+        ACKNOWLEDGED: WarningStatus.ACKNOWLEDGED,
+        CLOSED: WarningStatus.CLOSED,
+    }
+
+
+@dataclass(frozen=True)
+class WarningFilter:
+    """What the inbox filters by; empty means any (state empty: every warning not closed)."""
+
+    level: str = ""
+    step: str = ""
+    state: str = ""
+    school_class: int | None = None  # a class pk, among the classes of the warnings in scope
+    opened_from: dt.date | None = None
+    opened_to: dt.date | None = None
+
+
+def _pressing(qs: QuerySet[Warning], now: dt.datetime) -> QuerySet[Warning]:
+    """Most pressing first: overdue (not acknowledged, deadline passed), then awaiting
+    acknowledgement, then by deadline (none last), then the newest."""
+    return qs.annotate(
+        _overdue=When_(
+            When(status=WarningStatus.OPEN, ack_due_at__lt=now, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        ),
+        _awaiting=When_(
+            When(status=WarningStatus.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField()
+        ),
+    ).order_by("_overdue", "_awaiting", "ack_due_at", "-opened_at", "pk")
+
+
+def warning_queue(user: User | AnonymousUser, filters: WarningFilter | None = None) -> QuerySet[Warning]:
+    """Warnings with their reasons in scope (psych teachers; centre experts once escalated),
+    filtered, most pressing first (overdue, then by deadline)."""
+    f = filters or WarningFilter()
+    qs = care_access.warnings_for(user)
+    if f.state in State.STATUS:
+        qs = qs.filter(status=State.STATUS[f.state])
+    else:
+        qs = qs.exclude(status=WarningStatus.CLOSED)
+    if f.level:
+        qs = qs.filter(level=f.level)
+    if f.step:
+        qs = qs.filter(step=f.step)
+    if f.school_class:
+        qs = qs.filter(student__school_class_id=f.school_class)
+    if f.opened_from:
+        qs = qs.filter(opened_at__date__gte=f.opened_from)
+    if f.opened_to:
+        qs = qs.filter(opened_at__date__lte=f.opened_to)
+    return _pressing(qs, timezone.now()).select_related("student__school_class__grade", "school")
+
+
+def warning_inbox(user: User | AnonymousUser, filters: WarningFilter | None = None, page: Any = 1) -> Page:
+    """One page (INBOX_PAGE rows) of the filtered queue; page numbers out of range give the
+    last page."""
+    return Paginator(warning_queue(user, filters), INBOX_PAGE).get_page(page)
+
+
+def inbox_classes(user: User | AnonymousUser) -> list[tuple[int, str]]:
+    """(pk, "school grade class") of the classes that have a warning in scope: the inbox's
+    class filter (one query)."""
+    rows = (
+        care_access.warnings_for(user)
+        .values_list(
+            "student__school_class_id",
+            "school__name",
+            "student__school_class__grade__name",
+            "student__school_class__name",
+            "student__school_class__grade__level",
+            "student__school_class__number",
+        )
+        .order_by()
+        .distinct()
+    )
+    schools = {r[1] for r in rows}
+    out = sorted(set(rows), key=lambda r: (r[1], r[4], r[5]))
+    return [(r[0], f"{r[1]} {r[2]}{r[3]}" if len(schools) > 1 else f"{r[2]}{r[3]}") for r in out]
+
+
+def home_warnings(user: User | AnonymousUser, *, limit: int = 10) -> tuple[list[Warning], int]:
+    """The most pressing warnings (overdue first, then by deadline) and how many are open:
+    what the home panel shows, with a link to the inbox. Two queries."""
+    qs = warning_queue(user)
+    return list(qs[:limit]), qs.order_by().count()
+
+
+# ---- the class and grade teams' attention list ------------------------------------------------
+
+
+def _owned_steps(user: User | AnonymousUser) -> tuple[set[int], set[int]]:
+    """The classes whose class step and the grades whose grade step the user acknowledges."""
+    if not isinstance(user, User):
+        return set(), set()
+    classes: set[int] = set()
+    grades: set[int] = set()
+    for role, class_id, grade_id in RoleAssignment.objects.filter(
+        user=user, role__in=[Role.CLASS_TEACHER, Role.GRADE_LEADER]
+    ).values_list("role", "school_class_id", "grade_id"):
+        if role == Role.CLASS_TEACHER and class_id:
+            classes.add(class_id)
+        if role == Role.GRADE_LEADER and grade_id:
+            grades.add(grade_id)
+    return classes, grades
+
+
+def team_warnings(user: User | AnonymousUser, *, limit: int = 200) -> list[Warning]:
+    """The class or grade team's warnings, neutrally (name, class, where it waits, overdue at
+    their step), by deadline. Each row has `mine`: the user acknowledges it at its step."""
+    if not policy.can(user, CarePerm.TEAM_WARNINGS):
+        return []
+    rows = list(
+        care_access.team_warnings_for(user)
+        .exclude(status=WarningStatus.CLOSED)
+        .select_related("student__school_class__grade")
+        .order_by("ack_due_at")[:limit]
+    )
+    classes, grades = _owned_steps(user)
+    for w in rows:
+        w.mine = w.status == WarningStatus.OPEN and (  # type: ignore[attr-defined]
+            (w.step == Step.CLASS and w.student.school_class_id in classes)
+            or (w.step == Step.GRADE and w.student.school_class.grade_id in grades)
+        )
+    return rows
+
+
+# ---- cases ------------------------------------------------------------------------------------
+
+
+def case_list(user: User | AnonymousUser, *, limit: int = 500) -> list[Case]:
+    """Open cases in scope, the next contact first (each has `contact_due`)."""
+    return list(
+        care_access.cases_for(user)
+        .exclude(status=CaseStatus.CLOSED)
+        .select_related("student__school_class__grade", "school", "owner")
+        .order_by("next_contact_on", "-opened_at")[:limit]
+    )
+
+
+def cases_due(user: User | AnonymousUser, *, limit: int = 50) -> tuple[list[Case], int]:
+    """The cases whose next contact is due (today or overdue), and how many cases are active:
+    two queries, whatever the number of cases."""
+    active = care_access.cases_for(user).filter(status=CaseStatus.ACTIVE)
+    due = list(
+        active.filter(next_contact_on__lte=timezone.localdate())
+        .select_related("student__school_class__grade")
+        .order_by("next_contact_on")[:limit]
+    )
+    return due, active.count()
+
+
+@dataclass
+class CaseBundle:
+    """Everything the case page shows, read in a fixed number of queries."""
+
+    case: Case
+    actions: list[Any] = field(default_factory=list)
+    entries: list[Any] = field(default_factory=list)
+    members: list[Any] = field(default_factory=list)
+    candidates: list[User] = field(default_factory=list)
+    guardians: list[Any] = field(default_factory=list)
+    guardian_contacts: list[Any] = field(default_factory=list)
+    disclosures: list[Any] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
+    referrals: list[Any] = field(default_factory=list)
+    events: list[Any] = field(default_factory=list)
+    warnings: list[Warning] = field(default_factory=list)
+    instruments: list[tuple[str, str]] = field(default_factory=list)
+
+
+def case_bundle(user: User | AnonymousUser, uid: Any, *, lang: str = "zh") -> CaseBundle:
+    """The case in scope (404 and a `denied` row otherwise; a `view` row when read) and all
+    its parts. The query count does not grow with the case's history."""
+    from .services.cases import team_candidates
+
+    case = care_access.get_case_for(user, uid)
+    entries = list(case.entries.select_related("by", "invitation").all())
+    invitation_ids = [e.invitation_id for e in entries if e.invitation_id]
+    readable = followup.readable_ids(user, invitation_ids) if invitation_ids else set()
+    for e in entries:
+        e.readable = e.invitation_id in readable  # type: ignore[attr-defined]
+    instruments: list[tuple[str, str]] = []
+    if case.status == CaseStatus.ACTIVE and followup.has_consented(case.student_id):
+        instruments = followup.instruments_for_grade(case.student.school_class.grade.level, lang)
+    return CaseBundle(
+        case=case,
+        actions=list(case.actions.select_related("done_by")),
+        entries=entries,
+        members=list(case.members.select_related("user")),
+        candidates=team_candidates(case),
+        guardians=list(case.student.guardians.all()),
+        guardian_contacts=list(case.guardian_contacts.select_related("by")),
+        disclosures=list(case.disclosures.select_related("by")),
+        tasks=list(case.tasks.order_by("-created_at")),
+        referrals=list(case.referrals.select_related("institution")),
+        events=list(case.events.select_related("actor")),
+        warnings=list(case.warnings.all()),
+        instruments=instruments,
+    )
+
+
+# ---- home panels ------------------------------------------------------------------------------
+
+
+def open_crises(user: User | AnonymousUser, *, limit: int = 20) -> list[CrisisEvent]:
+    return list(
+        care_access.crisis_events_for(user)
+        .filter(status=CrisisStatus.OPEN)
+        .select_related("school")
+        .order_by("-started_at")[:limit]
+    )
+
+
+def open_tasks(user: User | AnonymousUser, *, limit: int = 50) -> list[Task]:
+    return list(
+        care_access.tasks_for(user)
+        .filter(status=TaskStatus.OPEN)
+        .select_related("student", "school_class__grade")[:limit]
+    )
