@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from unittest import mock
 
 from django.test import Client
 
 from xinyu.audit.models import Action, AuditEntry
-from xinyu.kernel.errors import ServiceError
 from xinyu.org import services
 
 from .personas import PersonaTestCase
@@ -179,23 +177,22 @@ class ApiTests(PersonaTestCase):
         """A `ServiceError` raised by a service becomes a 422 naming the field at fault,
         in Chinese and English; nothing is answered as a 500."""
         w = self.w
-        refusal = ServiceError("这个标记不能使用。", "This flag cannot be used.", field="kind")
         client = self.bearer(w.class_teacher_a41)
-        with mock.patch("xinyu.org.services.set_flag", side_effect=refusal):
-            response = client.post(
-                f"/api/students/{w.student_a41_2.uid}/flags",
-                {"kind": "poor_family"},
-                content_type="application/json",
-            )
+        response = client.post(
+            f"/api/students/{w.student_a41_2.uid}/flags",
+            {"kind": "nope"},
+            content_type="application/json",
+        )
         assert response.status_code == 422
         body = response.json()
-        assert body["message"] == "这个标记不能使用。 / This flag cannot be used."
+        assert body["message"] == "未知的重点人群类别：nope / Unknown key-population flag: nope"
         assert body["errors"] == [
             {
                 "loc": ["kind"],
                 "where": "kind",
-                "msg": "这个标记不能使用。",
-                "msg_en": "This flag cannot be used.",
-                "message": "这个标记不能使用。 / This flag cannot be used.",
+                "msg": "未知的重点人群类别：nope",
+                "msg_en": "Unknown key-population flag: nope",
+                "message": "未知的重点人群类别：nope / Unknown key-population flag: nope",
             }
         ]
+        assert not w.student_a41_2.flags.filter(kind="nope").exists()

@@ -9,7 +9,6 @@ import secrets
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from xinyu.access import policy
 from xinyu.access.policy import Level, Perm
@@ -23,7 +22,9 @@ from .models import ApiToken, Enrollment, KeyPopulation, SchoolClass, Student, S
 
 def _check_may_flag(by: User, student: Student) -> None:
     if not policy.can(by, Perm.SET_FLAGS) or policy.level_for(by, student) < Level.CARE:
-        raise ServiceError(_("You may not change this student's flags."))
+        raise ServiceError(
+            "您不能更改该学生的重点人群标记。", "You may not change this student's flags.", field="kind"
+        )
 
 
 def _audit_student_update(by: User, student: Student, detail: str) -> None:
@@ -40,7 +41,9 @@ def _audit_student_update(by: User, student: Student, detail: str) -> None:
 @transaction.atomic
 def set_flag(*, by: User, student: Student, kind: str) -> StudentFlag:
     if kind not in KeyPopulation.values:
-        raise ServiceError(_("Unknown key-population flag: %(kind)s") % {"kind": kind})
+        raise ServiceError(
+            f"未知的重点人群类别：{kind}", f"Unknown key-population flag: {kind}", field="kind"
+        )
     _check_may_flag(by, student)
     existing = StudentFlag.objects.filter(student=student, kind=kind, cleared_at__isnull=True).first()
     if existing is not None:
@@ -71,9 +74,11 @@ def transfer_student(*, by: User, student: Student, to_class: SchoolClass, sourc
     if not policy.can(by, Perm.TRANSFER, school=from_school) and not policy.can(
         by, Perm.TRANSFER, school=to_class.school
     ):
-        raise ServiceError(_("You may not transfer this student."))
+        raise ServiceError("您不能为该学生办理转班。", "You may not transfer this student.", field="to_class")
     if to_class.school.district_id != from_school.district_id:
-        raise ServiceError(_("A student can only be transferred within the district."))
+        raise ServiceError(
+            "只能在本区内转学。", "A student can only be transferred within the district.", field="to_class"
+        )
     Enrollment.objects.create(
         student=student,
         from_class_id=student.school_class_id,
@@ -103,7 +108,7 @@ def issue_temporary_password(*, by: User, staff: User) -> str:
     """A new random password for a staff account, shown once to the district admin who
     hands it over; the holder changes it after logging in."""
     if not policy.can(by, Perm.MANAGE_STAFF) or not org_access.staff_for(by).filter(pk=staff.pk).exists():
-        raise ServiceError(_("You may not manage this account."))
+        raise ServiceError("您不能管理该账号。", "You may not manage this account.")
     password = secrets.token_urlsafe(9)
     staff.set_password(password)
     staff.save(update_fields=["password"])
