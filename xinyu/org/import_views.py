@@ -66,12 +66,14 @@ def index(request: HttpRequest) -> HttpResponse:
 def upload(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     policy.require(user, Perm.IMPORT_ROSTER, what="roster_import")
-    kinds = roster.allowed_kinds(user)
-    if request.POST.get("kind") == ImportKind.STAFF:
+    # Every kind parses; a kind the user may not import is then refused as out of scope (404,
+    # audited), exactly as before the form existed, not as a form error.
+    form = UploadForm(request.POST, request.FILES, kinds=list(ImportKind.values))
+    valid = form.is_valid()
+    if form.cleaned_data.get("kind") == ImportKind.STAFF:
         policy.require(user, Perm.IMPORT_STAFF, what="staff_import")
-    form = UploadForm(request.POST, request.FILES, kinds=kinds)
-    if not form.is_valid():
-        return _index(request, form)
+    if not valid:
+        return _index(request, UploadForm(request.POST, request.FILES, kinds=roster.allowed_kinds(user)))
     uploaded = form.cleaned_data["file"]
     if uploaded.size > settings.XINYU_IMPORT_MAX_BYTES:
         limit = settings.XINYU_IMPORT_MAX_BYTES // (1024 * 1024)
