@@ -30,10 +30,9 @@ from xinyu.counselling.models import (
     CounsellingRecord,
     OpeningSlot,
     Room,
-    StudentKey,
 )
 from xinyu.notify.models import Message
-from xinyu.org.models import Student
+from xinyu.org.models import Student, StudentKey
 
 NOTE = "父母离异后情绪低落，夜里哭泣"
 

@@ -368,5 +368,9 @@ def test_demo_screening_and_counselling_go_through_the_services(small: demo.Demo
     rooms = build_demo_counselling(small.district, seed=7)
     assert rooms == Room.objects.count() > 0
     assert CounsellingRecord.objects.filter(school__name=demo.SCHOOL_X).count() == 12
+    from xinyu.mailbox.demo import build_demo_mailbox
+
+    assert build_demo_mailbox(small.district, seed=7) == 3  # the mailbox is its own demo part
     assert Letter.objects.filter(school__name=demo.SCHOOL_X, flagged=True).count() == 1  # "不想活了"
     assert build_demo_counselling(small.district, seed=7) == 0
+    assert build_demo_mailbox(small.district, seed=7) == 0

@@ -87,8 +87,8 @@ class PublicMailboxTest(MailboxTestCase):
         letter, _ = self.letter(
             SECRET, signature=Signature.SIGNED, signed_name="张小明", signed_class="四年级1班"
         )
-        services.save_note(actor=self.w.psych_a, letter=letter, note="约谈同桌矛盾")
-        services.reply(actor=self.w.psych_a, letter=letter, body="谢谢你的来信，欢迎来辅导室聊聊")
+        services.save_note(by=self.w.psych_a, letter=letter, note="约谈同桌矛盾")
+        services.reply(by=self.w.psych_a, letter=letter, body="谢谢你的来信，欢迎来辅导室聊聊")
         with connection.cursor() as cursor:
             cursor.execute("SELECT body, signed_name, signed_class, note FROM mailbox_letter")
             letter_row = " ".join(cursor.fetchone())
@@ -104,7 +104,7 @@ class PublicMailboxTest(MailboxTestCase):
         letter = Letter.objects.get()
         Client().post("/mailbox/read/", {"code": code}, REMOTE_ADDR="10.9.8.7")
         self.client_for(self.w.psych_a).get(f"/letters/{letter.uid}/")
-        services.reply(actor=self.w.psych_a, letter=letter, body="收到")
+        services.reply(by=self.w.psych_a, letter=letter, body="收到")
         rows = AuditEntry.objects.filter(object_id=str(letter.uid))
         assert rows.count() == 4  # received, read, viewed by the psych teacher, replied
         assert not rows.filter(student__isnull=False).exists()
@@ -135,7 +135,7 @@ class PublicMailboxTest(MailboxTestCase):
         letter = Letter.objects.get()
         page = Client().post("/mailbox/read/", {"code": code.lower().replace("-", " ")}).content.decode()
         assert SECRET in page and 'data-testid="no-reply"' in page
-        services.reply(actor=self.w.psych_a, letter=letter, body="谢谢你的信，我们可以聊一聊")
+        services.reply(by=self.w.psych_a, letter=letter, body="谢谢你的信，我们可以聊一聊")
         page = Client().post("/mailbox/read/", {"code": code}).content.decode()
         assert "谢谢你的信，我们可以聊一聊" in page
         assert Reply.objects.get().read_at is not None
@@ -312,7 +312,7 @@ class StaffMailboxTest(MailboxTestCase):
 
     def test_the_class_teacher_sees_no_letter_anywhere(self) -> None:
         letter, _ = self.letter(RISK, signature=Signature.SIGNED, signed_name="张小明")
-        services.link_student(actor=self.w.psych_a, letter=letter, student=self.w.student_a41)
+        services.link_student(by=self.w.psych_a, letter=letter, student=self.w.student_a41)
         client = self.client_for(self.w.class_teacher_a41)
         for url in ("/", f"/students/{self.w.student_a41.uid}/"):
             text = visible_text(client.get(url).content.decode())

@@ -45,7 +45,7 @@ class StudentFileTest(PersonaTestCase):
         letter = mailbox.send_letter(
             school=w.school_a, body=LETTER, signature=Signature.SIGNED, signed_name="张小明"
         ).letter
-        cls.letter = mailbox.link_student(actor=w.psych_a, letter=letter, student=w.student_a41)
+        cls.letter = mailbox.link_student(by=w.psych_a, letter=letter, student=w.student_a41)
         cls.url = f"/students/{w.student_a41.uid}/"
 
     def kinds(self, user: object) -> set[str]:
@@ -140,7 +140,7 @@ class FileFollowsTheStudentTest(PersonaTestCase):
         letter = mailbox.send_letter(
             school=w.school_a, body=LETTER, signature=Signature.SIGNED, signed_name="张小明"
         ).letter
-        cls.letter = mailbox.link_student(actor=w.psych_a, letter=letter, student=w.student_a41)
+        cls.letter = mailbox.link_student(by=w.psych_a, letter=letter, student=w.student_a41)
         cls.anonymous = mailbox.send_letter(
             school=w.school_a, body="匿名信", signature=Signature.ANONYMOUS
         ).letter

@@ -1,7 +1,8 @@
-"""Counselling rooms and the mailbox in the demo district, written through the real services
-as each school's psych teacher: a room with zones and weekly opening hours per school that has
-one (schools without a psych teacher have no room: a gap the district sees), and for the demo
-school a few sessions, appointments and mailbox letters."""
+"""Counselling rooms in the demo district, written through the real services as each
+school's psych teacher: a room with zones and weekly opening hours per school that has one
+(schools without a psych teacher have no room: a gap the district sees), and for the demo
+school a few sessions. Registered as the demo's `counselling` part (the mailbox's letters are
+its own part, xinyu.mailbox.demo)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from xinyu.mailbox import services as mailbox
-from xinyu.mailbox.models import Signature
+from xinyu.kernel.registry import DemoRun, demo_builder
 from xinyu.org.models import District, Role, RoleAssignment, School, Student, User
 
 from . import services
@@ -26,11 +26,6 @@ DEMO_SCHOOL = "荣昌区玉屏实验中学"
 ZONES = (("office", "16"), ("individual", "12"), ("individual", "11"), ("small_group", "24"))
 # weekday, from, to: 10 hours a week, the RC minimum, always staffed.
 SLOTS = ((0, 12, 13), (0, 16, 18), (1, 16, 18), (2, 12, 13), (3, 16, 18), (4, 12, 14))
-LETTERS = (
-    ("最近考试压力很大，晚上总是睡不着，不知道该怎么办。", Signature.ANONYMOUS),
-    ("和同桌闹矛盾了，想请老师帮我想想办法。", Signature.SIGNED),
-    ("有时候觉得活着没意思，不想活了。", Signature.ANONYMOUS),
-)
 
 
 def _psych_of(school: School) -> User | None:
@@ -68,11 +63,11 @@ def build_demo_counselling(district: District, *, seed: int = 2025) -> int:
             )
         rooms += 1
         if school.name == DEMO_SCHOOL:
-            _sessions_and_letters(school, psych, rng)
+            _sessions(school, psych, rng)
     return rooms
 
 
-def _sessions_and_letters(school: School, psych: User, rng: random.Random) -> None:
+def _sessions(school: School, psych: User, rng: random.Random) -> None:
     students = list(Student.objects.filter(school=school).order_by("pk")[:400])
     now = timezone.now()
     for _ in range(12):
@@ -93,11 +88,9 @@ def _sessions_and_letters(school: School, psych: User, rng: random.Random) -> No
                 next_step="两周后随访。",
             ),
         )
-    for body, signature in LETTERS:
-        mailbox.send_letter(
-            school=school,
-            body=body,
-            signature=signature,
-            signed_name=students[0].name if signature == Signature.SIGNED else "",
-            signed_class="初二" if signature == Signature.SIGNED else "",
-        )
+
+
+@demo_builder("counselling", order=30)
+def demo_counselling(run: DemoRun) -> str | None:
+    rooms = build_demo_counselling(run.district, seed=run.seed)
+    return f"Counselling: {rooms} rooms with opening hours; sessions at one school."

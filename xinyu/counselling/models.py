@@ -1,6 +1,7 @@
 """Counselling room operations (SPEC §5): rooms with zones, equipment and photos; weekly
 opening hours with the staff member on duty; appointments booked by students (with their
-`StudentKey`), teachers or psych teachers; individual counselling records and group sessions.
+`StudentKey`, in xinyu.org), teachers or psych teachers; individual counselling records and
+group sessions.
 
 Counselling records and group outcomes are free text about students: they are stored
 encrypted (`xinyu.crypto.EncryptedTextField`) and read only through `xinyu.access.policy`.
@@ -9,7 +10,6 @@ encrypted (`xinyu.crypto.EncryptedTextField`) and read only through `xinyu.acces
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from decimal import Decimal
 
 from django.conf import settings
@@ -19,15 +19,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xinyu.crypto import EncryptedTextField
+from xinyu.org import models as org_models
 from xinyu.org.models import new_uid
 
-# The answering-code idea of screening: no 0/O, 1/I/L; 8 characters ≈ 2^39.
-KEY_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-KEY_LENGTH = 8
-
-
-def new_student_key() -> str:
-    return "".join(secrets.choice(KEY_ALPHABET) for _ in range(KEY_LENGTH))
+# Students' booking codes (`StudentKey`) live in xinyu.org (the mailbox reads them too);
+# migration 0001 still names this module's `new_student_key`.
+new_student_key = org_models.new_student_key
 
 
 def photo_storage() -> FileSystemStorage:
@@ -135,26 +132,6 @@ class OpeningSlot(models.Model):
         start = dt.datetime.combine(dt.date.min, self.starts)
         end = dt.datetime.combine(dt.date.min, self.ends)
         return (end - start).total_seconds() / 3600
-
-
-class StudentKey(models.Model):
-    """A student's personal code for the room's public page (book, see, cancel). Printed by
-    the class teacher on slips for the class; reissuing revokes the old one."""
-
-    student = models.ForeignKey("org.Student", on_delete=models.CASCADE, related_name="counselling_keys")
-    code = models.CharField(max_length=KEY_LENGTH, unique=True, default=new_student_key)
-    issued_by = models.ForeignKey("org.User", on_delete=models.SET_NULL, null=True, related_name="+")
-    issued_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["student"],
-                condition=models.Q(revoked_at__isnull=True),
-                name="one_active_key_per_student",
-            )
-        ]
 
 
 class AppointmentStatus(models.TextChoices):

@@ -20,10 +20,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from xinyu.access.policy import by_uid
 from xinyu.kernel.kiosk import count_wrong, mask_name, too_many_wrong
-from xinyu.org.models import School
+from xinyu.org.keys import find_key
+from xinyu.org.models import School, StudentKey
 
 from . import selectors, services
-from .models import Appointment, AppointmentStatus, Room, StudentKey
+from .models import Appointment, AppointmentStatus, Room
 from .services import CounsellingError
 from .standards import standards_for
 
@@ -42,7 +43,7 @@ def _key(request: HttpRequest, school: School) -> StudentKey | None:
     data = request.session.get(SESSION_KEY)
     if not isinstance(data, dict) or data.get("school") != school.code:
         return None
-    return services.find_key(school=school, raw=str(data.get("code", "")))
+    return find_key(school=school, raw=str(data.get("code", "")))
 
 
 def _rooms(school: School) -> list[Room]:
@@ -61,7 +62,7 @@ def notice(request: HttpRequest, code: str) -> HttpResponse:
         if too_many_wrong(request, "booking"):
             error = "尝试次数太多，请 10 分钟后再试，或请老师帮忙。 / Too many tries; wait 10 minutes or ask your teacher."
         else:
-            key = services.find_key(school=school, raw=request.POST.get("code", ""))
+            key = find_key(school=school, raw=request.POST.get("code", ""))
             if key is None:
                 count_wrong(request, "booking")
                 error = "没有找到这个预约码，请核对后重新输入。 / This code was not found; check it and try again."

@@ -23,7 +23,7 @@ from xinyu.counselling import access as counselling_access
 from xinyu.counselling.access import CounsellingPerm
 from xinyu.kernel.errors import ServiceError
 from xinyu.notify.services import notify_users
-from xinyu.org.models import School, SchoolClass, Student, StudentStatus, User
+from xinyu.org.models import School, SchoolClass, Student, StudentKey, StudentStatus, User
 
 from .models import (
     HOLDING,
@@ -36,7 +36,6 @@ from .models import (
     OpeningSlot,
     Room,
     RoomPhoto,
-    StudentKey,
     Zone,
     ZoneKind,
 )
@@ -371,26 +370,6 @@ def reissue_key(*, actor: User, student: Student) -> StudentKey:
         detail="booking code reissued",
     )
     return key
-
-
-def normalise_key(raw: str) -> str:
-    return "".join(ch for ch in raw.upper() if ch.isalnum()).replace("O", "0").replace("I", "1")
-
-
-def find_key(*, school: School, raw: str) -> StudentKey | None:
-    """The active code of an enrolled student of this school, or None."""
-    from .models import KEY_ALPHABET, KEY_LENGTH
-
-    code = normalise_key(raw)
-    if len(code) != KEY_LENGTH or any(ch not in KEY_ALPHABET for ch in code):
-        return None
-    return (
-        StudentKey.objects.select_related("student")
-        .filter(
-            code=code, revoked_at__isnull=True, student__school=school, student__status=StudentStatus.ACTIVE
-        )
-        .first()
-    )
 
 
 # ---- appointments ---------------------------------------------------------------------------

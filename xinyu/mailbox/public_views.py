@@ -17,18 +17,13 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from xinyu.counselling.services import find_key
+from xinyu.kernel.errors import ServiceError
 from xinyu.kernel.kiosk import HELP_LINES, count_wrong, too_many_wrong
-from xinyu.org.models import School, Student
+from xinyu.org.keys import student_for_key
 
 from . import selectors, services
+from .forms import CodeForm, IdentifyForm, LetterForm
 from .models import Letter, Signature
-
-
-def student_for_key(school: School, raw: str) -> Student | None:
-    """The enrolled student of this school whose counselling key this is (their slip)."""
-    key = find_key(school=school, raw=raw)
-    return key.student if key else None
 
 
 @login_not_required
@@ -39,33 +34,31 @@ def write(request: HttpRequest, school_code: str) -> HttpResponse:
     if school is None:
         return render(request, "mailbox/public/not_found.html", status=404)
     error = ""
-    form = request.POST
-    if request.method == "POST":
-        signature = form.get("signature", Signature.ANONYMOUS)
-        student = None
-        if signature not in Signature.values:
-            signature = Signature.ANONYMOUS
+    form = LetterForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():  # every field is optional text
+        data = form.cleaned_data
+        signature, student = data["signature"], None
         if signature == Signature.STUDENT_KEY:
             if too_many_wrong(request, "mailbox"):
                 error = "尝试次数太多，请 10 分钟后再试。 / Too many tries; wait 10 minutes."
             else:
-                student = student_for_key(school, form.get("student_key", ""))
+                student = student_for_key(school=school, raw=data["student_key"])
                 if student is None:
                     count_wrong(request, "mailbox")
         if not error:
             try:
                 sent = services.send_letter(
                     school=school,
-                    body=form.get("body", ""),
-                    signature=Signature(signature),
-                    signed_name=form.get("signed_name", ""),
-                    signed_class=form.get("signed_class", ""),
+                    body=data["body"],
+                    signature=signature,
+                    signed_name=data["signed_name"],
+                    signed_class=data["signed_class"],
                     student=student,
-                    once=form.get("once", ""),
+                    once=data["once"],
                 )
             except services.DuplicateLetter:
                 return render(request, "mailbox/public/duplicate.html", {"school": school})
-            except services.MailboxError as exc:
+            except ServiceError as exc:
                 error = str(exc)
             else:
                 # Rendered, not redirected: the code exists only in this one response.
@@ -86,7 +79,7 @@ def write(request: HttpRequest, school_code: str) -> HttpResponse:
         {
             "school": school,
             "error": error,
-            "form": form,
+            "form": form.cleaned_data if form.is_bound and form.is_valid() else {},
             "once": secrets.token_urlsafe(16),
             "signatures": Signature,
             "days": services.reply_within_days(school),
@@ -105,7 +98,7 @@ def read(request: HttpRequest) -> HttpResponse:
         if too_many_wrong(request, "mailbox"):
             error = "尝试次数太多，请 10 分钟后再试。 / Too many tries; wait 10 minutes."
         else:
-            code = request.POST.get("code", "")
+            code = _code(request)
             letter = services.find_by_code(code)
             if letter is None:
                 count_wrong(request, "mailbox")
@@ -113,6 +106,11 @@ def read(request: HttpRequest) -> HttpResponse:
             else:
                 return _show(request, letter, code)
     return render(request, "mailbox/public/read.html", {"error": error})
+
+
+def _code(request: HttpRequest) -> str:
+    form = CodeForm(request.POST)
+    return str(form.cleaned_data["code"]) if form.is_valid() else ""
 
 
 def _show(request: HttpRequest, letter: Letter, code: str, **extra: object) -> HttpResponse:
@@ -129,7 +127,8 @@ def _show(request: HttpRequest, letter: Letter, code: str, **extra: object) -> H
 @require_POST
 def identify(request: HttpRequest) -> HttpResponse:
     """An anonymous writer chooses to tell the psych teacher who they are."""
-    code = request.POST.get("code", "")
+    form = IdentifyForm(request.POST)
+    code = form.cleaned_data["code"] if form.is_valid() else ""
     letter = services.find_by_code(code) if not too_many_wrong(request, "mailbox") else None
     if letter is None:
         count_wrong(request, "mailbox")
@@ -139,9 +138,9 @@ def identify(request: HttpRequest) -> HttpResponse:
     try:
         services.identify_myself(
             letter=letter,
-            name=request.POST.get("signed_name", ""),
-            school_class=request.POST.get("signed_class", ""),
+            name=form.cleaned_data["signed_name"],
+            school_class=form.cleaned_data["signed_class"],
         )
-    except services.MailboxError as exc:
+    except ServiceError as exc:
         return _show(request, letter, code, identify_error=str(exc))
     return _show(request, letter, code, identified=True)

@@ -2,7 +2,10 @@
 
 Rows written for the public (a student sending or reading a letter) carry no IP address,
 no request id and no user: nothing in the audit log can tie an anonymous letter to a
-device or a person. Staff actions are audited as usual (the staff member, never the writer).
+device or a person. Staff actions are audited as usual (the staff member, never the writer),
+with the role derived here from the access policy (`by` is the staff member).
+
+Refusals raise `xinyu.kernel.errors.ServiceError` in Chinese and English, naming the field.
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from xinyu.audit.services import record
 from xinyu.care import intake as care_services
 from xinyu.care.intake import Level as WarningLevel
 from xinyu.care.intake import Source
+from xinyu.kernel import validators
 from xinyu.kernel.errors import ServiceError
 from xinyu.kernel.policyfile import policy_for_code
+from xinyu.kernel.validators import Label
 from xinyu.mailbox import access as mailbox_access
 from xinyu.notify.services import notify_users
 from xinyu.org.models import School, Student, User
@@ -40,11 +45,13 @@ CODE_GROUPS = 3
 CODE_GROUP_LENGTH = 4
 
 
-# The one refusal of every service (xinyu.kernel.errors); the old name reads as the mailbox's.
-MailboxError = ServiceError
+LETTER = Label("body", "信的内容", "letter")
+REPLY = Label("body", "回信内容", "reply")
+NAME = Label("signed_name", "姓名", "name")
+LEVEL = Label("level", "预警级别", "warning level")
 
 
-class DuplicateLetter(MailboxError):
+class DuplicateLetter(ServiceError):
     """The same form was sent twice (double tap, reload): the first letter stands."""
 
 
@@ -114,19 +121,19 @@ def send_letter(
 ) -> Sent:
     """Post a letter to the school's mailbox. A letter that mentions harm (the word list) is
     flagged and the psych teachers are notified at once."""
-    body = body.strip()
-    if not body:
-        raise MailboxError(_("Please write your letter."))
-    if len(body) > MAX_LETTER_CHARS:
-        raise MailboxError(_("Your letter is too long (at most 5000 characters)."))
+    body = validators.text(body, LETTER, limit=MAX_LETTER_CHARS)
     if signature == Signature.ANONYMOUS:
         signed_name, signed_class, student = "", "", None
     elif signature == Signature.SIGNED:
         signed_name, signed_class, student = signed_name.strip()[:50], signed_class.strip()[:50], None
         if not signed_name:
-            raise MailboxError(_("Please write your name, or choose to write anonymously."))
+            raise ServiceError(
+                "请填写姓名，或选择匿名。",
+                "Please write your name, or choose to write anonymously.",
+                field="signed_name",
+            )
     elif student is None:
-        raise MailboxError(_("Your student key was not recognised."))
+        raise ServiceError("学生码无效。", "Your student key was not recognised.", field="student_key")
     else:
         school = student.school
         signed_name, signed_class = "", ""
@@ -153,7 +160,7 @@ def send_letter(
         with transaction.atomic():
             letter.save()
     except IntegrityError as exc:
-        raise DuplicateLetter(_("This letter has already been sent.")) from exc
+        raise DuplicateLetter("这封信已经寄出。", "This letter has already been sent.") from exc
     _public_record(action=Action.CREATE, letter=letter, detail="letter received")
     if flagged:
         _notify_flagged(letter)
@@ -181,9 +188,7 @@ def open_with_code(letter: Letter) -> list[Reply]:
 def identify_myself(*, letter: Letter, name: str, school_class: str) -> Letter:
     """An anonymous writer chooses to tell the psych teacher who they are (their decision,
     never the system's)."""
-    name = name.strip()[:50]
-    if not name:
-        raise MailboxError(_("Please write your name."))
+    name = validators.text(name.strip()[:50], NAME)
     if letter.signature != Signature.ANONYMOUS:
         return letter
     letter.signature = Signature.SIGNED
@@ -199,93 +204,95 @@ def identify_myself(*, letter: Letter, name: str, school_class: str) -> Letter:
 # ---- the psych teacher's work -------------------------------------------------------------
 
 
-def _staff_record(actor: User, letter: Letter, action: Action, detail: str) -> None:
+def _staff_record(by: User, letter: Letter, action: Action, detail: str) -> None:
     record(
-        actor=actor,
+        actor=by,
         action=action,
         obj=letter,
         student=letter.student,
         school=None if letter.student else letter.school,
-        role=policy.role_for(actor, letter.student) if letter.student else policy.roles_label(actor),
+        role=policy.audit_role(by, letter.student),
         detail=detail,
     )
 
 
-def _check_may_answer(actor: User, letter: Letter) -> None:
-    if not mailbox_access.letters_for(actor).filter(pk=letter.pk).exists():
-        raise MailboxError(_("You may not work on this letter."))
+def _check_may_answer(by: User, letter: Letter) -> None:
+    if not mailbox_access.letters_for(by).filter(pk=letter.pk).exists():
+        raise ServiceError("您无权处理这封来信。", "You may not work on this letter.")
 
 
 @transaction.atomic
-def reply(*, actor: User, letter: Letter, body: str) -> Reply:
-    _check_may_answer(actor, letter)
-    body = body.strip()
-    if not body:
-        raise MailboxError(_("Please write your reply."))
-    if len(body) > MAX_REPLY_CHARS:
-        raise MailboxError(_("Your reply is too long (at most 5000 characters)."))
-    answer = Reply.objects.create(letter=letter, body=body, author=actor, at=timezone.now())
+def reply(*, by: User, letter: Letter, body: str) -> Reply:
+    _check_may_answer(by, letter)
+    body = validators.text(body, REPLY, limit=MAX_REPLY_CHARS)
+    answer = Reply.objects.create(letter=letter, body=body, author=by, at=timezone.now())
     letter.status = LetterStatus.REPLIED
     letter.save(update_fields=["status"])
-    _staff_record(actor, letter, Action.CREATE, "reply")
+    _staff_record(by, letter, Action.CREATE, "reply")
     return answer
 
 
 @transaction.atomic
-def set_flag(*, actor: User, letter: Letter, flagged: bool) -> Letter:
-    _check_may_answer(actor, letter)
+def set_flag(*, by: User, letter: Letter, flagged: bool) -> Letter:
+    _check_may_answer(by, letter)
     if letter.flagged == flagged:
         return letter
     letter.flagged = flagged
     letter.flag_reason = FlagReason.MANUAL if flagged else ""
     letter.flagged_at = timezone.now() if flagged else None
     letter.save(update_fields=["flagged", "flag_reason", "flagged_at"])
-    _staff_record(actor, letter, Action.UPDATE, "flagged" if flagged else "unflagged")
+    _staff_record(by, letter, Action.UPDATE, "flagged" if flagged else "unflagged")
     return letter
 
 
 @transaction.atomic
-def save_note(*, actor: User, letter: Letter, note: str) -> Letter:
-    _check_may_answer(actor, letter)
+def save_note(*, by: User, letter: Letter, note: str) -> Letter:
+    _check_may_answer(by, letter)
     letter.note = note.strip()[:5000]
     letter.save(update_fields=["note"])
-    _staff_record(actor, letter, Action.UPDATE, "note")
+    _staff_record(by, letter, Action.UPDATE, "note")
     return letter
 
 
 @transaction.atomic
-def close(*, actor: User, letter: Letter) -> Letter:
+def close(*, by: User, letter: Letter) -> Letter:
     """No reply needed (e.g. an empty or joke letter); it leaves the awaiting list."""
-    _check_may_answer(actor, letter)
+    _check_may_answer(by, letter)
     if letter.status == LetterStatus.NEW:
         letter.status = LetterStatus.CLOSED
         letter.save(update_fields=["status"])
-        _staff_record(actor, letter, Action.UPDATE, "closed")
+        _staff_record(by, letter, Action.UPDATE, "closed")
     return letter
 
 
 @transaction.atomic
-def link_student(*, actor: User, letter: Letter, student: Student) -> Letter:
+def link_student(*, by: User, letter: Letter, student: Student) -> Letter:
     """Match a signed letter to the student who signed it. Anonymous letters cannot be linked."""
-    _check_may_answer(actor, letter)
+    _check_may_answer(by, letter)
     if letter.signature == Signature.ANONYMOUS:
-        raise MailboxError(_("An anonymous letter is never linked to a student."))
-    if policy.level_for(actor, student) < Level.FULL:
-        raise MailboxError(_("You may not link this letter to that student."))
+        raise ServiceError(
+            "匿名来信不能关联到学生。", "An anonymous letter is never linked to a student.", field="student"
+        )
+    if policy.level_for(by, student) < Level.FULL:
+        raise ServiceError(
+            "您不能把这封信关联到该学生。", "You may not link this letter to that student.", field="student"
+        )
     letter.student = student
     letter.save(update_fields=["student"])
-    _staff_record(actor, letter, Action.UPDATE, "linked to student")
+    _staff_record(by, letter, Action.UPDATE, "linked to student")
     return letter
 
 
 @transaction.atomic
-def raise_warning(*, actor: User, letter: Letter, level: WarningLevel) -> Letter:
-    """A flagged letter from an identified student becomes a warning (care's one door)."""
-    _check_may_answer(actor, letter)
+def raise_warning(*, by: User, letter: Letter, level: str = WarningLevel.URGENT) -> Letter:
+    """A flagged letter from an identified student becomes a warning (care's one door), at
+    `level` (one of care's warning levels; empty: urgent)."""
+    _check_may_answer(by, letter)
+    level = WarningLevel(validators.choice(level or WarningLevel.URGENT, LEVEL, WarningLevel.values))
     if letter.student is None:
-        raise MailboxError(_("Link the letter to a student first."))
+        raise ServiceError("请先把来信关联到学生。", "Link the letter to a student first.", field="student")
     if not letter.flagged:
-        raise MailboxError(_("Only a flagged letter can raise a warning."))
+        raise ServiceError("只有已标记的来信才能发起预警。", "Only a flagged letter can raise a warning.")
     categories = sorted({m.category for m in words.matches(letter.body)}) or ["manual"]
     warning = care_services.raise_warning(
         student=letter.student,
@@ -296,7 +303,7 @@ def raise_warning(*, actor: User, letter: Letter, level: WarningLevel) -> Letter
     )
     letter.warning = warning
     letter.save(update_fields=["warning"])
-    _staff_record(actor, letter, Action.UPDATE, f"warning raised: {level}")
+    _staff_record(by, letter, Action.UPDATE, f"warning raised: {level}")
     return letter
 
 

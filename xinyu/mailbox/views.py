@@ -5,7 +5,9 @@ Views fetch through `xinyu.access` and call services; nothing here decides scope
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -18,11 +20,13 @@ from django.views.decorators.http import require_POST
 from xinyu.access import policy
 from xinyu.access.policy import Level
 from xinyu.care.intake import Level as WarningLevel
+from xinyu.kernel.errors import ServiceError
 from xinyu.mailbox import access as mailbox_access
 from xinyu.mailbox.access import MailboxPerm
 from xinyu.org.models import User
 
 from . import selectors, services, words
+from .forms import FlagForm, LinkForm, NoteForm, ReplyForm, WarningForm
 from .models import Letter, LetterStatus
 
 
@@ -82,13 +86,22 @@ def letter_detail(request: HttpRequest, uid: str) -> HttpResponse:
     )
 
 
-def _act(request: HttpRequest, uid: str, action: Callable[[User, Letter], str]) -> HttpResponse:
-    """Run one triage action on a letter in scope; its success message or error is shown."""
+def _act(
+    request: HttpRequest,
+    uid: str,
+    form_class: type[forms.Form],
+    action: Callable[[User, Letter, dict[str, Any]], str],
+) -> HttpResponse:
+    """Run one triage action on a letter in scope with the posted form's clean data; its
+    success message or the service's refusal is shown."""
     user = _user(request)
     letter = mailbox_access.get_letter_for(user, uid, audit=False)
+    form = form_class(request.POST)
     try:
-        done = action(user, letter)
-    except services.MailboxError as exc:
+        if not form.is_valid():  # the forms take any text: the services judge it
+            raise ServiceError("提交的内容无效。", "The form was not valid.")
+        done = action(user, letter, form.cleaned_data)
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, done)
@@ -97,57 +110,54 @@ def _act(request: HttpRequest, uid: str, action: Callable[[User, Letter], str]) 
 
 @require_POST
 def reply(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, letter: Letter) -> str:
-        services.reply(actor=user, letter=letter, body=request.POST.get("body", ""))
+    def run(user: User, letter: Letter, data: dict[str, Any]) -> str:
+        services.reply(by=user, letter=letter, body=data["body"])
         return _("Reply saved. The student reads it with their retrieval code.")
 
-    return _act(request, uid, run)
+    return _act(request, uid, ReplyForm, run)
 
 
 @require_POST
 def flag(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, letter: Letter) -> str:
-        services.set_flag(actor=user, letter=letter, flagged=request.POST.get("flagged") == "1")
+    def run(user: User, letter: Letter, data: dict[str, Any]) -> str:
+        services.set_flag(by=user, letter=letter, flagged=data["flagged"])
         return _("Saved.")
 
-    return _act(request, uid, run)
+    return _act(request, uid, FlagForm, run)
 
 
 @require_POST
 def note(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, letter: Letter) -> str:
-        services.save_note(actor=user, letter=letter, note=request.POST.get("note", ""))
+    def run(user: User, letter: Letter, data: dict[str, Any]) -> str:
+        services.save_note(by=user, letter=letter, note=data["note"])
         return _("Saved.")
 
-    return _act(request, uid, run)
+    return _act(request, uid, NoteForm, run)
 
 
 @require_POST
 def close(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, letter: Letter) -> str:
-        services.close(actor=user, letter=letter)
+    def run(user: User, letter: Letter, data: dict[str, Any]) -> str:
+        services.close(by=user, letter=letter)
         return _("Saved.")
 
-    return _act(request, uid, run)
+    return _act(request, uid, forms.Form, run)
 
 
 @require_POST
 def link(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, letter: Letter) -> str:
-        student = policy.get_student_for(user, request.POST.get("student"), level=Level.FULL, action=None)
-        services.link_student(actor=user, letter=letter, student=student)
+    def run(user: User, letter: Letter, data: dict[str, Any]) -> str:
+        student = policy.get_student_for(user, data["student"], level=Level.FULL, action=None)
+        services.link_student(by=user, letter=letter, student=student)
         return _("The letter is now part of the student's file.")
 
-    return _act(request, uid, run)
+    return _act(request, uid, LinkForm, run)
 
 
 @require_POST
 def warn(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, letter: Letter) -> str:
-        level = request.POST.get("level", WarningLevel.URGENT)
-        if level not in WarningLevel.values:
-            raise services.MailboxError(_("Choose a warning level."))
-        services.raise_warning(actor=user, letter=letter, level=WarningLevel(level))
+    def run(user: User, letter: Letter, data: dict[str, Any]) -> str:
+        services.raise_warning(by=user, letter=letter, level=data["level"])
         return _("A warning has been raised for the student.")
 
-    return _act(request, uid, run)
+    return _act(request, uid, WarningForm, run)

@@ -372,3 +372,41 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+# ---- students' personal codes for the public pages (kiosk) --------------------------------
+
+# The answering-code idea of screening: no 0/O, 1/I/L; 8 characters ≈ 2^39.
+KEY_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+KEY_LENGTH = 8
+
+
+def new_student_key() -> str:
+    import secrets
+
+    return "".join(secrets.choice(KEY_ALPHABET) for _ in range(KEY_LENGTH))
+
+
+class StudentKey(models.Model):
+    """A student's personal code for the public pages of the school (the counselling room's
+    page: book, see, cancel; the mailbox: an identified letter). Printed by the class teacher
+    on slips for the class (counselling issues them); reissuing revokes the old one.
+
+    Looked up by `xinyu.org.keys.find_key`, the one door of every app. The table keeps the
+    name it had when the model lived in counselling (moved by state only, no table change)."""
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="counselling_keys")
+    code = models.CharField(max_length=KEY_LENGTH, unique=True, default=new_student_key)
+    issued_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    issued_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "counselling_studentkey"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_active_key_per_student",
+            )
+        ]
