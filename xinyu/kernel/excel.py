@@ -117,7 +117,7 @@ class Book:
         if header:
             sheet.row(header, bold=True)
             if freeze:
-                ws.freeze_panes = ws.cell(row=ws.max_row + 1, column=1)
+                ws.freeze_panes = f"A{ws.max_row + 1}"  # a coordinate: ws.cell() would add an empty row
         for i, w in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(i)].width = w
         return sheet
