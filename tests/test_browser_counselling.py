@@ -19,7 +19,7 @@ def test_student_books_on_a_phone_and_the_psych_teacher_records_it(phone_page, p
 
     world = build_world()
     room = services.save_room(
-        actor=world.psych_a,
+        by=world.psych_a,
         school=world.school_a,
         name="心理辅导中心",
         location="行政楼三楼",
@@ -28,7 +28,7 @@ def test_student_books_on_a_phone_and_the_psych_teacher_records_it(phone_page, p
     )
     for weekday in range(7):
         services.save_slot(
-            actor=world.psych_a,
+            by=world.psych_a,
             room=room,
             weekday=weekday,
             starts=dt.time(9),
@@ -37,7 +37,7 @@ def test_student_books_on_a_phone_and_the_psych_teacher_records_it(phone_page, p
         )
     key = next(
         k
-        for k in services.issue_keys(actor=world.class_teacher_a41, school_class=world.class_a41)
+        for k in services.issue_keys(by=world.class_teacher_a41, school_class=world.class_a41)
         if k.student == world.student_a41
     )
 

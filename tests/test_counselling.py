@@ -31,6 +31,7 @@ from xinyu.counselling.models import (
     OpeningSlot,
     Room,
 )
+from xinyu.kernel.errors import ServiceError
 from xinyu.notify.models import Message
 from xinyu.org.models import Student, StudentKey
 
@@ -39,7 +40,7 @@ NOTE = "父母离异后情绪低落，夜里哭泣"
 
 def make_room(w, *, with_slots: bool = True) -> Room:  # type: ignore[no-untyped-def]
     room = services.save_room(
-        actor=w.psych_a,
+        by=w.psych_a,
         school=w.school_a,
         name="心理辅导中心",
         location="行政楼三楼",
@@ -50,7 +51,7 @@ def make_room(w, *, with_slots: bool = True) -> Room:  # type: ignore[no-untyped
     if with_slots:
         for weekday in range(7):
             services.save_slot(
-                actor=w.psych_a,
+                by=w.psych_a,
                 room=room,
                 weekday=weekday,
                 starts=dt.time(9, 0),
@@ -68,7 +69,7 @@ def notes(text: str = NOTE) -> services.SessionNotes:
 
 def key_for(student: Student, by) -> StudentKey:  # type: ignore[no-untyped-def]
     return next(
-        k for k in services.issue_keys(actor=by, school_class=student.school_class) if k.student == student
+        k for k in services.issue_keys(by=by, school_class=student.school_class) if k.student == student
     )
 
 
@@ -89,7 +90,7 @@ class RoomTest(PersonaTestCase):
     def test_zone_area_and_equipment_are_compared_with_the_standard(self) -> None:
         room = make_room(self.w, with_slots=False)
         zone = services.save_zone(
-            actor=self.w.psych_a,
+            by=self.w.psych_a,
             room=room,
             kind="individual",
             area_m2=Decimal("8"),
@@ -100,7 +101,7 @@ class RoomTest(PersonaTestCase):
         self.assertIn("挂钟", view.missing)
         self.assertNotIn("茶几", view.missing)
         services.save_zone(
-            actor=self.w.psych_a, room=room, zone=zone, kind="individual", area_m2=Decimal("12")
+            by=self.w.psych_a, room=room, zone=zone, kind="individual", area_m2=Decimal("12")
         )
         self.assertEqual(selectors.room_summary(room).zones[0].area_note, "")
 
@@ -115,25 +116,25 @@ class RoomTest(PersonaTestCase):
             {"name": "二号室", "location": "x", "help_email": "a@b.cn", "mailbox_location": ""},
         )
         self.assertContains(page, "心理信箱位置：必填。 / Mailbox location: required.")
-        with self.assertRaisesMessage(services.CounsellingError, "设备：不在清单中：沙发床"):
+        with self.assertRaisesMessage(ServiceError, "设备：不在清单中：沙发床"):
             services.save_zone(
-                actor=self.w.psych_a, room=room, kind="office", area_m2=Decimal(20), equipment=["沙发床"]
+                by=self.w.psych_a, room=room, kind="office", area_m2=Decimal(20), equipment=["沙发床"]
             )
-        with self.assertRaisesMessage(services.CounsellingError, "开放时间：与已有时段重叠"):
+        with self.assertRaisesMessage(ServiceError, "开放时间：与已有时段重叠"):
             services.save_slot(
-                actor=self.w.psych_a, room=room, weekday=0, starts=dt.time(9), ends=dt.time(10), staff=None
+                by=self.w.psych_a, room=room, weekday=0, starts=dt.time(9), ends=dt.time(10), staff=None
             )
             services.save_slot(
-                actor=self.w.psych_a,
+                by=self.w.psych_a,
                 room=room,
                 weekday=0,
                 starts=dt.time(9, 30),
                 ends=dt.time(11),
                 staff=None,
             )
-        with self.assertRaisesMessage(services.CounsellingError, "值班人员"):
+        with self.assertRaisesMessage(ServiceError, "值班人员"):
             services.save_slot(
-                actor=self.w.psych_a,
+                by=self.w.psych_a,
                 room=room,
                 weekday=1,
                 starts=dt.time(9),
@@ -242,7 +243,7 @@ class PublicBookingTest(PersonaTestCase):
             self.assertContains(self._enter(client, "WRONG234"), "没有找到这个预约码")
         self.assertContains(self._enter(client, self.key.code), "尝试次数太多")
         cache.clear()
-        new = services.reissue_key(actor=self.w.class_teacher_a41, student=self.w.student_a41)
+        new = services.reissue_key(by=self.w.class_teacher_a41, student=self.w.student_a41)
         self.assertContains(self._enter(Client(), self.key.code), "没有找到这个预约码")
         self.assertRedirects(self._enter(Client(), new.code), "/room/A001/me/")
         # a code works only on its own school's page
@@ -254,7 +255,7 @@ class PublicBookingTest(PersonaTestCase):
             services.book_appointment(
                 student=self.w.student_a41, room=self.room, date=unit.date, starts=unit.starts, key=self.key
             )
-        with self.assertRaisesMessage(services.CounsellingError, "你已有 2 个预约"):
+        with self.assertRaisesMessage(ServiceError, "你已有 2 个预约"):
             services.book_appointment(
                 student=self.w.student_a41,
                 room=self.room,
@@ -292,7 +293,7 @@ class AppointmentTest(PersonaTestCase):
     def test_teacher_books_for_own_class_only_and_sees_only_what_they_booked(self) -> None:
         mine = self.book(self.w.class_teacher_a41)
         self.assertEqual(mine.via, BookedVia.TEACHER)
-        with self.assertRaisesMessage(services.CounsellingError, "您没有此操作的权限"):
+        with self.assertRaisesMessage(ServiceError, "您没有此操作的权限"):
             self.book(self.w.class_teacher_a41, self.w.student_a42, 1)
         scheduled = self.book(self.w.psych_a, self.w.student_a41_2, 2)
         self.assertEqual(scheduled.via, BookedVia.PSYCH)
@@ -311,7 +312,7 @@ class AppointmentTest(PersonaTestCase):
 
     def test_a_taken_time_gives_a_clear_message(self) -> None:
         self.book(self.w.psych_a)
-        with self.assertRaisesMessage(services.CounsellingError, "该时段刚刚被预约"):
+        with self.assertRaisesMessage(ServiceError, "该时段刚刚被预约"):
             self.book(self.w.class_teacher_a41, self.w.student_a41_2)
         self.assertNotIn(
             (self.units[0].date, self.units[0].starts),
@@ -320,7 +321,7 @@ class AppointmentTest(PersonaTestCase):
 
     def test_times_outside_the_hours_or_in_the_past_are_refused(self) -> None:
         date = self.units[0].date
-        with self.assertRaisesMessage(services.CounsellingError, "不在开放时间内"):
+        with self.assertRaisesMessage(ServiceError, "不在开放时间内"):
             services.book_appointment(
                 student=self.w.student_a41,
                 room=self.room,
@@ -329,11 +330,11 @@ class AppointmentTest(PersonaTestCase):
                 by=self.w.psych_a,
             )
         past = timezone.localdate() - dt.timedelta(days=1)
-        with self.assertRaisesMessage(services.CounsellingError, "该时段已过"):
+        with self.assertRaisesMessage(ServiceError, "该时段已过"):
             services.book_appointment(
                 student=self.w.student_a41, room=self.room, date=past, starts=dt.time(9), by=self.w.psych_a
             )
-        with self.assertRaisesMessage(services.CounsellingError, "学生：不属于"):
+        with self.assertRaisesMessage(ServiceError, "学生：不属于"):
             services.book_appointment(
                 student=self.w.student_b41, room=self.room, date=date, starts=dt.time(9), by=self.w.psych_b
             )
@@ -352,13 +353,13 @@ class AppointmentTest(PersonaTestCase):
         services.cancel_appointment(appointment=moved, by=self.w.psych_a)
         moved.refresh_from_db()
         self.assertEqual(moved.status, AppointmentStatus.CANCELLED)
-        with self.assertRaisesMessage(services.CounsellingError, "已不能取消"):
+        with self.assertRaisesMessage(ServiceError, "已不能取消"):
             services.cancel_appointment(appointment=moved, by=self.w.psych_a)
 
     def test_no_show_only_after_the_start_and_only_by_the_psych_teacher(self) -> None:
         future = self.book(self.w.psych_a)
-        with self.assertRaisesMessage(services.CounsellingError, "预约时间未到"):
-            services.mark_no_show(actor=self.w.psych_a, appointment=future)
+        with self.assertRaisesMessage(ServiceError, "预约时间未到"):
+            services.mark_no_show(by=self.w.psych_a, appointment=future)
         now = timezone.localtime()
         past = Appointment.objects.create(
             room=self.room,
@@ -371,9 +372,9 @@ class AppointmentTest(PersonaTestCase):
             created_at=now,
             updated_at=now,
         )
-        with self.assertRaisesMessage(services.CounsellingError, "您没有此操作的权限"):
-            services.mark_no_show(actor=self.w.class_teacher_a41, appointment=past)
-        services.mark_no_show(actor=self.w.psych_a, appointment=past)
+        with self.assertRaisesMessage(ServiceError, "您没有此操作的权限"):
+            services.mark_no_show(by=self.w.class_teacher_a41, appointment=past)
+        services.mark_no_show(by=self.w.psych_a, appointment=past)
         past.refresh_from_db()
         self.assertEqual(past.status, AppointmentStatus.NO_SHOW)
 
@@ -407,7 +408,7 @@ class ConcurrentBookingTest(TransactionTestCase):
         room = make_room(w, with_slots=False)
         tomorrow = timezone.localdate() + dt.timedelta(days=1)
         services.save_slot(
-            actor=w.psych_a,
+            by=w.psych_a,
             room=room,
             weekday=tomorrow.weekday(),
             starts=dt.time(9),
@@ -424,7 +425,7 @@ class ConcurrentBookingTest(TransactionTestCase):
                 barrier.wait()
                 services.book_appointment(student=student, room=room, date=tomorrow, starts=dt.time(9), by=by)
                 results.append("ok")
-            except services.CounsellingError as exc:
+            except ServiceError as exc:
                 results.append(str(exc))
             finally:
                 connection.close()
@@ -451,7 +452,7 @@ class RecordTest(PersonaTestCase):
 
     def write(self, **kwargs: object) -> CounsellingRecord:
         args: dict[str, object] = {
-            "actor": self.w.psych_a,
+            "by": self.w.psych_a,
             "student": self.w.student_a41,
             "held_at": timezone.now() - dt.timedelta(minutes=50),
             "minutes": 40,
@@ -507,10 +508,10 @@ class RecordTest(PersonaTestCase):
                     self.assertNotContains(listing, str(rec.uid))
                 else:
                     self.assertEqual(listing.status_code, 404)
-        with self.assertRaisesMessage(services.CounsellingError, "您没有此操作的权限"):
-            self.write(actor=self.w.psych_b)
-        with self.assertRaisesMessage(services.CounsellingError, "您没有此操作的权限"):
-            self.write(actor=self.w.class_teacher_a41)
+        with self.assertRaisesMessage(ServiceError, "您没有此操作的权限"):
+            self.write(by=self.w.psych_b)
+        with self.assertRaisesMessage(ServiceError, "您没有此操作的权限"):
+            self.write(by=self.w.class_teacher_a41)
 
     def test_walk_in_with_risk_raises_an_urgent_warning_in_one_click(self) -> None:
         rec = self.write(risk_self_harm=True)
@@ -535,8 +536,8 @@ class RecordTest(PersonaTestCase):
         self.assertIn("请与心理教师联系", tasks_page)
         self.assertNotIn("自伤", tasks_page)
         no_risk = self.write()
-        with self.assertRaisesMessage(services.CounsellingError, "未勾选风险"):
-            services.raise_risk_warning(actor=self.w.psych_a, rec=no_risk)
+        with self.assertRaisesMessage(ServiceError, "未勾选风险"):
+            services.raise_risk_warning(by=self.w.psych_a, rec=no_risk)
 
     def test_group_session_with_participants_and_outcome(self) -> None:
         client = self.client_for(self.w.psych_a)
@@ -584,7 +585,7 @@ class StatsAndSweepTest(PersonaTestCase):
             (w.student_a42, "learning"),
         ):
             services.record_session(
-                actor=w.psych_a,
+                by=w.psych_a,
                 student=student,
                 held_at=timezone.now() - dt.timedelta(minutes=5),
                 minutes=40,

@@ -37,7 +37,7 @@ def notes(text: str = SECRET) -> services.SessionNotes:
 class EncryptedFieldTest(PersonaTestCase):
     def test_the_raw_row_holds_no_plaintext_and_the_model_reads_it_back(self) -> None:
         rec = services.record_session(
-            actor=self.w.psych_a,
+            by=self.w.psych_a,
             student=self.w.student_a41,
             held_at=timezone.now() - dt.timedelta(hours=1),
             minutes=40,

@@ -326,7 +326,7 @@ class StudentKeyLetterTest(MailboxTestCase):
     def test_a_letter_sent_with_the_student_key_is_linked_to_the_student(self) -> None:
         from xinyu.counselling import services as counselling
 
-        keys = counselling.issue_keys(actor=self.w.class_teacher_a41, school_class=self.w.class_a41)
+        keys = counselling.issue_keys(by=self.w.class_teacher_a41, school_class=self.w.class_a41)
         key = next(k for k in keys if k.student_id == self.w.student_a41.pk)
         response, code = self.post_letter(body=RISK, signature="student_key", student_key=key.code.lower())
         assert code, response.content.decode()
@@ -341,7 +341,7 @@ class StudentKeyLetterTest(MailboxTestCase):
     def test_a_wrong_or_foreign_key_stores_nothing_and_counts_as_a_wrong_code(self) -> None:
         from xinyu.counselling import services as counselling
 
-        keys = counselling.issue_keys(actor=self.w.psych_b, school_class=self.w.class_b41)
+        keys = counselling.issue_keys(by=self.w.psych_b, school_class=self.w.class_b41)
         response, code = self.post_letter(body=SECRET, signature="student_key", student_key=keys[0].code)
         assert not code and 'role="alert"' in response.content.decode()  # school B's key at school A
         response, code = self.post_letter(body=SECRET, signature="student_key", student_key="ZZZZZZZZ")

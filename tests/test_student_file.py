@@ -35,7 +35,7 @@ class StudentFileTest(PersonaTestCase):
         cls.campaign = make_campaign(w)
         cls.screening = complete(consent_and_start(invitation(cls.campaign, w.student_a41)), with_phq({9: 2}))
         cls.record = counselling.record_session(
-            actor=w.psych_a,
+            by=w.psych_a,
             student=w.student_a41,
             held_at=timezone.now() - dt.timedelta(days=1),
             minutes=40,

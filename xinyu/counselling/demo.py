@@ -45,7 +45,7 @@ def build_demo_counselling(district: District, *, seed: int = 2025) -> int:
         if psych is None:
             continue
         room = services.save_room(
-            actor=psych,
+            by=psych,
             school=school,
             name="心理辅导室",
             location="综合楼二楼",
@@ -56,10 +56,10 @@ def build_demo_counselling(district: District, *, seed: int = 2025) -> int:
         for kind, area in ZONES:
             checklist = standards.zones[kind].checklist
             present = [item for item in checklist if rng.random() < 0.85]
-            services.save_zone(actor=psych, room=room, kind=kind, area_m2=Decimal(area), equipment=present)
+            services.save_zone(by=psych, room=room, kind=kind, area_m2=Decimal(area), equipment=present)
         for weekday, start, end in SLOTS:
             services.save_slot(
-                actor=psych, room=room, weekday=weekday, starts=dt.time(start), ends=dt.time(end), staff=psych
+                by=psych, room=room, weekday=weekday, starts=dt.time(start), ends=dt.time(end), staff=psych
             )
         rooms += 1
         if school.name == DEMO_SCHOOL:
@@ -73,7 +73,7 @@ def _sessions(school: School, psych: User, rng: random.Random) -> None:
     for _ in range(12):
         student = rng.choice(students)
         services.record_session(
-            actor=psych,
+            by=psych,
             student=student,
             held_at=now - dt.timedelta(days=rng.randint(1, 40), hours=rng.randint(0, 5)),
             minutes=rng.choice([30, 40, 45]),

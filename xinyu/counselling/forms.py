@@ -3,14 +3,25 @@ explain, in Chinese and English, naming the field) what is allowed."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import IssueCategory, Weekday, ZoneKind
 from .services import SessionNotes
+
+# The only value shape a datetime-local input accepts (Chromium leaves "2026/12/01 16:00"
+# empty): every such input here renders and parses it.
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+def local_input(at: dt.datetime) -> str:
+    """A moment as the value of a datetime-local input, in local time (2026-12-01T16:00)."""
+    return timezone.localtime(at).strftime(DATETIME_LOCAL)
 
 
 def _required(zh: str, en: str) -> dict[str, Any]:
@@ -86,8 +97,8 @@ class SlotForm(forms.Form):
 class RecordForm(forms.Form):
     held_at = forms.DateTimeField(
         label=_("Held at"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
         error_messages=_required("时间", "Held at"),
     )
     minutes = forms.IntegerField(
@@ -146,3 +157,65 @@ class GroupForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages=_required("效果", "Outcome"),
     )
+
+
+# ---- small forms of the appointment and room pages ----------------------------------------
+
+CHOOSE_TIME = ("时间：请选择一个时段。", "Time: choose a time.")
+
+
+class UnitForm(forms.Form):
+    """One appointment time of a room, posted as "YYYY-MM-DD|HH:MM" (the unit's options)."""
+
+    unit = forms.CharField(required=False)
+
+    def clean_unit(self) -> tuple[dt.date, dt.time]:
+        try:
+            date_s, time_s = str(self.cleaned_data.get("unit") or "|").split("|")[-2:]
+            return dt.date.fromisoformat(date_s), dt.time.fromisoformat(time_s)
+        except ValueError:
+            raise forms.ValidationError(" / ".join(CHOOSE_TIME)) from None
+
+
+class BookForm(UnitForm):
+    """The student's own booking on the public page: which room and which time."""
+
+    room = forms.CharField(required=False)
+
+
+class StaffBookForm(UnitForm):
+    student = forms.CharField(required=False)  # the student's public id, fetched through access
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=200)
+
+
+class PhotoForm(forms.Form):
+    photo = forms.FileField(
+        required=True, error_messages={"required": "照片：请选择文件。 / Photo: choose a file."}
+    )
+    caption = forms.CharField(required=False)
+
+
+class KeyForm(forms.Form):
+    """The booking code a student types on the room's public page."""
+
+    code = forms.CharField(required=False)
+
+
+class PickForm(forms.Form):
+    """Which school (room pages) or student (new appointment) or zone kind a page is for: a
+    public id looked up through the access policy, never trusted as is."""
+
+    school = forms.CharField(required=False)
+    student = forms.CharField(required=False)
+    kind = forms.CharField(required=False)
+
+
+def first_error(form: forms.Form) -> str:
+    """The first message of an invalid form (they are bilingual already)."""
+    for errors in form.errors.values():
+        for error in errors:
+            return str(error)
+    return ""

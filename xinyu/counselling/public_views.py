@@ -8,7 +8,6 @@ rate-limited per address like the screening codes. The page shows nobody else's 
 
 from __future__ import annotations
 
-import datetime as dt
 from contextlib import suppress
 
 from django.contrib.auth.decorators import login_not_required
@@ -19,13 +18,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from xinyu.access.policy import by_uid
+from xinyu.kernel.errors import ServiceError
 from xinyu.kernel.kiosk import count_wrong, mask_name, too_many_wrong
 from xinyu.org.keys import find_key
 from xinyu.org.models import School, StudentKey
 
 from . import selectors, services
+from .forms import CHOOSE_TIME, BookForm, KeyForm
 from .models import Appointment, AppointmentStatus, Room
-from .services import CounsellingError
 from .standards import standards_for
 
 SESSION_KEY = "counselling_key"
@@ -62,7 +62,8 @@ def notice(request: HttpRequest, code: str) -> HttpResponse:
         if too_many_wrong(request, "booking"):
             error = "尝试次数太多，请 10 分钟后再试，或请老师帮忙。 / Too many tries; wait 10 minutes or ask your teacher."
         else:
-            key = find_key(school=school, raw=request.POST.get("code", ""))
+            form = KeyForm(request.POST)
+            key = find_key(school=school, raw=form.cleaned_data["code"] if form.is_valid() else "")
             if key is None:
                 count_wrong(request, "booking")
                 error = "没有找到这个预约码，请核对后重新输入。 / This code was not found; check it and try again."
@@ -95,21 +96,15 @@ def mine(request: HttpRequest, code: str) -> HttpResponse:
     error = ""
     rooms = _rooms(school)
     if request.method == "POST":
-        room = next((r for r in rooms if str(r.uid) == request.POST.get("room")), None)
+        form = BookForm(request.POST)
+        valid = form.is_valid()
+        room = next((r for r in rooms if valid and str(r.uid) == form.cleaned_data["room"]), None)
         try:
-            date_s, time_s = request.POST.get("unit", "|").split("|")[-2:]
-            if room is None:
-                raise ValueError
-            services.book_appointment(
-                student=key.student,
-                room=room,
-                date=dt.date.fromisoformat(date_s),
-                starts=dt.time.fromisoformat(time_s),
-                key=key,
-            )
-        except ValueError:
-            error = "时间：请选择一个时段。 / Time: choose a time."
-        except CounsellingError as exc:
+            if room is None or not valid:
+                raise ServiceError(*CHOOSE_TIME, field="unit")
+            date, starts = form.cleaned_data["unit"]
+            services.book_appointment(student=key.student, room=room, date=date, starts=starts, key=key)
+        except ServiceError as exc:
             error = str(exc)
         else:
             return redirect(f"{request.path}?booked=1")
@@ -144,7 +139,7 @@ def cancel(request: HttpRequest, code: str, uid: str) -> HttpResponse:
     appointment = by_uid(Appointment.objects.filter(student=key.student), uid)
     if appointment is None:
         raise Http404
-    with suppress(CounsellingError):  # already cancelled or held: the list shows the current state
+    with suppress(ServiceError):  # already cancelled or held: the list shows the current state
         services.cancel_appointment(appointment=appointment, key=key, reason="by student")
     return redirect(f"/room/{school.code}/me/?cancelled=1")
 

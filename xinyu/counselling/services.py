@@ -1,7 +1,9 @@
 """Writes for counselling room operations (SPEC §5). Every function is keyword-only, atomic and
 writes its audit row in the same transaction; permissions are re-checked here so that no
-caller (views, the API, the care issue) can skip them. Refusals raise `CounsellingError`
-with a bilingual message (Chinese first) naming the field or the reason."""
+caller (views, the API, the care issue) can skip them. The acting staff member is `by`; the
+role an audit row names is derived here from the access policy, never passed in. Refusals
+raise `xinyu.kernel.errors.ServiceError` in Chinese and English with the field at fault;
+input checks go through `xinyu.kernel.validators`."""
 
 from __future__ import annotations
 
@@ -21,7 +23,9 @@ from xinyu.care.intake import Level as WarningLevel
 from xinyu.care.intake import Source, Warning, psych_teachers_of, raise_warning
 from xinyu.counselling import access as counselling_access
 from xinyu.counselling.access import CounsellingPerm
+from xinyu.kernel import validators
 from xinyu.kernel.errors import ServiceError
+from xinyu.kernel.validators import Label
 from xinyu.notify.services import notify_users
 from xinyu.org.models import School, SchoolClass, Student, StudentKey, StudentStatus, User
 
@@ -47,17 +51,29 @@ PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}
 MAX_OPEN_STUDENT_BOOKINGS = 2
 
 
-# The one refusal of every service (xinyu.kernel.errors); the old name reads as counselling's.
-CounsellingError = ServiceError
+ROOM_NAME = Label("name", "名称", "room name")
+LOCATION = Label("location", "位置", "location")
+MAILBOX_LOCATION = Label("mailbox_location", "心理信箱位置", "mailbox location")
+HELP_EMAIL = Label("help_email", "求助邮箱", "help email")
+BOOKING_NOTE = Label("booking_note", "预约说明", "booking note")
+ZONE_KIND = Label("kind", "功能区类型", "kind of zone")
+WEEKDAY = Label("weekday", "星期", "weekday")
+CATEGORY = Label("category", "主要问题类别", "main issue (category)")
+MINUTES = Label("minutes", "时长（分钟）", "duration (minutes)")
+TOPIC = Label("topic", "主题", "topic")
+OUTCOME = Label("outcome", "效果", "outcome")
+OTHER_PARTICIPANTS = Label("other_participants", "其他参与人数", "other participants")
+
+NOT_ALLOWED = ("您没有此操作的权限。", "You may not do this.")
 
 
-def _role(actor: User) -> str:
-    return policy.roles_label(actor)
+def _refuse() -> ServiceError:
+    return ServiceError(*NOT_ALLOWED)
 
 
-def _require(actor: User, perm: str, school: School) -> None:
-    if not policy.can(actor, perm, school=school):
-        raise CounsellingError("您没有此操作的权限。 / You may not do this.")
+def _require(by: User, perm: str, school: School) -> None:
+    if not policy.can(by, perm, school=school):
+        raise _refuse()
 
 
 # ---- rooms ----------------------------------------------------------------------------------
@@ -66,7 +82,7 @@ def _require(actor: User, perm: str, school: School) -> None:
 @transaction.atomic
 def save_room(
     *,
-    actor: User,
+    by: User,
     school: School,
     name: str,
     location: str,
@@ -75,40 +91,39 @@ def save_room(
     booking_note: str = "",
     room: Room | None = None,
 ) -> Room:
-    _require(actor, CounsellingPerm.MANAGE_ROOMS, school)
-    for value, field in (
-        (name, "名称 / Room name"),
-        (location, "位置 / Location"),
-        (mailbox_location, "心理信箱位置 / Mailbox location"),
-        (help_email, "求助邮箱 / Help email"),
-    ):
-        if not value.strip():
-            raise CounsellingError(f"{field}：必填。 / {field.split(' / ')[1]}: required.")
+    _require(by, CounsellingPerm.MANAGE_ROOMS, school)
+    name = validators.text(name, ROOM_NAME, limit=100)
+    location = validators.text(location, LOCATION, limit=200)
+    mailbox_location = validators.text(mailbox_location, MAILBOX_LOCATION, limit=200)
+    help_email = validators.text(help_email, HELP_EMAIL, limit=254)
+    booking_note = validators.text(booking_note, BOOKING_NOTE, required=False, limit=300)
     if room is None:
         room = Room(school=school)
         action = Action.CREATE
     else:
         if room.school_id != school.pk:
-            raise CounsellingError("辅导室不属于该学校。 / The room belongs to another school.")
+            raise ServiceError("辅导室不属于该学校。", "The room belongs to another school.")
         action = Action.UPDATE
-    room.name, room.location = name.strip(), location.strip()
-    room.mailbox_location, room.help_email = mailbox_location.strip(), help_email.strip()
-    room.booking_note = booking_note.strip()
+    room.name, room.location = name, location
+    room.mailbox_location, room.help_email = mailbox_location, help_email
+    room.booking_note = booking_note
     try:
         with transaction.atomic():
             room.save()
     except IntegrityError as exc:
-        raise CounsellingError(
-            "名称：本校已有同名辅导室。 / Room name: the school already has a room of this name."
+        raise ServiceError(
+            "名称：本校已有同名辅导室。", "Room name: the school already has a room of this name.", field="name"
         ) from exc
-    record(actor=actor, action=action, obj=room, school=school, role=_role(actor))
+    record(actor=by, action=action, obj=room, school=school, role=policy.roles_label(by))
     return room
 
 
 def _check_area(area: Decimal | None) -> Decimal:
     if area is None or area <= 0 or area > 2000:
-        raise CounsellingError(
-            "面积（m²）：请填写 0–2000 之间的数字。 / Area (m²): enter a number between 0 and 2000."
+        raise ServiceError(
+            "面积（m²）：请填写 0–2000 之间的数字。",
+            "Area (m²): enter a number between 0 and 2000.",
+            field="area_m2",
         )
     return area.quantize(Decimal("0.1"))
 
@@ -116,7 +131,7 @@ def _check_area(area: Decimal | None) -> Decimal:
 @transaction.atomic
 def save_zone(
     *,
-    actor: User,
+    by: User,
     room: Room,
     kind: str,
     area_m2: Decimal | None,
@@ -127,40 +142,41 @@ def save_zone(
 ) -> Zone:
     """A zone of the room with its area and the equipment present (items of the checklist
     of its kind, policies/*.toml [rooms.zones.<kind>])."""
-    _require(actor, CounsellingPerm.MANAGE_ROOMS, room.school)
-    if kind not in ZoneKind.values:
-        raise CounsellingError("功能区：请选择功能区类型。 / Zone: choose the kind of zone.")
+    _require(by, CounsellingPerm.MANAGE_ROOMS, room.school)
+    kind = validators.choice(kind, ZONE_KIND, ZoneKind.values)
     standard = standards_for(room.school.district.code).zones[kind]
     unknown = [item for item in equipment if item not in standard.checklist]
     if unknown:
-        raise CounsellingError(
-            f"设备：不在清单中：{'、'.join(unknown)}（请填入“其他设备”）。 / Equipment: not on the checklist; use “other equipment”."
+        raise ServiceError(
+            f"设备：不在清单中：{'、'.join(unknown)}（请填入“其他设备”）。",
+            "Equipment: not on the checklist; use “other equipment”.",
+            field="equipment",
         )
     action = Action.UPDATE if zone is not None else Action.CREATE
     zone = zone or Zone(room=room)
     if zone.room_id != room.pk:
-        raise CounsellingError("功能区不属于该辅导室。 / The zone belongs to another room.")
+        raise ServiceError("功能区不属于该辅导室。", "The zone belongs to another room.")
     zone.kind, zone.name, zone.area_m2 = kind, name.strip(), _check_area(area_m2)
     zone.equipment = [item for item in standard.checklist if item in set(equipment)]
     zone.other_equipment = other_equipment.strip()
     zone.save()
-    record(actor=actor, action=action, obj=zone, school=room.school, role=_role(actor), detail=kind)
+    record(actor=by, action=action, obj=zone, school=room.school, role=policy.roles_label(by), detail=kind)
     return zone
 
 
 @transaction.atomic
-def delete_zone(*, actor: User, zone: Zone) -> None:
-    _require(actor, CounsellingPerm.MANAGE_ROOMS, zone.room.school)
-    record(actor=actor, action=Action.DELETE, obj=zone, school=zone.room.school, role=_role(actor))
+def delete_zone(*, by: User, zone: Zone) -> None:
+    _require(by, CounsellingPerm.MANAGE_ROOMS, zone.room.school)
+    record(actor=by, action=Action.DELETE, obj=zone, school=zone.room.school, role=policy.roles_label(by))
     zone.delete()
 
 
 def check_photo(upload: UploadedFile) -> None:
     if upload.size is None or upload.size > MAX_PHOTO_BYTES:
-        raise CounsellingError("照片：文件不能超过 5 MB。 / Photo: the file may not exceed 5 MB.")
+        raise ServiceError("照片：文件不能超过 5 MB。", "Photo: the file may not exceed 5 MB.", field="photo")
     if upload.content_type not in PHOTO_TYPES:
-        raise CounsellingError(
-            "照片：只接受 JPEG、PNG 或 WebP 图片。 / Photo: only JPEG, PNG or WebP images."
+        raise ServiceError(
+            "照片：只接受 JPEG、PNG 或 WebP 图片。", "Photo: only JPEG, PNG or WebP images.", field="photo"
         )
     from PIL import Image, UnidentifiedImageError
 
@@ -169,29 +185,31 @@ def check_photo(upload: UploadedFile) -> None:
             image.verify()
             kind = (image.format or "").lower()
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise CounsellingError("照片：文件不是有效的图片。 / Photo: the file is not a valid image.") from exc
+        raise ServiceError(
+            "照片：文件不是有效的图片。", "Photo: the file is not a valid image.", field="photo"
+        ) from exc
     if f"image/{'jpeg' if kind == 'jpeg' else kind}" not in PHOTO_TYPES:
-        raise CounsellingError(
-            "照片：只接受 JPEG、PNG 或 WebP 图片。 / Photo: only JPEG, PNG or WebP images."
+        raise ServiceError(
+            "照片：只接受 JPEG、PNG 或 WebP 图片。", "Photo: only JPEG, PNG or WebP images.", field="photo"
         )
     upload.seek(0)
 
 
 @transaction.atomic
-def add_photo(*, actor: User, room: Room, upload: UploadedFile, caption: str = "") -> RoomPhoto:
-    _require(actor, CounsellingPerm.MANAGE_ROOMS, room.school)
+def add_photo(*, by: User, room: Room, upload: UploadedFile, caption: str = "") -> RoomPhoto:
+    _require(by, CounsellingPerm.MANAGE_ROOMS, room.school)
     check_photo(upload)
-    photo = RoomPhoto(room=room, caption=caption.strip()[:100], uploaded_by=actor)
+    photo = RoomPhoto(room=room, caption=caption.strip()[:100], uploaded_by=by)
     photo.image.save(upload.name or "photo", upload, save=False)
     photo.save()
-    record(actor=actor, action=Action.CREATE, obj=photo, school=room.school, role=_role(actor))
+    record(actor=by, action=Action.CREATE, obj=photo, school=room.school, role=policy.roles_label(by))
     return photo
 
 
 @transaction.atomic
-def delete_photo(*, actor: User, photo: RoomPhoto) -> None:
-    _require(actor, CounsellingPerm.MANAGE_ROOMS, photo.room.school)
-    record(actor=actor, action=Action.DELETE, obj=photo, school=photo.room.school, role=_role(actor))
+def delete_photo(*, by: User, photo: RoomPhoto) -> None:
+    _require(by, CounsellingPerm.MANAGE_ROOMS, photo.room.school)
+    record(actor=by, action=Action.DELETE, obj=photo, school=photo.room.school, role=policy.roles_label(by))
     photo.image.delete(save=False)
     photo.delete()
 
@@ -215,7 +233,7 @@ def duty_roles() -> list[str]:
 @transaction.atomic
 def save_slot(
     *,
-    actor: User,
+    by: User,
     room: Room,
     weekday: int,
     starts: dt.time,
@@ -223,32 +241,33 @@ def save_slot(
     staff: User | None,
     slot: OpeningSlot | None = None,
 ) -> OpeningSlot:
-    _require(actor, CounsellingPerm.MANAGE_ROOMS, room.school)
-    if not 0 <= weekday <= 6:
-        raise CounsellingError("星期：请选择星期几。 / Weekday: choose a day.")
+    _require(by, CounsellingPerm.MANAGE_ROOMS, room.school)
+    weekday = validators.number(weekday, WEEKDAY, minimum=0, maximum=6) or 0
     if starts >= ends:
-        raise CounsellingError("结束时间：须晚于开始时间。 / To: must be later than From.")
+        raise ServiceError("结束时间：须晚于开始时间。", "To: must be later than From.", field="ends")
     if staff is not None and staff not in duty_staff_of(room.school):
-        raise CounsellingError(
-            "值班人员：须为本校心理教师。 / On duty: must be a psych teacher of the school."
+        raise ServiceError(
+            "值班人员：须为本校心理教师。", "On duty: must be a psych teacher of the school.", field="staff"
         )
     overlapping = room.slots.filter(weekday=weekday, starts__lt=ends, ends__gt=starts)
     if slot is not None:
         overlapping = overlapping.exclude(pk=slot.pk)
     if overlapping.exists():
-        raise CounsellingError("开放时间：与已有时段重叠。 / Opening hours: overlaps another period.")
+        raise ServiceError(
+            "开放时间：与已有时段重叠。", "Opening hours: overlaps another period.", field="starts"
+        )
     action = Action.UPDATE if slot is not None else Action.CREATE
     slot = slot or OpeningSlot(room=room)
     slot.weekday, slot.starts, slot.ends, slot.staff = weekday, starts, ends, staff
     slot.save()
-    record(actor=actor, action=action, obj=slot, school=room.school, role=_role(actor))
+    record(actor=by, action=action, obj=slot, school=room.school, role=policy.roles_label(by))
     return slot
 
 
 @transaction.atomic
-def delete_slot(*, actor: User, slot: OpeningSlot) -> None:
-    _require(actor, CounsellingPerm.MANAGE_ROOMS, slot.room.school)
-    record(actor=actor, action=Action.DELETE, obj=slot, school=slot.room.school, role=_role(actor))
+def delete_slot(*, by: User, slot: OpeningSlot) -> None:
+    _require(by, CounsellingPerm.MANAGE_ROOMS, slot.room.school)
+    record(actor=by, action=Action.DELETE, obj=slot, school=slot.room.school, role=policy.roles_label(by))
     slot.delete()
 
 
@@ -317,18 +336,20 @@ def _unit_for(room: Room, date: dt.date, starts: dt.time) -> Unit:
     for unit in units(room, date, 1):
         if unit.starts == starts:
             return unit
-    raise CounsellingError("时间：该时段不在开放时间内。 / Time: this is not an opening time of the room.")
+    raise ServiceError(
+        "时间：该时段不在开放时间内。", "Time: this is not an opening time of the room.", field="unit"
+    )
 
 
 # ---- student keys ---------------------------------------------------------------------------
 
 
 @transaction.atomic
-def issue_keys(*, actor: User, school_class: SchoolClass) -> list[StudentKey]:
+def issue_keys(*, by: User, school_class: SchoolClass) -> list[StudentKey]:
     """A booking code for every enrolled student of the class who has none; returns the
     class's active codes (for the printed slips)."""
-    if not counselling_access.key_classes_for(actor).filter(pk=school_class.pk).exists():
-        raise CounsellingError("您没有此操作的权限。 / You may not do this.")
+    if not counselling_access.key_classes_for(by).filter(pk=school_class.pk).exists():
+        raise _refuse()
     now = timezone.now()
     students = list(school_class.students.filter(status=StudentStatus.ACTIVE))
     have = set(
@@ -336,14 +357,14 @@ def issue_keys(*, actor: User, school_class: SchoolClass) -> list[StudentKey]:
             "student_id", flat=True
         )
     )
-    created = [StudentKey(student=s, issued_by=actor, issued_at=now) for s in students if s.pk not in have]
+    created = [StudentKey(student=s, issued_by=by, issued_at=now) for s in students if s.pk not in have]
     StudentKey.objects.bulk_create(created)
     record(
-        actor=actor,
+        actor=by,
         action=Action.CREATE if created else Action.VIEW,
         obj=school_class,
         school=school_class.school,
-        role=_role(actor),
+        role=policy.roles_label(by),
         detail=f"student booking codes: {len(created)} new",
     )
     return list(
@@ -354,19 +375,19 @@ def issue_keys(*, actor: User, school_class: SchoolClass) -> list[StudentKey]:
 
 
 @transaction.atomic
-def reissue_key(*, actor: User, student: Student) -> StudentKey:
+def reissue_key(*, by: User, student: Student) -> StudentKey:
     """A new code for a student who lost theirs (the old one stops working at once)."""
-    if not counselling_access.key_classes_for(actor).filter(pk=student.school_class_id).exists():
-        raise CounsellingError("您没有此操作的权限。 / You may not do this.")
+    if not counselling_access.key_classes_for(by).filter(pk=student.school_class_id).exists():
+        raise _refuse()
     now = timezone.now()
     StudentKey.objects.filter(student=student, revoked_at__isnull=True).update(revoked_at=now)
-    key = StudentKey.objects.create(student=student, issued_by=actor, issued_at=now)
+    key = StudentKey.objects.create(student=student, issued_by=by, issued_at=now)
     record(
-        actor=actor,
+        actor=by,
         action=Action.UPDATE,
         obj=student,
         student=student,
-        role=_role(actor),
+        role=policy.roles_label(by),
         detail="booking code reissued",
     )
     return key
@@ -378,15 +399,15 @@ def reissue_key(*, actor: User, student: Student) -> StudentKey:
 def _via(student: Student, by: User | None, key: StudentKey | None) -> BookedVia:
     if key is not None:
         if key.revoked_at is not None or key.student_id != student.pk:
-            raise CounsellingError("预约码无效。 / This code is not valid.")
+            raise ServiceError("预约码无效。", "This code is not valid.", field="code")
         return BookedVia.STUDENT
     if by is None:
-        raise CounsellingError("您没有此操作的权限。 / You may not do this.")
+        raise _refuse()
     if counsels(by, student):
         return BookedVia.PSYCH
     if counselling_access.bookable_students_for(by).filter(pk=student.pk).exists():
         return BookedVia.TEACHER
-    raise CounsellingError("您没有此操作的权限。 / You may not do this.")
+    raise _refuse()
 
 
 def _notify_booking(appointment: Appointment, subject: str) -> None:
@@ -423,24 +444,27 @@ def book_appointment(
     now = now or timezone.now()
     via = _via(student, by, key)
     if student.school_id != room.school_id or student.status != StudentStatus.ACTIVE:
-        raise CounsellingError(
-            "学生：不属于该辅导室所在学校。 / Student: not a student of this room's school."
+        raise ServiceError(
+            "学生：不属于该辅导室所在学校。", "Student: not a student of this room's school.", field="student"
         )
     unit = _unit_for(room, date, starts)
     if _aware(date, starts) <= now:
-        raise CounsellingError("时间：该时段已过。 / Time: this time has passed.")
+        raise ServiceError("时间：该时段已过。", "Time: this time has passed.", field="unit")
     days_ahead = standards_for(room.school.district.code).booking_days_ahead
     if via != BookedVia.PSYCH and date > timezone.localdate(now) + dt.timedelta(days=days_ahead):
-        raise CounsellingError(
-            f"日期：最多可提前 {days_ahead} 天预约。 / Date: book at most {days_ahead} days ahead."
+        raise ServiceError(
+            f"日期：最多可提前 {days_ahead} 天预约。",
+            f"Date: book at most {days_ahead} days ahead.",
+            field="unit",
         )
     if via == BookedVia.STUDENT:
         upcoming = Appointment.objects.filter(
             student=student, status=AppointmentStatus.BOOKED, date__gte=timezone.localdate(now)
         ).count()
         if upcoming >= MAX_OPEN_STUDENT_BOOKINGS:
-            raise CounsellingError(
-                f"你已有 {upcoming} 个预约，请先完成或取消。 / You already have {upcoming} appointments; cancel one first."
+            raise ServiceError(
+                f"你已有 {upcoming} 个预约，请先完成或取消。",
+                f"You already have {upcoming} appointments; cancel one first.",
             )
     stamp = timezone.now()
     appointment = Appointment(
@@ -460,15 +484,15 @@ def book_appointment(
         with transaction.atomic():
             appointment.save()
     except IntegrityError as exc:
-        raise CounsellingError(
-            "该时段刚刚被预约，请选择其他时间。 / This time has just been booked; please choose another."
+        raise ServiceError(
+            "该时段刚刚被预约，请选择其他时间。", "This time has just been booked; please choose another."
         ) from exc
     record(
         actor=by,
         action=Action.CREATE,
         obj=appointment,
         student=student,
-        role=_role(by) if by else "student",
+        role=policy.roles_label(by) if by else "student",
         detail=f"booked via {via}",
     )
     _notify_booking(appointment, "新的心理辅导预约 / New counselling appointment")
@@ -481,7 +505,7 @@ def _may_change(appointment: Appointment, by: User | None, key: StudentKey | Non
             return
     elif by is not None and counselling_access.appointments_for(by).filter(pk=appointment.pk).exists():
         return
-    raise CounsellingError("您没有此操作的权限。 / You may not do this.")
+    raise _refuse()
 
 
 @transaction.atomic
@@ -491,7 +515,7 @@ def cancel_appointment(
     _may_change(appointment, by, key)
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.status != AppointmentStatus.BOOKED:
-        raise CounsellingError("该预约已不能取消。 / This appointment can no longer be cancelled.")
+        raise ServiceError("该预约已不能取消。", "This appointment can no longer be cancelled.")
     appointment.status = AppointmentStatus.CANCELLED
     appointment.updated_at = timezone.now()
     appointment.save(update_fields=["status", "updated_at"])
@@ -500,7 +524,7 @@ def cancel_appointment(
         action=Action.UPDATE,
         obj=appointment,
         student=appointment.student,
-        role=_role(by) if by else "student",
+        role=policy.roles_label(by) if by else "student",
         detail=f"cancelled {reason}"[:200],
     )
     _notify_booking(appointment, "心理辅导预约已取消 / Counselling appointment cancelled")
@@ -521,7 +545,7 @@ def reschedule_appointment(
     _may_change(appointment, by, key)
     old = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if old.status != AppointmentStatus.BOOKED:
-        raise CounsellingError("该预约已不能改期。 / This appointment can no longer be moved.")
+        raise ServiceError("该预约已不能改期。", "This appointment can no longer be moved.")
     old.status = AppointmentStatus.RESCHEDULED
     old.updated_at = timezone.now()
     old.save(update_fields=["status", "updated_at"])
@@ -532,21 +556,21 @@ def reschedule_appointment(
 
 
 @transaction.atomic
-def mark_no_show(*, actor: User, appointment: Appointment) -> Appointment:
-    _require_counsels(actor, appointment.student)
+def mark_no_show(*, by: User, appointment: Appointment) -> Appointment:
+    _require_counsels(by, appointment.student)
     if appointment.status != AppointmentStatus.BOOKED:
-        raise CounsellingError("只能标记已预约的时段。 / Only a booked appointment can be marked.")
+        raise ServiceError("只能标记已预约的时段。", "Only a booked appointment can be marked.")
     if _aware(appointment.date, appointment.starts) > timezone.now():
-        raise CounsellingError("预约时间未到。 / The appointment has not started yet.")
+        raise ServiceError("预约时间未到。", "The appointment has not started yet.")
     appointment.status = AppointmentStatus.NO_SHOW
     appointment.updated_at = timezone.now()
     appointment.save(update_fields=["status", "updated_at"])
     record(
-        actor=actor,
+        actor=by,
         action=Action.UPDATE,
         obj=appointment,
         student=appointment.student,
-        role=_role(actor),
+        role=policy.roles_label(by),
         detail="no-show",
     )
     return appointment
@@ -558,9 +582,9 @@ def counsels(user: User, student: Student) -> bool:
     return q is not None and Student.objects.filter(q, pk=student.pk).exists()
 
 
-def _require_counsels(actor: User, student: Student) -> None:
-    if not counsels(actor, student):
-        raise CounsellingError("您没有此操作的权限。 / You may not do this.")
+def _require_counsels(by: User, student: Student) -> None:
+    if not counsels(by, student):
+        raise _refuse()
 
 
 def send_reminders(*, now: dt.datetime | None = None) -> int:
@@ -616,15 +640,14 @@ class SessionNotes:
 
     def check(self) -> None:
         for field, label in self.LABELS.items():
-            if not str(getattr(self, field)).strip():
-                zh, en = label.split(" / ")
-                raise CounsellingError(f"{zh}：必填。 / {en}: required.")
+            zh, en = label.split(" / ")
+            validators.text(getattr(self, field), Label(field, zh, en.lower()), limit=10_000)
 
 
 @transaction.atomic
 def record_session(
     *,
-    actor: User,
+    by: User,
     student: Student,
     held_at: dt.datetime,
     minutes: int,
@@ -635,21 +658,17 @@ def record_session(
     appointment: Appointment | None = None,
 ) -> CounsellingRecord:
     """Record an individual session: of an appointment (marked held) or a walk-in."""
-    _require_counsels(actor, student)
+    _require_counsels(by, student)
     notes.check()
-    if category not in IssueCategory.values:
-        raise CounsellingError("主要问题类别：请选择。 / Main issue (category): choose one.")
-    if not 5 <= minutes <= 240:
-        raise CounsellingError("时长：5–240 分钟。 / Duration: 5–240 minutes.")
+    category = validators.choice(category, CATEGORY, IssueCategory.values)
+    minutes = validators.number(minutes, MINUTES, minimum=5, maximum=240) or 0
     if held_at > timezone.now() + dt.timedelta(minutes=5):
-        raise CounsellingError("时间：不能晚于现在。 / Held at: cannot be in the future.")
+        raise ServiceError("时间：不能晚于现在。", "Held at: cannot be in the future.", field="held_at")
     if appointment is not None:
         if appointment.student_id != student.pk:
-            raise CounsellingError("预约属于另一名学生。 / The appointment is for another student.")
+            raise ServiceError("预约属于另一名学生。", "The appointment is for another student.")
         if appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.NO_SHOW):
-            raise CounsellingError(
-                "该预约已有记录或已取消。 / This appointment is already recorded or cancelled."
-            )
+            raise ServiceError("该预约已有记录或已取消。", "This appointment is already recorded or cancelled.")
         appointment.status = AppointmentStatus.DONE
         appointment.updated_at = timezone.now()
         appointment.save(update_fields=["status", "updated_at"])
@@ -657,7 +676,7 @@ def record_session(
         school_id=student.school_id,
         student=student,
         appointment=appointment,
-        counsellor=actor,
+        counsellor=by,
         held_at=held_at,
         minutes=minutes,
         walk_in=appointment is None,
@@ -668,24 +687,24 @@ def record_session(
         **{field: getattr(notes, field).strip() for field in SessionNotes.LABELS},
     )
     record(
-        actor=actor,
+        actor=by,
         action=Action.CREATE,
         obj=rec,
         student=student,
-        role=policy.role_for(actor, student),
+        role=policy.audit_role(by, student),
         detail="walk-in" if appointment is None else "appointment",
     )
     return rec
 
 
 @transaction.atomic
-def raise_risk_warning(*, actor: User, rec: CounsellingRecord) -> Warning:
+def raise_risk_warning(*, by: User, rec: CounsellingRecord) -> Warning:
     """One click from a record with a self-harm or harm-to-others risk: an urgent warning
     through the one door (care.services.raise_warning), and the class teacher's neutral
     task (XY: the class teacher is told of such a risk; never the notes)."""
-    _require_counsels(actor, rec.student)
+    _require_counsels(by, rec.student)
     if not rec.has_risk:
-        raise CounsellingError("该记录未勾选风险。 / No risk is ticked on this record.")
+        raise ServiceError("该记录未勾选风险。", "No risk is ticked on this record.")
     code = ",".join(
         k for k, on in (("self_harm", rec.risk_self_harm), ("harm_others", rec.risk_harm_others)) if on
     )
@@ -700,11 +719,11 @@ def raise_risk_warning(*, actor: User, rec: CounsellingRecord) -> Warning:
     rec.warning = warning
     rec.save(update_fields=["warning"])
     record(
-        actor=actor,
+        actor=by,
         action=Action.UPDATE,
         obj=rec,
         student=rec.student,
-        role=_role(actor),
+        role=policy.roles_label(by),
         detail="warning raised",
     )
     return warning
@@ -713,7 +732,7 @@ def raise_risk_warning(*, actor: User, rec: CounsellingRecord) -> Warning:
 @transaction.atomic
 def record_group_session(
     *,
-    actor: User,
+    by: User,
     school: School,
     held_at: dt.datetime,
     minutes: int,
@@ -724,32 +743,45 @@ def record_group_session(
     other_participants: int = 0,
     room: Room | None = None,
 ) -> GroupSession:
-    _require(actor, CounsellingPerm.COUNSEL, school)
-    if not topic.strip():
-        raise CounsellingError("主题：必填。 / Topic: required.")
-    if not outcome.strip():
-        raise CounsellingError("效果：必填。 / Outcome: required.")
-    if category not in IssueCategory.values:
-        raise CounsellingError("主要问题类别：请选择。 / Main issue (category): choose one.")
-    if not 5 <= minutes <= 480:
-        raise CounsellingError("时长：5–480 分钟。 / Duration: 5–480 minutes.")
+    _require(by, CounsellingPerm.COUNSEL, school)
+    topic = validators.text(topic, TOPIC, limit=200)
+    outcome = validators.text(outcome, OUTCOME, limit=10_000)
+    category = validators.choice(category, CATEGORY, IssueCategory.values)
+    minutes = validators.number(minutes, MINUTES, minimum=5, maximum=480) or 0
+    other_participants = validators.number(other_participants, OTHER_PARTICIPANTS, required=False) or 0
     students = list(participants)
     if any(s.school_id != school.pk for s in students):
-        raise CounsellingError("参与学生：须为本校学生。 / Participants: must be students of the school.")
+        raise ServiceError(
+            "参与学生：须为本校学生。", "Participants: must be students of the school.", field="participants"
+        )
     if not students and other_participants <= 0:
-        raise CounsellingError("参与人数：至少一人。 / Participants: at least one.")
+        raise ServiceError("参与人数：至少一人。", "Participants: at least one.", field="participants")
     session = GroupSession.objects.create(
         school=school,
         room=room,
-        counsellor=actor,
+        counsellor=by,
         held_at=held_at,
         minutes=minutes,
-        topic=topic.strip(),
+        topic=topic,
         category=category,
-        outcome=outcome.strip(),
+        outcome=outcome,
         other_participants=max(other_participants, 0),
         created_at=timezone.now(),
     )
     session.participants.set(students)
-    record(actor=actor, action=Action.CREATE, obj=session, school=school, role=_role(actor))
+    record(actor=by, action=Action.CREATE, obj=session, school=school, role=policy.roles_label(by))
     return session
+
+
+def record_stats_export(*, by: User, period: str, fmt: str, school: School | None = None) -> None:
+    """The audit row of a statistics export (counts only, no student): who, which period,
+    which format; the school when the export covers one school."""
+    record(
+        actor=by,
+        action=Action.EXPORT,
+        object_type="counselling_stats",
+        object_id=period[:64],
+        school=school,
+        role=policy.roles_label(by),
+        detail=f"{fmt} {period}",
+    )

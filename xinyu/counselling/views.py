@@ -20,26 +20,37 @@ from django.views.decorators.http import require_POST
 
 from xinyu.access import policy
 from xinyu.access.policy import Level
-from xinyu.audit.models import Action
-from xinyu.audit.services import record
 from xinyu.counselling import access as counselling_access
 from xinyu.counselling.access import CounsellingPerm
+from xinyu.kernel.errors import ServiceError
+from xinyu.kernel.excel import XLSX
 from xinyu.org.models import User
 
 from . import selectors, services
-from .forms import GroupForm, RecordForm, RoomForm, SlotForm, ZoneForm
+from .forms import (
+    CHOOSE_TIME,
+    CancelForm,
+    GroupForm,
+    PhotoForm,
+    PickForm,
+    RecordForm,
+    RoomForm,
+    SlotForm,
+    StaffBookForm,
+    UnitForm,
+    ZoneForm,
+    first_error,
+    local_input,
+)
 from .models import OpeningSlot, Room, RoomPhoto, Zone
-from .services import CounsellingError
 from .standards import standards_for
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
-def _fail(request: HttpRequest, exc: CounsellingError) -> None:
+def _fail(request: HttpRequest, exc: ServiceError) -> None:
     messages.error(request, str(exc))
 
 
@@ -72,16 +83,21 @@ def index(request: HttpRequest) -> HttpResponse:
 def room_new(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     schools = counselling_access.room_schools_for(user, CounsellingPerm.MANAGE_ROOMS)
-    school = policy.by_uid(schools, request.GET.get("school") or request.POST.get("school"))
+    pick = PickForm(request.GET)
+    posted = PickForm(request.POST)
+    wanted = (pick.cleaned_data["school"] if pick.is_valid() else "") or (
+        posted.cleaned_data["school"] if posted.is_valid() else ""
+    )
+    school = policy.by_uid(schools, wanted)
     if school is None:
         school = schools.first() if schools.count() == 1 else None
     if school is None:
-        policy.deny(user, object_type="school", object_id=str(request.GET.get("school", ""))[:64])
+        policy.deny(user, object_type="school", object_id=str(wanted)[:64])
     form = RoomForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            room = services.save_room(actor=user, school=school, **form.cleaned_data)
-        except CounsellingError as exc:
+            room = services.save_room(by=user, school=school, **form.cleaned_data)
+        except ServiceError as exc:
             form.add_error(None, str(exc))
         else:
             return redirect("counselling:room", uid=room.uid)
@@ -118,8 +134,8 @@ def room_edit(request: HttpRequest, uid: str) -> HttpResponse:
     form = RoomForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.save_room(actor=user, school=room.school, room=room, **form.cleaned_data)
-        except CounsellingError as exc:
+            services.save_room(by=user, school=room.school, room=room, **form.cleaned_data)
+        except ServiceError as exc:
             form.add_error(None, str(exc))
         else:
             return redirect("counselling:room", uid=room.uid)
@@ -142,7 +158,12 @@ def zone_form(request: HttpRequest, uid: str, zone_uid: str | None = None) -> Ht
     if zone is not None and zone.room_id != room.pk:
         policy.deny(user, object_type="zone", object_id=str(zone_uid)[:64])
     standards = standards_for(room.school.district.code)
-    kind = request.POST.get("kind") or request.GET.get("kind") or (zone.kind if zone else "individual")
+    posted, asked = PickForm(request.POST), PickForm(request.GET)
+    kind = (
+        (posted.cleaned_data["kind"] if posted.is_valid() else "")
+        or (asked.cleaned_data["kind"] if asked.is_valid() else "")
+        or (zone.kind if zone else "individual")
+    )
     standard = standards.zones.get(kind, standards.zones["other"])
     initial: dict[str, Any] = {"kind": standard.kind}
     if zone is not None:
@@ -150,8 +171,8 @@ def zone_form(request: HttpRequest, uid: str, zone_uid: str | None = None) -> Ht
     form = ZoneForm(request.POST or None, initial=initial, checklist=list(standard.checklist))
     if request.method == "POST" and form.is_valid():
         try:
-            services.save_zone(actor=user, room=room, zone=zone, **form.cleaned_data)
-        except CounsellingError as exc:
+            services.save_zone(by=user, room=room, zone=zone, **form.cleaned_data)
+        except ServiceError as exc:
             form.add_error(None, str(exc))
         else:
             return redirect("counselling:room", uid=room.uid)
@@ -167,7 +188,7 @@ def zone_delete(request: HttpRequest, zone_uid: str) -> HttpResponse:
     user = _user(request)
     zone = _zone_for(user, zone_uid)
     room_uid = zone.room.uid
-    services.delete_zone(actor=user, zone=zone)
+    services.delete_zone(by=user, zone=zone)
     return redirect("counselling:room", uid=room_uid)
 
 
@@ -175,13 +196,15 @@ def zone_delete(request: HttpRequest, zone_uid: str) -> HttpResponse:
 def photo_add(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
     room = counselling_access.get_room_for(user, uid, CounsellingPerm.MANAGE_ROOMS)
-    upload = request.FILES.get("photo")
-    if upload is None:
-        messages.error(request, "照片：请选择文件。 / Photo: choose a file.")
+    form = PhotoForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
     else:
         try:
-            services.add_photo(actor=user, room=room, upload=upload, caption=request.POST.get("caption", ""))
-        except CounsellingError as exc:
+            services.add_photo(
+                by=user, room=room, upload=form.cleaned_data["photo"], caption=form.cleaned_data["caption"]
+            )
+        except ServiceError as exc:
             _fail(request, exc)
     return redirect("counselling:room", uid=room.uid)
 
@@ -203,7 +226,7 @@ def photo_delete(request: HttpRequest, photo_uid: str) -> HttpResponse:
     user = _user(request)
     photo = _photo_for(user, photo_uid, CounsellingPerm.MANAGE_ROOMS)
     room_uid = photo.room.uid
-    services.delete_photo(actor=user, photo=photo)
+    services.delete_photo(by=user, photo=photo)
     return redirect("counselling:room", uid=room_uid)
 
 
@@ -217,19 +240,19 @@ def slot_add(request: HttpRequest, uid: str) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, str(error))
+                messages.error(request, str(error))  # every message of the slot form
     else:
         data = form.cleaned_data
         try:
             services.save_slot(
-                actor=user,
+                by=user,
                 room=room,
                 weekday=data["weekday"],
                 starts=data["starts"],
                 ends=data["ends"],
                 staff=staff.get(data["staff"]),
             )
-        except CounsellingError as exc:
+        except ServiceError as exc:
             _fail(request, exc)
     return redirect("counselling:room", uid=room.uid)
 
@@ -241,7 +264,7 @@ def slot_delete(request: HttpRequest, slot_uid: str) -> HttpResponse:
         room__in=counselling_access.rooms_for(user, CounsellingPerm.MANAGE_ROOMS)
     )
     slot = policy.one_for(user, slots.select_related("room__school"), slot_uid, "openingslot")
-    services.delete_slot(actor=user, slot=slot)
+    services.delete_slot(by=user, slot=slot)
     return redirect("counselling:room", uid=slot.room.uid)
 
 
@@ -265,7 +288,7 @@ def key_slips(request: HttpRequest, class_uid: str) -> HttpResponse:
     """Printable slips with each student's booking code for the class (issued on first view)."""
     user = _user(request)
     school_class = counselling_access.get_key_class_for(user, class_uid)
-    keys = services.issue_keys(actor=user, school_class=school_class)
+    keys = services.issue_keys(by=user, school_class=school_class)
     url = f"{reverse('counselling_public:notice', args=[school_class.school.code])}"
     return render(
         request, "counselling/key_slips.html", {"school_class": school_class, "keys": keys, "url": url}
@@ -300,7 +323,12 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
         .filter(status="active")
         .select_related("school_class__grade")
     )
-    raw_student = request.POST.get("student") or request.GET.get("student")
+    form = StaffBookForm(request.POST if request.method == "POST" else request.GET)
+    form.is_valid()  # the unit's error is shown only when booking
+    asked = PickForm(request.GET)
+    raw_student = form.cleaned_data.get("student") or (
+        asked.cleaned_data["student"] if asked.is_valid() else ""
+    )
     student = policy.by_uid(students, raw_student) if raw_student else None
     if raw_student and student is None:
         policy.deny(user, object_type="student", object_id=str(raw_student)[:64])
@@ -311,17 +339,13 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and student is not None and room is not None:
         try:
-            date_s, time_s = request.POST.get("unit", "|").split("|")[-2:]
+            date, starts = form.cleaned_data.get("unit") or (None, None)
+            if date is None or starts is None:
+                raise ServiceError(*CHOOSE_TIME, field="unit")
             appointment = services.book_appointment(
-                student=student,
-                room=room,
-                date=dt.date.fromisoformat(date_s),
-                starts=dt.time.fromisoformat(time_s),
-                by=user,
+                student=student, room=room, date=date, starts=starts, by=user
             )
-        except ValueError:
-            messages.error(request, "时间：请选择一个时段。 / Time: choose a time.")
-        except CounsellingError as exc:
+        except ServiceError as exc:
             _fail(request, exc)
         else:
             messages.success(request, _("Appointment booked."))
@@ -358,23 +382,19 @@ def appointment_action(request: HttpRequest, uid: str, action: str) -> HttpRespo
     appointment = counselling_access.get_appointment_for(user, uid)
     try:
         if action == "cancel":
-            services.cancel_appointment(
-                appointment=appointment, by=user, reason=request.POST.get("reason", "")
-            )
+            cancel = CancelForm(request.POST)
+            reason = cancel.cleaned_data["reason"] if cancel.is_valid() else ""
+            services.cancel_appointment(appointment=appointment, by=user, reason=reason)
         elif action == "no-show":
-            services.mark_no_show(actor=user, appointment=appointment)
+            services.mark_no_show(by=user, appointment=appointment)
         elif action == "reschedule":
-            date_s, time_s = request.POST.get("unit", "|").split("|")[-2:]
-            new = services.reschedule_appointment(
-                appointment=appointment,
-                date=dt.date.fromisoformat(date_s),
-                starts=dt.time.fromisoformat(time_s),
-                by=user,
-            )
+            form = UnitForm(request.POST)
+            if not form.is_valid():
+                raise ServiceError(*CHOOSE_TIME, field="unit")
+            date, starts = form.cleaned_data["unit"]
+            new = services.reschedule_appointment(appointment=appointment, date=date, starts=starts, by=user)
             return redirect("counselling:appointment", uid=new.uid)
-    except ValueError:
-        messages.error(request, "时间：请选择一个时段。 / Time: choose a time.")
-    except CounsellingError as exc:
+    except ServiceError as exc:
         _fail(request, exc)
     return redirect("counselling:appointment", uid=appointment.uid)
 
@@ -417,16 +437,16 @@ def record_new(request: HttpRequest) -> HttpResponse:
         student = policy.get_student_for(user, request.GET.get("student", ""), level=policy.Level.FULL)
     if not services.counsels(user, student):
         policy.deny(user, object_type="student", object_id=str(student.uid))
-    initial = {"held_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}
+    initial = {"held_at": local_input(timezone.now())}
     if appointment is not None:
         start = timezone.make_aware(dt.datetime.combine(appointment.date, appointment.starts))
-        initial["held_at"] = timezone.localtime(min(start, timezone.now())).strftime("%Y-%m-%dT%H:%M")
+        initial["held_at"] = local_input(min(start, timezone.now()))
     form = RecordForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             rec = services.record_session(
-                actor=user,
+                by=user,
                 student=student,
                 held_at=data["held_at"],
                 minutes=data["minutes"],
@@ -436,7 +456,7 @@ def record_new(request: HttpRequest) -> HttpResponse:
                 risk_harm_others=data["risk_harm_others"],
                 appointment=appointment,
             )
-        except CounsellingError as exc:
+        except ServiceError as exc:
             form.add_error(None, str(exc))
         else:
             return redirect("counselling:record", uid=rec.uid)
@@ -457,8 +477,8 @@ def record_warn(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
     rec = counselling_access.get_counselling_record_for(user, uid)
     try:
-        services.raise_risk_warning(actor=user, rec=rec)
-    except CounsellingError as exc:
+        services.raise_risk_warning(by=user, rec=rec)
+    except ServiceError as exc:
         _fail(request, exc)
     else:
         messages.success(request, _("An urgent warning was raised."))
@@ -471,9 +491,7 @@ def group_new(request: HttpRequest) -> HttpResponse:
     school = schools.first()
     if school is None:
         policy.deny(user, object_type="groupsession", object_id="")
-    form = GroupForm(
-        request.POST or None, initial={"held_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}
-    )
+    form = GroupForm(request.POST or None, initial={"held_at": local_input(timezone.now())})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         numbers = [n.strip() for n in data["participants"].split() if n.strip()]
@@ -487,7 +505,7 @@ def group_new(request: HttpRequest) -> HttpResponse:
         else:
             try:
                 session = services.record_group_session(
-                    actor=user,
+                    by=user,
                     school=school,
                     held_at=data["held_at"],
                     minutes=data["minutes"],
@@ -497,7 +515,7 @@ def group_new(request: HttpRequest) -> HttpResponse:
                     participants=students,
                     other_participants=data["other_participants"],
                 )
-            except CounsellingError as exc:
+            except ServiceError as exc:
                 form.add_error(None, str(exc))
             else:
                 return redirect("counselling:group", uid=session.uid)
@@ -527,17 +545,11 @@ def stats(request: HttpRequest) -> HttpResponse:
     if fmt in ("xlsx", "pdf"):
         from . import reports
 
-        record(
-            actor=user,
-            action=Action.EXPORT,
-            object_type="counselling_stats",
-            object_id=period.label[:64],
-            school=schools[0] if len(schools) == 1 else None,
-            role=policy.roles_label(user),
-            detail=f"{fmt} {period.label}",
+        services.record_stats_export(
+            by=user, period=period.label, fmt=fmt, school=schools[0] if len(schools) == 1 else None
         )
         data, content_type = (
-            (reports.stats_xlsx(rows, period), XLSX)
+            (reports.stats_xlsx(rows, period, by=user), XLSX)
             if fmt == "xlsx"
             else (reports.stats_pdf(rows, period), "application/pdf")
         )
