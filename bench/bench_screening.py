@@ -194,7 +194,6 @@ def step_base(work: Path, scale: float) -> dict[str, Any]:
     t2 = time.perf_counter()
     campaign = services.create_campaign(
         by=admin,
-        role="district_admin",
         name="基准测评",
         school_year="2026-2027",
         schools=list(School.objects.filter(district=summary.district).order_by("code")),

@@ -29,7 +29,6 @@ def make_campaign(
     now = timezone.now()
     return services.create_campaign(
         by=w.district_admin,
-        role="district_admin",
         name=name,
         school_year=school_year,
         schools=[w.school_a, w.school_b],

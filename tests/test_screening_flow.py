@@ -19,6 +19,7 @@ from tests.screening_helpers import (
 )
 from xinyu.audit.models import AuditEntry
 from xinyu.care.models import Signal, Task, Warning
+from xinyu.kernel.errors import ServiceError
 from xinyu.notify.models import Message, MessageChannel
 from xinyu.screening import access as screening_access
 from xinyu.screening import services
@@ -48,7 +49,6 @@ class CampaignCreationTest(PersonaTestCase):
         now = timezone.now()
         campaign = services.create_campaign(
             by=self.w.district_admin,
-            role="district_admin",
             name="七年级",
             school_year="2026-2027",
             schools=[self.w.school_a],
@@ -68,7 +68,6 @@ class CampaignCreationTest(PersonaTestCase):
         now = timezone.now()
         base = dict(
             by=self.w.district_admin,
-            role="district_admin",
             name="x",
             school_year="2026-2027",
             schools=[self.w.school_a],
@@ -90,10 +89,10 @@ class CampaignCreationTest(PersonaTestCase):
         ]
         for change, field in cases:
             with self.subTest(field=field, change=change):
-                with self.assertRaises(services.ScreeningError) as ctx:
+                with self.assertRaises(ServiceError) as ctx:
                     services.create_campaign(**{**base, **change})
                 self.assertEqual(ctx.exception.field, field)
-                self.assertTrue(ctx.exception.message_zh and ctx.exception.message_en)
+                self.assertTrue(ctx.exception.zh and ctx.exception.en)
         self.assertEqual(Invitation.objects.count(), 0)
 
 
@@ -104,10 +103,10 @@ class ConsentTest(PersonaTestCase):
 
     def test_no_consent_no_start(self) -> None:
         self.assertEqual(services.state_of(self.inv), services.State.NO_CONSENT)
-        with self.assertRaises(services.ScreeningError):
+        with self.assertRaises(ServiceError):
             services.give_assent(invitation=self.inv)
         services.record_consent(invitation=self.inv, decision=Consent.DECLINED, channel=Channel.QR)
-        with self.assertRaises(services.ScreeningError):
+        with self.assertRaises(ServiceError):
             services.give_assent(invitation=self.inv)
 
     def test_each_decision_records_time_channel_and_text_version(self) -> None:
@@ -126,7 +125,6 @@ class ConsentTest(PersonaTestCase):
         complete(inv, CALM)
         [child] = services.assign_follow_up(
             by=self.w.psych_a,
-            role="psych_teacher",
             parents=[Invitation.objects.get(pk=inv.pk)],
             instruments=None,
         )
@@ -153,7 +151,7 @@ class ConsentTest(PersonaTestCase):
             opens=timezone.now() - dt.timedelta(days=9),
             closes=timezone.now() - dt.timedelta(days=2),
         )
-        with self.assertRaises(services.ScreeningError):
+        with self.assertRaises(ServiceError):
             services.record_consent(
                 invitation=invitation(campaign, self.w.student_a41),
                 decision=Consent.GIVEN,
@@ -169,7 +167,6 @@ class ConsentTest(PersonaTestCase):
         with self.captureOnCommitCallbacks(execute=True):
             sent = services.send_consent_links(
                 by=self.w.class_teacher_a41,
-                role="class_teacher",
                 campaign=self.campaign,
                 school_class=self.w.class_a41,
             )
@@ -204,14 +201,14 @@ class AnsweringTest(PersonaTestCase):
             ("PHQ9", 99, 0, "item"),
             ("ASQ", 1, 1, "instrument"),
         ):
-            with self.subTest(field=field), self.assertRaises(services.ScreeningError) as ctx:
+            with self.subTest(field=field), self.assertRaises(ServiceError) as ctx:
                 services.save_answer(invitation=self.inv, instrument=instrument, item=item, value=value)
             self.assertEqual(ctx.exception.field, field)
         self.assertFalse(Answer.objects.exists())
 
     def test_submit_refuses_an_incomplete_protocol(self) -> None:
         services.save_answer(invitation=self.inv, instrument="PHQ9", item=1, value=0)
-        with self.assertRaises(services.ScreeningError):
+        with self.assertRaises(ServiceError):
             services.submit(invitation=self.inv)
         self.assertFalse(Result.objects.exists())
 
@@ -254,7 +251,9 @@ class AnsweringTest(PersonaTestCase):
         services.stop_answering(invitation=self.inv)
         warning = Warning.objects.get(student=self.w.student_a41)
         task = Task.objects.get(student=self.w.student_a41)
-        self.assertEqual((task.school_class, task.warning_id, task.status), (self.w.class_a41, warning.pk, "open"))
+        self.assertEqual(
+            (task.school_class, task.warning_id, task.status), (self.w.class_a41, warning.pk, "open")
+        )
         # Saving it again (a double tap) adds nothing.
         inv = Invitation.objects.get(pk=self.inv.pk)
         Invitation.objects.filter(pk=inv.pk).update(progress=Progress.STARTED)
@@ -288,7 +287,7 @@ class AnsweringTest(PersonaTestCase):
         Invitation.objects.filter(pk=self.inv.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
         inv = Invitation.objects.get(pk=self.inv.pk)
         self.assertEqual(services.state_of(inv), services.State.CLOSED)
-        with self.assertRaises(services.ScreeningError):
+        with self.assertRaises(ServiceError):
             services.save_answer(invitation=inv, instrument="PHQ9", item=1, value=0)
 
     def test_codes_are_found_whatever_the_case_and_spacing(self) -> None:
@@ -302,7 +301,7 @@ class AnsweringTest(PersonaTestCase):
         inv = services.stop_answering(invitation=self.inv)
         self.assertEqual(inv.progress, Progress.STOPPED)
         self.assertFalse(Result.objects.exists())
-        with self.assertRaises(services.ScreeningError):
+        with self.assertRaises(ServiceError):
             services.save_answer(invitation=inv, instrument="PHQ9", item=2, value=2)
 
 
@@ -310,15 +309,11 @@ class SecondStageTest(PersonaTestCase):
     def test_asq_after_item_nine_and_both_results_read_together(self) -> None:
         campaign = make_campaign(self.w)
         inv = complete(consent_and_start(invitation(campaign, self.w.student_a71)), with_phq({9: 1}))
-        [child] = services.assign_follow_up(
-            by=self.w.psych_a, role="psych_teacher", parents=[inv], instruments=["ASQ"]
-        )
+        [child] = services.assign_follow_up(by=self.w.psych_a, parents=[inv], instruments=["ASQ"])
         self.assertEqual((child.stage, child.parent_id, child.consent), (2, inv.pk, Consent.GIVEN))
         self.assertNotEqual(child.code, inv.code)
         # Assigning again while the first is open gives the same one back.
-        [again] = services.assign_follow_up(
-            by=self.w.psych_a, role="psych_teacher", parents=[inv], instruments=["ASQ"]
-        )
+        [again] = services.assign_follow_up(by=self.w.psych_a, parents=[inv], instruments=["ASQ"])
         self.assertEqual(again.pk, child.pk)
         child = services.give_assent(invitation=child)
         complete(child, {"ASQ": {1: 0, 2: 0, 3: 0, 4: 0}})
@@ -332,10 +327,9 @@ class SecondStageTest(PersonaTestCase):
         campaign = make_campaign(self.w)
         inv = invitation(campaign, self.w.student_a41)
         services.record_consent(invitation=inv, decision=Consent.DECLINED, channel=Channel.LINK)
-        with self.assertRaises(services.ScreeningError):
+        with self.assertRaises(ServiceError):
             services.assign_follow_up(
                 by=self.w.psych_a,
-                role="psych_teacher",
                 parents=[Invitation.objects.get(pk=inv.pk)],
                 instruments=None,
             )

@@ -116,7 +116,6 @@ class ScreeningPagesTest(PersonaTestCase):
         )
         foreign = services.create_campaign(
             by=self.w.district_admin,
-            role="x",
             name="外区测评",
             school_year="2026-2027",
             schools=[school],

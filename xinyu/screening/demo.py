@@ -39,7 +39,6 @@ def build_demo_screening(district: District, *, seed: int = 2025) -> list[Campai
         opens = now - dt.timedelta(days=365 * year_back + 7)
         campaign = services.create_campaign(
             by=admin,
-            role="district_admin",
             name=f"{start}-{start + 1} 学年全区心理健康测评",
             school_year=f"{start}-{start + 1}",
             schools=schools,

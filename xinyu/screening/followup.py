@@ -33,11 +33,16 @@ def has_consented(student_id: int) -> bool:
     return Invitation.objects.filter(student_id=student_id, stage=1, consent=Consent.GIVEN).exists()
 
 
-def assign_reassessment(*, by: User, role: str, parent: Invitation, instrument: str) -> Invitation:
-    """A second stage with `instrument` on `parent` (refused with a ServiceError naming why)."""
+def assign_reassessment(
+    *, by: User, parent: Invitation, instrument: str, role: str | None = None
+) -> Invitation:
+    """A second stage with `instrument` on `parent` (refused with a ServiceError naming why).
+    The audit row names the role through which `by` sees the student; `role` is accepted
+    from older callers and not used."""
     from .services import assign_follow_up
 
-    (invitation,) = assign_follow_up(by=by, role=role, parents=[parent], instruments=[instrument])
+    del role
+    (invitation,) = assign_follow_up(by=by, parents=[parent], instruments=[instrument])
     return invitation
 
 

@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from xinyu.org.models import Cluster, School
+from xinyu.org.models import Cluster, School, SchoolClass
 
 from .instruments import registry
 
@@ -22,6 +22,30 @@ DEFAULT_CONSENT_TEXT = (
 
 # Three grade bands, each with its own battery (SPEC §3: grade 4 and up).
 GRADE_BANDS = ((4, 6), (7, 9), (10, 12))
+
+# What a `datetime-local` input accepts (and sends back): a localised "2026/12/01 16:00"
+# is rejected by the browser, which then submits the field empty.
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    """A date-time picker whose value the browser accepts, whatever the active language."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format=DATETIME_LOCAL)
+
+
+def datetime_local_field(label: Any) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label,
+        widget=DateTimeLocalInput(),
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+    )
+
+
+GRADE_CHOICES = [(g, f"{g}") for g in range(1, 13)]
 
 
 def current_school_year(today: dt.date | None = None) -> str:
@@ -53,18 +77,36 @@ class CampaignForm(forms.Form):
     schools = forms.ModelMultipleChoiceField(
         label=_("Schools"), queryset=School.objects.none(), required=False
     )
+    classes = forms.ModelMultipleChoiceField(
+        label=_("Only these classes (optional)"),
+        queryset=SchoolClass.objects.none(),
+        required=False,
+        help_text=_("For a re-test of one class: only its students are invited, its grade is the target."),
+    )
     target_grades = forms.TypedMultipleChoiceField(
         label=_("Target grades"),
         coerce=int,
-        choices=[(g, f"{g}") for g in range(1, 13)],
+        choices=GRADE_CHOICES,
         widget=forms.CheckboxSelectMultiple,
+        required=False,
     )
-    opens_at = forms.DateTimeField(
-        label=_("Opens"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    grade_from = forms.TypedChoiceField(
+        label=_("Or grades from"),
+        coerce=int,
+        choices=[("", "—"), *GRADE_CHOICES],
+        required=False,
+        empty_value=None,
     )
-    closes_at = forms.DateTimeField(
-        label=_("Closes"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    grade_to = forms.TypedChoiceField(
+        label=_("to"),
+        coerce=int,
+        choices=[("", "—"), *GRADE_CHOICES],
+        required=False,
+        empty_value=None,
+        help_text=_("A range, when given, replaces the ticked grades."),
     )
+    opens_at = datetime_local_field(_("Opens"))
+    closes_at = datetime_local_field(_("Closes"))
     consent_text = forms.CharField(
         label=_("Consent text for guardians"), widget=forms.Textarea(attrs={"rows": 6})
     )
@@ -78,9 +120,26 @@ class CampaignForm(forms.Form):
         clusters = Cluster.objects.filter(schools__in=schools).distinct()
         cast(forms.ModelMultipleChoiceField, self.fields["clusters"]).queryset = clusters
         self.fields["target_grades"].initial = default_grades
-        if not district_wide:
+        if district_wide:
+            # Chosen classes are for a school's own campaign (a district lists thousands).
+            del self.fields["classes"]
+        else:
             cast(forms.ChoiceField, self.fields["scope"]).choices = [("schools", _("Schools"))]
             self.fields["scope"].initial = "schools"
+            own = list(schools[:2])
+            if len(own) == 1:  # the psych teacher's only school, chosen already
+                self.fields["schools"].initial = [own[0].pk]
+            cast(forms.ModelMultipleChoiceField, self.fields["classes"]).queryset = (
+                SchoolClass.objects.filter(school__in=schools)
+                .select_related("school", "grade")
+                .order_by("school__code", "grade__level", "number")
+            )
+            if len(own) == 1:
+                self.fields["classes"].label_from_instance = lambda c: f"{c.grade.name}{c.name}"  # type: ignore[attr-defined]
+            else:
+                self.fields["classes"].label_from_instance = lambda c: (
+                    f"{c.school.name} {c.grade.name}{c.name}"
+                )  # type: ignore[attr-defined]
         for low, high in GRADE_BANDS:
             self.fields[f"battery_{low}_{high}"] = forms.MultipleChoiceField(
                 label=_("Battery for grades %(low)s–%(high)s") % {"low": low, "high": high},
@@ -100,6 +159,22 @@ class CampaignForm(forms.Form):
             self.add_error("clusters", _("Choose at least one cluster."))
         if scope == "schools" and not data.get("schools"):
             self.add_error("schools", _("Choose at least one school."))
+        low, high = data.get("grade_from"), data.get("grade_to")
+        if low is not None or high is not None:
+            low, high = low or high, high or low
+            assert low is not None and high is not None
+            if low > high:
+                self.add_error("grade_to", _("The last grade must not be below the first."))
+            else:
+                data["target_grades"] = list(range(low, high + 1))
+        classes = list(data.get("classes") or [])
+        if classes:
+            chosen = {s.pk for s in data.get("schools") or []}
+            if scope != "schools" or any(c.school_id not in chosen for c in classes):
+                self.add_error("classes", _("Choose classes of the chosen schools."))
+            data["target_grades"] = sorted({c.grade.level for c in classes})
+        if not data.get("target_grades") and "target_grades" not in self.errors:
+            self.add_error("target_grades", _("Choose the target grades."))
         return data
 
 
@@ -108,7 +183,25 @@ class PaperConsentForm(forms.Form):
     decision = forms.ChoiceField(choices=[("given", _("Consent given")), ("declined", _("Declined"))])
 
 
+class PublicIdsField(forms.Field):
+    """Several public ids from ticked boxes of the same name (the access module resolves
+    each, so an id out of scope answers 404 there, not a form error here)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def __init__(self, *, limit: int = 500, **kwargs: Any) -> None:
+        self.limit = limit
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> list[str]:
+        if not value:
+            return []
+        values = value if isinstance(value, list | tuple) else [value]
+        return [str(v).strip() for v in values if str(v).strip()][: self.limit]
+
+
 class FollowUpForm(forms.Form):
+    invitation = PublicIdsField()
     what = forms.ChoiceField(choices=[("retest", _("Re-test with the same battery"))])
 
     def __init__(self, *args: Any, **kwargs: Any):

@@ -56,6 +56,9 @@ class Campaign(models.Model):
     name = models.CharField(_("name"), max_length=100)
     school_year = models.CharField(_("school year"), max_length=9)  # "2026-2027"
     schools = models.ManyToManyField("org.School", related_name="campaigns")
+    # A campaign for chosen classes only (a re-test of one class); empty: every class of the
+    # target grades in its schools.
+    classes = models.ManyToManyField("org.SchoolClass", blank=True, related_name="screening_campaigns")
     scope_label = models.CharField(max_length=200, blank=True)  # "全区" / cluster or school names
     target_grades = models.JSONField(default=list)  # grade levels 1–12
     opens_at = models.DateTimeField(_("opens"))

@@ -57,7 +57,7 @@ def guardian(request: HttpRequest, token: str) -> HttpResponse:
                     channel=channel,
                     relation=request.POST.get("relation", "")[:20],
                 )
-            except services.ScreeningError as exc:
+            except services.ServiceError as exc:
                 error = str(exc)
             else:
                 return redirect(f"{request.path}?via={via}&saved=1")
@@ -180,7 +180,7 @@ def _question_context(invitation: Invitation, asked: str) -> dict[str, object]:
 def assent(request: HttpRequest, code: str) -> HttpResponse:
     invitation = _invitation(code)
     if request.POST.get("assent") == "yes":
-        with suppress(services.ScreeningError):  # the answer page explains the state
+        with suppress(services.ServiceError):  # the answer page explains the state
             services.give_assent(invitation=invitation)
         return redirect("screening_public:answer", code=invitation.code)
     services.stop_answering(invitation=invitation)
@@ -203,7 +203,7 @@ def save(request: HttpRequest, code: str) -> HttpResponse:
         services.save_answer(
             invitation=invitation, instrument=request.POST.get("instrument", ""), item=item, value=value
         )
-    except services.ScreeningError as exc:
+    except services.ServiceError as exc:
         return _save_error(request, invitation, wants_json, str(exc))
     if wants_json:
         return JsonResponse({"saved": True})
@@ -224,7 +224,7 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
     invitation = _invitation(code)
     try:
         services.submit(invitation=invitation)
-    except services.ScreeningError:
+    except services.ServiceError:
         return redirect("screening_public:answer", code=invitation.code)
     return redirect("screening_public:done", code=invitation.code)
 

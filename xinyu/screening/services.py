@@ -21,13 +21,17 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from xinyu.access import policy as access_policy
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
 from xinyu.care.models import Level as WarningLevel
 from xinyu.care.models import Signal, Source
 from xinyu.care.services import NewSignal, raise_warnings
-from xinyu.notify.services import send_sms
+from xinyu.kernel import validators
+from xinyu.kernel.errors import ServiceError
 from xinyu.kernel.policyfile import policy_for_code
+from xinyu.kernel.validators import Label
+from xinyu.notify.services import send_sms
 from xinyu.org.models import District, Guardian, School, SchoolClass, Student, StudentStatus, User
 
 from .instruments import Instrument, get_instrument, parse_instrument
@@ -58,16 +62,6 @@ FOLLOW_UP_DAYS = 14
 # Which warning a tier raises (care issue: levels and deadlines). A district may override
 # this in its policy file: [screening.warning_for_tier].
 DEFAULT_WARNING_FOR_TIER = {"urgent": "urgent", "follow_up": "high"}
-
-
-class ScreeningError(Exception):
-    """A refused change, with a bilingual message naming what is wrong."""
-
-    def __init__(self, message_zh: str, message_en: str, *, field: str = "") -> None:
-        super().__init__(f"{message_zh} / {message_en}")
-        self.message_zh = message_zh
-        self.message_en = message_en
-        self.field = field
 
 
 # ---- instruments and district policy -----------------------------------------------------
@@ -116,7 +110,6 @@ class BatterySpec:
 def create_campaign(
     *,
     by: User,
-    role: str,
     name: str,
     school_year: str,
     schools: Sequence[School],
@@ -128,29 +121,42 @@ def create_campaign(
     consent_text: str,
     consent_version: str,
     owner_school: School | None = None,
+    classes: Sequence[SchoolClass] = (),
 ) -> Campaign:
-    """Create the campaign and invite every enrolled student of the target grades."""
-    if not name.strip():
-        raise ScreeningError("请填写测评名称", "Enter a name for the campaign", field="name")
+    """Create the campaign and invite every enrolled student of the target grades, or, with
+    `classes` (a re-test of one class), of those classes only (their grades are the target)."""
+    name = validators.text(name, Label("name", "测评名称", "campaign name"), limit=100)
     if not schools:
-        raise ScreeningError("请至少选择一所学校", "Choose at least one school", field="scope")
+        raise ServiceError("请至少选择一所学校", "Choose at least one school", field="scope")
     if closes_at <= opens_at:
-        raise ScreeningError(
+        raise ServiceError(
             "结束时间必须晚于开始时间", "The closing time must be after the opening time", field="closes_at"
         )
-    if not consent_text.strip() or not consent_version.strip():
-        raise ScreeningError(
-            "请填写知情同意书及其版本号", "Enter the consent text and its version", field="consent_text"
+    consent_text = validators.text(
+        consent_text, Label("consent_text", "知情同意书", "consent text"), limit=20000
+    )
+    consent_version = validators.text(
+        consent_version, Label("consent_version", "知情同意书版本号", "consent text version"), limit=20
+    )
+    classes = list(classes)
+    school_ids = {s.pk for s in schools}
+    if any(c.school_id not in school_ids for c in classes):
+        raise ServiceError(
+            "所选班级须属于测评的学校",
+            "The chosen classes must belong to the campaign's schools",
+            field="classes",
         )
+    if classes:
+        target_grades = [c.grade.level for c in classes]
     grades = sorted(set(target_grades))
     if not grades or any(g < 1 or g > 12 for g in grades):
-        raise ScreeningError(
+        raise ServiceError(
             "目标年级须在 1–12 之间", "Target grades must be between 1 and 12", field="target_grades"
         )
     by_grade: dict[int, BatterySpec] = {}
     for spec in batteries:
         if not spec.instruments:
-            raise ScreeningError(
+            raise ServiceError(
                 f"{spec.grade_from}–{spec.grade_to} 年级的量表组合为空",
                 f"The battery for grades {spec.grade_from}–{spec.grade_to} has no instrument",
                 field="batteries",
@@ -159,25 +165,25 @@ def create_campaign(
             try:
                 instrument = get_instrument(code)
             except KeyError:
-                raise ScreeningError(
+                raise ServiceError(
                     f"未知量表：{code}", f"Unknown instrument: {code}", field="batteries"
                 ) from None
             low, high = instrument.grades
             if spec.grade_from < low or spec.grade_to > high:
-                raise ScreeningError(
+                raise ServiceError(
                     f"{instrument.code} 适用于 {low}–{high} 年级，不能用于 {spec.grade_from}–{spec.grade_to} 年级",
                     f"{instrument.code} is for grades {low}–{high}, not {spec.grade_from}–{spec.grade_to}",
                     field="batteries",
                 )
         for grade in range(spec.grade_from, spec.grade_to + 1):
             if grade in by_grade:
-                raise ScreeningError(
+                raise ServiceError(
                     f"{grade} 年级有两套量表组合", f"Grade {grade} has two batteries", field="batteries"
                 )
             by_grade[grade] = spec
     missing = [g for g in grades if g not in by_grade]
     if missing:
-        raise ScreeningError(
+        raise ServiceError(
             f"以下年级没有量表组合：{'、'.join(map(str, missing))}",
             f"These grades have no battery: {', '.join(map(str, missing))}",
             field="batteries",
@@ -186,17 +192,19 @@ def create_campaign(
     campaign = Campaign.objects.create(
         district_id=schools[0].district_id,
         owner_school=owner_school,
-        name=name.strip(),
+        name=name,
         school_year=school_year,
         scope_label=scope_label,
         target_grades=grades,
         opens_at=opens_at,
         closes_at=closes_at,
-        consent_text=consent_text.strip(),
-        consent_version=consent_version.strip(),
+        consent_text=consent_text,
+        consent_version=consent_version,
         created_by=by,
     )
     campaign.schools.set(schools)
+    if classes:
+        campaign.classes.set(classes)
     shas_for_grade: dict[int, list[str]] = {}
     for spec in batteries:
         battery = Battery.objects.create(
@@ -211,8 +219,12 @@ def create_campaign(
 
     students = Student.objects.filter(
         school__in=schools, status=StudentStatus.ACTIVE, school_class__grade__level__in=grades
-    ).values_list("pk", "school_id", "school_class_id", "school_class__grade__level", "gender")
-    rows = list(students)
+    )
+    if classes:
+        students = students.filter(school_class__in=classes)
+    rows = list(
+        students.values_list("pk", "school_id", "school_class_id", "school_class__grade__level", "gender")
+    )
     codes = _unique_codes(len(rows))
     Invitation.objects.bulk_create(
         (
@@ -234,7 +246,7 @@ def create_campaign(
         actor=by,
         action=Action.CREATE,
         obj=campaign,
-        role=role,
+        role=access_policy.audit_role(by),
         school=owner_school,
         detail=f"{len(rows)} invited",
     )
@@ -268,23 +280,22 @@ def record_consent(
     channel: Channel,
     relation: str = "",
     by: User | None = None,
-    role: str = "guardian",
 ) -> Invitation:
-    """A guardian's decision (through their link, or on paper entered by staff)."""
+    """A guardian's decision (through their link, or on paper entered by staff: `by`)."""
     invitation = (
         Invitation.objects.select_for_update().select_related("campaign", "student").get(pk=invitation.pk)
     )
     if decision not in (Consent.GIVEN, Consent.DECLINED, Consent.WITHDRAWN):
-        raise ScreeningError("无效的选择", "Not a valid decision", field="decision")
+        raise ServiceError("无效的选择", "Not a valid decision", field="decision")
     if invitation.stage != 1:
-        raise ScreeningError(
+        raise ServiceError(
             "第二阶段测评沿用首次的同意", "A second stage follows the first consent", field="decision"
         )
     now = timezone.now()
     if decision == Consent.WITHDRAWN and invitation.consent != Consent.GIVEN:
-        raise ScreeningError("尚未同意，无需撤回", "There is no consent to withdraw", field="decision")
+        raise ServiceError("尚未同意，无需撤回", "There is no consent to withdraw", field="decision")
     if decision != Consent.WITHDRAWN and now > invitation.campaign.closes_at:
-        raise ScreeningError("本次测评已结束", "This screening has closed", field="decision")
+        raise ServiceError("本次测评已结束", "This screening has closed", field="decision")
     if decision == Consent.DECLINED and invitation.progress in (Progress.STARTED, Progress.COMPLETED):
         decision = Consent.WITHDRAWN  # declining after the start is a withdrawal
     ConsentDecision.objects.create(
@@ -307,13 +318,13 @@ def record_consent(
         action=Action.UPDATE,
         obj=invitation,
         student=invitation.student,
-        role=role,
+        role="guardian" if by is None else access_policy.audit_role(by, invitation.student),
         detail=f"consent:{decision}:{channel}:v{invitation.campaign.consent_version}",
     )
     return invitation
 
 
-def send_consent_links(*, by: User, role: str, campaign: Campaign, school_class: SchoolClass) -> int:
+def send_consent_links(*, by: User, campaign: Campaign, school_class: SchoolClass) -> int:
     """Text each guardian of the class whose decision is pending their own consent link."""
     pending = Invitation.objects.filter(
         campaign=campaign, school_class=school_class, stage=1, consent=Consent.PENDING
@@ -331,7 +342,14 @@ def send_consent_links(*, by: User, role: str, campaign: Campaign, school_class:
                     link=guardian_link(invitation, via="sms"),
                 )
                 sent += 1
-        record(actor=by, action=Action.CREATE, obj=school_class, role=role, detail=f"consent sms:{sent}")
+        record(
+            actor=by,
+            action=Action.CREATE,
+            obj=school_class,
+            school=school_class.school,
+            role=access_policy.audit_role(by),
+            detail=f"consent sms:{sent}",
+        )
     return sent
 
 
@@ -388,7 +406,7 @@ def state_of(invitation: Invitation, now: dt.datetime | None = None) -> str:
 def _require_ready(invitation: Invitation) -> None:
     state = state_of(invitation)
     if state != State.READY:
-        raise ScreeningError("当前不能作答", "Answering is not possible now", field=state)
+        raise ServiceError("当前不能作答", "Answering is not possible now", field=state)
 
 
 def _record_student(invitation: Invitation, action: Action, detail: str) -> None:
@@ -437,21 +455,19 @@ def save_answer(*, invitation: Invitation, instrument: str, item: int, value: in
     Idempotent: sending the same answer twice stores one row. A critical answer raises the
     urgent warning in the same transaction."""
     if invitation.progress not in (Progress.STARTED,) or invitation.assent_at is None:
-        raise ScreeningError("请先确认参加", "Please confirm that you take part first", field="assent")
+        raise ServiceError("请先确认参加", "Please confirm that you take part first", field="assent")
     _require_ready(invitation)
     chosen = next((i for i in instruments_of(invitation) if i.code == instrument), None)
     if chosen is None:
-        raise ScreeningError(
+        raise ServiceError(
             "这份问卷不在你的测评中", "This questionnaire is not part of your screening", field="instrument"
         )
     try:
         question = chosen.item(item)
     except KeyError:
-        raise ScreeningError(f"没有第 {item} 题", f"There is no question {item}", field="item") from None
+        raise ServiceError(f"没有第 {item} 题", f"There is no question {item}", field="item") from None
     if value not in {o.value for o in question.options}:
-        raise ScreeningError(
-            f"第 {item} 题没有这个选项", f"Question {item} has no such option", field="value"
-        )
+        raise ServiceError(f"第 {item} 题没有这个选项", f"Question {item} has no such option", field="value")
     now = timezone.now()
     with transaction.atomic():
         Answer.objects.bulk_create(
@@ -709,9 +725,9 @@ def submit(*, invitation: Invitation) -> Invitation:
         return invitation
     _require_ready(invitation)
     if invitation.assent_at is None:
-        raise ScreeningError("请先确认参加", "Please confirm that you take part first", field="assent")
+        raise ServiceError("请先确认参加", "Please confirm that you take part first", field="assent")
     if next_question(invitation) is not None:
-        raise ScreeningError("还有题目没有回答", "Some questions are not answered yet", field="answers")
+        raise ServiceError("还有题目没有回答", "Some questions are not answered yet", field="answers")
     instruments = instruments_of(invitation)
     district_code = invitation.campaign.district.code
     evaluation = evaluate(
@@ -830,7 +846,7 @@ def bulk_score(invitations: QuerySet[Invitation], *, district_code: str, batch_s
 
 @transaction.atomic
 def assign_follow_up(
-    *, by: User, role: str, parents: Sequence[Invitation], instruments: Sequence[str] | None
+    *, by: User, parents: Sequence[Invitation], instruments: Sequence[str] | None
 ) -> list[Invitation]:
     """Give selected students a re-test (instruments=None: the same battery again) or a
     further instrument (e.g. ASQ after a PHQ-9 item-9 answer). Consent carries over from
@@ -839,7 +855,7 @@ def assign_follow_up(
     now = timezone.now()
     for parent in parents:
         if parent.consent != Consent.GIVEN or parent.stage != 1:
-            raise ScreeningError(
+            raise ServiceError(
                 "只能为已同意参加测评的学生安排后续测评",
                 "Only students taking part can be given a second stage",
                 field="students",
@@ -850,12 +866,12 @@ def assign_follow_up(
                 try:
                     instrument = get_instrument(code)
                 except KeyError:
-                    raise ScreeningError(
+                    raise ServiceError(
                         f"未知量表：{code}", f"Unknown instrument: {code}", field="instruments"
                     ) from None
                 low, high = instrument.grades
                 if not low <= parent.grade_level <= high:
-                    raise ScreeningError(
+                    raise ServiceError(
                         f"{instrument.code} 不适用于 {parent.grade_level} 年级",
                         f"{instrument.code} is not for grade {parent.grade_level}",
                         field="instruments",
@@ -888,7 +904,7 @@ def assign_follow_up(
             action=Action.CREATE,
             obj=child,
             student=child.student,
-            role=role,
+            role=access_policy.audit_role(by, child.student),
             detail="second stage: " + ",".join(instruments or ["retest"]),
         )
         created.append(child)

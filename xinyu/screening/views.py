@@ -22,6 +22,7 @@ from xinyu.access import policy
 from xinyu.access.policy import Perm
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
+from xinyu.kernel.errors import ServiceError
 from xinyu.org.models import School, User
 from xinyu.screening import access as screening_access
 
@@ -72,6 +73,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
     now = timezone.localtime()
     initial = {
         "school_year": current_school_year(),
+        # Rendered as the datetime-local input wants it (forms.DateTimeLocalInput).
         "opens_at": now.replace(minute=0, second=0, microsecond=0),
         "closes_at": (now + dt.timedelta(days=14)).replace(hour=18, minute=0, second=0, microsecond=0),
         "consent_text": DEFAULT_CONSENT_TEXT,
@@ -95,7 +97,6 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
         try:
             campaign = services.create_campaign(
                 by=user,
-                role=policy.roles_label(user),
                 name=data["name"],
                 school_year=data["school_year"],
                 schools=chosen,
@@ -107,9 +108,10 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
                 consent_text=data["consent_text"],
                 consent_version=data["consent_version"],
                 owner_school=None if district_wide else chosen[0],
+                classes=list(data.get("classes") or []),
             )
-        except services.ScreeningError as exc:
-            form.add_error(None, exc.message_en if _lang() == "en" else exc.message_zh)
+        except ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(
                 request, _("Campaign created: %(n)s students invited.") % {"n": campaign.invitations.count()}
@@ -126,6 +128,11 @@ def _scope(data: dict[str, Any], allowed: Any) -> tuple[list[School], str]:
         clusters = list(data["clusters"])
         return list(allowed.filter(cluster__in=clusters)), "、".join(c.name for c in clusters)
     chosen = list(data["schools"])
+    classes = list(data.get("classes") or [])
+    if classes:
+        prefix = (lambda c: "") if len(chosen) == 1 else (lambda c: f"{c.school.name} ")
+        names = [f"{prefix(c)}{c.grade.name}{c.name}" for c in classes]
+        return chosen, "、".join(names[:5]) + ("等" if len(names) > 5 else "")
     return chosen, "、".join(s.name for s in chosen[:5]) + ("等" if len(chosen) > 5 else "")
 
 
@@ -140,6 +147,8 @@ def campaign_detail(request: HttpRequest, uid: str) -> HttpResponse:
         .select_related("grade", "school")
         .order_by("school__code", "grade__level", "number")
     )
+    if campaign.classes.exists():  # a campaign for chosen classes lists only those
+        code_classes = code_classes.filter(screening_campaigns=campaign)
     can_results = screening_access.result_invitations_for(user).filter(campaign=campaign).exists()
     return render(
         request,
@@ -202,11 +211,10 @@ def paper_consent(request: HttpRequest, uid: str, class_uid: str) -> HttpRespons
                 decision=Consent(form.cleaned_data["decision"]),
                 channel=Channel.PAPER,
                 by=user,
-                role=policy.roles_label(user),
             )
             messages.success(request, _("The paper form has been recorded."))
-        except services.ScreeningError as exc:
-            messages.error(request, exc.message_en if _lang() == "en" else exc.message_zh)
+        except ServiceError as exc:
+            messages.error(request, exc.message)
     return redirect("screening:class", uid=campaign.uid, class_uid=school_class.uid)
 
 
@@ -215,9 +223,7 @@ def send_sms(request: HttpRequest, uid: str, class_uid: str) -> HttpResponse:
     user = _user(request)
     campaign = screening_access.get_campaign_for(user, uid)
     school_class = screening_access.get_code_class_for(user, class_uid)
-    sent = services.send_consent_links(
-        by=user, role=policy.roles_label(user), campaign=campaign, school_class=school_class
-    )
+    sent = services.send_consent_links(by=user, campaign=campaign, school_class=school_class)
     messages.success(
         request, _("%(n)s text messages queued to guardians who have not decided yet.") % {"n": sent}
     )
@@ -305,24 +311,23 @@ def follow_up(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
     campaign = screening_access.get_campaign_for(user, uid)
     form = FollowUpForm(request.POST)
-    uids = request.POST.getlist("invitation")
-    parents = []
-    for one in uids[:500]:
-        in_scope = screening_access.result_invitations_for(user).filter(campaign=campaign, stage=1)
-        parents.append(policy.one_for(user, in_scope, one, "invitation"))
-    if not parents or not form.is_valid():
+    valid = form.is_valid()
+    in_scope = screening_access.result_invitations_for(user).filter(campaign=campaign, stage=1)
+    parents = [
+        policy.one_for(user, in_scope, one, "invitation") for one in form.cleaned_data.get("invitation", [])
+    ]
+    if not parents or not valid:
         messages.error(request, _("Choose at least one student and what to assign."))
         return redirect("screening:results", uid=campaign.uid)
     what = form.cleaned_data["what"]
     try:
         created = services.assign_follow_up(
             by=user,
-            role=policy.roles_label(user),
             parents=parents,
             instruments=None if what == "retest" else [what],
         )
-    except services.ScreeningError as exc:
-        messages.error(request, exc.message_en if _lang() == "en" else exc.message_zh)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
         return redirect("screening:results", uid=campaign.uid)
     messages.success(
         request,
