@@ -374,3 +374,49 @@ def test_demo_screening_and_counselling_go_through_the_services(small: demo.Demo
     assert Letter.objects.filter(school__name=demo.SCHOOL_X, flagged=True).count() == 1  # "不想活了"
     assert build_demo_counselling(small.district, seed=7) == 0
     assert build_demo_mailbox(small.district, seed=7) == 0
+
+
+@pytest.mark.django_db
+def test_the_command_runs_each_registered_part_after_the_roster(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`manage.py demo` (the xinyu.demo hub) knows no app: each app's demo.py registers its
+    part, which runs in order with the district once the roster is built."""
+    from django.utils.module_loading import autodiscover_modules
+
+    from xinyu.kernel.registry import DemoRun, demo_builder, demo_builders
+
+    autodiscover_modules("demo")
+    keys = demo_builders.keys()
+    assert keys[0] == "roster"
+    parts = ["screening", "counselling", "mailbox", "care"]
+    assert [k for k in keys if k in parts] == parts  # 20, 30, 35, 40
+    monkeypatch.setattr(demo_builders, "_items", {"roster": demo_builders._items["roster"]})
+    calls: list[tuple[object, ...]] = []
+
+    @demo_builder("second", order=20)
+    def second(run: DemoRun) -> str | None:
+        calls.append(("second", run.district.code, run.seed))
+        return "Second part: done."
+
+    @demo_builder("first", order=10)
+    def first(run: DemoRun) -> str | None:
+        calls.append(("first", run.students))
+        return None
+
+    out = io.StringIO()
+    call_command("demo", students=200, seed=3, stdout=out)
+    assert calls == [("first", 200), ("second", demo.DISTRICT_CODE, 3)]
+    text = out.getvalue()
+    assert "Second part: done." in text and text.index("Second part: done.") < text.index("Built 荣昌区")
+    calls.clear()
+    call_command("demo", students=200, stdout=io.StringIO())  # exists: no part runs again
+    assert calls == []
+
+
+@pytest.mark.django_db
+def test_the_roster_part_builds_the_district_when_run_first() -> None:
+    from xinyu.kernel.registry import DemoRun, demo_builders
+
+    run = DemoRun(students=120, seed=5)
+    assert demo_builders.get("roster")(run) is None
+    assert run.district is not None and run.district.code == demo.DISTRICT_CODE
+    assert Student.objects.count() == 120

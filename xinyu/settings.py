@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "xinyu.studentfile",
     "django_tasks",
     "xinyu.web",
+    "xinyu.demo",  # manage.py demo: runs every app's registered demo part
     "xinyu.kernel",  # last: imports each app's access, panels, timeline and policy sections
 ]
 

@@ -10,6 +10,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from xinyu.kernel.registry import DemoRun, demo_builder
 from xinyu.org.models import District, Role, RoleAssignment, School, User
 
 from .models import EntryKind, Institution, InstitutionKind, Tier, Warning, WarningStatus
@@ -132,3 +133,9 @@ def _cases_at(school: School, psych: User) -> int:
             token="demo-concern-1",
         )
     return opened
+
+
+@demo_builder("care", order=40)
+def demo_care(run: DemoRun) -> str | None:
+    opened = build_demo_care(run.district)
+    return f"Care: referral registry, key periods, {opened} cases at one school."

@@ -33,6 +33,7 @@ from django.db.models.deletion import ProtectedError, RestrictedError
 
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
+from xinyu.kernel.registry import DemoRun, demo_builder
 
 from .models import (
     STAGE_LEVELS,
@@ -903,3 +904,16 @@ __all__ = [
     "format_logins",
     "format_summary",
 ]
+
+
+# ---- the demo's first part -----------------------------------------------------------------
+
+
+@demo_builder("roster", order=0)
+def demo_roster(run: DemoRun) -> str | None:
+    """The roster part, first of the demo's parts: builds the district unless the run already
+    has one (`manage.py demo` builds it before the parts, with --reset and the logins)."""
+    if run.district is None:
+        summary = build_demo(students=run.students, seed=run.seed)
+        run.district = summary.district
+    return None

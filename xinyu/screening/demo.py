@@ -10,6 +10,7 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
+from xinyu.kernel.registry import DemoRun, demo_builder
 from xinyu.org.models import District, Role, User
 
 from . import services
@@ -98,3 +99,9 @@ def _fill(campaign: Campaign, rng: random.Random, completion: float) -> None:
     )
     ConsentDecision.objects.bulk_create(decisions, batch_size=2000)
     Answer.objects.bulk_create(answers, batch_size=5000)
+
+
+@demo_builder("screening", order=20)
+def demo_screening(run: DemoRun) -> str | None:
+    campaigns = build_demo_screening(run.district, seed=run.seed)
+    return f"Screening: {len(campaigns)} campaigns with answers, scored."

@@ -1,11 +1,18 @@
-"""`manage.py demo [--students N] [--seed S] [--reset]`: the demo district 荣昌区 (xinyu.org.demo)."""
+"""`manage.py demo [--students N] [--seed S] [--reset]`: the demo district 荣昌区.
+
+The roster (xinyu.org.demo) comes first: the district, schools, classes, students and one
+login per role, or nothing if it exists (unless --reset). On a fresh build every part an app
+registers (`@demo_builder` in its demo.py, xinyu.kernel.registry) then runs in order with the
+district, and its line is printed. This command imports no app above org."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.module_loading import autodiscover_modules
 
+from xinyu.kernel.registry import DemoRun, demo_builders
 from xinyu.org.demo import DEFAULT_SEED, DEFAULT_STUDENTS, DemoError, build_demo, format_summary
 
 
@@ -25,24 +32,17 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, students: int, seed: int, reset: bool, **options: Any) -> None:
+        autodiscover_modules("demo")  # each app's demo.py registers its part
         stdout = self.stdout if options["verbosity"] >= 2 else None
         try:
             summary = build_demo(students=students, seed=seed, reset=reset, stdout=stdout)
         except DemoError as error:
             raise CommandError(str(error)) from error
         if summary.created and summary.district is not None:
-            from xinyu.screening.demo import build_demo_screening
-
-            campaigns = build_demo_screening(summary.district, seed=seed)
-            self.stdout.write(f"Screening: {len(campaigns)} campaigns with answers, scored.")
-            from xinyu.counselling.demo import build_demo_counselling
-
-            rooms = build_demo_counselling(summary.district, seed=seed)
-            self.stdout.write(
-                f"Counselling: {rooms} rooms with opening hours; sessions and letters at one school."
-            )
-            from xinyu.care.demo import build_demo_care
-
-            opened = build_demo_care(summary.district)
-            self.stdout.write(f"Care: referral registry, key periods, {opened} cases at one school.")
+            run = DemoRun(students=students, seed=seed, district=summary.district)
+            for builder in demo_builders:  # the roster's own part (order 0) sees it is built
+                line = builder(run)
+                if line:
+                    run.lines.append(line)
+                    self.stdout.write(line)
         self.stdout.write(format_summary(summary))
