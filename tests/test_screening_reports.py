@@ -419,6 +419,20 @@ class PageTests(ReportWorld):
             ).exists()
         )
 
+    def test_excel_export_is_watermarked_and_keeps_formula_like_text_as_text(self) -> None:
+        for name in ("=HYPERLINK(1)", "+1", "-1", "@SUM(1)", "\tx"):
+            with self.subTest(name=repr(name)):
+                Campaign.objects.filter(pk=self.campaign.pk).update(name=name)
+                response = self.client_for(self.w.district_admin).get(self.url("results_xlsx"))
+                book = openpyxl.load_workbook(io.BytesIO(response.content))
+                summary_sheet = book.worksheets[0]
+                self.assertIn("内部资料", str(summary_sheet["A1"].value))
+                self.assertIn(self.w.district_admin.get_username(), str(summary_sheet["A1"].value))
+                cell = next(c for row in summary_sheet.iter_rows() for c in row if c.value == name)
+                self.assertEqual(cell.data_type, "s")
+                # Every sheet carries the watermark.
+                self.assertTrue(all("内部资料" in str(ws["A1"].value) for ws in book.worksheets))
+
     def test_pdf_export(self) -> None:
         with mock.patch.object(pdf, "html_to_pdf", wraps=pdf.html_to_pdf) as render:
             response = self.client_for(self.w.leader_a).get(self.url("results_pdf"))

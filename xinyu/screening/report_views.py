@@ -4,9 +4,7 @@ export and its printable PDF. Views fetch through `xinyu.access` and count throu
 
 from __future__ import annotations
 
-import io
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -18,16 +16,12 @@ from xinyu.access import policy
 from xinyu.access.policy import Perm
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
+from xinyu.kernel.excel import XLSX, Book, watermark
 from xinyu.org.models import User
 from xinyu.screening import access as screening_access
 
 from . import pdf, reports
 from .reports import Summary, Table
-
-if TYPE_CHECKING:
-    from openpyxl.worksheet.worksheet import Worksheet
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _user(request: HttpRequest) -> User:
@@ -88,7 +82,9 @@ def results(request: HttpRequest, uid: str) -> HttpResponse:
 def results_xlsx(request: HttpRequest, uid: str) -> HttpResponse:
     with translation.override("zh-hans"):
         summary = _summary(request, uid)
-        data = workbook(summary, scope_name=_scope_name(summary))
+        user = _user(request)
+        mark = watermark(user.full_name, user.get_username())
+        data = workbook(summary, scope_name=_scope_name(summary), mark=mark)
     return _export(request, summary, data, "xlsx", XLSX)
 
 
@@ -102,77 +98,51 @@ def results_pdf(request: HttpRequest, uid: str) -> HttpResponse:
 # ---- Excel -------------------------------------------------------------------------------
 
 
-def workbook(summary: Summary, *, scope_name: str) -> bytes:
-    """A sheet of facts, then one sheet per breakdown: the counts, each share beside it."""
-    import openpyxl
-    from openpyxl.styles import Font
-
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = _("Summary")
-    for fact in (
-        (_("Campaign"), summary.campaign.name),
-        (_("School year"), summary.campaign.school_year),
-        (_("Scope"), scope_name),
-        (_("Schools"), len(summary.schools)),
-        (_("Exported at"), timezone.localtime().strftime("%Y-%m-%d %H:%M")),
-    ):
-        _append(sheet, fact)
+def workbook(summary: Summary, *, scope_name: str, mark: str = "") -> bytes:
+    """A sheet of facts, then one sheet per breakdown: the counts, each share beside it.
+    Written by the one Excel writer (xinyu.kernel.excel): header style, the watermark
+    `mark` on every sheet, and text that starts like a formula stays text."""
+    book = Book(mark=mark, title=f"{summary.campaign.name} {scope_name}")
+    sheet = book.sheet(_("Summary"), widths=[18, 24])
+    sheet.rows(
+        [
+            (_("Campaign"), summary.campaign.name),
+            (_("School year"), summary.campaign.school_year),
+            (_("Scope"), scope_name),
+            (_("Schools"), len(summary.schools)),
+            (_("Exported at"), timezone.localtime().strftime("%Y-%m-%d %H:%M")),
+        ]
+    )
     if summary.suppressed:
-        _append(
-            sheet,
+        sheet.row(
             (
                 _("Note"),
                 _("<5: fewer than 5 students; *: hidden so that a small count cannot be worked out."),
-            ),
+            )
         )
-    _append(sheet, ())
-    _write_table(sheet, summary.overall_table, "")
-    sheet.column_dimensions["A"].width = 18
-    sheet.column_dimensions["B"].width = 24
-
-    tables = [*summary.breakdowns, summary.year_results, *summary.bands]
-    for table in tables:
-        ws = book.create_sheet(_sheet_title(table.title, book.sheetnames))
-        _write_table(ws, table, table.title)
-        ws.column_dimensions["A"].width = 20
-    for ws in book.worksheets:
-        for cell in next(ws.iter_rows(min_row=1, max_row=1)):
-            cell.font = Font(bold=True)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    sheet.row(())
+    sheet.row(_header(summary.overall_table, ""), bold=True)
+    sheet.rows(_table_rows(summary.overall_table))
+    for table in (*summary.breakdowns, summary.year_results, *summary.bands):
+        ws = book.sheet(table.title, header=_header(table, table.title), widths=[20])
+        ws.rows(_table_rows(table))
+    return book.save()
 
 
-def _append(ws: Worksheet, values: Sequence[object]) -> None:
-    """Append a row; text is always text (a name starting with "=" is not a formula)."""
-    ws.append(list(values))
-    for cell in ws[ws.max_row]:
-        if isinstance(cell.value, str) and cell.value.startswith("="):
-            cell.data_type = "s"
-
-
-def _write_table(ws: Worksheet, table: Table, first_header: str) -> None:
-    header = [first_header]
+def _header(table: Table, first: str) -> list[str]:
+    header = [first]
     for column in table.columns:
         header.append(column.label)
         if column.share_of:
             header.append(f"{column.label} %")
-    _append(ws, header)
+    return header
+
+
+def _table_rows(table: Table) -> Iterator[list[object]]:
     for row in (*table.rows, *((table.total,) if table.total else ())):
         values: list[object] = [row.label]
         for column, cell in zip(table.columns, row.cells, strict=True):
             values.append(cell.count if cell.count is not None else str(cell))
             if column.share_of:
                 values.append(cell.rate if cell.rate is not None else "")
-        _append(ws, values)
-
-
-def _sheet_title(title: str, taken: list[str]) -> str:
-    """Excel sheet names: at most 31 characters, none of []:*?/\\, unique."""
-    clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in title)[:28] or "sheet"
-    name, n = clean, 2
-    while name in taken:
-        name, n = f"{clean}{n}", n + 1
-    return name
+        yield values
