@@ -16,6 +16,6 @@ def open_case(student: Student, by: User, tier: Tier = Tier.SERIOUS, *, assessme
     from xinyu.care.services.cases import triage_warning
 
     warning = warn(student)
-    case = triage_warning(warning=warning, by=by, role="psych_teacher", tier=tier, assessment=assessment)
+    case = triage_warning(warning=warning, by=by, tier=tier, assessment=assessment)
     assert case is not None
     return case

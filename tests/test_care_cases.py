@@ -28,8 +28,8 @@ from xinyu.care.models import (
     Warning,
     WarningStatus,
 )
-from xinyu.care.services import CareError
 from xinyu.care.services import cases as svc
+from xinyu.kernel.errors import ServiceError
 from xinyu.notify.models import Message
 
 NOTE = "午饭时独自哭泣，说不想活了"  # a concern note: only the school's psych and the class team read it
@@ -37,14 +37,12 @@ CASE_NOTE = "个案计划：每周两次面谈"
 
 
 def _report(w, by, student, triggers=("emotion",), note=NOTE, token="tok-1"):
-    return svc.report_concern(
-        by=by, role="x", student=student, triggers=list(triggers), note=note, token=token
-    )
+    return svc.report_concern(by=by, student=student, triggers=list(triggers), note=note, token=token)
 
 
 def _finish_checklist(case, by):
     for action in case.actions.all():
-        svc.record_action(action=action, by=by, role="psych_teacher", done=True, note="")
+        svc.record_action(action=action, by=by, done=True, note="")
 
 
 class ConcernTests(PersonaTestCase):
@@ -89,7 +87,7 @@ class ConcernTests(PersonaTestCase):
             ([], "", "triggers"),
             (["other"], "", "note"),
         ):
-            with self.assertRaises(CareError) as caught:
+            with self.assertRaises(ServiceError) as caught:
                 _report(self.w, self.w.class_teacher_a41, self.w.student_a41, triggers=triggers, note=note)
             self.assertEqual(caught.exception.field, field)
         self.assertFalse(Warning.objects.exists())
@@ -201,15 +199,11 @@ class TriageTests(PersonaTestCase):
 
     def test_closing_without_a_case_needs_a_reason(self):
         warning = warn(self.w.student_a41)
-        with self.assertRaises(CareError):
-            svc.triage_warning(
-                warning=warning, by=self.w.psych_a, role="p", tier=None, assessment="看过", reason=""
-            )
+        with self.assertRaises(ServiceError):
+            svc.triage_warning(warning=warning, by=self.w.psych_a, tier=None, assessment="看过", reason="")
         warning.refresh_from_db()
         self.assertEqual(warning.status, WarningStatus.OPEN)
-        svc.triage_warning(
-            warning=warning, by=self.w.psych_a, role="p", tier=None, assessment="看过", reason="误报"
-        )
+        svc.triage_warning(warning=warning, by=self.w.psych_a, tier=None, assessment="看过", reason="误报")
         warning.refresh_from_db()
         self.assertEqual((warning.status, warning.close_reason), (WarningStatus.CLOSED, "误报"))
         self.assertFalse(Case.objects.exists())
@@ -229,9 +223,7 @@ class TriageTests(PersonaTestCase):
         warn(self.w.student_a41, Level.URGENT, Source.SCREENING_CRITICAL)  # joins the same warning
         warning.refresh_from_db()
         self.assertEqual(warning.status, WarningStatus.OPEN)  # needs a fresh acknowledgement
-        again = svc.triage_warning(
-            warning=warning, by=self.w.psych_a, role="p", tier="severe", assessment="加重"
-        )
+        again = svc.triage_warning(warning=warning, by=self.w.psych_a, tier="severe", assessment="加重")
         self.assertEqual(again.pk, case.pk)
         self.assertEqual(Case.objects.get().tier, Tier.SEVERE)
         self.assertIn("safety", set(case.actions.values_list("code", flat=True)))
@@ -240,25 +232,23 @@ class TriageTests(PersonaTestCase):
 class CaseLifecycleTests(PersonaTestCase):
     def test_close_refused_with_open_actions_then_follow_up_period_then_end(self):
         case = open_case(self.w.student_a41, self.w.psych_a, Tier.GENERAL)
-        with self.assertRaises(CareError) as caught:
-            svc.close_case(case=case, by=self.w.psych_a, role="p", outcome="improved", note="")
+        with self.assertRaises(ServiceError) as caught:
+            svc.close_case(case=case, by=self.w.psych_a, outcome="improved", note="")
         self.assertEqual(caught.exception.field, "actions")
         case.refresh_from_db()
         self.assertEqual(case.status, CaseStatus.ACTIVE)
         action = case.actions.first()
-        with self.assertRaises(CareError):  # skipping needs a reason
-            svc.record_action(action=action, by=self.w.psych_a, role="p", done=False, note="")
+        with self.assertRaises(ServiceError):  # skipping needs a reason
+            svc.record_action(action=action, by=self.w.psych_a, done=False, note="")
         action.refresh_from_db()
         self.assertEqual(action.status, ActionStatus.OPEN)
-        svc.record_action(
-            action=action, by=self.w.psych_a, role="p", done=False, note="监护人在外地，电话已沟通"
-        )
+        svc.record_action(action=action, by=self.w.psych_a, done=False, note="监护人在外地，电话已沟通")
         _finish_checklist(Case.objects.get(pk=case.pk), self.w.psych_a)
-        case = svc.close_case(case=case, by=self.w.psych_a, role="p", outcome="improved", note="")
+        case = svc.close_case(case=case, by=self.w.psych_a, outcome="improved", note="")
         self.assertEqual(case.status, CaseStatus.FOLLOW_UP)
         self.assertEqual(case.follow_up_until, timezone.localdate() + dt.timedelta(days=30))  # policy
-        with self.assertRaises(CareError):
-            svc.end_follow_up(case=case, by=self.w.psych_a, role="p")
+        with self.assertRaises(ServiceError):
+            svc.end_follow_up(case=case, by=self.w.psych_a)
         self.assertEqual(svc.end_follow_ups(today=case.follow_up_until - dt.timedelta(days=1)), 0)
         self.assertEqual(svc.end_follow_ups(today=case.follow_up_until), 1)
         self.assertEqual(svc.end_follow_ups(today=case.follow_up_until), 0)  # idempotent
@@ -271,24 +261,23 @@ class CaseLifecycleTests(PersonaTestCase):
 
     def test_illegal_transitions_name_the_state(self):
         case = open_case(self.w.student_a41, self.w.psych_a, Tier.GENERAL)
-        with self.assertRaises(CareError) as caught:
-            svc.reopen_case(case=case, by=self.w.psych_a, role="p", reason="x")
+        with self.assertRaises(ServiceError) as caught:
+            svc.reopen_case(case=case, by=self.w.psych_a, reason="x")
         self.assertIn("不能变为", caught.exception.zh)
-        with self.assertRaises(CareError):
-            svc.end_follow_up(case=case, by=self.w.psych_a, role="p")
+        with self.assertRaises(ServiceError):
+            svc.end_follow_up(case=case, by=self.w.psych_a)
 
     def test_entries_move_contacts_and_future_dates_are_refused(self):
         case = open_case(self.w.student_a41, self.w.psych_a, Tier.SERIOUS)
         today = timezone.localdate()
-        svc.add_entry(case=case, by=self.w.psych_a, role="p", kind=EntryKind.CONTACT, on=today, note="面谈")
+        svc.add_entry(case=case, by=self.w.psych_a, kind=EntryKind.CONTACT, on=today, note="面谈")
         case.refresh_from_db()
         self.assertEqual(case.last_contact_on, today)
         self.assertEqual(case.next_contact_on, today + dt.timedelta(days=7))  # serious: every 7 days
-        with self.assertRaises(CareError):
+        with self.assertRaises(ServiceError):
             svc.add_entry(
                 case=case,
                 by=self.w.psych_a,
-                role="p",
                 kind="contact",
                 on=today + dt.timedelta(days=1),
                 note="x",
@@ -297,10 +286,10 @@ class CaseLifecycleTests(PersonaTestCase):
 
     def test_team_is_psych_staff_and_centre_experts_only(self):
         case = open_case(self.w.student_a41, self.w.psych_a, Tier.GENERAL)
-        with self.assertRaises(CareError):
-            svc.set_team(case=case, by=self.w.psych_a, role="p", members=[self.w.class_teacher_a41])
+        with self.assertRaises(ServiceError):
+            svc.set_team(case=case, by=self.w.psych_a, members=[self.w.class_teacher_a41])
         self.assertEqual(list(case.members.values_list("user_id", flat=True)), [self.w.psych_a.pk])
-        svc.set_team(case=case, by=self.w.psych_a, role="p", members=[self.w.centre_expert])
+        svc.set_team(case=case, by=self.w.psych_a, members=[self.w.centre_expert])
         self.assertEqual(CaseMember.objects.filter(case=case).count(), 2)
         # As a team member, the centre expert reads this (non-escalated) case.
         self.assertEqual(
@@ -440,13 +429,12 @@ class AuditLogPrivacyTests(PersonaTestCase):
         case = svc.triage_warning(
             warning=concern.warning,
             by=self.w.psych_a,
-            role="psych_teacher",
             tier="general",
             assessment=CASE_NOTE,
         )
-        svc.change_tier(case=case, by=self.w.psych_a, role="psych_teacher", tier="severe")
+        svc.change_tier(case=case, by=self.w.psych_a, tier="severe")
         svc.record_disclosure(
-            case=case, by=self.w.psych_a, role="p", basis="self", recipients="监护人", what="自伤风险"
+            case=case, by=self.w.psych_a, basis="self", recipients="监护人", what="自伤风险"
         )
         page = self.client_for(self.w.district_admin).get("/audit/")
         self.assertEqual(page.status_code, 200)
@@ -471,14 +459,11 @@ class NoReasonReachesRestrictedRolesTests(PersonaTestCase):
         referrals.make_referral(
             case=case,
             by=self.w.psych_a,
-            role="psych_teacher",
             institution=hospital,
             reason="专科评估",
             referred_on=timezone.localdate(),
         )
-        svc.ask_class_teacher(
-            case=case, by=self.w.psych_a, role="p", request="请多关心该生在校情况", due_on=None
-        )
+        svc.ask_class_teacher(case=case, by=self.w.psych_a, request="请多关心该生在校情况", due_on=None)
         words = [
             *FORBIDDEN,
             CASE_NOTE,

@@ -12,8 +12,8 @@ from tests.personas import PersonaTestCase
 from xinyu.audit.models import Action, AuditEntry
 from xinyu.care.models import CrisisAction, CrisisEvent, CrisisRole, CrisisStatus, CrisisStep, CrisisStudent
 from xinyu.care.services import crisis as services
-from xinyu.care.services.common import CareError
 from xinyu.care.views.crisis import open_crisis_events
+from xinyu.kernel.errors import ServiceError
 from xinyu.notify.models import Message, MessageChannel
 from xinyu.org.models import User
 
@@ -28,7 +28,6 @@ class CrisisTestCase(PersonaTestCase):
         return services.start_crisis(
             school=self.w.school_a,
             by=by or self.w.psych_a,
-            role="psych_teacher",
             title=title,
             occurred_at=timezone.now() - dt.timedelta(minutes=30),
             summary=SUMMARY,
@@ -36,10 +35,10 @@ class CrisisTestCase(PersonaTestCase):
 
     def full_plan(self, event: CrisisEvent) -> None:
         psych = self.w.psych_a
-        services.add_crisis_action(event=event, by=psych, role="p", step=CrisisStep.VERIFY, text=VERIFY_TEXT)
-        services.add_crisis_action(event=event, by=psych, role="p", step=CrisisStep.HANDLE, text=HANDLE_TEXT)
+        services.add_crisis_action(event=event, by=psych, step=CrisisStep.VERIFY, text=VERIFY_TEXT)
+        services.add_crisis_action(event=event, by=psych, step=CrisisStep.HANDLE, text=HANDLE_TEXT)
         services.add_crisis_action(
-            event=event, by=psych, role="p", step=CrisisStep.INFORM, text="电话告知", informed="家长、区中心"
+            event=event, by=psych, step=CrisisStep.INFORM, text="电话告知", informed="家长、区中心"
         )
 
     def url(self, event: CrisisEvent, suffix: str = "") -> str:
@@ -78,7 +77,7 @@ class StartTest(CrisisTestCase):
             self.assertTrue(m.link.startswith("/care/crisis/"))
 
     def test_a_title_naming_a_student_is_refused_and_nothing_is_sent(self) -> None:
-        with self.assertRaises(CareError) as err:
+        with self.assertRaises(ServiceError) as err:
             self.start(title=f"{self.w.student_a41.name}受伤")
         self.assertEqual(err.exception.field, "title")
         self.assertFalse(CrisisEvent.objects.exists())
@@ -124,11 +123,10 @@ class VisibilityTest(CrisisTestCase):
         self.person = services.add_crisis_student(
             event=self.event,
             by=self.w.psych_a,
-            role="p",
             student=self.w.student_a42,
             role_kind=CrisisRole.AFFECTED,
         )
-        services.record_support(person=self.person, by=self.w.psych_a, role="p", support=SUPPORT_TEXT)
+        services.record_support(person=self.person, by=self.w.psych_a, support=SUPPORT_TEXT)
 
     def test_psych_teacher_and_leader_see_everything(self) -> None:
         for user in (self.w.psych_a, self.w.leader_a):
@@ -202,14 +200,13 @@ class VisibilityTest(CrisisTestCase):
         other = services.start_crisis(
             school=self.w.school_b,
             by=self.w.psych_b,
-            role="p",
             title="乙校突发事件",
             occurred_at=timezone.now(),
             summary="经过",
         )
-        services.add_crisis_action(event=other, by=self.w.psych_b, role="p", step=CrisisStep.VERIFY, text="t")
-        services.add_crisis_action(event=other, by=self.w.psych_b, role="p", step=CrisisStep.HANDLE, text="t")
-        services.close_crisis(event=other, by=self.w.psych_b, role="p", note="结案")
+        services.add_crisis_action(event=other, by=self.w.psych_b, step=CrisisStep.VERIFY, text="t")
+        services.add_crisis_action(event=other, by=self.w.psych_b, step=CrisisStep.HANDLE, text="t")
+        services.close_crisis(event=other, by=self.w.psych_b, note="结案")
         response = self.client_for(self.w.district_admin).get("/care/crisis/")
         self.assertEqual([e.title for e in response.context["open_events"]], ["操场意外事件"])
         self.assertEqual([e.title for e in response.context["closed_events"]], ["乙校突发事件"])
@@ -223,33 +220,33 @@ class PlanTest(CrisisTestCase):
     def test_closing_needs_verify_handle_and_support_for_every_affected_student(self) -> None:
         event = self.start()
         psych = self.w.psych_a
-        with self.assertRaises(CareError) as err:
-            services.close_crisis(event=event, by=psych, role="p", note="结案")
+        with self.assertRaises(ServiceError) as err:
+            services.close_crisis(event=event, by=psych, note="结案")
         self.assertIn("核实", err.exception.zh)
         self.assertIn("处置", err.exception.zh)
         self.full_plan(event)
         person = services.add_crisis_student(
-            event=event, by=psych, role="p", student=self.w.student_a41, role_kind=CrisisRole.AFFECTED
+            event=event, by=psych, student=self.w.student_a41, role_kind=CrisisRole.AFFECTED
         )
         services.add_crisis_student(
-            event=event, by=psych, role="p", student=self.w.student_a42, role_kind=CrisisRole.INVOLVED
+            event=event, by=psych, student=self.w.student_a42, role_kind=CrisisRole.INVOLVED
         )
-        with self.assertRaises(CareError) as err:
-            services.close_crisis(event=event, by=psych, role="p", note="结案")
+        with self.assertRaises(ServiceError) as err:
+            services.close_crisis(event=event, by=psych, note="结案")
         self.assertIn(self.w.student_a41.name, err.exception.zh)
         self.assertNotIn(self.w.student_a42.name, err.exception.zh)  # involved: no support required
         event.refresh_from_db()
         self.assertEqual((event.status, event.closed_at, event.closing_note), (CrisisStatus.OPEN, None, ""))
         self.assertFalse(event.actions.filter(step=CrisisStep.CLOSE).exists())
 
-        services.record_support(person=person, by=psych, role="p", support=SUPPORT_TEXT)
-        services.close_crisis(event=event, by=psych, role="p", note="结案")
+        services.record_support(person=person, by=psych, support=SUPPORT_TEXT)
+        services.close_crisis(event=event, by=psych, note="结案")
         event.refresh_from_db()
         self.assertEqual(event.status, CrisisStatus.CLOSED)
         self.assertIsNotNone(event.closed_at)
         self.assertEqual(event.actions.order_by("at", "id").last().step, CrisisStep.CLOSE)  # type: ignore[union-attr]
-        with self.assertRaises(CareError):
-            services.close_crisis(event=event, by=psych, role="p", note="again")
+        with self.assertRaises(ServiceError):
+            services.close_crisis(event=event, by=psych, note="again")
 
     def test_close_refused_through_the_page_shows_the_reason_and_changes_nothing(self) -> None:
         event = self.start()
@@ -269,26 +266,22 @@ class PlanTest(CrisisTestCase):
         person = services.add_crisis_student(
             event=event,
             by=self.w.psych_a,
-            role="p",
             student=self.w.student_a41,
             role_kind=CrisisRole.INVOLVED,
         )
-        services.close_crisis(event=event, by=self.w.psych_a, role="p", note="结案")
+        services.close_crisis(event=event, by=self.w.psych_a, note="结案")
         count = CrisisAction.objects.filter(event=event).count()
-        with self.assertRaises(CareError):
-            services.add_crisis_action(
-                event=event, by=self.w.psych_a, role="p", step=CrisisStep.PREVENT, text="t"
-            )
-        with self.assertRaises(CareError):
+        with self.assertRaises(ServiceError):
+            services.add_crisis_action(event=event, by=self.w.psych_a, step=CrisisStep.PREVENT, text="t")
+        with self.assertRaises(ServiceError):
             services.add_crisis_student(
                 event=event,
                 by=self.w.psych_a,
-                role="p",
                 student=self.w.student_a42,
                 role_kind=CrisisRole.AFFECTED,
             )
-        with self.assertRaises(CareError):
-            services.record_support(person=person, by=self.w.psych_a, role="p", support="t")
+        with self.assertRaises(ServiceError):
+            services.record_support(person=person, by=self.w.psych_a, support="t")
         response = self.client_for(self.w.psych_a).post(
             self.url(event, "actions/"), {"step": "prevent", "text": "t"}, follow=True
         )
@@ -299,23 +292,20 @@ class PlanTest(CrisisTestCase):
 
     def test_inform_needs_the_people_informed_and_start_close_cannot_be_recorded_by_hand(self) -> None:
         event = self.start()
-        with self.assertRaises(CareError) as err:
-            services.add_crisis_action(
-                event=event, by=self.w.psych_a, role="p", step=CrisisStep.INFORM, text="t"
-            )
+        with self.assertRaises(ServiceError) as err:
+            services.add_crisis_action(event=event, by=self.w.psych_a, step=CrisisStep.INFORM, text="t")
         self.assertEqual(err.exception.field, "informed")
         for step in (CrisisStep.START, CrisisStep.CLOSE, "other"):
-            with self.assertRaises(CareError):
-                services.add_crisis_action(event=event, by=self.w.psych_a, role="p", step=step, text="t")
+            with self.assertRaises(ServiceError):
+                services.add_crisis_action(event=event, by=self.w.psych_a, step=step, text="t")
         self.assertEqual(event.actions.count(), 1)
 
     def test_a_student_of_another_school_cannot_be_added(self) -> None:
         event = self.start()
-        with self.assertRaises(CareError) as err:
+        with self.assertRaises(ServiceError) as err:
             services.add_crisis_student(
                 event=event,
                 by=self.w.psych_a,
-                role="p",
                 student=self.w.student_b41,
                 role_kind=CrisisRole.AFFECTED,
             )

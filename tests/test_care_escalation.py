@@ -14,6 +14,7 @@ from tests.personas import PersonaTestCase, build_world
 from tests.screening_helpers import consent_and_start, invitation, make_campaign
 from xinyu.care import services
 from xinyu.care.models import EventKind, Level, Source, Step, Warning, WarningEvent
+from xinyu.kernel.errors import ServiceError
 from xinyu.notify.models import Message
 from xinyu.org.models import Role, RoleAssignment, User
 
@@ -90,9 +91,9 @@ class EscalationTest(PersonaTestCase):
 
     def test_an_acknowledged_warning_does_not_escalate_and_a_second_acknowledgement_is_refused(self) -> None:
         warning = urgent_from_screening(self.w)
-        services.acknowledge_warning(warning=warning, by=self.w.psych_a, role="psych_teacher")
-        with self.assertRaises(services.CareError) as ctx:
-            services.acknowledge_warning(warning=warning, by=self.w.psych_a, role="psych_teacher")
+        services.acknowledge_warning(warning=warning, by=self.w.psych_a)
+        with self.assertRaises(ServiceError) as ctx:
+            services.acknowledge_warning(warning=warning, by=self.w.psych_a)
         self.assertIn("甲心理老师", str(ctx.exception))
         self.assertEqual(warning.events.filter(kind=EventKind.ACKNOWLEDGED).count(), 1)
         self.assertEqual(services.escalate_overdue(now=timezone.now() + dt.timedelta(days=1)), 0)
@@ -149,12 +150,10 @@ def test_two_concurrent_acknowledgements_one_wins() -> None:
     warning = urgent_from_screening(world)
     psych = User.objects.get(pk=world.psych_a.pk)
     results = _race(
-        lambda: services.acknowledge_warning(
-            warning=Warning.objects.get(pk=warning.pk), by=psych, role="psych_teacher"
-        )
+        lambda: services.acknowledge_warning(warning=Warning.objects.get(pk=warning.pk), by=psych)
     )
     assert sum(isinstance(r, Warning) for r in results) == 1
-    assert sum(isinstance(r, services.CareError) for r in results) == 1
+    assert sum(isinstance(r, ServiceError) for r in results) == 1
     assert WarningEvent.objects.filter(warning=warning, kind=EventKind.ACKNOWLEDGED).count() == 1
 
 

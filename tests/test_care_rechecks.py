@@ -28,7 +28,7 @@ from xinyu.care.models import (
     Warning,
 )
 from xinyu.care.services import rechecks
-from xinyu.care.services.common import CareError
+from xinyu.kernel.errors import ServiceError
 from xinyu.notify.models import Message
 from xinyu.org.models import StudentFlag
 
@@ -51,7 +51,6 @@ class RecheckRoundTest(PersonaTestCase):
         return rechecks.start_recheck_round(
             school=self.w.school_a,
             by=self.w.psych_a,
-            role="psych_teacher",
             term=term,
             due_on=TODAY() + dt.timedelta(days=14),
         )
@@ -98,14 +97,13 @@ class RecheckRoundTest(PersonaTestCase):
 
     def test_a_second_round_for_the_same_term_and_a_past_due_date_are_refused(self) -> None:
         self.start()
-        with self.assertRaises(CareError) as err:
+        with self.assertRaises(ServiceError) as err:
             self.start()
         self.assertEqual(err.exception.field, "term")
-        with self.assertRaises(CareError) as err:
+        with self.assertRaises(ServiceError) as err:
             rechecks.start_recheck_round(
                 school=self.w.school_a,
                 by=self.w.psych_a,
-                role="psych_teacher",
                 term="2026-2027 第二学期",
                 due_on=TODAY() - dt.timedelta(days=1),
             )
@@ -127,10 +125,8 @@ class RecheckRoundTest(PersonaTestCase):
                 {"school": self.w.school_a.uid, "term": "X", "due_on": TODAY().isoformat()},
             )
             self.assertEqual(response.status_code, 404, user)
-        with self.assertRaises(CareError):
-            rechecks.start_recheck_round(
-                school=self.w.school_a, by=self.w.psych_b, role="psych_teacher", term="X", due_on=TODAY()
-            )
+        with self.assertRaises(ServiceError):
+            rechecks.start_recheck_round(school=self.w.school_a, by=self.w.psych_b, term="X", due_on=TODAY())
         self.assertFalse(RecheckRound.objects.exists())
 
     # ---- the class teacher's list ----
@@ -200,13 +196,13 @@ class RecheckRoundTest(PersonaTestCase):
         rnd = self.start()
         entry = self.entry(rnd, self.w.student_a41)
         by = self.w.class_teacher_a41
-        rechecks.record_recheck(entry=entry, by=by, role="class_teacher", result="stable", note="")
-        rechecks.record_recheck(entry=entry, by=by, role="class_teacher", result="stable", note="谈过了")
+        rechecks.record_recheck(entry=entry, by=by, result="stable", note="")
+        rechecks.record_recheck(entry=entry, by=by, result="stable", note="谈过了")
         entry.refresh_from_db()
         self.assertEqual(entry.note, "谈过了")
         RecheckRound.objects.filter(pk=rnd.pk).update(due_on=TODAY() - dt.timedelta(days=1))
-        with self.assertRaises(CareError) as err:
-            rechecks.record_recheck(entry=entry, by=by, role="class_teacher", result="concern", note="x")
+        with self.assertRaises(ServiceError) as err:
+            rechecks.record_recheck(entry=entry, by=by, result="concern", note="x")
         self.assertEqual(err.exception.field, "due_on")
         entry.refresh_from_db()
         self.assertEqual(entry.result, RecheckResult.STABLE)
@@ -252,7 +248,6 @@ class RecheckRoundTest(PersonaTestCase):
         rechecks.record_recheck(
             entry=self.entry(rnd, self.w.student_a41),
             by=self.w.class_teacher_a41,
-            role="class_teacher",
             result="stable",
             note="",
         )
@@ -286,7 +281,6 @@ class KeyPeriodTest(PersonaTestCase):
         )
         return rechecks.create_key_period(
             by=by,
-            role="x",
             district=self.w.district,
             school=school,
             name=name,
@@ -396,10 +390,9 @@ class KeyPeriodTest(PersonaTestCase):
             404,
         )
         self.assertEqual(KeyPeriod.objects.count(), 2)
-        with self.assertRaises(CareError):
+        with self.assertRaises(ServiceError):
             rechecks.create_key_period(
                 by=self.w.psych_a,
-                role="psych_teacher",
                 district=self.w.district,
                 school=None,
                 name="x",
@@ -458,7 +451,6 @@ def test_two_daily_jobs_at_once_create_the_tasks_once() -> None:
     starts = TODAY() + dt.timedelta(days=5)
     rechecks.create_key_period(
         by=world.district_admin,
-        role="district_admin",
         district=world.district,
         school=None,
         name="期中考试",

@@ -27,9 +27,9 @@ from xinyu.care.models import (
     ReferralStatus,
     Tier,
 )
-from xinyu.care.services import CareError
 from xinyu.care.services import cases as case_services
 from xinyu.care.services import referrals as services
+from xinyu.kernel.errors import ServiceError
 from xinyu.notify.models import Message, MessageChannel
 from xinyu.org.models import District, User
 
@@ -58,7 +58,6 @@ class ReferralBase(PersonaTestCase):
         return services.make_referral(
             case=case or self.case,
             by=self.w.psych_a,
-            role="psych_teacher",
             institution=inst or self.inst,
             reason="持续情绪低落，建议专业评估",
             referred_on=on,
@@ -68,13 +67,12 @@ class ReferralBase(PersonaTestCase):
 
     def to_returned(self, referral: Referral, *, on: dt.date = TODAY) -> Referral:
         services.record_feedback(
-            referral=referral, by=self.w.psych_a, role="psych_teacher",
+            referral=referral, by=self.w.psych_a,
             diagnosis_summary=DIAGNOSIS, advice="药物治疗，两周复诊", feedback_on=on,
         )  # fmt: skip
         return services.record_return(
             referral=referral,
             by=self.w.psych_a,
-            role="psych_teacher",
             returned_on=on,
             return_plan="每周谈话一次",
         )
@@ -112,13 +110,11 @@ class ReferralFlowTest(ReferralBase):
 
     def test_sent_seen_feedback_returned_closed(self) -> None:
         referral = self.refer(on=TODAY - 20 * DAY)
-        services.mark_seen(
-            referral=referral, by=self.w.psych_a, role="psych_teacher", seen_on=TODAY - 19 * DAY
-        )
+        services.mark_seen(referral=referral, by=self.w.psych_a, seen_on=TODAY - 19 * DAY)
         referral.refresh_from_db()
         self.assertEqual((referral.status, referral.seen_on), (ReferralStatus.SEEN, TODAY - 19 * DAY))
         services.record_feedback(
-            referral=referral, by=self.w.psych_a, role="psych_teacher",
+            referral=referral, by=self.w.psych_a,
             diagnosis_summary=DIAGNOSIS, advice="药物治疗", feedback_on=TODAY - 15 * DAY,
         )  # fmt: skip
         referral.refresh_from_db()
@@ -127,7 +123,6 @@ class ReferralFlowTest(ReferralBase):
         services.record_return(
             referral=referral,
             by=self.w.psych_a,
-            role="psych_teacher",
             returned_on=TODAY - 10 * DAY,
             return_plan="计划",
         )
@@ -139,11 +134,9 @@ class ReferralFlowTest(ReferralBase):
             [TODAY - 10 * DAY + d * DAY for d in (3, 7, 14, 30)],
         )
         for check_in in referral.check_ins.all():
-            services.record_check_in(
-                check_in=check_in, by=self.w.psych_a, role="psych_teacher", done_on=TODAY, note="情况稳定"
-            )
+            services.record_check_in(check_in=check_in, by=self.w.psych_a, done_on=TODAY, note="情况稳定")
         self.assertFalse(referral.check_ins.filter(done_on__isnull=True).exists())
-        services.finish_referral(referral=referral, by=self.w.psych_a, role="psych_teacher")
+        services.finish_referral(referral=referral, by=self.w.psych_a)
         referral.refresh_from_db()
         self.assertEqual(referral.status, ReferralStatus.CLOSED)
         kinds = [d.split(": ", 1)[1].split(" ")[0] for d in self.events(referral)]
@@ -156,7 +149,7 @@ class ReferralFlowTest(ReferralBase):
     def test_feedback_may_arrive_without_a_separate_seen(self) -> None:
         referral = self.refer()
         services.record_feedback(
-            referral=referral, by=self.w.psych_a, role="psych_teacher", diagnosis_summary="", advice="门诊随访",
+            referral=referral, by=self.w.psych_a, diagnosis_summary="", advice="门诊随访",
             feedback_on=TODAY,
         )  # fmt: skip
         referral.refresh_from_db()
@@ -164,17 +157,13 @@ class ReferralFlowTest(ReferralBase):
 
     def test_cancel_from_sent_and_from_seen(self) -> None:
         first = self.refer()
-        services.cancel_referral(
-            referral=first, by=self.w.psych_a, role="psych_teacher", reason="家长选择自行就医"
-        )
+        services.cancel_referral(referral=first, by=self.w.psych_a, reason="家长选择自行就医")
         first.refresh_from_db()
         self.assertEqual(first.status, ReferralStatus.CANCELLED)
         self.assertTrue(self.events(first)[-1].endswith("cancelled: 家长选择自行就医"))
         second = self.refer(inst=self.green)
-        services.mark_seen(referral=second, by=self.w.psych_a, role="psych_teacher", seen_on=TODAY)
-        services.cancel_referral(
-            referral=second, by=self.w.psych_a, role="psych_teacher", reason="转其他机构"
-        )
+        services.mark_seen(referral=second, by=self.w.psych_a, seen_on=TODAY)
+        services.cancel_referral(referral=second, by=self.w.psych_a, reason="转其他机构")
         second.refresh_from_db()
         self.assertEqual(second.status, ReferralStatus.CANCELLED)
 
@@ -186,13 +175,9 @@ class ReferralFlowTest(ReferralBase):
     def test_a_case_with_an_open_referral_cannot_close(self) -> None:
         self.refer()
         for action in self.case.actions.all():
-            case_services.record_action(
-                action=action, by=self.w.psych_a, role="psych_teacher", done=True, note=""
-            )
-        with self.assertRaises(CareError):
-            case_services.close_case(
-                case=self.case, by=self.w.psych_a, role="psych_teacher", outcome=Outcome.REFERRED, note=""
-            )
+            case_services.record_action(action=action, by=self.w.psych_a, done=True, note="")
+        with self.assertRaises(ServiceError):
+            case_services.close_case(case=self.case, by=self.w.psych_a, outcome=Outcome.REFERRED, note="")
 
 
 # ---- services: refusals change nothing ---------------------------------------------------------
@@ -204,7 +189,7 @@ class ReferralRefusalTest(ReferralBase):
         events = CaseEvent.objects.count()
         audits = AuditEntry.objects.count()
         check_ins = CheckIn.objects.count()
-        with self.assertRaises(CareError) as ctx:
+        with self.assertRaises(ServiceError) as ctx:
             fn()
         if field:
             self.assertEqual(ctx.exception.field, field)
@@ -219,7 +204,6 @@ class ReferralRefusalTest(ReferralBase):
             lambda: services.record_return(
                 referral=referral,
                 by=self.w.psych_a,
-                role="psych_teacher",
                 returned_on=TODAY,
                 return_plan="计划",
             ),
@@ -230,17 +214,15 @@ class ReferralRefusalTest(ReferralBase):
     def test_finish_before_return_and_with_open_check_ins(self) -> None:
         referral = self.refer(on=TODAY - 5 * DAY)
         self.assert_refused(
-            lambda: services.finish_referral(referral=referral, by=self.w.psych_a, role="psych_teacher"),
+            lambda: services.finish_referral(referral=referral, by=self.w.psych_a),
             referral,
         )
         self.to_returned(referral, on=TODAY - 4 * DAY)
         first = referral.check_ins.first()
         assert first is not None
-        services.record_check_in(
-            check_in=first, by=self.w.psych_a, role="psych_teacher", done_on=TODAY, note="好"
-        )
+        services.record_check_in(check_in=first, by=self.w.psych_a, done_on=TODAY, note="好")
         self.assert_refused(
-            lambda: services.finish_referral(referral=referral, by=self.w.psych_a, role="psych_teacher"),
+            lambda: services.finish_referral(referral=referral, by=self.w.psych_a),
             referral,
             "check_ins",
         )
@@ -248,13 +230,11 @@ class ReferralRefusalTest(ReferralBase):
     def test_seen_after_feedback_and_feedback_twice_and_cancel_after_feedback(self) -> None:
         referral = self.refer()
         services.record_feedback(
-            referral=referral, by=self.w.psych_a, role="psych_teacher", diagnosis_summary="", advice="随访",
+            referral=referral, by=self.w.psych_a, diagnosis_summary="", advice="随访",
             feedback_on=TODAY,
         )  # fmt: skip
         self.assert_refused(
-            lambda: services.mark_seen(
-                referral=referral, by=self.w.psych_a, role="psych_teacher", seen_on=TODAY
-            ),
+            lambda: services.mark_seen(referral=referral, by=self.w.psych_a, seen_on=TODAY),
             referral,
             "status",
         )
@@ -262,7 +242,6 @@ class ReferralRefusalTest(ReferralBase):
             lambda: services.record_feedback(
                 referral=referral,
                 by=self.w.psych_a,
-                role="psych_teacher",
                 diagnosis_summary="x",
                 advice="y",
                 feedback_on=TODAY,
@@ -271,9 +250,7 @@ class ReferralRefusalTest(ReferralBase):
             "status",
         )
         self.assert_refused(
-            lambda: services.cancel_referral(
-                referral=referral, by=self.w.psych_a, role="psych_teacher", reason="x"
-            ),
+            lambda: services.cancel_referral(referral=referral, by=self.w.psych_a, reason="x"),
             referral,
             "status",
         )
@@ -282,44 +259,38 @@ class ReferralRefusalTest(ReferralBase):
         referral = self.to_returned(self.refer(on=TODAY - DAY), on=TODAY)
         check_ins = list(referral.check_ins.all())
         for c in check_ins:
-            services.record_check_in(
-                check_in=c, by=self.w.psych_a, role="psych_teacher", done_on=TODAY, note="好"
-            )
+            services.record_check_in(check_in=c, by=self.w.psych_a, done_on=TODAY, note="好")
         self.assert_refused(
             lambda: services.record_check_in(
-                check_in=check_ins[0], by=self.w.psych_a, role="psych_teacher", done_on=TODAY, note="again"
+                check_in=check_ins[0], by=self.w.psych_a, done_on=TODAY, note="again"
             ),
             referral,
             "check_in",
         )
-        services.finish_referral(referral=referral, by=self.w.psych_a, role="psych_teacher")
+        services.finish_referral(referral=referral, by=self.w.psych_a)
         referral.refresh_from_db()
         CheckIn.objects.filter(pk=check_ins[0].pk).update(done_on=None)
         self.assert_refused(
             lambda: services.record_check_in(
-                check_in=check_ins[0], by=self.w.psych_a, role="psych_teacher", done_on=TODAY, note="x"
+                check_in=check_ins[0], by=self.w.psych_a, done_on=TODAY, note="x"
             ),
             referral,
             "status",
         )
 
     def test_future_and_out_of_order_dates(self) -> None:
-        with self.assertRaises(CareError) as ctx:
+        with self.assertRaises(ServiceError) as ctx:
             self.refer(on=TODAY + DAY)
         self.assertEqual(ctx.exception.field, "referred_on")
         self.assertIn("future", ctx.exception.en)
         referral = self.refer(on=TODAY - 3 * DAY)
         self.assert_refused(
-            lambda: services.mark_seen(
-                referral=referral, by=self.w.psych_a, role="psych_teacher", seen_on=TODAY + DAY
-            ),
+            lambda: services.mark_seen(referral=referral, by=self.w.psych_a, seen_on=TODAY + DAY),
             referral,
             "seen_on",
         )
         self.assert_refused(
-            lambda: services.mark_seen(
-                referral=referral, by=self.w.psych_a, role="psych_teacher", seen_on=TODAY - 4 * DAY
-            ),
+            lambda: services.mark_seen(referral=referral, by=self.w.psych_a, seen_on=TODAY - 4 * DAY),
             referral,
             "seen_on",
         )
@@ -327,7 +298,6 @@ class ReferralRefusalTest(ReferralBase):
             lambda: services.record_feedback(
                 referral=referral,
                 by=self.w.psych_a,
-                role="psych_teacher",
                 diagnosis_summary="",
                 advice="a",
                 feedback_on=None,
@@ -339,7 +309,6 @@ class ReferralRefusalTest(ReferralBase):
             lambda: services.record_feedback(
                 referral=referral,
                 by=self.w.psych_a,
-                role="psych_teacher",
                 diagnosis_summary=" ",
                 advice="",
                 feedback_on=TODAY,
@@ -350,15 +319,11 @@ class ReferralRefusalTest(ReferralBase):
 
     def test_referral_on_a_case_that_is_not_active(self) -> None:
         for action in self.case.actions.all():
-            case_services.record_action(
-                action=action, by=self.w.psych_a, role="psych_teacher", done=True, note=""
-            )
-        case_services.close_case(
-            case=self.case, by=self.w.psych_a, role="psych_teacher", outcome=Outcome.IMPROVED, note=""
-        )
+            case_services.record_action(action=action, by=self.w.psych_a, done=True, note="")
+        case_services.close_case(case=self.case, by=self.w.psych_a, outcome=Outcome.IMPROVED, note="")
         self.case.refresh_from_db()
         self.assertEqual(self.case.status, CaseStatus.FOLLOW_UP)
-        with self.assertRaises(CareError) as ctx:
+        with self.assertRaises(ServiceError) as ctx:
             self.refer()
         self.assertEqual(ctx.exception.field, "case")
         self.assertFalse(Referral.objects.exists())
@@ -366,7 +331,7 @@ class ReferralRefusalTest(ReferralBase):
     def test_institution_of_another_district_or_inactive(self) -> None:
         other = District.objects.create(code="510000", name="别区")
         for inst in (hospital(other, "别区医院"), hospital(self.w.district, "停用医院", active=False)):
-            with self.assertRaises(CareError) as ctx:
+            with self.assertRaises(ServiceError) as ctx:
                 self.refer(inst=inst)
             self.assertEqual(ctx.exception.field, "institution")
         self.assertFalse(Referral.objects.exists())
@@ -374,14 +339,14 @@ class ReferralRefusalTest(ReferralBase):
 
     def test_a_second_open_referral_to_the_same_institution(self) -> None:
         self.refer()
-        with self.assertRaises(CareError):
+        with self.assertRaises(ServiceError):
             self.refer()
         self.assertEqual(Referral.objects.count(), 1)
 
     def test_reason_is_required(self) -> None:
-        with self.assertRaises(CareError) as ctx:
+        with self.assertRaises(ServiceError) as ctx:
             services.make_referral(
-                case=self.case, by=self.w.psych_a, role="psych_teacher", institution=self.inst, reason="  ",
+                case=self.case, by=self.w.psych_a, institution=self.inst, reason="  ",
                 referred_on=TODAY, accompanied_by="", guardian_agreed=False,
             )  # fmt: skip
         self.assertEqual(ctx.exception.field, "reason")
@@ -393,38 +358,36 @@ class ReferralRefusalTest(ReferralBase):
 class RegistryServiceTest(ReferralBase):
     def test_create_and_update_validate_and_audit(self) -> None:
         inst = services.create_institution(
-            by=self.w.district_admin, role="district_admin", district=self.w.district, name=" 区妇幼保健院 ",
+            by=self.w.district_admin, district=self.w.district, name=" 区妇幼保健院 ",
             kind=InstitutionKind.HOSPITAL, department="儿童心理科", green_channel=True,
         )  # fmt: skip
         self.assertEqual((inst.name, inst.green_channel, inst.active), ("区妇幼保健院", True, True))
         self.assertTrue(
             AuditEntry.objects.filter(object_type="institution", object_id=str(inst.uid)).exists()
         )
-        with self.assertRaises(CareError) as ctx:
+        with self.assertRaises(ServiceError) as ctx:
             services.create_institution(
                 by=self.w.district_admin,
-                role="district_admin",
                 district=self.w.district,
                 name="",
                 kind="hospital",
             )
         self.assertEqual(ctx.exception.field, "name")
-        with self.assertRaises(CareError) as ctx:
+        with self.assertRaises(ServiceError) as ctx:
             services.create_institution(
                 by=self.w.district_admin,
-                role="district_admin",
                 district=self.w.district,
                 name="x",
                 kind="clinic",
             )
         self.assertEqual(ctx.exception.field, "kind")
-        with self.assertRaises(CareError):  # same name and department
+        with self.assertRaises(ServiceError):  # same name and department
             services.create_institution(
-                by=self.w.centre_expert, role="centre_expert", district=self.w.district, name="区妇幼保健院",
+                by=self.w.centre_expert, district=self.w.district, name="区妇幼保健院",
                 kind=InstitutionKind.HOSPITAL, department="儿童心理科",
             )  # fmt: skip
         services.update_institution(
-            institution=inst, by=self.w.centre_expert, role="centre_expert", name="区妇幼保健院",
+            institution=inst, by=self.w.centre_expert, name="区妇幼保健院",
             kind=InstitutionKind.DISTRICT_SERVICE, active=False,
         )  # fmt: skip
         inst.refresh_from_db()
@@ -433,14 +396,12 @@ class RegistryServiceTest(ReferralBase):
         )
 
     def test_a_psych_teacher_cannot_manage_the_registry(self) -> None:
-        with self.assertRaises(CareError):
+        with self.assertRaises(ServiceError):
             services.create_institution(
-                by=self.w.psych_a, role="psych_teacher", district=self.w.district, name="x", kind="hospital"
+                by=self.w.psych_a, district=self.w.district, name="x", kind="hospital"
             )
-        with self.assertRaises(CareError):
-            services.set_institution_active(
-                institution=self.inst, by=self.w.psych_a, role="psych_teacher", active=False
-            )
+        with self.assertRaises(ServiceError):
+            services.set_institution_active(institution=self.inst, by=self.w.psych_a, active=False)
         self.inst.refresh_from_db()
         self.assertTrue(self.inst.active)
 
@@ -477,7 +438,7 @@ class ReminderTest(ReferralBase):
         other_case = open_case(self.w.student_a42, self.w.psych_a, Tier.GENERAL)
         answered = self.refer(other_case, on=TODAY - 20 * DAY)
         services.record_feedback(
-            referral=answered, by=self.w.psych_a, role="psych_teacher", diagnosis_summary="", advice="随访",
+            referral=answered, by=self.w.psych_a, diagnosis_summary="", advice="随访",
             feedback_on=TODAY,
         )  # fmt: skip
         self.assertEqual(services.remind_overdue_feedback(today=TODAY), 2)
@@ -489,9 +450,7 @@ class ReminderTest(ReferralBase):
         referral = self.to_returned(self.refer(on=TODAY - 12 * DAY), on=TODAY - 10 * DAY)
         first = referral.check_ins.first()
         assert first is not None
-        services.record_check_in(
-            check_in=first, by=self.w.psych_a, role="psych_teacher", done_on=TODAY, note="好"
-        )
+        services.record_check_in(check_in=first, by=self.w.psych_a, done_on=TODAY, note="好")
         # Due on returned+3 (done), +7 (overdue), +14 (not yet), +30.
         self.assertEqual(services.remind_due_check_ins(today=TODAY), 1)
         self.assertEqual(services.remind_due_check_ins(today=TODAY), 0)
@@ -530,7 +489,7 @@ def test_two_feedback_reminder_jobs_at_once_send_one_message() -> None:
     case = open_case(world.student_a41, world.psych_a, Tier.SERIOUS)
     inst = hospital(world.district)
     services.make_referral(
-        case=case, by=world.psych_a, role="psych_teacher", institution=inst, reason="r",
+        case=case, by=world.psych_a, institution=inst, reason="r",
         referred_on=TODAY - 20 * DAY, accompanied_by="", guardian_agreed=True,
     )  # fmt: skip
     results = _race(lambda: services.remind_overdue_feedback(today=TODAY))
@@ -544,20 +503,17 @@ def test_two_check_in_reminder_jobs_at_once_send_one_message() -> None:
     case = open_case(world.student_a41, world.psych_a, Tier.SERIOUS)
     psych = User.objects.get(pk=world.psych_a.pk)
     referral = services.make_referral(
-        case=case, by=psych, role="psych_teacher", institution=hospital(world.district), reason="r",
+        case=case, by=psych, institution=hospital(world.district), reason="r",
         referred_on=TODAY - 20 * DAY, accompanied_by="", guardian_agreed=True,
     )  # fmt: skip
     services.record_feedback(
         referral=referral,
         by=psych,
-        role="psych_teacher",
         diagnosis_summary="",
         advice="a",
         feedback_on=TODAY - 10 * DAY,
     )
-    services.record_return(
-        referral=referral, by=psych, role="psych_teacher", returned_on=TODAY - 10 * DAY, return_plan="p"
-    )
+    services.record_return(referral=referral, by=psych, returned_on=TODAY - 10 * DAY, return_plan="p")
     results = _race(lambda: services.remind_due_check_ins(today=TODAY))
     assert sorted(results) == [0, 2]  # type: ignore[type-var]
     assert Message.objects.filter(kind="referral_check_in_due", channel="in_app").count() == 1
@@ -576,7 +532,7 @@ class ReferralPagesTest(ReferralBase):
         self.serious_ref = self.refer(on=TODAY - 20 * DAY)  # feedback overdue
         self.general_ref = self.refer(self.general, on=TODAY)
         services.record_feedback(
-            referral=self.general_ref, by=self.w.psych_a, role="psych_teacher", diagnosis_summary=DIAGNOSIS,
+            referral=self.general_ref, by=self.w.psych_a, diagnosis_summary=DIAGNOSIS,
             advice="药物治疗", feedback_on=TODAY,
         )  # fmt: skip
 

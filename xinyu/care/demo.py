@@ -36,7 +36,7 @@ TRIAGE = (
 
 
 def _one(role: str, **where: object) -> User | None:
-    a = RoleAssignment.objects.filter(role=role, **where).select_related("user").first()
+    a = RoleAssignment.objects.filter(**where).select_related("user").first()
     return a.user if a else None
 
 
@@ -51,7 +51,6 @@ def build_demo_care(district: District) -> int:
     for name, department, kind, phone, green in INSTITUTIONS:
         referrals.create_institution(
             by=admin,
-            role=Role.DISTRICT_ADMIN,
             district=district,
             name=name,
             department=department,
@@ -63,7 +62,6 @@ def build_demo_care(district: District) -> int:
     for name, kind, days in PERIODS:
         rechecks.create_key_period(
             by=admin,
-            role=Role.DISTRICT_ADMIN,
             district=district,
             school=None,
             name=name,
@@ -79,7 +77,6 @@ def build_demo_care(district: District) -> int:
 
 
 def _cases_at(school: School, psych: User) -> int:
-    role = Role.PSYCH_TEACHER
     warnings = list(
         Warning.objects.filter(school=school, status=WarningStatus.OPEN)
         .select_related("student", "school__district")
@@ -89,16 +86,15 @@ def _cases_at(school: School, psych: User) -> int:
     today = timezone.localdate()
     hospital = Institution.objects.get(district=school.district, name="荣昌区人民医院")
     for warning, (tier, assessment) in zip(warnings, TRIAGE, strict=False):
-        case = cases.triage_warning(warning=warning, by=psych, role=role, tier=tier, assessment=assessment)
+        case = cases.triage_warning(warning=warning, by=psych, tier=tier, assessment=assessment)
         assert case is not None
         opened += 1
         actions = list(case.actions.all())
         for action in actions[: max(1, len(actions) - 2)]:
-            cases.record_action(action=action, by=psych, role=role, done=True, note="")
+            cases.record_action(action=action, by=psych, done=True, note="")
         cases.add_entry(
             case=case,
             by=psych,
-            role=role,
             kind=EntryKind.CONTACT,
             on=today - dt.timedelta(days=2),
             note="个别面谈 40 分钟，情绪较前稳定，约定下周再谈。",
@@ -107,14 +103,13 @@ def _cases_at(school: School, psych: User) -> int:
             referral = referrals.make_referral(
                 case=case,
                 by=psych,
-                role=role,
                 institution=hospital,
                 reason="有轻生念头，建议专科评估。",
                 referred_on=today - dt.timedelta(days=1),
                 accompanied_by="班主任、母亲",
                 guardian_agreed=True,
             )
-            referrals.mark_seen(referral=referral, by=psych, role=role, seen_on=today)
+            referrals.mark_seen(referral=referral, by=psych, seen_on=today)
     # A staff concern about another student, waiting for the grade leader / psych teacher.
     other = (
         school.students.filter(status="active")
@@ -126,7 +121,6 @@ def _cases_at(school: School, psych: User) -> int:
     if other is not None:
         cases.report_concern(
             by=reporter or psych,
-            role=Role.CLASS_TEACHER if reporter else role,
             student=other,
             triggers=["academic", "emotion"],
             note="最近两次测验成绩明显下滑，上课常走神。",

@@ -11,7 +11,6 @@ queryset `care_access.ledger_cases_for` gave them."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,8 +23,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xinyu.access import policy
 from xinyu.audit.models import Action
 from xinyu.audit.services import record, record_many_students
+from xinyu.kernel.excel import Book
 from xinyu.org.models import School, Student, User
 
 from .models import TIER_RANK, ActionStatus, Case, CaseAction, CaseMember, CaseStatus, Referral, Tier
@@ -208,53 +209,21 @@ def _values(row: LedgerRow) -> list[object]:
 
 
 def workbook(rows: Sequence[LedgerRow], *, title: str, mark: str) -> bytes:
-    """The ledger as .xlsx. The watermark is the sheet's first row, the printed header and
-    footer of every page, and the file's properties (author and description)."""
-    import openpyxl
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = title[:31]
-    header = columns()
-    sheet.append([mark])
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(header))
-    sheet["A1"].font = Font(bold=True, color="B91C1C")
-    sheet.append(header)
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(_values(row))
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@")):
-                cell.data_type = "s"  # a name is never a formula
-            elif isinstance(cell.value, dt.date):
-                cell.number_format = "yyyy-mm-dd"
-    for i, width in enumerate((10, 22, 20, 12, 26, 24, 12, 12, 12, 12, 16, 12, 10), start=1):
-        sheet.column_dimensions[get_column_letter(i)].width = width
-    sheet.freeze_panes = "A3"
-    if rows:
-        sheet.auto_filter.ref = f"A2:{get_column_letter(len(header))}{sheet.max_row}"
-    printed = mark.replace("&", "&&")  # "&" starts a code in Excel headers and footers
-    sheet.oddHeader.center.text = printed
-    sheet.oddFooter.center.text = printed
-    sheet.evenHeader.center.text = printed
-    sheet.evenFooter.center.text = printed
-    sheet.page_setup.orientation = "landscape"
-    book.properties.creator = mark
-    book.properties.lastModifiedBy = mark
-    book.properties.description = mark
-    book.properties.title = title
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    """The ledger as .xlsx (the one Excel writer, `xinyu.kernel.excel.Book`): the watermark is
+    the sheet's first row, the printed header and footer of every page, and the file's
+    properties; a cell that looks like a formula stays text."""
+    book = Book(mark=mark, title=title)
+    sheet = book.sheet(title, header=columns(), widths=(10, 22, 20, 12, 26, 24, 12, 12, 12, 12, 16, 12, 10))
+    sheet.rows(_values(row) for row in rows)
+    sheet.ws.page_setup.orientation = "landscape"
+    book.filter(sheet)
+    return book.save()
 
 
 @transaction.atomic
-def record_export(*, user: User, role: str, rows: Sequence[LedgerRow], scope: str, filename: str) -> None:
+def record_export(*, user: User, rows: Sequence[LedgerRow], scope: str, filename: str) -> None:
     """The export's audit trail: one `export` row per student, and one for the file itself."""
+    role = policy.audit_role(user)
     record_many_students(
         actor=user, action=Action.EXPORT, students=[r.student for r in rows], role=role, detail=filename
     )

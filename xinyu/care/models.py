@@ -124,7 +124,7 @@ class Warning(models.Model):
         teams' view): 等待年级组确认 … Empty once someone has acknowledged it."""
         if self.status != WarningStatus.OPEN:
             return ""
-        return str(WAITS_AT.get(self.step, WAITS_AT[Step.SCHOOL]))
+        return str(WAITS_AT[Step(self.step)])
 
 
 class EventKind(models.TextChoices):

@@ -10,7 +10,6 @@ transition it makes, and writes the audit row and the event history in the same 
 - `crisis`: crisis events and the emergency plan.
 """
 
-from .common import CareError
 from .warnings import (
     NewSignal,
     acknowledge_warning,
@@ -25,7 +24,6 @@ from .warnings import (
 )
 
 __all__ = [
-    "CareError",
     "NewSignal",
     "acknowledge_warning",
     "complete_task",

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
+from xinyu.kernel.errors import ServiceError
 from xinyu.notify.services import notify_users
 from xinyu.org.models import Guardian, Role, RoleAssignment, Student, User
 
@@ -52,7 +53,7 @@ from ..models import (
     WarningStatus,
 )
 from ..rules import care_rules
-from .common import CareError, case_event, check_transition
+from .common import audit_role, case_event, check_transition
 from .warnings import NewSignal, raise_warnings, step_owners
 
 MAX_NOTE = 4000
@@ -61,9 +62,9 @@ MAX_NOTE = 4000
 def _text(value: str, *, field: str, required: bool = False, limit: int = MAX_NOTE) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise CareError(f"请填写{field}", f"Please fill in the {field}", field=field)
+        raise ServiceError(f"请填写{field}", f"Please fill in the {field}", field=field)
     if len(value) > limit:
-        raise CareError(
+        raise ServiceError(
             f"{field}不能超过 {limit} 字", f"The {field} is longer than {limit} characters", field=field
         )
     return value
@@ -79,9 +80,7 @@ def concern_level(triggers: Sequence[str]) -> Level:
 
 
 @transaction.atomic
-def report_concern(
-    *, by: User, role: str, student: Student, triggers: Sequence[str], note: str, token: str
-) -> Concern:
+def report_concern(*, by: User, student: Student, triggers: Sequence[str], note: str, token: str) -> Concern:
     """A staff member's report (学生心理异常情况报告). It joins or opens the student's warning
     at the class step (policy: [care.start_step] concern); when the reporter is the one who
     would acknowledge there (the class teacher), it starts one step up. The psych teachers are
@@ -93,9 +92,11 @@ def report_concern(
     triggers = [t for t in dict.fromkeys(triggers) if t]
     unknown = [t for t in triggers if t not in Trigger.values]
     if unknown:
-        raise CareError(f"未知的情况类型：{unknown[0]}", f"Unknown trigger: {unknown[0]}", field="triggers")
+        raise ServiceError(
+            f"未知的情况类型：{unknown[0]}", f"Unknown trigger: {unknown[0]}", field="triggers"
+        )
     if not triggers:
-        raise CareError(
+        raise ServiceError(
             "请至少选择一项观察到的情况", "Choose at least one thing you noticed", field="triggers"
         )
     note = _text(note, field="note", required=Trigger.OTHER in triggers, limit=2000)
@@ -130,7 +131,14 @@ def report_concern(
         # The same form sent twice at once: the other request recorded it.
         transaction.set_rollback(True)
         return Concern.objects.get(token=token[:40])
-    record(actor=by, action=Action.CREATE, obj=concern, student=student, role=role, detail="concern")
+    record(
+        actor=by,
+        action=Action.CREATE,
+        obj=concern,
+        student=student,
+        role=audit_role(by, student),
+        detail="concern",
+    )
     psych = [u for u in step_owners(warning, Step.SCHOOL) if u.pk != by.pk]
     if psych:
         notify_users(
@@ -180,7 +188,6 @@ def triage_warning(
     *,
     warning: Warning,
     by: User,
-    role: str,
     tier: Tier | str | None,
     assessment: str,
     reason: str = "",
@@ -190,7 +197,7 @@ def triage_warning(
     Acknowledges the warning if nobody had."""
     warning = Warning.objects.select_for_update().get(pk=warning.pk)
     if warning.status == WarningStatus.CLOSED:
-        raise CareError("该预警已关闭", "This warning is already closed", field="warning")
+        raise ServiceError("该预警已关闭", "This warning is already closed", field="warning")
     assessment = _text(assessment, field="assessment", required=True)
     now = timezone.now()
     if warning.status == WarningStatus.OPEN:
@@ -205,12 +212,17 @@ def triage_warning(
             warning=warning, kind=EventKind.CLOSED, at=now, actor=by, step=warning.step, level=warning.level
         )
         record(
-            actor=by, action=Action.UPDATE, obj=warning, student=warning.student, role=role, detail="closed"
+            actor=by,
+            action=Action.UPDATE,
+            obj=warning,
+            student=warning.student,
+            role=audit_role(by, warning.student),
+            detail="closed",
         )
         _close_contact_tasks(warning)
         return None
     if tier not in Tier.values:
-        raise CareError(f"未知的干预层级：{tier}", f"Unknown tier: {tier}", field="tier")
+        raise ServiceError(f"未知的干预层级：{tier}", f"Unknown tier: {tier}", field="tier")
     tier = Tier(tier)
     case = (
         Case.objects.select_for_update()
@@ -219,14 +231,14 @@ def triage_warning(
         .first()
     )
     if case is None:
-        case = _open_case(warning=warning, by=by, role=role, tier=tier, assessment=assessment)
+        case = _open_case(warning=warning, by=by, tier=tier, assessment=assessment)
     else:
         case.assessment = f"{case.assessment}\n\n{now:%Y-%m-%d}: {assessment}".strip()
         case.save(update_fields=["assessment"])
         if case.status == CaseStatus.FOLLOW_UP:
-            reopen_case(case=case, by=by, role=role, reason=_("New warning during the follow-up period"))
+            reopen_case(case=case, by=by, reason=_("New warning during the follow-up period"))
         if TIER_RANK[tier] > TIER_RANK[Tier(case.tier)]:
-            change_tier(case=case, by=by, role=role, tier=tier)
+            change_tier(case=case, by=by, tier=tier)
     warning.case = case
     warning.updated_at = now
     warning.save()
@@ -239,7 +251,14 @@ def triage_warning(
         level=warning.level,
         detail=tier,
     )
-    record(actor=by, action=Action.UPDATE, obj=warning, student=warning.student, role=role, detail="triaged")
+    record(
+        actor=by,
+        action=Action.UPDATE,
+        obj=warning,
+        student=warning.student,
+        role=audit_role(by, warning.student),
+        detail="triaged",
+    )
     return case
 
 
@@ -249,7 +268,7 @@ def _close_contact_tasks(warning: Warning) -> None:
     )
 
 
-def _open_case(*, warning: Warning, by: User, role: str, tier: Tier, assessment: str) -> Case:
+def _open_case(*, warning: Warning, by: User, tier: Tier, assessment: str) -> Case:
     now = timezone.now()
     rules = care_rules(warning.school.district.code).tiers[tier]
     case = Case.objects.create(
@@ -265,7 +284,7 @@ def _open_case(*, warning: Warning, by: User, role: str, tier: Tier, assessment:
     )
     CaseMember.objects.create(case=case, user=by, added_at=now)
     _add_checklist(case, tier)
-    case_event(case, CaseEventKind.OPENED, by=by, role=role, detail=tier, audit_obj=case)
+    case_event(case, CaseEventKind.OPENED, by=by, detail=tier, audit_obj=case)
     if rules.centre:
         _tell_centre(case)
     return case
@@ -312,7 +331,7 @@ CASE_LABELS = {k: str(v) for k, v in CaseStatus.choices}
 
 def _require_active(case: Case) -> None:
     if case.status != CaseStatus.ACTIVE:
-        raise CareError(
+        raise ServiceError(
             f"个案当前为「{case.get_status_display()}」，不能修改",
             "Only an active case can be changed",
             field="status",
@@ -328,13 +347,13 @@ def _lock(case: Case) -> Case:
 
 
 @transaction.atomic
-def change_tier(*, case: Case, by: User, role: str, tier: Tier | str) -> Case:
+def change_tier(*, case: Case, by: User, tier: Tier | str) -> Case:
     """Move the case to another tier: the new tier's checklist actions are added (done ones
     stay done); moving to a tier whose policy shares cases with the centre escalates it."""
     case = _lock(case)
     _require_active(case)
     if tier not in Tier.values:
-        raise CareError(f"未知的干预层级：{tier}", f"Unknown tier: {tier}", field="tier")
+        raise ServiceError(f"未知的干预层级：{tier}", f"Unknown tier: {tier}", field="tier")
     if tier == case.tier:
         return case
     before = case.tier
@@ -345,15 +364,15 @@ def change_tier(*, case: Case, by: User, role: str, tier: Tier | str) -> Case:
     case.escalated_to_centre = case.escalated_to_centre or rules.centre
     case.save(update_fields=["tier", "updated_at", "escalated_to_centre"])
     _add_checklist(case, case.tier)
-    case_event(case, CaseEventKind.TIER, by=by, role=role, detail=f"{before}→{tier}")
+    case_event(case, CaseEventKind.TIER, by=by, detail=f"{before}→{tier}")
     if newly_centre:
-        case_event(case, CaseEventKind.ESCALATED, by=by, role=role)
+        case_event(case, CaseEventKind.ESCALATED, by=by)
         _tell_centre(case)
     return case
 
 
 @transaction.atomic
-def escalate_to_centre(*, case: Case, by: User, role: str) -> Case:
+def escalate_to_centre(*, case: Case, by: User) -> Case:
     case = _lock(case)
     _require_active(case)
     if case.escalated_to_centre:
@@ -361,13 +380,13 @@ def escalate_to_centre(*, case: Case, by: User, role: str) -> Case:
     case.escalated_to_centre = True
     case.updated_at = timezone.now()
     case.save(update_fields=["escalated_to_centre", "updated_at"])
-    case_event(case, CaseEventKind.ESCALATED, by=by, role=role)
+    case_event(case, CaseEventKind.ESCALATED, by=by)
     _tell_centre(case)
     return case
 
 
 @transaction.atomic
-def record_action(*, action: CaseAction, by: User, role: str, done: bool, note: str) -> CaseAction:
+def record_action(*, action: CaseAction, by: User, done: bool, note: str) -> CaseAction:
     """Tick a checklist action done (note optional) or skip it (a reason is required).
     A recorded action can be recorded again (e.g. a skipped one done later)."""
     case = _lock(action.case)
@@ -377,14 +396,12 @@ def record_action(*, action: CaseAction, by: User, role: str, done: bool, note: 
     action.status = ActionStatus.DONE if done else ActionStatus.SKIPPED
     action.note, action.done_at, action.done_by = note, timezone.now(), by
     action.save()
-    case_event(case, CaseEventKind.ACTION, by=by, role=role, detail=f"{action.code}: {action.status}")
+    case_event(case, CaseEventKind.ACTION, by=by, detail=f"{action.code}: {action.status}")
     return action
 
 
 @transaction.atomic
-def update_plan(
-    *, case: Case, by: User, role: str, plan: str, goals: str, next_contact_on: dt.date | None
-) -> Case:
+def update_plan(*, case: Case, by: User, plan: str, goals: str, next_contact_on: dt.date | None) -> Case:
     case = _lock(case)
     _require_active(case)
     case.plan = _text(plan, field="plan")
@@ -394,13 +411,13 @@ def update_plan(
         case.next_contact_on = next_contact_on
     case.updated_at = timezone.now()
     case.save(update_fields=["plan", "goals", "next_contact_on", "updated_at"])
-    case_event(case, CaseEventKind.PLAN, by=by, role=role)
+    case_event(case, CaseEventKind.PLAN, by=by)
     return case
 
 
 def _future(day: dt.date) -> None:
     if day < timezone.localdate():
-        raise CareError(
+        raise ServiceError(
             "下次联系日期不能早于今天", "The next contact cannot be in the past", field="next_contact_on"
         )
 
@@ -410,7 +427,6 @@ def add_entry(
     *,
     case: Case,
     by: User,
-    role: str,
     kind: EntryKind | str,
     on: dt.date,
     note: str,
@@ -421,11 +437,11 @@ def add_entry(
     or the tier's `contact_every_days` from the entry date)."""
     case = _lock(case)
     if case.status == CaseStatus.CLOSED:
-        raise CareError("个案已结案，不能再添加记录", "The case is closed", field="status")
+        raise ServiceError("个案已结案，不能再添加记录", "The case is closed", field="status")
     if kind not in EntryKind.values:
-        raise CareError(f"未知的记录类型：{kind}", f"Unknown entry kind: {kind}", field="kind")
+        raise ServiceError(f"未知的记录类型：{kind}", f"Unknown entry kind: {kind}", field="kind")
     if on > timezone.localdate():
-        raise CareError("记录日期不能晚于今天", "The entry date cannot be in the future", field="on")
+        raise ServiceError("记录日期不能晚于今天", "The entry date cannot be in the future", field="on")
     note = _text(note, field="note", required=kind != EntryKind.REASSESSMENT)
     entry = CaseEntry.objects.create(
         case=case, kind=kind, on=on, note=note, by=by, created_at=timezone.now(), invitation_id=invitation_id
@@ -440,7 +456,7 @@ def add_entry(
         case.next_contact_on = max(on + dt.timedelta(days=every), timezone.localdate())
     case.updated_at = timezone.now()
     case.save(update_fields=["last_contact_on", "next_contact_on", "updated_at"])
-    case_event(case, CaseEventKind.ENTRY, by=by, role=role, detail=str(kind), audit_obj=entry)
+    case_event(case, CaseEventKind.ENTRY, by=by, detail=str(kind), audit_obj=entry)
     return entry
 
 
@@ -455,7 +471,7 @@ def team_candidates(case: Case) -> list[User]:
 
 
 @transaction.atomic
-def set_team(*, case: Case, by: User, role: str, members: Sequence[User], owner: User | None = None) -> Case:
+def set_team(*, case: Case, by: User, members: Sequence[User], owner: User | None = None) -> Case:
     """The case team (一对一 / 多对一). The owner is always a member."""
     case = _lock(case)
     _require_active(case)
@@ -464,7 +480,7 @@ def set_team(*, case: Case, by: User, role: str, members: Sequence[User], owner:
     wanted = {u.pk for u in members} | {owner.pk}
     bad = wanted - allowed
     if bad:
-        raise CareError(
+        raise ServiceError(
             "个案团队只能由本校心理教师和区指导中心专家组成",
             "The case team can only include the school's psych teachers and the centre's experts",
             field="members",
@@ -476,7 +492,7 @@ def set_team(*, case: Case, by: User, role: str, members: Sequence[User], owner:
     case.owner = owner
     case.updated_at = now
     case.save(update_fields=["owner", "updated_at"])
-    case_event(case, CaseEventKind.TEAM, by=by, role=role, detail=f"{len(wanted)} members")
+    case_event(case, CaseEventKind.TEAM, by=by, detail=f"{len(wanted)} members")
     return case
 
 
@@ -485,7 +501,6 @@ def record_guardian_contact(
     *,
     case: Case,
     by: User,
-    role: str,
     guardian: Guardian | None,
     name: str,
     at: dt.datetime,
@@ -494,14 +509,14 @@ def record_guardian_contact(
 ) -> GuardianContact:
     case = _lock(case)
     if case.status == CaseStatus.CLOSED:
-        raise CareError("个案已结案", "The case is closed", field="status")
+        raise ServiceError("个案已结案", "The case is closed", field="status")
     if channel not in Channel.values:
-        raise CareError("请选择沟通方式", "Choose how you talked", field="channel")
+        raise ServiceError("请选择沟通方式", "Choose how you talked", field="channel")
     if guardian is not None and guardian.student_id != case.student_id:
-        raise CareError("该监护人不属于此学生", "That guardian is not this student's", field="guardian")
+        raise ServiceError("该监护人不属于此学生", "That guardian is not this student's", field="guardian")
     name = (guardian.name if guardian else _text(name, field="guardian", required=True, limit=50))[:50]
     if at > timezone.now() + dt.timedelta(minutes=5):
-        raise CareError("沟通时间不能晚于现在", "The contact time cannot be in the future", field="at")
+        raise ServiceError("沟通时间不能晚于现在", "The contact time cannot be in the future", field="at")
     contact = GuardianContact.objects.create(
         case=case,
         guardian=guardian,
@@ -511,19 +526,17 @@ def record_guardian_contact(
         agreed=_text(agreed, field="agreed", required=True),
         by=by,
     )
-    case_event(case, CaseEventKind.GUARDIAN, by=by, role=role, detail=channel, audit_obj=contact)
+    case_event(case, CaseEventKind.GUARDIAN, by=by, detail=channel, audit_obj=contact)
     return contact
 
 
 @transaction.atomic
-def record_disclosure(
-    *, case: Case, by: User, role: str, basis: str, recipients: str, what: str
-) -> Disclosure:
+def record_disclosure(*, case: Case, by: User, basis: str, recipients: str, what: str) -> Disclosure:
     """The confidentiality exception (SPEC §2): serious risk to self or others, who was told
     and what. Kept on the case; audited."""
     case = _lock(case)
     if basis not in DisclosureBasis.values:
-        raise CareError("请选择保密例外的依据", "Choose the basis of the exception", field="basis")
+        raise ServiceError("请选择保密例外的依据", "Choose the basis of the exception", field="basis")
     disclosure = Disclosure.objects.create(
         case=case,
         basis=basis,
@@ -532,12 +545,12 @@ def record_disclosure(
         at=timezone.now(),
         by=by,
     )
-    case_event(case, CaseEventKind.DISCLOSURE, by=by, role=role, detail=basis, audit_obj=disclosure)
+    case_event(case, CaseEventKind.DISCLOSURE, by=by, detail=basis, audit_obj=disclosure)
     return disclosure
 
 
 @transaction.atomic
-def ask_class_teacher(*, case: Case, by: User, role: str, request: str, due_on: dt.date | None) -> Task:
+def ask_class_teacher(*, case: Case, by: User, request: str, due_on: dt.date | None) -> Task:
     """A neutral task for the class teacher (e.g. "please watch how they are at lunch and note
     it"): the request text is written for the class teacher; their answer comes back to the
     case as a teacher observation."""
@@ -552,27 +565,27 @@ def ask_class_teacher(*, case: Case, by: User, role: str, request: str, due_on: 
         due_on=due_on,
         created_at=timezone.now(),
     )
-    case_event(case, CaseEventKind.ENTRY, by=by, role=role, detail="asked the class teacher", audit_obj=task)
+    case_event(case, CaseEventKind.ENTRY, by=by, detail="asked the class teacher", audit_obj=task)
     return task
 
 
 @transaction.atomic
-def close_case(*, case: Case, by: User, role: str, outcome: str, note: str) -> Case:
+def close_case(*, case: Case, by: User, outcome: str, note: str) -> Case:
     """Close with an outcome. Refused while a checklist action is open or a referral is not
     finished; the student stays on the watch list for the tier's follow-up period."""
     case = _lock(case)
     check_transition(CASE_TRANSITIONS, case.status, CaseStatus.FOLLOW_UP, what="个案", labels=CASE_LABELS)
     if outcome not in Outcome.values:
-        raise CareError("请选择结案结果", "Choose the outcome", field="outcome")
+        raise ServiceError("请选择结案结果", "Choose the outcome", field="outcome")
     open_actions = list(case.actions.filter(status=ActionStatus.OPEN).values_list("label", flat=True))
     if open_actions:
-        raise CareError(
+        raise ServiceError(
             f"还有 {len(open_actions)} 项必做事项未记录完成或跳过原因：{open_actions[0]}",
             f"{len(open_actions)} required action(s) are neither done nor skipped with a reason",
             field="actions",
         )
     if case.referrals.filter(status__in=["sent", "seen", "feedback", "returned"]).exists():
-        raise CareError(
+        raise ServiceError(
             "转介尚未完成（回归保健计划未结束），不能结案",
             "A referral is still open (its return-to-school plan is not finished)",
             field="referrals",
@@ -591,14 +604,13 @@ def close_case(*, case: Case, by: User, role: str, outcome: str, note: str) -> C
         case,
         CaseEventKind.CLOSED,
         by=by,
-        role=role,
         detail=f"{outcome}; follow-up until {case.follow_up_until}",
     )
     return case
 
 
 @transaction.atomic
-def reopen_case(*, case: Case, by: User, role: str, reason: str) -> Case:
+def reopen_case(*, case: Case, by: User, reason: str) -> Case:
     case = _lock(case)
     check_transition(CASE_TRANSITIONS, case.status, CaseStatus.ACTIVE, what="个案", labels=CASE_LABELS)
     reason = _text(reason, field="reason", required=True, limit=300)
@@ -609,19 +621,19 @@ def reopen_case(*, case: Case, by: User, role: str, reason: str) -> Case:
     case.next_contact_on = timezone.localdate() + dt.timedelta(days=every)
     case.updated_at = timezone.now()
     case.save()
-    case_event(case, CaseEventKind.REOPENED, by=by, role=role, detail=reason)
+    case_event(case, CaseEventKind.REOPENED, by=by, detail=reason)
     return case
 
 
 @transaction.atomic
-def end_follow_up(*, case: Case, by: User | None, role: str, today: dt.date | None = None) -> Case:
+def end_follow_up(*, case: Case, by: User | None, today: dt.date | None = None) -> Case:
     """The mandatory follow-up period is over: the case leaves the watch list and its
     warnings close. Refused before `follow_up_until`."""
     case = _lock(case)
     today = today or timezone.localdate()
     check_transition(CASE_TRANSITIONS, case.status, CaseStatus.CLOSED, what="个案", labels=CASE_LABELS)
     if case.follow_up_until is not None and today < case.follow_up_until:
-        raise CareError(
+        raise ServiceError(
             f"跟踪观察期到 {case.follow_up_until} 才结束",
             f"The follow-up period runs until {case.follow_up_until}",
             field="follow_up_until",
@@ -638,7 +650,7 @@ def end_follow_up(*, case: Case, by: User | None, role: str, today: dt.date | No
         WarningEvent.objects.create(
             warning=warning, kind=EventKind.CLOSED, at=now, actor=by, step=warning.step, level=warning.level
         )
-    case_event(case, CaseEventKind.ENDED, by=by, role=role)
+    case_event(case, CaseEventKind.ENDED, by=by)
     return case
 
 
@@ -648,8 +660,8 @@ def end_follow_ups(*, today: dt.date | None = None) -> int:
     ended = 0
     for case in Case.objects.filter(status=CaseStatus.FOLLOW_UP, follow_up_until__lte=today):
         try:
-            end_follow_up(case=case, by=None, role="system", today=today)
-        except CareError:
+            end_follow_up(case=case, by=None, today=today)
+        except ServiceError:
             continue  # changed meanwhile
         ended += 1
     return ended
@@ -689,20 +701,20 @@ def remind_next_contacts(*, today: dt.date | None = None) -> int:
 
 
 @transaction.atomic
-def acknowledge_as_team(*, warning: Warning, by: User, role: str) -> Warning:
+def acknowledge_as_team(*, warning: Warning, by: User) -> Warning:
     """A class teacher or grade leader acknowledges a warning waiting at their step; a
     warning at another step is not theirs to acknowledge."""
     from .warnings import acknowledge_warning
 
     if not any(u.pk == by.pk for u in step_owners(warning, warning.step)):
-        raise CareError(
+        raise ServiceError(
             "该预警不在您这一级，无需您确认", "This warning is not waiting at your step", field="warning"
         )
-    return acknowledge_warning(warning=warning, by=by, role=role)
+    return acknowledge_warning(warning=warning, by=by)
 
 
 @transaction.atomic
-def answer_task(*, task: Task, by: User, role: str, answer: str) -> Task:
+def answer_task(*, task: Task, by: User, answer: str) -> Task:
     """Mark a task done. The class teacher's answer to a case task comes back to the case as a
     teacher observation (the class teacher never sees the case itself)."""
     task = Task.objects.select_for_update(of=("self",)).select_related("case").get(pk=task.pk)
@@ -714,7 +726,14 @@ def answer_task(*, task: Task, by: User, role: str, answer: str) -> Task:
     now = timezone.now()
     task.status, task.done_at, task.done_by, task.answer = TaskStatus.DONE, now, by, answer
     task.save(update_fields=["status", "done_at", "done_by", "answer"])
-    record(actor=by, action=Action.UPDATE, obj=task, student=task.student, role=role, detail="done")
+    record(
+        actor=by,
+        action=Action.UPDATE,
+        obj=task,
+        student=task.student,
+        role=audit_role(by, task.student),
+        detail="done",
+    )
     case = (
         task.case or Case.objects.filter(student_id=task.student_id).exclude(status=CaseStatus.CLOSED).first()
     )
@@ -727,7 +746,7 @@ def answer_task(*, task: Task, by: User, role: str, answer: str) -> Task:
             by=by,
             created_at=now,
         )
-        case_event(case, CaseEventKind.ENTRY, by=by, role=role, detail="teacher observation")
+        case_event(case, CaseEventKind.ENTRY, by=by, detail="teacher observation")
     return task
 
 
@@ -735,7 +754,7 @@ def answer_task(*, task: Task, by: User, role: str, answer: str) -> Task:
 
 
 @transaction.atomic
-def assign_reassessment(*, case: Case, by: User, role: str, instrument: str) -> CaseEntry:
+def assign_reassessment(*, case: Case, by: User, instrument: str) -> CaseEntry:
     """Re-assess with an instrument: a second stage on the student's latest screening in which
     they take part (consent carries over, SPEC §3); the entry links to it, so its result shows
     on the case once answered."""
@@ -745,15 +764,15 @@ def assign_reassessment(*, case: Case, by: User, role: str, instrument: str) -> 
     _require_active(case)
     parent = followup.latest_consented(case.student_id)
     if parent is None:
-        raise CareError(
+        raise ServiceError(
             "该生没有已同意参加的测评，无法安排复评（须先征得学生和监护人同意）",
             "The student takes part in no screening, so no re-assessment can be given (consent first)",
             field="instrument",
         )
     try:
-        invitation = followup.assign_reassessment(by=by, role=role, parent=parent, instrument=instrument)
-    except CareError as exc:
-        raise CareError(exc.zh, exc.en, field="instrument") from exc
+        invitation = followup.assign_reassessment(by=by, parent=parent, instrument=instrument)
+    except ServiceError as exc:
+        raise ServiceError(exc.zh, exc.en, field="instrument") from exc
     entry = CaseEntry.objects.create(
         case=case,
         kind=EntryKind.REASSESSMENT,
@@ -763,9 +782,7 @@ def assign_reassessment(*, case: Case, by: User, role: str, instrument: str) -> 
         created_at=timezone.now(),
         invitation=invitation,
     )
-    case_event(
-        case, CaseEventKind.ENTRY, by=by, role=role, detail=f"re-assessment {instrument}", audit_obj=entry
-    )
+    case_event(case, CaseEventKind.ENTRY, by=by, detail=f"re-assessment {instrument}", audit_obj=entry)
     return entry
 
 

@@ -22,11 +22,12 @@ from django.utils.translation import gettext as _
 
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
+from xinyu.kernel.errors import ServiceError
 from xinyu.notify.services import notify_users
 from xinyu.org.models import Role, RoleAssignment, School, Student, StudentStatus, User
 
 from ..models import CrisisAction, CrisisEvent, CrisisRole, CrisisStatus, CrisisStep, CrisisStudent
-from .common import CareError, check_transition
+from .common import audit_role, check_transition
 
 MAX_TEXT = 4000
 TITLE_MAX = 100
@@ -59,9 +60,9 @@ STEP_ZH = {
 def _text(value: str, *, zh: str, en: str, field: str, required: bool = True, limit: int = MAX_TEXT) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise CareError(f"请填写{zh}", f"Please fill in the {en}", field=field)
+        raise ServiceError(f"请填写{zh}", f"Please fill in the {en}", field=field)
     if len(value) > limit:
-        raise CareError(
+        raise ServiceError(
             f"{zh}不能超过 {limit} 字", f"The {en} is longer than {limit} characters", field=field
         )
     return value
@@ -71,7 +72,7 @@ def _lock_open(event: CrisisEvent) -> CrisisEvent:
     """The event, locked for this transaction; refused once it is closed."""
     locked = CrisisEvent.objects.select_for_update().select_related("school").get(pk=event.pk)
     if locked.status != CrisisStatus.OPEN:
-        raise CareError(
+        raise ServiceError(
             "该突发事件已关闭，不能再记录",
             "This crisis event is closed: nothing more can be recorded",
             field="event",
@@ -97,7 +98,7 @@ def _check_neutral_title(school: School, title: str) -> None:
     """The title travels by SMS to the district: it must not name a student of the school."""
     names = Student.objects.filter(school=school, status=StudentStatus.ACTIVE).values_list("name", flat=True)
     if any(len(name) >= 2 and name in title for name in names.iterator()):
-        raise CareError(
+        raise ServiceError(
             "标题请使用中性描述，不要写学生姓名",
             "Keep the title neutral: it must not contain a student's name",
             field="title",
@@ -106,7 +107,7 @@ def _check_neutral_title(school: School, title: str) -> None:
 
 @transaction.atomic
 def start_crisis(
-    *, school: School, by: User, role: str, title: str, occurred_at: dt.datetime, summary: str
+    *, school: School, by: User, title: str, occurred_at: dt.datetime, summary: str
 ) -> CrisisEvent:
     """Start the emergency plan for an incident (启动应急预案): the event, its START action,
     the audit row, and a message at once to everyone who must know. Messages carry the school
@@ -116,11 +117,11 @@ def start_crisis(
     summary = _text(summary, zh="事件经过", en="summary", field="summary")
     now = timezone.now()
     if occurred_at is None:
-        raise CareError("请填写发生时间", "Please fill in when it happened", field="occurred_at")
+        raise ServiceError("请填写发生时间", "Please fill in when it happened", field="occurred_at")
     if timezone.is_naive(occurred_at):
         occurred_at = timezone.make_aware(occurred_at)
     if occurred_at > now + FUTURE_SLACK:
-        raise CareError(
+        raise ServiceError(
             "发生时间不能晚于现在", "The time it happened cannot be in the future", field="occurred_at"
         )
     event = CrisisEvent.objects.create(
@@ -132,7 +133,9 @@ def start_crisis(
         started_at=now,
     )
     CrisisAction.objects.create(event=event, step=CrisisStep.START, at=now, text=summary, by=by)
-    record(actor=by, action=Action.CREATE, obj=event, school=school, role=role, detail="crisis started")
+    record(
+        actor=by, action=Action.CREATE, obj=event, school=school, role=audit_role(by), detail="crisis started"
+    )
     recipients = [u for u in crisis_recipients(school) if u.pk != by.pk]
     if recipients:
         notify_users(
@@ -148,13 +151,13 @@ def start_crisis(
 
 @transaction.atomic
 def add_crisis_action(
-    *, event: CrisisEvent, by: User, role: str, step: str, text: str, informed: str = ""
+    *, event: CrisisEvent, by: User, step: str, text: str, informed: str = ""
 ) -> CrisisAction:
     """One entry of the plan's timeline: verified, handled, informed (naming who was told),
     support for the other students, preventing secondary harm."""
     event = _lock_open(event)
     if step not in RECORDED_STEPS:
-        raise CareError(f"未知的步骤：{step}", f"Unknown step: {step}", field="step")
+        raise ServiceError(f"未知的步骤：{step}", f"Unknown step: {step}", field="step")
     text = _text(text, zh="内容", en="text", field="text")
     informed = _text(
         informed,
@@ -168,26 +171,29 @@ def add_crisis_action(
         event=event, step=step, at=timezone.now(), text=text, informed=informed, by=by
     )
     record(
-        actor=by, action=Action.CREATE, obj=action, school=event.school, role=role, detail=f"crisis {step}"
+        actor=by,
+        action=Action.CREATE,
+        obj=action,
+        school=event.school,
+        role=audit_role(by),
+        detail=f"crisis {step}",
     )
     return action
 
 
 @transaction.atomic
-def add_crisis_student(
-    *, event: CrisisEvent, by: User, role: str, student: Student, role_kind: str
-) -> CrisisStudent:
+def add_crisis_student(*, event: CrisisEvent, by: User, student: Student, role_kind: str) -> CrisisStudent:
     """List a student of the event's school as involved, or as affected (who then needs
     follow-up support before the event can close)."""
     event = _lock_open(event)
     if role_kind not in CrisisRole.values:
-        raise CareError(f"未知的类别：{role_kind}", f"Unknown role: {role_kind}", field="role_kind")
+        raise ServiceError(f"未知的类别：{role_kind}", f"Unknown role: {role_kind}", field="role_kind")
     if student.school_id != event.school_id:
-        raise CareError(
+        raise ServiceError(
             "只能登记本校学生", "Only students of the event's school can be listed", field="student"
         )
     if CrisisStudent.objects.filter(event=event, student=student).exists():
-        raise CareError("该学生已登记", "This student is already listed", field="student")
+        raise ServiceError("该学生已登记", "This student is already listed", field="student")
     person = CrisisStudent.objects.create(event=event, student=student, role=role_kind)
     record(
         actor=by,
@@ -195,14 +201,14 @@ def add_crisis_student(
         obj=person,
         student=student,
         school=event.school,
-        role=role,
+        role=audit_role(by, student),
         detail=f"crisis student {role_kind}",
     )
     return person
 
 
 @transaction.atomic
-def record_support(*, person: CrisisStudent, by: User, role: str, support: str) -> CrisisStudent:
+def record_support(*, person: CrisisStudent, by: User, support: str) -> CrisisStudent:
     """The follow-up support a listed student was given (replaces the earlier text)."""
     _lock_open(person.event)
     person = CrisisStudent.objects.select_for_update().select_related("student", "event").get(pk=person.pk)
@@ -215,7 +221,7 @@ def record_support(*, person: CrisisStudent, by: User, role: str, support: str) 
         obj=person,
         student=person.student,
         school=person.event.school,
-        role=role,
+        role=audit_role(by, person.student),
         detail="crisis support",
     )
     return person
@@ -244,7 +250,7 @@ def missing_for_close(event: CrisisEvent) -> tuple[list[str], list[str]]:
 
 
 @transaction.atomic
-def close_crisis(*, event: CrisisEvent, by: User, role: str, note: str) -> CrisisEvent:
+def close_crisis(*, event: CrisisEvent, by: User, note: str) -> CrisisEvent:
     """Close the plan with a closing note. Refused (nothing changed) until the event was
     verified and handled and every affected student has support recorded."""
     event = CrisisEvent.objects.select_for_update().select_related("school").get(pk=event.pk)
@@ -252,12 +258,19 @@ def close_crisis(*, event: CrisisEvent, by: User, role: str, note: str) -> Crisi
     note = _text(note, zh="结案说明", en="closing note", field="note")
     zh, en = missing_for_close(event)
     if zh:
-        raise CareError("不能关闭：" + "；".join(zh), "Cannot close: " + "; ".join(en), field="event")
+        raise ServiceError("不能关闭：" + "；".join(zh), "Cannot close: " + "; ".join(en), field="event")
     now = timezone.now()
     CrisisAction.objects.create(event=event, step=CrisisStep.CLOSE, at=now, text=note, by=by)
     event.status = CrisisStatus.CLOSED
     event.closed_at = now
     event.closing_note = note
     event.save(update_fields=["status", "closed_at", "closing_note"])
-    record(actor=by, action=Action.UPDATE, obj=event, school=event.school, role=role, detail="crisis closed")
+    record(
+        actor=by,
+        action=Action.UPDATE,
+        obj=event,
+        school=event.school,
+        role=audit_role(by),
+        detail="crisis closed",
+    )
     return event

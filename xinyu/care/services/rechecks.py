@@ -26,6 +26,7 @@ from xinyu.audit.models import Action, AuditEntry
 from xinyu.audit.services import record, record_many_students
 from xinyu.care import access as care_access
 from xinyu.care.access import CarePerm
+from xinyu.kernel.errors import ServiceError
 from xinyu.notify.services import notify_users
 from xinyu.org.models import (
     District,
@@ -51,7 +52,7 @@ from ..models import (
     TaskKind,
     Trigger,
 )
-from .common import CareError
+from .common import audit_role
 
 MAX_NOTE = 2000
 MAX_LEAD_DAYS = 90
@@ -60,9 +61,9 @@ MAX_LEAD_DAYS = 90
 def _text(value: str, *, field: str, zh: str, required: bool = False, limit: int) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise CareError(f"请填写{zh}", f"Please fill in the {field}", field=field)
+        raise ServiceError(f"请填写{zh}", f"Please fill in the {field}", field=field)
     if len(value) > limit:
-        raise CareError(
+        raise ServiceError(
             f"{zh}不能超过 {limit} 字", f"The {field} is longer than {limit} characters", field=field
         )
     return value
@@ -100,22 +101,20 @@ def key_population_students(school: School) -> list[Student]:
 
 
 @transaction.atomic
-def start_recheck_round(
-    *, school: School, by: User, role: str, term: str, due_on: dt.date | None
-) -> RecheckRound:
+def start_recheck_round(*, school: School, by: User, term: str, due_on: dt.date | None) -> RecheckRound:
     """One round per school and term: an entry per key-population student, grouped by class.
     The class teachers are told (no names, no reasons)."""
     if not policy.can(by, CarePerm.RUN_RECHECKS, school=school):
-        raise CareError(
+        raise ServiceError(
             "只有本校心理教师可以发起动态排查", "Only the school's psych teachers can start a re-check"
         )
     term = _text(term, field="term", zh="学期", required=True, limit=40)
     if due_on is None:
-        raise CareError("请填写完成期限", "Please fill in the due date", field="due_on")
+        raise ServiceError("请填写完成期限", "Please fill in the due date", field="due_on")
     if due_on < timezone.localdate():
-        raise CareError("完成期限不能早于今天", "The due date cannot be in the past", field="due_on")
+        raise ServiceError("完成期限不能早于今天", "The due date cannot be in the past", field="due_on")
     if RecheckRound.objects.filter(school=school, term=term).exists():
-        raise CareError(
+        raise ServiceError(
             f"本校「{term}」的动态排查已经发起过了",
             f"A re-check for {term} was already started at this school",
             field="term",
@@ -126,7 +125,7 @@ def start_recheck_round(
                 school=school, term=term, due_on=due_on, created_by=by, created_at=timezone.now()
             )
     except IntegrityError:
-        raise CareError(
+        raise ServiceError(
             f"本校「{term}」的动态排查已经发起过了",
             f"A re-check for {term} was already started at this school",
             field="term",
@@ -140,11 +139,15 @@ def start_recheck_round(
         action=Action.CREATE,
         obj=round,
         school=school,
-        role=role,
+        role=audit_role(by),
         detail=f"{len(students)} students",
     )
     record_many_students(
-        actor=by, action=Action.CREATE, students=students, role=role, detail=f"recheck round {round.uid}"
+        actor=by,
+        action=Action.CREATE,
+        students=students,
+        role=audit_role(by),
+        detail=f"recheck round {round.uid}",
     )
     teachers = class_teachers_of({s.school_class_id for s in students})
     if teachers:
@@ -160,20 +163,20 @@ def start_recheck_round(
 
 
 @transaction.atomic
-def record_recheck(*, entry: RecheckEntry, by: User, role: str, result: str, note: str) -> RecheckEntry:
+def record_recheck(*, entry: RecheckEntry, by: User, result: str, note: str) -> RecheckEntry:
     """The class teacher's answer: "seems well" or "worried" (a note is required; it raises a
     staff concern, so the psych teacher gets a warning). Can be changed until the due date."""
     entry = RecheckEntry.objects.select_for_update().select_related("round", "student").get(pk=entry.pk)
     if not care_access.recheck_classes_for(by, do=True).filter(pk=entry.school_class_id).exists():
-        raise CareError("只有本班班主任可以填写", "Only the class teacher can fill this in", field="entry")
+        raise ServiceError("只有本班班主任可以填写", "Only the class teacher can fill this in", field="entry")
     if timezone.localdate() > entry.round.due_on:
-        raise CareError(
+        raise ServiceError(
             f"本次排查已于 {entry.round.due_on} 截止，不能再修改",
             f"This re-check closed on {entry.round.due_on}; it can no longer be changed",
             field="due_on",
         )
     if result not in (RecheckResult.STABLE, RecheckResult.CONCERN):
-        raise CareError("请选择排查结果", "Choose the result", field="result")
+        raise ServiceError("请选择排查结果", "Choose the result", field="result")
     note = _text(note, field="note", zh="情况说明", required=result == RecheckResult.CONCERN, limit=MAX_NOTE)
     entry.result, entry.note = result, note
     entry.checked_at, entry.checked_by = timezone.now(), by
@@ -184,7 +187,7 @@ def record_recheck(*, entry: RecheckEntry, by: User, role: str, result: str, not
         object_type="recheckentry",
         object_id=str(entry.pk),
         student=entry.student,
-        role=role,
+        role=audit_role(by, entry.student),
         detail=f"recheck {entry.round.uid}: {result}",
     )
     if result == RecheckResult.CONCERN:
@@ -192,7 +195,6 @@ def record_recheck(*, entry: RecheckEntry, by: User, role: str, result: str, not
 
         report_concern(
             by=by,
-            role=role,
             student=entry.student,
             triggers=[Trigger.OTHER],
             note=note,
@@ -209,13 +211,13 @@ def _period_fields(
 ) -> tuple[str, str, dt.date, int]:
     name = _text(name, field="name", zh="名称", required=True, limit=100)
     if kind not in PeriodKind.values:
-        raise CareError("请选择时段类型", "Choose the kind of period", field="kind")
+        raise ServiceError("请选择时段类型", "Choose the kind of period", field="kind")
     if starts_on is None:
-        raise CareError("请填写开始日期", "Please fill in the start date", field="starts_on")
+        raise ServiceError("请填写开始日期", "Please fill in the start date", field="starts_on")
     if starts_on < timezone.localdate():
-        raise CareError("开始日期不能早于今天", "The start date cannot be in the past", field="starts_on")
+        raise ServiceError("开始日期不能早于今天", "The start date cannot be in the past", field="starts_on")
     if lead_days is None or not 0 <= lead_days <= MAX_LEAD_DAYS:
-        raise CareError(
+        raise ServiceError(
             f"提前天数须在 0 到 {MAX_LEAD_DAYS} 之间",
             f"Days before must be between 0 and {MAX_LEAD_DAYS}",
             field="lead_days",
@@ -225,12 +227,12 @@ def _period_fields(
 
 def _require_editable(period: KeyPeriod, by: User) -> None:
     if not care_access.editable_key_periods_for(by).filter(pk=period.pk).exists():
-        raise CareError("您不能修改这个重点时段", "You cannot change this key period", field="period")
+        raise ServiceError("您不能修改这个重点时段", "You cannot change this key period", field="period")
 
 
 def _require_no_tasks(period: KeyPeriod) -> None:
     if period.tasks_created_at is not None:
-        raise CareError(
+        raise ServiceError(
             "该时段的排查任务已经发出，不能再修改或删除；如有变化请新增一个时段",
             "Re-check tasks for this period were already created; add a new period instead",
             field="period",
@@ -241,7 +243,6 @@ def _require_no_tasks(period: KeyPeriod) -> None:
 def create_key_period(
     *,
     by: User,
-    role: str,
     district: District,
     school: School | None,
     name: str,
@@ -252,9 +253,9 @@ def create_key_period(
     """A period of the district calendar (school None: district admins) or of one school
     (its psych teachers)."""
     if school is not None and school.district_id != district.pk:
-        raise CareError("学校不属于该区县", "The school is not in this district", field="school")
+        raise ServiceError("学校不属于该区县", "The school is not in this district", field="school")
     if not care_access.can_manage_key_period(by, district.pk, school.pk if school else None):
-        raise CareError(
+        raise ServiceError(
             "全区的重点时段由区管理员设置，学校的由本校心理教师设置",
             "District admins set the district's key periods; psych teachers their own school's",
             field="school",
@@ -269,7 +270,14 @@ def create_key_period(
         lead_days=lead,
         created_by=by,
     )
-    record(actor=by, action=Action.CREATE, obj=period, school=school, role=role, detail=f"{kind} {starts_on}")
+    record(
+        actor=by,
+        action=Action.CREATE,
+        obj=period,
+        school=school,
+        role=audit_role(by),
+        detail=f"{kind} {starts_on}",
+    )
     return period
 
 
@@ -278,7 +286,6 @@ def update_key_period(
     *,
     period: KeyPeriod,
     by: User,
-    role: str,
     name: str,
     kind: str,
     starts_on: dt.date | None,
@@ -296,18 +303,25 @@ def update_key_period(
         action=Action.UPDATE,
         obj=period,
         school=period.school,
-        role=role,
+        role=audit_role(by),
         detail=f"{kind} {starts_on}",
     )
     return period
 
 
 @transaction.atomic
-def delete_key_period(*, period: KeyPeriod, by: User, role: str) -> None:
+def delete_key_period(*, period: KeyPeriod, by: User) -> None:
     period = KeyPeriod.objects.select_for_update().get(pk=period.pk)
     _require_editable(period, by)
     _require_no_tasks(period)
-    record(actor=by, action=Action.DELETE, obj=period, school=period.school, role=role, detail=period.name)
+    record(
+        actor=by,
+        action=Action.DELETE,
+        obj=period,
+        school=period.school,
+        role=audit_role(by),
+        detail=period.name,
+    )
     period.delete()
 
 

@@ -27,6 +27,7 @@ from xinyu.access import policy
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
 from xinyu.care.access import CarePerm
+from xinyu.kernel.errors import ServiceError
 from xinyu.notify.models import Message
 from xinyu.notify.services import notify_users
 from xinyu.org.models import District, User
@@ -43,7 +44,7 @@ from ..models import (
     ReferralStatus,
 )
 from ..rules import care_rules
-from .common import CareError, check_transition
+from .common import audit_role, check_transition
 
 S = ReferralStatus
 
@@ -74,9 +75,9 @@ MAX_TEXT = 4000
 def _text(value: str, *, field: str, zh: str, required: bool = False, limit: int = MAX_TEXT) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise CareError(f"请填写{zh}", f"Please fill in the {field.replace('_', ' ')}", field=field)
+        raise ServiceError(f"请填写{zh}", f"Please fill in the {field.replace('_', ' ')}", field=field)
     if len(value) > limit:
-        raise CareError(
+        raise ServiceError(
             f"{zh}不能超过 {limit} 字",
             f"The {field.replace('_', ' ')} is longer than {limit} characters",
             field=field,
@@ -87,13 +88,13 @@ def _text(value: str, *, field: str, zh: str, required: bool = False, limit: int
 def _day(value: dt.date | None, *, field: str, zh: str, not_before: dt.date | None = None) -> dt.date:
     """A date that happened: required, not in the future, not before `not_before`."""
     if value is None:
-        raise CareError(f"请填写{zh}", f"Please give the {field.replace('_', ' ')}", field=field)
+        raise ServiceError(f"请填写{zh}", f"Please give the {field.replace('_', ' ')}", field=field)
     if value > timezone.localdate():
-        raise CareError(
+        raise ServiceError(
             f"{zh}不能晚于今天", f"The {field.replace('_', ' ')} cannot be in the future", field=field
         )
     if not_before is not None and value < not_before:
-        raise CareError(
+        raise ServiceError(
             f"{zh}不能早于 {not_before:%Y-%m-%d}",
             f"The {field.replace('_', ' ')} cannot be before {not_before:%Y-%m-%d}",
             field=field,
@@ -106,7 +107,7 @@ def event_prefix(referral: Referral) -> str:
     return f"{EVENT_PREFIX} {referral.uid}:"
 
 
-def _event(referral: Referral, *, by: User | None, role: str, what: str, created: bool = False) -> None:
+def _event(referral: Referral, *, by: User | None, what: str, created: bool = False) -> None:
     """The case's history row and the referral's audit row, in the caller's transaction.
     `what` never carries the reason, the diagnosis summary or the advice."""
     detail = f"{event_prefix(referral)} {what}"[:300]
@@ -118,7 +119,7 @@ def _event(referral: Referral, *, by: User | None, role: str, what: str, created
         action=Action.CREATE if created else Action.UPDATE,
         obj=referral,
         student=referral.student,
-        role=role,
+        role=audit_role(by, referral.student),
         detail=f"referral {referral.status}",  # never the reason, summary or advice (audit log)
     )
 
@@ -147,7 +148,7 @@ def _managed_district_ids(user: User) -> set[int]:
 
 def _require_manager(user: User, district_id: int) -> None:
     if district_id not in _managed_district_ids(user):
-        raise CareError(
+        raise ServiceError(
             "只有区管理员和指导中心专家可以维护转介机构名录",
             "Only district admins and centre experts manage the referral registry",
             field="district",
@@ -158,7 +159,7 @@ def _institution_fields(
     *, name: str, kind: str, department: str, contact: str, phone: str, address: str
 ) -> dict[str, str]:
     if kind not in InstitutionKind.values:
-        raise CareError("请选择机构类型", "Choose the kind of institution", field="kind")
+        raise ServiceError("请选择机构类型", "Choose the kind of institution", field="kind")
     return {
         "name": _text(name, field="name", zh="机构名称", required=True, limit=100),
         "kind": kind,
@@ -176,7 +177,7 @@ def _refuse_duplicate(district_id: int, fields: dict[str, str], exclude_pk: int 
     if exclude_pk is not None:
         same = same.exclude(pk=exclude_pk)
     if same.exists():
-        raise CareError(
+        raise ServiceError(
             "名录中已有同名机构（同一科室）",
             "The registry already has an institution with this name and department",
             field="name",
@@ -187,7 +188,6 @@ def _refuse_duplicate(district_id: int, fields: dict[str, str], exclude_pk: int 
 def create_institution(
     *,
     by: User,
-    role: str,
     district: District,
     name: str,
     kind: str,
@@ -205,7 +205,11 @@ def create_institution(
     _refuse_duplicate(district.pk, fields)
     institution = Institution.objects.create(district=district, green_channel=bool(green_channel), **fields)
     record(
-        actor=by, action=Action.CREATE, obj=institution, role=role, detail=f"institution {institution.kind}"
+        actor=by,
+        action=Action.CREATE,
+        obj=institution,
+        role=audit_role(by),
+        detail=f"institution {institution.kind}",
     )
     return institution
 
@@ -215,7 +219,6 @@ def update_institution(
     *,
     institution: Institution,
     by: User,
-    role: str,
     name: str,
     kind: str,
     department: str = "",
@@ -242,14 +245,14 @@ def update_institution(
         actor=by,
         action=Action.UPDATE,
         obj=institution,
-        role=role,
+        role=audit_role(by),
         detail="institution updated" + ("" if institution.active else " (inactive)"),
     )
     return institution
 
 
 @transaction.atomic
-def set_institution_active(*, institution: Institution, by: User, role: str, active: bool) -> Institution:
+def set_institution_active(*, institution: Institution, by: User, active: bool) -> Institution:
     institution = Institution.objects.select_for_update().get(pk=institution.pk)
     _require_manager(by, institution.district_id)
     if institution.active != active:
@@ -259,7 +262,7 @@ def set_institution_active(*, institution: Institution, by: User, role: str, act
             actor=by,
             action=Action.UPDATE,
             obj=institution,
-            role=role,
+            role=audit_role(by),
             detail="institution reactivated" if active else "institution deactivated",
         )
     return institution
@@ -273,7 +276,6 @@ def make_referral(
     *,
     case: Case,
     by: User,
-    role: str,
     institution: Institution,
     reason: str,
     referred_on: dt.date | None,
@@ -289,14 +291,14 @@ def make_referral(
         .get(pk=case.pk)
     )
     if case.status != CaseStatus.ACTIVE:
-        raise CareError(
+        raise ServiceError(
             f"个案当前为「{case.get_status_display()}」，只有进行中的个案可以转介",
             "Only an active case can make a referral",
             field="case",
         )
     institution = Institution.objects.get(pk=institution.pk)
     if institution.district_id != case.school.district_id or not institution.active:
-        raise CareError(
+        raise ServiceError(
             "请从本区转介机构名录中选择一个在用的机构",
             "Choose an active institution from the district's registry",
             field="institution",
@@ -305,7 +307,7 @@ def make_referral(
     referred_on = _day(referred_on, field="referred_on", zh="转介日期")
     accompanied_by = _text(accompanied_by, field="accompanied_by", zh="陪同人", limit=100)
     if case.referrals.filter(institution=institution, status__in=OPEN_STATUSES).exists():
-        raise CareError(
+        raise ServiceError(
             "该个案已有一个转介到此机构、尚未完成的记录",
             "This case already has an open referral to this institution",
             field="institution",
@@ -328,7 +330,6 @@ def make_referral(
     _event(
         referral,
         by=by,
-        role=role,
         what=f"sent {referred_on:%Y-%m-%d}" + ("" if referral.guardian_agreed else " (guardian not agreed)"),
         created=True,
     )
@@ -336,7 +337,7 @@ def make_referral(
 
 
 @transaction.atomic
-def mark_seen(*, referral: Referral, by: User, role: str, seen_on: dt.date | None) -> Referral:
+def mark_seen(*, referral: Referral, by: User, seen_on: dt.date | None) -> Referral:
     """The institution has seen the student."""
     referral = _lock(referral)
     _move(referral, S.SEEN)
@@ -344,7 +345,7 @@ def mark_seen(*, referral: Referral, by: User, role: str, seen_on: dt.date | Non
     referral.status = S.SEEN
     referral.updated_at = timezone.now()
     referral.save(update_fields=["seen_on", "status", "updated_at"])
-    _event(referral, by=by, role=role, what=f"seen {referral.seen_on:%Y-%m-%d}")
+    _event(referral, by=by, what=f"seen {referral.seen_on:%Y-%m-%d}")
     return referral
 
 
@@ -353,7 +354,6 @@ def record_feedback(
     *,
     referral: Referral,
     by: User,
-    role: str,
     diagnosis_summary: str,
     advice: str,
     feedback_on: dt.date | None,
@@ -365,7 +365,7 @@ def record_feedback(
     summary = _text(diagnosis_summary, field="diagnosis_summary", zh="诊断摘要", limit=2000)
     advice = _text(advice, field="advice", zh="治疗建议", limit=2000)
     if not summary and not advice:
-        raise CareError(
+        raise ServiceError(
             "请填写诊断摘要或治疗建议", "Fill in the diagnosis summary or the advice", field="advice"
         )
     referral.feedback_on = _day(
@@ -375,14 +375,12 @@ def record_feedback(
     referral.status = S.FEEDBACK
     referral.updated_at = timezone.now()
     referral.save(update_fields=["feedback_on", "diagnosis_summary", "advice", "status", "updated_at"])
-    _event(referral, by=by, role=role, what=f"feedback {referral.feedback_on:%Y-%m-%d}")
+    _event(referral, by=by, what=f"feedback {referral.feedback_on:%Y-%m-%d}")
     return referral
 
 
 @transaction.atomic
-def record_return(
-    *, referral: Referral, by: User, role: str, returned_on: dt.date | None, return_plan: str
-) -> Referral:
+def record_return(*, referral: Referral, by: User, returned_on: dt.date | None, return_plan: str) -> Referral:
     """The student is back at school: the support plan (回归保健) and its check-ins, on the
     days of [care.referral] check_in_days after the return."""
     referral = _lock(referral)
@@ -402,25 +400,24 @@ def record_return(
     _event(
         referral,
         by=by,
-        role=role,
         what=f"returned {referral.returned_on:%Y-%m-%d}; {len(set(days))} check-ins",
     )
     return referral
 
 
 @transaction.atomic
-def record_check_in(*, check_in: CheckIn, by: User, role: str, done_on: dt.date | None, note: str) -> CheckIn:
+def record_check_in(*, check_in: CheckIn, by: User, done_on: dt.date | None, note: str) -> CheckIn:
     """One check-in of the support plan done, with what was seen."""
     referral = _lock(check_in.referral)
     check_in = CheckIn.objects.select_for_update().get(pk=check_in.pk, referral=referral)
     if referral.status != S.RETURNED:
-        raise CareError(
+        raise ServiceError(
             f"转介当前为「{REFERRAL_LABELS.get(referral.status, referral.status)}」，不能记录回访",
             "Check-ins are recorded only while the student is back at school under the support plan",
             field="status",
         )
     if check_in.done_on is not None:
-        raise CareError("这次回访已记录", "This check-in is already recorded", field="check_in")
+        raise ServiceError("这次回访已记录", "This check-in is already recorded", field="check_in")
     check_in.done_on = _day(done_on, field="done_on", zh="回访日期", not_before=referral.returned_on)
     check_in.note = _text(note, field="note", zh="回访记录", required=True, limit=2000)
     check_in.by = by
@@ -430,20 +427,19 @@ def record_check_in(*, check_in: CheckIn, by: User, role: str, done_on: dt.date 
     _event(
         referral,
         by=by,
-        role=role,
         what=f"check-in {check_in.due_on:%Y-%m-%d} done {check_in.done_on:%Y-%m-%d}",
     )
     return check_in
 
 
 @transaction.atomic
-def finish_referral(*, referral: Referral, by: User, role: str) -> Referral:
+def finish_referral(*, referral: Referral, by: User) -> Referral:
     """The support plan is over: refused while a check-in is not done."""
     referral = _lock(referral)
     _move(referral, S.CLOSED)
     open_check_ins = referral.check_ins.filter(done_on__isnull=True).count()
     if open_check_ins:
-        raise CareError(
+        raise ServiceError(
             f"还有 {open_check_ins} 次回访未记录",
             f"{open_check_ins} check-in(s) of the support plan are not done yet",
             field="check_ins",
@@ -451,12 +447,12 @@ def finish_referral(*, referral: Referral, by: User, role: str) -> Referral:
     referral.status = S.CLOSED
     referral.updated_at = timezone.now()
     referral.save(update_fields=["status", "updated_at"])
-    _event(referral, by=by, role=role, what="closed")
+    _event(referral, by=by, what="closed")
     return referral
 
 
 @transaction.atomic
-def cancel_referral(*, referral: Referral, by: User, role: str, reason: str) -> Referral:
+def cancel_referral(*, referral: Referral, by: User, reason: str) -> Referral:
     """Cancel before feedback (e.g. the family chose another way). The reason goes into the
     case history (there is no separate field; keep it short and without names)."""
     referral = _lock(referral)
@@ -465,7 +461,7 @@ def cancel_referral(*, referral: Referral, by: User, role: str, reason: str) -> 
     referral.status = S.CANCELLED
     referral.updated_at = timezone.now()
     referral.save(update_fields=["status", "updated_at"])
-    _event(referral, by=by, role=role, what=f"cancelled: {reason}")
+    _event(referral, by=by, what=f"cancelled: {reason}")
     return referral
 
 

@@ -23,6 +23,7 @@ from django.utils.translation import ngettext
 from xinyu.audit import context
 from xinyu.audit.models import Action, AuditEntry
 from xinyu.audit.services import record
+from xinyu.kernel.errors import ServiceError
 from xinyu.notify.services import notify_users
 from xinyu.org.models import Role, RoleAssignment, School, Student, User
 
@@ -42,7 +43,7 @@ from ..models import (
     WarningStatus,
 )
 from ..rules import care_rules
-from .common import CareError
+from .common import audit_role
 
 
 def psych_teachers_of(school_id: int) -> list[User]:
@@ -510,19 +511,26 @@ def create_contact_task(*, student: Student, warning: Warning | None) -> Task:
 
 
 @transaction.atomic
-def complete_task(*, task: Task, by: User, role: str) -> Task:
+def complete_task(*, task: Task, by: User) -> Task:
     if task.status == TaskStatus.DONE:
         return task
     task.status = TaskStatus.DONE
     task.done_at = timezone.now()
     task.done_by = by
     task.save(update_fields=["status", "done_at", "done_by"])
-    record(actor=by, action=Action.UPDATE, obj=task, student=task.student, role=role, detail="done")
+    record(
+        actor=by,
+        action=Action.UPDATE,
+        obj=task,
+        student=task.student,
+        role=audit_role(by, task.student),
+        detail="done",
+    )
     return task
 
 
 @transaction.atomic
-def acknowledge_warning(*, warning: Warning, by: User, role: str) -> Warning:
+def acknowledge_warning(*, warning: Warning, by: User) -> Warning:
     """ "I am on it." The first acknowledgement wins; a second one (two people at once) is
     told who was first and changes nothing."""
     now = timezone.now()
@@ -533,13 +541,18 @@ def acknowledge_warning(*, warning: Warning, by: User, role: str) -> Warning:
     if not won:
         first = warning.acknowledged_by
         who = (first.full_name or first.get_username()) if first is not None else ""
-        raise CareError(
+        raise ServiceError(
             f"该预警已由{who}确认，无需重复操作。", f"Already acknowledged by {who or 'someone else'}."
         )
     WarningEvent.objects.create(
         warning=warning, kind=EventKind.ACKNOWLEDGED, at=now, actor=by, step=warning.step, level=warning.level
     )
     record(
-        actor=by, action=Action.UPDATE, obj=warning, student=warning.student, role=role, detail="acknowledged"
+        actor=by,
+        action=Action.UPDATE,
+        obj=warning,
+        student=warning.student,
+        role=audit_role(by, warning.student),
+        detail="acknowledged",
     )
     return warning

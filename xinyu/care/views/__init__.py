@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..services.common import CareError
+from xinyu.kernel.errors import ServiceError
 
 
 def parse_day(value: str | None, field: str) -> dt.date | None:
@@ -16,4 +16,4 @@ def parse_day(value: str | None, field: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise CareError(f"日期格式不对：{value[:20]}", f"Not a date: {value[:20]}", field=field) from None
+        raise ServiceError(f"日期格式不对：{value[:20]}", f"Not a date: {value[:20]}", field=field) from None

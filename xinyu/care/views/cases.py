@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from xinyu.access import policy
 from xinyu.care import access as care_access
 from xinyu.care.access import CarePerm
+from xinyu.kernel.errors import ServiceError
 from xinyu.org.models import Role, User
 
 from .. import selectors
@@ -36,21 +37,12 @@ from ..models import (
     Trigger,
     WarningStatus,
 )
-from ..services import CareError
 from ..services import cases as services
 from . import parse_day
 
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
-
-
-def _role(user: User, case: Case) -> str:
-    return (
-        policy.role_for(user, case.student)
-        if policy.level_for(user, case.student)
-        else policy.roles_label(user)
-    )
 
 
 # ---- concerns (any staff member, on a phone) --------------------------------------------------
@@ -68,15 +60,12 @@ def concern_new(request: HttpRequest) -> HttpResponse:
         try:
             services.report_concern(
                 by=user,
-                role=policy.role_for(user, chosen)
-                if policy.level_for(user, chosen)
-                else policy.roles_label(user),
                 student=chosen,
                 triggers=request.POST.getlist("triggers"),
                 note=request.POST.get("note", ""),
                 token=request.POST.get("token", "") or uuid.uuid4().hex,
             )
-        except CareError as exc:
+        except ServiceError as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("Thank you. The class teacher and the psych teacher have been told."))
@@ -160,8 +149,8 @@ def attention_acknowledge(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
     warning = care_access.get_team_warning_for(user, uid)
     try:
-        services.acknowledge_as_team(warning=warning, by=user, role=policy.role_for(user, warning.student))
-    except CareError as exc:
+        services.acknowledge_as_team(warning=warning, by=user)
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Acknowledged. The psych teacher can see that you are on it."))
@@ -177,10 +166,9 @@ def task_answer(request: HttpRequest, uid: str) -> HttpResponse:
         services.answer_task(
             task=task,
             by=user,
-            role=policy.role_for(user, task.student),
             answer=request.POST.get("answer", ""),
         )
-    except CareError as exc:
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Marked as done."))
@@ -201,12 +189,11 @@ def triage(request: HttpRequest, uid: str) -> HttpResponse:
         case = services.triage_warning(
             warning=warning,
             by=user,
-            role=policy.role_for(user, warning.student),
             tier=tier or None,
             assessment=request.POST.get("assessment", ""),
             reason=request.POST.get("reason", ""),
         )
-    except CareError as exc:
+    except ServiceError as exc:
         messages.error(request, str(exc))
         return redirect("care:warning", uid=warning.uid)
     if case is None:
@@ -264,8 +251,8 @@ def _case_post(request: HttpRequest, uid: str, fn: Any, ok: str) -> HttpResponse
     user = _user(request)
     case = care_access.get_case_for(user, uid, audit=False)
     try:
-        fn(user, case, _role(user, case), request.POST)
-    except CareError as exc:
+        fn(user, case, request.POST)
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, ok)
@@ -274,12 +261,12 @@ def _case_post(request: HttpRequest, uid: str, fn: Any, ok: str) -> HttpResponse
 
 @require_POST
 def case_action(request: HttpRequest, uid: str, action_id: int) -> HttpResponse:
-    def run(user: User, case: Case, role: str, data: Any) -> None:
+    def run(user: User, case: Case, data: Any) -> None:
         action = case.actions.filter(pk=action_id).first()
         if action is None:
-            raise CareError("找不到该事项", "No such checklist action", field="action")
+            raise ServiceError("找不到该事项", "No such checklist action", field="action")
         services.record_action(
-            action=action, by=user, role=role, done=data.get("done") == "1", note=data.get("note", "")
+            action=action, by=user, done=data.get("done") == "1", note=data.get("note", "")
         )
 
     return _case_post(request, uid, run, _("Checklist updated."))
@@ -287,11 +274,10 @@ def case_action(request: HttpRequest, uid: str, action_id: int) -> HttpResponse:
 
 @require_POST
 def case_plan(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, case: Case, role: str, data: Any) -> None:
+    def run(user: User, case: Case, data: Any) -> None:
         services.update_plan(
             case=case,
             by=user,
-            role=role,
             plan=data.get("plan", ""),
             goals=data.get("goals", ""),
             next_contact_on=parse_day(data.get("next_contact_on", ""), "next_contact_on"),
@@ -302,12 +288,11 @@ def case_plan(request: HttpRequest, uid: str) -> HttpResponse:
 
 @require_POST
 def case_entry(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, case: Case, role: str, data: Any) -> None:
+    def run(user: User, case: Case, data: Any) -> None:
         on = parse_day(data.get("on", ""), "on") or timezone.localdate()
         services.add_entry(
             case=case,
             by=user,
-            role=role,
             kind=data.get("kind", ""),
             on=on,
             note=data.get("note", ""),
@@ -319,34 +304,34 @@ def case_entry(request: HttpRequest, uid: str) -> HttpResponse:
 
 @require_POST
 def case_team(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, case: Case, role: str, data: Any) -> None:
+    def run(user: User, case: Case, data: Any) -> None:
         candidates = {str(u.uid): u for u in services.team_candidates(case)}
         members = [candidates[m] for m in data.getlist("members") if m in candidates]
         owner = candidates.get(data.get("owner", ""))
-        services.set_team(case=case, by=user, role=role, members=members, owner=owner)
+        services.set_team(case=case, by=user, members=members, owner=owner)
 
     return _case_post(request, uid, run, _("Team saved."))
 
 
 @require_POST
 def case_tier(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, case: Case, role: str, data: Any) -> None:
-        services.change_tier(case=case, by=user, role=role, tier=data.get("tier", ""))
+    def run(user: User, case: Case, data: Any) -> None:
+        services.change_tier(case=case, by=user, tier=data.get("tier", ""))
 
     return _case_post(request, uid, run, _("Tier changed; its checklist was added."))
 
 
 @require_POST
 def case_escalate(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, case: Case, role: str, data: Any) -> None:
-        services.escalate_to_centre(case=case, by=user, role=role)
+    def run(user: User, case: Case, data: Any) -> None:
+        services.escalate_to_centre(case=case, by=user)
 
     return _case_post(request, uid, run, _("Shared with the district centre."))
 
 
 @require_POST
 def case_guardian(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, case: Case, role: str, data: Any) -> None:
+    def run(user: User, case: Case, data: Any) -> None:
         chosen = data.get("guardian", "")
         guardian = case.student.guardians.filter(pk=int(chosen)).first() if chosen.isdigit() else None
         try:
@@ -354,13 +339,12 @@ def case_guardian(request: HttpRequest, uid: str) -> HttpResponse:
         except ValueError:
             at = None
         if at is None:
-            raise CareError("沟通时间格式不对", "Not a date and time", field="at")
+            raise ServiceError("沟通时间格式不对", "Not a date and time", field="at")
         if timezone.is_naive(at):
             at = timezone.make_aware(at)
         services.record_guardian_contact(
             case=case,
             by=user,
-            role=role,
             guardian=guardian,
             name=data.get("name", ""),
             at=at,
@@ -373,11 +357,10 @@ def case_guardian(request: HttpRequest, uid: str) -> HttpResponse:
 
 @require_POST
 def case_disclosure(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, case: Case, role: str, data: Any) -> None:
+    def run(user: User, case: Case, data: Any) -> None:
         services.record_disclosure(
             case=case,
             by=user,
-            role=role,
             basis=data.get("basis", ""),
             recipients=data.get("recipients", ""),
             what=data.get("what", ""),
@@ -388,11 +371,10 @@ def case_disclosure(request: HttpRequest, uid: str) -> HttpResponse:
 
 @require_POST
 def case_ask(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, case: Case, role: str, data: Any) -> None:
+    def run(user: User, case: Case, data: Any) -> None:
         services.ask_class_teacher(
             case=case,
             by=user,
-            role=role,
             request=data.get("request", ""),
             due_on=parse_day(data.get("due_on", ""), "due_on"),
         )
@@ -402,8 +384,8 @@ def case_ask(request: HttpRequest, uid: str) -> HttpResponse:
 
 @require_POST
 def case_reassess(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, case: Case, role: str, data: Any) -> None:
-        services.assign_reassessment(case=case, by=user, role=role, instrument=data.get("instrument", ""))
+    def run(user: User, case: Case, data: Any) -> None:
+        services.assign_reassessment(case=case, by=user, instrument=data.get("instrument", ""))
 
     return _case_post(
         request, uid, run, _("Re-assessment assigned: print the student's code from the screening.")
@@ -412,25 +394,23 @@ def case_reassess(request: HttpRequest, uid: str) -> HttpResponse:
 
 @require_POST
 def case_close(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, case: Case, role: str, data: Any) -> None:
-        services.close_case(
-            case=case, by=user, role=role, outcome=data.get("outcome", ""), note=data.get("note", "")
-        )
+    def run(user: User, case: Case, data: Any) -> None:
+        services.close_case(case=case, by=user, outcome=data.get("outcome", ""), note=data.get("note", ""))
 
     return _case_post(request, uid, run, _("Case closed; the follow-up period has started."))
 
 
 @require_POST
 def case_reopen(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, case: Case, role: str, data: Any) -> None:
-        services.reopen_case(case=case, by=user, role=role, reason=data.get("reason", ""))
+    def run(user: User, case: Case, data: Any) -> None:
+        services.reopen_case(case=case, by=user, reason=data.get("reason", ""))
 
     return _case_post(request, uid, run, _("Case reopened."))
 
 
 @require_POST
 def case_end(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, case: Case, role: str, data: Any) -> None:
-        services.end_follow_up(case=case, by=user, role=role)
+    def run(user: User, case: Case, data: Any) -> None:
+        services.end_follow_up(case=case, by=user)
 
     return _case_post(request, uid, run, _("The student has left the watch list."))

@@ -26,11 +26,11 @@ from xinyu.audit.models import Action
 from xinyu.audit.services import record_many_students
 from xinyu.care import access as care_access
 from xinyu.care.access import CarePerm
+from xinyu.kernel.errors import ServiceError
 from xinyu.org.models import School, Student, User
 
 from ..models import CrisisAction, CrisisEvent, CrisisRole, CrisisStatus, CrisisStep
 from ..services import crisis as services
-from ..services.common import CareError
 
 
 def _user(request: HttpRequest) -> User:
@@ -135,12 +135,11 @@ def crisis_new(request: HttpRequest) -> HttpResponse:
             event = services.start_crisis(
                 school=data["school"],
                 by=user,
-                role=policy.roles_label(user),
                 title=data["title"],
                 occurred_at=data["occurred_at"],
                 summary=data["summary"],
             )
-        except CareError as exc:
+        except ServiceError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         else:
             messages.success(
@@ -173,7 +172,6 @@ def crisis_detail(request: HttpRequest, uid: str) -> HttpResponse:
                 actor=user,
                 action=Action.VIEW,
                 students=[p.student for p in people],
-                role=policy.roles_label(user),
                 detail=f"crisis {event.uid}",
             )
     else:
@@ -205,12 +203,11 @@ def crisis_action(request: HttpRequest, uid: str) -> HttpResponse:
         services.add_crisis_action(
             event=event,
             by=user,
-            role=policy.roles_label(user),
             step=request.POST.get("step", ""),
             text=request.POST.get("text", ""),
             informed=request.POST.get("informed", ""),
         )
-    except CareError as exc:
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Added to the timeline."))
@@ -221,7 +218,7 @@ def _find_student(user: User, event: CrisisEvent, query: str) -> Student:
     """A student by 学籍号 (anyone the user sees) or by exact name at the event's school."""
     query = query.strip()
     if not query:
-        raise CareError(
+        raise ServiceError(
             "请填写学生姓名或学籍号", "Please enter the student's name or number", field="student"
         )
     scope = policy.students_for(user, Level.BASIC).select_related("school")
@@ -232,12 +229,12 @@ def _find_student(user: User, event: CrisisEvent, query: str) -> Student:
     if len(named) == 1:
         return named[0]
     if len(named) > 1:
-        raise CareError(
+        raise ServiceError(
             "有同名学生，请填写学籍号",
             "More than one student has this name: enter the number",
             field="student",
         )
-    raise CareError("本校没有这个学生", "No such student at the school", field="student")
+    raise ServiceError("本校没有这个学生", "No such student at the school", field="student")
 
 
 @require_POST
@@ -248,11 +245,10 @@ def crisis_student(request: HttpRequest, uid: str) -> HttpResponse:
         services.add_crisis_student(
             event=event,
             by=user,
-            role=policy.role_for(user, student),
             student=student,
             role_kind=request.POST.get("role_kind", ""),
         )
-    except CareError as exc:
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Student added."))
@@ -269,10 +265,9 @@ def crisis_support(request: HttpRequest, uid: str, student_uid: str) -> HttpResp
         services.record_support(
             person=person,
             by=user,
-            role=policy.role_for(user, person.student),
             support=request.POST.get("support", ""),
         )
-    except CareError as exc:
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Support recorded."))
@@ -283,10 +278,8 @@ def crisis_support(request: HttpRequest, uid: str, student_uid: str) -> HttpResp
 def crisis_close(request: HttpRequest, uid: str) -> HttpResponse:
     user, event = _runnable(request, uid)
     try:
-        services.close_crisis(
-            event=event, by=user, role=policy.roles_label(user), note=request.POST.get("note", "")
-        )
-    except CareError as exc:
+        services.close_crisis(event=event, by=user, note=request.POST.get("note", ""))
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("The emergency plan is closed."))

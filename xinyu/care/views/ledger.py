@@ -10,7 +10,6 @@ from django.db.models.query import EmptyQuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from xinyu.access import policy
@@ -18,12 +17,11 @@ from xinyu.audit.models import Action
 from xinyu.audit.services import record
 from xinyu.care import access as care_access
 from xinyu.care.access import CarePerm
+from xinyu.kernel.excel import excel_response
 from xinyu.org.models import User
 
 from .. import ledger
 from ..models import Case, Tier
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _user(request: HttpRequest) -> User:
@@ -79,7 +77,6 @@ def _page(request: HttpRequest, *, centre: bool) -> HttpResponse:
         action=Action.VIEW,
         object_type="ledger",
         object_id=_scope(centre),
-        role=policy.roles_label(user),
         detail=f"high-risk ledger ({_scope(centre)}), {len(rows)} rows",
     )
     return render(
@@ -113,17 +110,10 @@ def _export(request: HttpRequest, *, centre: bool) -> HttpResponse:
         title = _("High-risk ledger")
         data = ledger.workbook(rows, title=title, mark=ledger.watermark(user, now))
     filename = f"高风险台账-{_place(user, centre=centre, school=applied['school'])}-{timezone.localdate(now):%Y-%m-%d}.xlsx"
-    ledger.record_export(
-        user=user, role=policy.roles_label(user), rows=rows, scope=_scope(centre), filename=filename
-    )
-    return HttpResponse(
-        data,
-        content_type=XLSX,
-        headers={
-            "Content-Disposition": content_disposition_header(as_attachment=True, filename=filename),
-            "Cache-Control": "no-store",
-        },
-    )
+    ledger.record_export(user=user, rows=rows, scope=_scope(centre), filename=filename)
+    response = excel_response(data, filename)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _place(user: User, *, centre: bool, school: str) -> str:

@@ -27,12 +27,12 @@ from xinyu.audit.models import Action
 from xinyu.audit.services import record_many_students
 from xinyu.care import access as care_access
 from xinyu.care.access import CarePerm
+from xinyu.kernel.errors import ServiceError
 from xinyu.org.models import District, User
 
 from ..models import KeyPeriod, PeriodKind, RecheckResult
 from ..rules import care_rules
 from ..services import rechecks as services
-from ..services.common import CareError
 
 
 def _user(request: HttpRequest) -> User:
@@ -108,11 +108,10 @@ def recheck_start(request: HttpRequest) -> HttpResponse:
         round = services.start_recheck_round(
             school=school,
             by=user,
-            role=policy.roles_label(user),
             term=request.POST.get("term", ""),
             due_on=_date(request.POST.get("due_on")),
         )
-    except CareError as exc:
+    except ServiceError as exc:
         messages.error(request, str(exc))
         return redirect("care:rechecks")
     messages.success(
@@ -172,7 +171,6 @@ def recheck_class(request: HttpRequest, uid: str, class_uid: str) -> HttpRespons
             actor=user,
             action=Action.VIEW,
             students=[e.student for e in entries],
-            role=policy.roles_label(user),
             detail=f"recheck list {round.uid}",
         )
     return render(
@@ -198,11 +196,10 @@ def recheck_record(request: HttpRequest, uid: str, student_uid: str) -> HttpResp
         services.record_recheck(
             entry=entry,
             by=user,
-            role=policy.role_for(user, entry.student),
             result=request.POST.get("result", ""),
             note=request.POST.get("note", ""),
         )
-    except CareError as exc:
+    except ServiceError as exc:
         messages.error(request, f"{entry.student.name}: {exc}")
     else:
         messages.success(request, _("Saved: %(name)s.") % {"name": entry.student.name})
@@ -276,7 +273,6 @@ def key_period_create(request: HttpRequest) -> HttpResponse:
     try:
         services.create_key_period(
             by=user,
-            role=policy.roles_label(user),
             district=district,
             school=school,
             name=request.POST.get("name", ""),
@@ -284,7 +280,7 @@ def key_period_create(request: HttpRequest) -> HttpResponse:
             starts_on=_date(request.POST.get("starts_on")),
             lead_days=_int(request.POST.get("lead_days")),
         )
-    except CareError as exc:
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Key period added."))
@@ -315,13 +311,12 @@ def key_period_edit(request: HttpRequest, uid: str) -> HttpResponse:
             services.update_key_period(
                 period=period,
                 by=user,
-                role=policy.roles_label(user),
                 name=str(values["name"]),
                 kind=str(values["kind"]),
                 starts_on=_date(str(values["starts_on"])),
                 lead_days=_int(str(values["lead_days"])),
             )
-        except CareError as exc:
+        except ServiceError as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("Key period saved."))
@@ -338,8 +333,8 @@ def key_period_delete(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
     period = _editable(user, uid)
     try:
-        services.delete_key_period(period=period, by=user, role=policy.roles_label(user))
-    except CareError as exc:
+        services.delete_key_period(period=period, by=user)
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Key period deleted."))

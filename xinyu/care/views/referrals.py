@@ -22,11 +22,11 @@ from django.views.decorators.http import require_POST
 from xinyu.access import policy
 from xinyu.care import access as care_access
 from xinyu.care.access import CarePerm
+from xinyu.kernel.errors import ServiceError
 from xinyu.org.models import District, Role, User
 
 from ..models import (
     ActionStatus,
-    Case,
     CaseEventKind,
     CheckIn,
     Institution,
@@ -34,18 +34,12 @@ from ..models import (
     Referral,
     ReferralStatus,
 )
-from ..services import CareError
 from ..services import referrals as services
 from . import parse_day
 
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
-
-
-def _role(user: User, referral_or_case: Referral | Case) -> str:
-    student = referral_or_case.student
-    return policy.role_for(user, student) if policy.level_for(user, student) else policy.roles_label(user)
 
 
 # ---- the registry --------------------------------------------------------------------------
@@ -82,9 +76,9 @@ def institutions(request: HttpRequest) -> HttpResponse:
         chosen = [d for d in districts if str(d.pk) == request.POST.get("district", "")] or districts[:1]
         try:
             institution = services.create_institution(
-                by=user, role=policy.roles_label(user), district=chosen[0], **_institution_input(request.POST)
+                by=user, district=chosen[0], **_institution_input(request.POST)
             )
-        except CareError as exc:
+        except ServiceError as exc:
             messages.error(request, str(exc))
             posted = request.POST
         else:
@@ -117,11 +111,10 @@ def institution_edit(request: HttpRequest, uid: str) -> HttpResponse:
             services.update_institution(
                 institution=institution,
                 by=user,
-                role=policy.roles_label(user),
                 active=request.POST.get("active") == "1",
                 **_institution_input(request.POST),
             )
-        except CareError as exc:
+        except ServiceError as exc:
             messages.error(request, str(exc))
             posted = request.POST
         else:
@@ -140,10 +133,8 @@ def institution_active(request: HttpRequest, uid: str) -> HttpResponse:
     institution = care_access.get_institution_for(user, uid, manage=True)
     active = request.POST.get("active") == "1"
     try:
-        services.set_institution_active(
-            institution=institution, by=user, role=policy.roles_label(user), active=active
-        )
-    except CareError as exc:
+        services.set_institution_active(institution=institution, by=user, active=active)
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(
@@ -166,19 +157,18 @@ def referral_new(request: HttpRequest, uid: str) -> HttpResponse:
         try:
             picked = request.POST.get("institution", "")
             if not picked:
-                raise CareError("请选择转介机构", "Choose the institution", field="institution")
+                raise ServiceError("请选择转介机构", "Choose the institution", field="institution")
             institution: Institution = policy.one_for(user, registry, picked, "institution")
             referral = services.make_referral(
                 case=case,
                 by=user,
-                role=_role(user, case),
                 institution=institution,
                 reason=request.POST.get("reason", ""),
                 referred_on=parse_day(request.POST.get("referred_on", ""), "referred_on"),
                 accompanied_by=request.POST.get("accompanied_by", ""),
                 guardian_agreed=request.POST.get("guardian_agreed") == "1",
             )
-        except CareError as exc:
+        except ServiceError as exc:
             messages.error(request, str(exc))
             posted = request.POST
         else:
@@ -261,16 +251,15 @@ def referral_detail(request: HttpRequest, uid: str) -> HttpResponse:
 
 ACTIONS = {
     "seen": (
-        lambda r, u, role, d: services.mark_seen(
-            referral=r, by=u, role=role, seen_on=parse_day(d.get("seen_on", ""), "seen_on")
+        lambda r, u, d: services.mark_seen(
+            referral=r, by=u, seen_on=parse_day(d.get("seen_on", ""), "seen_on")
         ),
         gettext_lazy("Recorded: seen by the institution."),
     ),
     "feedback": (
-        lambda r, u, role, d: services.record_feedback(
+        lambda r, u, d: services.record_feedback(
             referral=r,
             by=u,
-            role=role,
             diagnosis_summary=d.get("diagnosis_summary", ""),
             advice=d.get("advice", ""),
             feedback_on=parse_day(d.get("feedback_on", ""), "feedback_on"),
@@ -278,23 +267,20 @@ ACTIONS = {
         gettext_lazy("Feedback recorded."),
     ),
     "return": (
-        lambda r, u, role, d: services.record_return(
+        lambda r, u, d: services.record_return(
             referral=r,
             by=u,
-            role=role,
             returned_on=parse_day(d.get("returned_on", ""), "returned_on"),
             return_plan=d.get("return_plan", ""),
         ),
         gettext_lazy("Back at school: the support plan and its check-ins are scheduled."),
     ),
     "finish": (
-        lambda r, u, role, d: services.finish_referral(referral=r, by=u, role=role),
+        lambda r, u, d: services.finish_referral(referral=r, by=u),
         gettext_lazy("Support plan finished."),
     ),
     "cancel": (
-        lambda r, u, role, d: services.cancel_referral(
-            referral=r, by=u, role=role, reason=d.get("reason", "")
-        ),
+        lambda r, u, d: services.cancel_referral(referral=r, by=u, reason=d.get("reason", "")),
         gettext_lazy("Referral cancelled."),
     ),
 }
@@ -308,8 +294,8 @@ def referral_action(request: HttpRequest, uid: str, action: str) -> HttpResponse
     referral = care_access.get_referral_for(user, uid)
     run, ok = ACTIONS[action]
     try:
-        run(referral, user, _role(user, referral), request.POST)
-    except CareError as exc:
+        run(referral, user, request.POST)
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, str(ok))
@@ -327,11 +313,10 @@ def check_in_done(request: HttpRequest, uid: str, pk: int) -> HttpResponse:
         services.record_check_in(
             check_in=check_in,
             by=user,
-            role=_role(user, referral),
             done_on=parse_day(request.POST.get("done_on", ""), "done_on"),
             note=request.POST.get("note", ""),
         )
-    except CareError as exc:
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Check-in recorded."))

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from xinyu.access import policy
 from xinyu.care import access as care_access
 from xinyu.care.access import CarePerm
+from xinyu.kernel.errors import ServiceError
 from xinyu.org.models import Role, User
 from xinyu.screening import followup
 
@@ -70,8 +71,8 @@ def acknowledge(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
     warning = care_access.get_warning_for(user, uid)
     try:
-        services.acknowledge_warning(warning=warning, by=user, role=policy.role_for(user, warning.student))
-    except services.CareError as exc:
+        services.acknowledge_warning(warning=warning, by=user)
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Warning acknowledged."))
@@ -88,6 +89,6 @@ def tasks(request: HttpRequest) -> HttpResponse:
 def task_done(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
     task = care_access.get_task_for(user, uid)
-    services.complete_task(task=task, by=user, role=policy.roles_label(user))
+    services.complete_task(task=task, by=user)
     messages.success(request, _("Marked as done."))
     return redirect("care:tasks")
