@@ -4,8 +4,10 @@ then the psych teacher records the session of that appointment."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
+from django.utils import timezone
 
 from .personas import build_world
 from .test_browser import login
@@ -70,10 +72,15 @@ def test_student_books_on_a_phone_and_the_psych_teacher_records_it(phone_page, p
         "next_step",
     ):
         page.fill(f"textarea[name={field}]", f"{field}：考试前紧张")
+    # The time is prefilled in the one shape a datetime-local input accepts (issue 10 item 12):
+    # the form is sent without retyping it.
+    held_at = page.input_value("input[name=held_at]")
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", held_at), held_at
     page.click("#record-form button.btn-primary")
     page.wait_for_selector("#record")
     assert "main_problem：考试前紧张" in page.inner_text("#record")
     record = CounsellingRecord.objects.get(student=world.student_a41)
     assert record.appointment == appointment
+    assert timezone.localtime(record.held_at).strftime("%Y-%m-%dT%H:%M") == held_at
     appointment.refresh_from_db()
     assert appointment.status == "done"

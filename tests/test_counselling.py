@@ -100,9 +100,7 @@ class RoomTest(PersonaTestCase):
         self.assertIn("个别辅导室面积低于标准", view.area_note)
         self.assertIn("挂钟", view.missing)
         self.assertNotIn("茶几", view.missing)
-        services.save_zone(
-            by=self.w.psych_a, room=room, zone=zone, kind="individual", area_m2=Decimal("12")
-        )
+        services.save_zone(by=self.w.psych_a, room=room, zone=zone, kind="individual", area_m2=Decimal("12"))
         self.assertEqual(selectors.room_summary(room).zones[0].area_note, "")
 
     def test_bad_input_is_refused_with_a_bilingual_message_naming_the_field(self) -> None:
@@ -697,3 +695,230 @@ class StudentAsksForHelpTest(PersonaTestCase):
         response = Client().post("/room/A001/me/help/")
         self.assertRedirects(response, "/room/A001/", fetch_redirect_response=False)
         self.assertFalse(Warning.objects.exists())
+
+
+VALUE_RE = r'name="held_at" value="([^"]*)"'
+
+
+class DateTimeLocalTest(PersonaTestCase):
+    """Issue 10, item 12: a datetime-local input accepts only 2026-12-01T16:00; any other
+    rendering (2026/12/01 16:00) arrives empty in Chromium, so the form would need retyping."""
+
+    def setUp(self) -> None:
+        self.room = make_room(self.w)
+
+    def _value(self, html: str) -> str:
+        import re
+
+        match = re.search(VALUE_RE, html)
+        self.assertIsNotNone(match, html[:400])
+        assert match is not None
+        value = match.group(1)
+        self.assertRegex(value, r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$")
+        return value
+
+    def test_every_datetime_local_input_renders_a_value_that_parses_and_round_trips(self) -> None:
+        from xinyu.counselling.forms import DATETIME_LOCAL, GroupForm, RecordForm, local_input
+
+        at = timezone.make_aware(dt.datetime(2026, 12, 1, 16, 0))
+        for form_class in (RecordForm, GroupForm):
+            with self.subTest(form=form_class.__name__):
+                for initial in (at, local_input(at)):  # a moment or the view's text
+                    rendered = str(form_class(initial={"held_at": initial})["held_at"])
+                    self.assertIn('type="datetime-local"', rendered)
+                    value = self._value(rendered)
+                    self.assertEqual(value, "2026-12-01T16:00")
+                    self.assertEqual(
+                        dt.datetime.strptime(value, DATETIME_LOCAL), dt.datetime(2026, 12, 1, 16)
+                    )
+                    bound = form_class({"held_at": value})
+                    bound.is_valid()
+                    self.assertNotIn("held_at", bound.errors)
+                    self.assertEqual(bound.cleaned_data["held_at"], at)
+                    # A form shown again after an error keeps the value as typed.
+                    self.assertEqual(self._value(str(bound["held_at"])), value)
+
+    def test_the_record_page_submits_its_own_time_unchanged(self) -> None:
+        client = self.client_for(self.w.psych_a)
+        unit = services.free_units(self.room)[0]
+        appointment = services.book_appointment(
+            student=self.w.student_a41, room=self.room, date=unit.date, starts=unit.starts, by=self.w.psych_a
+        )
+        for url in (
+            f"/counselling/records/new/?student={self.w.student_a42.uid}",
+            f"/counselling/records/new/?appointment={appointment.uid}",
+        ):
+            with self.subTest(url=url):
+                value = self._value(client.get(url).content.decode())
+                data = {"held_at": value, "minutes": "40", "category": "family"}
+                response = client.post(url, {**data, **{f: NOTE for f in services.SessionNotes.LABELS}})
+                self.assertEqual(response.status_code, 302, response.content.decode()[-600:])
+                rec = CounsellingRecord.objects.get(uid=response["Location"].rstrip("/").split("/")[-1])
+                self.assertEqual(timezone.localtime(rec.held_at).strftime("%Y-%m-%dT%H:%M"), value)
+
+    def test_the_group_page_submits_its_own_time_unchanged(self) -> None:
+        from xinyu.counselling.models import GroupSession
+
+        client = self.client_for(self.w.psych_a)
+        value = self._value(client.get("/counselling/groups/new/").content.decode())
+        response = client.post(
+            "/counselling/groups/new/",
+            {
+                "held_at": value,
+                "minutes": "45",
+                "topic": "考前减压",
+                "category": "learning",
+                "participants": self.w.student_a41.student_no,
+                "other_participants": "0",
+                "outcome": "学会了放松",
+            },
+        )
+        self.assertEqual(response.status_code, 302)
+        session = GroupSession.objects.get()
+        self.assertEqual(timezone.localtime(session.held_at).strftime("%Y-%m-%dT%H:%M"), value)
+
+
+class ServiceContractTest(PersonaTestCase):
+    """One error type with both languages and the field; `by` as the actor; the audit role
+    derived by the service."""
+
+    def setUp(self) -> None:
+        self.room = make_room(self.w)
+
+    def test_refusals_carry_chinese_english_and_the_field(self) -> None:
+        cases = [
+            (lambda: self.record(minutes=3), "minutes"),
+            (lambda: self.record(category="diagnosis"), "category"),
+            (lambda: self.record(held_at=timezone.now() + dt.timedelta(days=1)), "held_at"),
+            (
+                lambda: services.save_slot(
+                    by=self.w.psych_a,
+                    room=self.room,
+                    weekday=9,
+                    starts=dt.time(9),
+                    ends=dt.time(10),
+                    staff=None,
+                ),
+                "weekday",
+            ),
+            (
+                lambda: services.book_appointment(
+                    student=self.w.student_a41,
+                    room=self.room,
+                    date=timezone.localdate() + dt.timedelta(days=1),
+                    starts=dt.time(20),
+                    by=self.w.psych_a,
+                ),
+                "unit",
+            ),
+            (
+                lambda: services.save_room(
+                    by=self.w.psych_a,
+                    school=self.w.school_a,
+                    name=" ",
+                    location="x",
+                    mailbox_location="x",
+                    help_email="a@b.cn",
+                ),
+                "name",
+            ),
+        ]
+        for call, field in cases:
+            with self.subTest(field=field):
+                with self.assertRaises(ServiceError) as caught:
+                    call()
+                error = caught.exception
+                self.assertEqual(error.field, field)
+                self.assertTrue(error.zh and error.en and error.zh != error.en, (error.zh, error.en))
+                self.assertEqual(str(error), f"{error.zh} / {error.en}")
+        self.assertFalse(hasattr(services, "CounsellingError"))
+
+    def record(self, **kwargs: object) -> CounsellingRecord:
+        args: dict[str, object] = {
+            "by": self.w.psych_a,
+            "student": self.w.student_a41,
+            "held_at": timezone.now() - dt.timedelta(minutes=50),
+            "minutes": 40,
+            "category": "family",
+            "notes": notes(),
+        }
+        return services.record_session(**{**args, **kwargs})  # type: ignore[arg-type]
+
+    def test_the_audit_row_names_the_role_the_service_derives(self) -> None:
+        rec = self.record()
+        row = AuditEntry.objects.get(action="create", object_id=str(rec.uid))
+        self.assertEqual((row.username, row.role), ("psych_a", "psych_teacher"))
+        key_for(self.w.student_a41, self.w.class_teacher_a41)
+        slips = AuditEntry.objects.get(object_id=str(self.w.class_a41.uid), username="class_teacher_a41")
+        self.assertEqual(slips.role, "class_teacher")
+
+    def test_the_stats_workbook_neutralises_formulas_and_names_the_exporter(self) -> None:
+        from xinyu.counselling import reports
+        from xinyu.org.models import School
+
+        period = selectors.Period.parse("2026-03", timezone.localdate())
+        rows = [selectors.SchoolStats(school=School(name='=HYPERLINK("http://x")'), sessions=1)]
+        for by in (self.w.leader_a, None):
+            with self.subTest(by=by):
+                ws = load_workbook(io.BytesIO(reports.stats_xlsx(rows, period, by=by))).active
+                assert ws is not None
+                self.assertIn("心理辅导统计 2026-03", str(ws["A1"].value))
+                self.assertEqual(("leader_a" in str(ws["A1"].value)), by is not None)
+                self.assertEqual(ws["A2"].value, "学校")
+                self.assertEqual(ws["A3"].value, '=HYPERLINK("http://x")')
+                self.assertEqual(ws["A3"].data_type, "s")  # text, never a formula
+                self.assertEqual(ws["B3"].value, 1)
+
+
+class StudentKeyLookupTest(PersonaTestCase):
+    """The one student-key lookup (xinyu.org.keys), which counselling and the mailbox share;
+    the model moved to org by state only (its table and constraint are the same)."""
+
+    def test_lookup_normalises_and_refuses_revoked_foreign_and_left_students(self) -> None:
+        from xinyu.org.keys import find_key, student_for_key
+
+        key = key_for(self.w.student_a41, self.w.class_teacher_a41)
+        spaced = f" {key.code[:4].lower()}-{key.code[4:]} "
+        self.assertEqual(find_key(school=self.w.school_a, raw=spaced), key)
+        self.assertEqual(student_for_key(school=self.w.school_a, raw=key.code), self.w.student_a41)
+        self.assertIsNone(find_key(school=self.w.school_b, raw=key.code))
+        self.assertIsNone(find_key(school=self.w.school_a, raw="ZZZ"))
+        Student.objects.filter(pk=self.w.student_a41.pk).update(status="left")
+        self.assertIsNone(find_key(school=self.w.school_a, raw=key.code))
+        Student.objects.filter(pk=self.w.student_a41.pk).update(status="active")
+        services.reissue_key(by=self.w.class_teacher_a41, student=self.w.student_a41)
+        self.assertIsNone(find_key(school=self.w.school_a, raw=key.code))
+
+    def test_the_move_changes_no_table(self) -> None:
+        from importlib import import_module
+
+        from django.db import migrations
+
+        self.assertEqual(StudentKey._meta.db_table, "counselling_studentkey")
+        self.assertEqual(StudentKey._meta.app_label, "org")
+        for module in (
+            "xinyu.counselling.migrations.0002_studentkey_moves_to_org",
+            "xinyu.org.migrations.0003_studentkey",
+        ):
+            with self.subTest(migration=module):
+                operations = import_module(module).Migration.operations
+                self.assertTrue(operations)
+                for operation in operations:  # state only: no SQL on SQLite or PostgreSQL
+                    self.assertIsInstance(operation, migrations.SeparateDatabaseAndState)
+                    self.assertEqual(operation.database_operations, [])
+
+
+class DemoBuilderTest(PersonaTestCase):
+    def test_counselling_and_the_mailbox_register_their_demo_parts_in_order(self) -> None:
+        from xinyu.counselling import demo as counselling_demo
+        from xinyu.kernel.registry import DemoRun, demo_builders
+        from xinyu.mailbox import demo as mailbox_demo
+
+        keys = demo_builders.keys()
+        self.assertLess(keys.index("counselling"), keys.index("mailbox"))
+        self.assertIs(demo_builders.get("counselling"), counselling_demo.demo_counselling)
+        self.assertIs(demo_builders.get("mailbox"), mailbox_demo.demo_mailbox)
+        run = DemoRun(students=0, seed=7, district=self.w.school_a.district)
+        line = demo_builders.get("counselling")(run)
+        self.assertRegex(line or "", r"^Counselling: \d+ rooms")
+        self.assertIsNone(demo_builders.get("mailbox")(run))  # no demo school in the personas' district

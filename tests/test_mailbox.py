@@ -347,3 +347,86 @@ class StudentKeyLetterTest(MailboxTestCase):
         response, code = self.post_letter(body=SECRET, signature="student_key", student_key="ZZZZZZZZ")
         assert not code and not Letter.objects.exists()
         assert cache.get("wrong-code:mailbox:10.9.8.7") == 2
+
+
+class MailboxContractTest(MailboxTestCase):
+    """One error type (Chinese, English, the field), `by` as the actor, forms in the views."""
+
+    def test_refusals_carry_both_languages_and_the_field(self) -> None:
+        from xinyu.kernel.errors import ServiceError
+
+        letter, _ = self.letter(SECRET)
+        cases = [
+            (
+                lambda: services.send_letter(
+                    school=self.w.school_a, body="  ", signature=Signature.ANONYMOUS
+                ),
+                "body",
+            ),
+            (
+                lambda: services.send_letter(
+                    school=self.w.school_a, body="x" * 5001, signature=Signature.ANONYMOUS
+                ),
+                "body",
+            ),
+            (
+                lambda: services.send_letter(school=self.w.school_a, body="x", signature=Signature.SIGNED),
+                "signed_name",
+            ),
+            (lambda: services.reply(by=self.w.psych_a, letter=letter, body=""), "body"),
+            (lambda: services.raise_warning(by=self.w.psych_a, letter=letter, level="nonsense"), "level"),
+            (lambda: services.identify_myself(letter=letter, name=" ", school_class=""), "signed_name"),
+        ]
+        for call, field in cases:
+            with self.subTest(field=field):
+                try:
+                    call()
+                except ServiceError as error:
+                    assert error.field == field, (error.field, field)
+                    assert error.zh and error.en and error.zh != error.en
+                else:
+                    raise AssertionError(f"not refused: {field}")
+        assert issubclass(services.DuplicateLetter, ServiceError)
+        assert not hasattr(services, "MailboxError")
+
+    def test_a_bad_warning_level_is_a_bilingual_message_not_a_warning(self) -> None:
+        letter, _ = self.letter(RISK, signature=Signature.SIGNED, signed_name="张小明")
+        services.link_student(by=self.w.psych_a, letter=letter, student=self.w.student_a41)
+        client = self.client_for(self.w.psych_a)
+        page = client.post(f"/letters/{letter.uid}/warning/", {"level": "nonsense"}, follow=True)
+        assert "请选择有效的预警级别 / Please choose a valid warning level" in page.content.decode()
+        assert not Warning.objects.exists()
+        client.post(f"/letters/{letter.uid}/warning/", {})  # no level: urgent, as before
+        assert Warning.objects.get().level == "urgent"
+
+    def test_staff_rows_name_the_role_the_service_derives(self) -> None:
+        anonymous, _ = self.letter(SECRET)
+        services.save_note(by=self.w.psych_a, letter=anonymous, note="n")
+        signed, _ = self.letter(RISK, signature=Signature.SIGNED, signed_name="张小明")
+        services.link_student(by=self.w.psych_a, letter=signed, student=self.w.student_a41)
+        rows = AuditEntry.objects.filter(username="psych_a", action=Action.UPDATE)
+        note = rows.get(object_id=str(anonymous.uid))
+        linked = rows.get(object_id=str(signed.uid))
+        assert (note.role, note.student_id, note.school_id) == ("psych_teacher", None, self.w.school_a.pk)
+        assert (linked.role, linked.student_id) == ("psych_teacher", self.w.student_a41.pk)
+
+    def test_an_unknown_signature_is_read_as_anonymous(self) -> None:
+        response, code = self.post_letter(body=SECRET, signature="forged", signed_name="张小明")
+        assert code, response.content.decode()[-500:]
+        letter = Letter.objects.get()
+        assert letter.signature == Signature.ANONYMOUS and letter.signed_name == ""
+
+
+class MailboxDemoTest(MailboxTestCase):
+    def test_the_demo_letters_go_to_the_demo_school_once(self) -> None:
+        from xinyu.mailbox.demo import LETTERS, build_demo_mailbox
+        from xinyu.org.demo import SCHOOL_X
+
+        district = self.w.school_a.district
+        assert build_demo_mailbox(district) == 0  # the personas' district has no demo school
+        self.w.school_a.name = SCHOOL_X
+        self.w.school_a.save(update_fields=["name"])
+        assert build_demo_mailbox(district) == len(LETTERS) == 3
+        assert Letter.objects.filter(school=self.w.school_a, flagged=True).count() == 1
+        assert Letter.objects.get(signature=Signature.SIGNED).signed_name
+        assert build_demo_mailbox(district) == 0
