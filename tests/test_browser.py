@@ -38,6 +38,14 @@ def test_each_role_logs_in_and_sees_its_home(page, live_server, username, must_s
         assert text not in body, (username, text)
 
 
+def test_the_district_home_draws_the_cluster_chart_from_its_panel(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    """The students-per-cluster panel brings its own script (the home page knows no panel)."""
+    build_world()
+    login(page, live_server, "district_admin")
+    page.wait_for_selector("#cluster-chart canvas")
+    assert page.locator("#by-cluster").count() == 1 and page.locator("#act-first").count() == 1
+
+
 def test_wrong_password_shows_message(page, live_server) -> None:  # type: ignore[no-untyped-def]
     build_world()
     page.goto(f"{live_server.url}/login/")
