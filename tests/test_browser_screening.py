@@ -6,6 +6,7 @@ report; the class teacher sees only the neutral task; the district sees the aggr
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from .personas import build_world
 from .screening_helpers import invitation, make_campaign
@@ -123,3 +124,39 @@ def test_consent_answer_resume_and_who_sees_what(browser, page, live_server) -> 
     for word in DIAGNOSTIC:
         assert word not in aggregate, word
     assert Invitation.objects.filter(campaign=campaign, progress="completed").count() == 1
+
+
+def test_campaign_form_submits_its_prefilled_dates_and_chooses_grades_quickly(
+    browser, page, live_server
+) -> None:  # type: ignore[no-untyped-def]
+    """The window's datetime-local inputs arrive filled (Chromium rejects "2026/12/01 16:00"
+    and would send them empty); the psych teacher's only school is chosen already; grades
+    are chosen with "none" and a range instead of unticking box by box."""
+    from xinyu.screening.models import Campaign
+
+    world = build_world()
+    login(page, live_server, "psych_a")
+    page.goto(f"{live_server.url}/screening/new/")
+    opens = page.input_value("input[name=opens_at]")
+    closes = page.input_value("input[name=closes_at]")
+    assert opens and closes, (opens, closes)  # the browser accepted the rendered values
+    assert page.evaluate("document.querySelector('select[name=schools]').selectedOptions.length") == 1
+    page.fill("input[name=name]", "浏览器测评")
+    page.click("[data-grades=none]")
+    assert page.locator("input[name=target_grades]:checked").count() == 0
+    page.click("[data-grades=all]")
+    assert page.locator("input[name=target_grades]:checked").count() == 12
+    page.select_option("select[name=grade_from]", "4")
+    page.select_option("select[name=grade_to]", "7")
+    checked = page.eval_on_selector_all(
+        "input[name=target_grades]:checked", "els => els.map(e => parseInt(e.value, 10))"
+    )
+    assert checked == [4, 5, 6, 7]
+    page.click("#campaign-form button.btn-primary")
+    page.wait_for_url(f"{live_server.url}/screening/campaigns/**")
+    campaign = Campaign.objects.get(name="浏览器测评")
+    assert list(campaign.schools.all()) == [world.school_a]
+    assert campaign.target_grades == [4, 5, 6, 7]
+    assert timezone.localtime(campaign.opens_at).strftime("%Y-%m-%dT%H:%M") == opens
+    assert timezone.localtime(campaign.closes_at).strftime("%Y-%m-%dT%H:%M") == closes
+    assert campaign.invitations.count() > 0

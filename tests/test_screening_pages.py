@@ -10,7 +10,8 @@ from django.test import Client
 from tests.personas import PersonaTestCase
 from tests.screening_helpers import CALM, complete, consent_and_start, invitation, make_campaign, with_phq
 from xinyu.audit.models import AuditEntry
-from xinyu.screening.models import Answer, Consent, ConsentDecision, Invitation, Progress
+from xinyu.org.models import SchoolClass, Student
+from xinyu.screening.models import Answer, Campaign, Consent, ConsentDecision, Invitation, Progress
 
 # Words that must never reach a non-psych role on any screening page: diagnoses and the
 # instruments' names. School leaders and the district may see tiers in aggregate.
@@ -162,6 +163,83 @@ class ScreeningPagesTest(PersonaTestCase):
         )
         created = Invitation.objects.filter(campaign__name="春季测评")
         self.assertEqual(list(created.values_list("student", flat=True)), [self.w.student_b41.pk])
+
+    def test_the_form_renders_dates_as_the_datetime_input_accepts_them(self) -> None:
+        html = self.client_for(self.w.district_admin).get("/screening/new/").content.decode()
+        for name in ("opens_at", "closes_at"):
+            found = re.search(rf'<input type="datetime-local" name="{name}" value="([^"]*)"', html)
+            self.assertIsNotNone(found, name)
+            self.assertRegex(found.group(1), r"^\d{4}-\d\d-\d\dT\d\d:\d\d$")  # type: ignore[union-attr]
+
+    def campaign_post(self, **change: object) -> dict[str, object]:
+        return {
+            "name": "复测",
+            "school_year": "2026-2027",
+            "scope": "schools",
+            "schools": [self.w.school_a.pk],
+            "opens_at": "2026-11-20T08:00",
+            "closes_at": "2026-12-20T18:00",
+            "consent_text": "同意书",
+            "consent_version": "2.0",
+            "battery_4_6": ["PHQ9"],
+            "battery_7_9": ["PHQ9"],
+            **change,
+        }
+
+    def test_the_psych_teachers_only_school_is_chosen_already(self) -> None:
+        form = self.client_for(self.w.psych_a).get("/screening/new/").context["form"]
+        self.assertEqual(form["schools"].value(), [self.w.school_a.pk])
+        self.assertEqual(
+            set(form.fields["classes"].queryset), {self.w.class_a41, self.w.class_a42, self.w.class_a71}
+        )
+        # The district chooses schools (and lists no classes of the whole district).
+        district_form = self.client_for(self.w.district_admin).get("/screening/new/").context["form"]
+        self.assertIsNone(district_form["schools"].value())
+        self.assertNotIn("classes", district_form.fields)
+
+    def test_a_campaign_for_one_class_invites_that_class_only(self) -> None:
+        client = self.client_for(self.w.psych_a)
+        response = client.post("/screening/new/", self.campaign_post(classes=[self.w.class_a41.pk]))
+        self.assertEqual(response.status_code, 302, response.context and response.context["form"].errors)
+        campaign = Campaign.objects.get(name="复测")
+        self.assertEqual(list(campaign.classes.all()), [self.w.class_a41])
+        self.assertEqual(campaign.target_grades, [4])
+        self.assertEqual(
+            set(campaign.invitations.values_list("school_class", flat=True)), {self.w.class_a41.pk}
+        )
+        self.assertEqual(campaign.scope_label, "四年级1班")
+        # The campaign page lists only that class for its sheets.
+        page = client.get(f"/screening/campaigns/{campaign.uid}/")
+        self.assertEqual([c.pk for c in page.context["code_classes"]], [self.w.class_a41.pk])
+
+    def test_classes_of_another_school_are_refused(self) -> None:
+        other = SchoolClass.objects.filter(school=self.w.school_b).first()
+        response = self.client_for(self.w.psych_a).post(
+            "/screening/new/",
+            self.campaign_post(classes=[other.pk]),  # type: ignore[union-attr]
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("classes", response.context["form"].errors)
+        self.assertFalse(Campaign.objects.filter(name="复测").exists())
+
+    def test_a_grade_range_replaces_the_ticked_grades(self) -> None:
+        client = self.client_for(self.w.psych_a)
+        response = client.post(
+            "/screening/new/", self.campaign_post(target_grades=["4"], grade_from="4", grade_to="9")
+        )
+        self.assertEqual(response.status_code, 302, response.context and response.context["form"].errors)
+        campaign = Campaign.objects.get(name="复测")
+        self.assertEqual(campaign.target_grades, [4, 5, 6, 7, 8, 9])
+        self.assertEqual(
+            set(campaign.invitations.values_list("student", flat=True)),
+            set(Student.objects.filter(school=self.w.school_a).values_list("pk", flat=True)),
+        )
+        # No grade at all, or a range upside down, is a message.
+        for change, field in (({}, "target_grades"), ({"grade_from": "9", "grade_to": "4"}, "grade_to")):
+            with self.subTest(change=change):
+                response = client.post("/screening/new/", self.campaign_post(name="再测", **change))
+                self.assertEqual(response.status_code, 200)
+                self.assertIn(field, response.context["form"].errors)
 
     def test_the_form_explains_what_is_wrong(self) -> None:
         response = self.client_for(self.w.district_admin).post(

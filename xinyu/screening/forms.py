@@ -63,6 +63,9 @@ def instrument_choices(low: int, high: int) -> list[tuple[str, str]]:
 
 
 class CampaignForm(forms.Form):
+    # Shown together: the ticked grades, "all / none" (with JavaScript) and a range (without).
+    grade_field_names = ("target_grades", "grade_from", "grade_to")
+
     name = forms.CharField(label=_("Name"), max_length=100)
     school_year = forms.RegexField(label=_("School year"), regex=r"^\d{4}-\d{4}$", max_length=9)
     scope = forms.ChoiceField(
@@ -98,7 +101,7 @@ class CampaignForm(forms.Form):
         empty_value=None,
     )
     grade_to = forms.TypedChoiceField(
-        label=_("to"),
+        label=_("to grade"),
         coerce=int,
         choices=[("", "—"), *GRADE_CHOICES],
         required=False,
