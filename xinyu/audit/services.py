@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+import functools
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.utils import timezone
@@ -80,3 +81,40 @@ def record_many_students(
     ]
     AuditEntry.objects.bulk_create(rows, batch_size=2000)
     return len(rows)
+
+
+def _field(row: Any, key: str, default: Any = None) -> Any:
+    return row.get(key, default) if isinstance(row, Mapping) else getattr(row, key, default)
+
+
+def record_many(rows: Iterable[Mapping[str, Any] | Any], *, batch_size: int = 2000) -> int:
+    """Many audit rows in one statement (bulk writes: warnings raised, escalations, tasks).
+
+    Each row is a mapping or an object (e.g. a dataclass) with `action` and any of `actor`,
+    `role`, `object_type`, `object_id`, `student_id`, `school_id`, `detail` (and `at`, default
+    now). The request context (ip, request id) is the current one. Returns the number written."""
+    ctx = context.current.get()
+    now = timezone.now()
+    entries = []
+    for row in rows:
+        get = functools.partial(_field, row)
+        actor = get("actor")
+        signed_in = actor is not None and actor.is_authenticated
+        entries.append(
+            AuditEntry(
+                at=get("at") or now,
+                user=actor if signed_in else None,
+                username=actor.get_username() if signed_in else "",
+                role=get("role", "") or "",
+                action=get("action"),
+                object_type=(get("object_type", "") or "")[:40],
+                object_id=str(get("object_id", "") or "")[:64],
+                student_id=get("student_id"),
+                school_id=get("school_id"),
+                ip=ctx.ip,
+                request_id=ctx.request_id,
+                detail=(get("detail", "") or "")[:200],
+            )
+        )
+    AuditEntry.objects.bulk_create(entries, batch_size=batch_size)
+    return len(entries)

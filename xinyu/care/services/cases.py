@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
+from xinyu.kernel import validators as v
 from xinyu.kernel.errors import ServiceError
 from xinyu.notify.services import notify_users
 from xinyu.org.models import Guardian, Role, RoleAssignment, Student, User
@@ -58,16 +59,23 @@ from .warnings import NewSignal, raise_warnings, step_owners
 
 MAX_NOTE = 4000
 
-
-def _text(value: str, *, field: str, required: bool = False, limit: int = MAX_NOTE) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ServiceError(f"请填写{field}", f"Please fill in the {field}", field=field)
-    if len(value) > limit:
-        raise ServiceError(
-            f"{field}不能超过 {limit} 字", f"The {field} is longer than {limit} characters", field=field
-        )
-    return value
+# How each text field is called in a refusal (请填写… / Please fill in the …).
+LABELS = {
+    label.field: label
+    for label in (
+        v.Label("note", "说明", "note"),
+        v.Label("assessment", "评估", "assessment"),
+        v.Label("reason", "原因", "reason"),
+        v.Label("plan", "计划", "plan"),
+        v.Label("goals", "目标", "goals"),
+        v.Label("guardian", "监护人姓名", "guardian's name"),
+        v.Label("agreed", "沟通结果", "what was agreed"),
+        v.Label("recipients", "告知对象", "people told"),
+        v.Label("what", "告知内容", "what was told"),
+        v.Label("request", "请班主任做的事", "request to the class teacher"),
+        v.Label("answer", "观察记录", "answer"),
+    )
+}
 
 
 # ---- concerns ----------------------------------------------------------------------------
@@ -99,7 +107,7 @@ def report_concern(*, by: User, student: Student, triggers: Sequence[str], note:
         raise ServiceError(
             "请至少选择一项观察到的情况", "Choose at least one thing you noticed", field="triggers"
         )
-    note = _text(note, field="note", required=Trigger.OTHER in triggers, limit=2000)
+    note = v.text(note, LABELS["note"], required=Trigger.OTHER in triggers, limit=2000)
     level = concern_level(triggers)
     warnings = raise_warnings(
         [
@@ -198,13 +206,13 @@ def triage_warning(
     warning = Warning.objects.select_for_update().get(pk=warning.pk)
     if warning.status == WarningStatus.CLOSED:
         raise ServiceError("该预警已关闭", "This warning is already closed", field="warning")
-    assessment = _text(assessment, field="assessment", required=True)
+    assessment = v.text(assessment, LABELS["assessment"], required=True)
     now = timezone.now()
     if warning.status == WarningStatus.OPEN:
         warning.status = WarningStatus.ACKNOWLEDGED
         warning.acknowledged_at, warning.acknowledged_by = now, by
     if tier in (None, ""):
-        reason = _text(reason, field="reason", required=True, limit=300)
+        reason = v.text(reason, LABELS["reason"], required=True, limit=300)
         warning.status, warning.closed_at, warning.close_reason = WarningStatus.CLOSED, now, reason
         warning.updated_at = now
         warning.save()
@@ -392,7 +400,7 @@ def record_action(*, action: CaseAction, by: User, done: bool, note: str) -> Cas
     case = _lock(action.case)
     _require_active(case)
     action = CaseAction.objects.select_for_update().get(pk=action.pk)
-    note = _text(note, field="reason" if not done else "note", required=not done, limit=1000)
+    note = v.text(note, LABELS["reason" if not done else "note"], required=not done, limit=1000)
     action.status = ActionStatus.DONE if done else ActionStatus.SKIPPED
     action.note, action.done_at, action.done_by = note, timezone.now(), by
     action.save()
@@ -404,8 +412,8 @@ def record_action(*, action: CaseAction, by: User, done: bool, note: str) -> Cas
 def update_plan(*, case: Case, by: User, plan: str, goals: str, next_contact_on: dt.date | None) -> Case:
     case = _lock(case)
     _require_active(case)
-    case.plan = _text(plan, field="plan")
-    case.goals = _text(goals, field="goals")
+    case.plan = v.text(plan, LABELS["plan"], required=False)
+    case.goals = v.text(goals, LABELS["goals"], required=False)
     if next_contact_on is not None:
         _future(next_contact_on)
         case.next_contact_on = next_contact_on
@@ -442,7 +450,7 @@ def add_entry(
         raise ServiceError(f"未知的记录类型：{kind}", f"Unknown entry kind: {kind}", field="kind")
     if on > timezone.localdate():
         raise ServiceError("记录日期不能晚于今天", "The entry date cannot be in the future", field="on")
-    note = _text(note, field="note", required=kind != EntryKind.REASSESSMENT)
+    note = v.text(note, LABELS["note"], required=kind != EntryKind.REASSESSMENT)
     entry = CaseEntry.objects.create(
         case=case, kind=kind, on=on, note=note, by=by, created_at=timezone.now(), invitation_id=invitation_id
     )
@@ -514,7 +522,7 @@ def record_guardian_contact(
         raise ServiceError("请选择沟通方式", "Choose how you talked", field="channel")
     if guardian is not None and guardian.student_id != case.student_id:
         raise ServiceError("该监护人不属于此学生", "That guardian is not this student's", field="guardian")
-    name = (guardian.name if guardian else _text(name, field="guardian", required=True, limit=50))[:50]
+    name = (guardian.name if guardian else v.text(name, LABELS["guardian"], required=True, limit=50))[:50]
     if at > timezone.now() + dt.timedelta(minutes=5):
         raise ServiceError("沟通时间不能晚于现在", "The contact time cannot be in the future", field="at")
     contact = GuardianContact.objects.create(
@@ -523,7 +531,7 @@ def record_guardian_contact(
         guardian_name=name,
         at=at,
         channel=channel,
-        agreed=_text(agreed, field="agreed", required=True),
+        agreed=v.text(agreed, LABELS["agreed"], required=True),
         by=by,
     )
     case_event(case, CaseEventKind.GUARDIAN, by=by, detail=channel, audit_obj=contact)
@@ -540,8 +548,8 @@ def record_disclosure(*, case: Case, by: User, basis: str, recipients: str, what
     disclosure = Disclosure.objects.create(
         case=case,
         basis=basis,
-        recipients=_text(recipients, field="recipients", required=True, limit=300),
-        what=_text(what, field="what", required=True),
+        recipients=v.text(recipients, LABELS["recipients"], required=True, limit=300),
+        what=v.text(what, LABELS["what"], required=True),
         at=timezone.now(),
         by=by,
     )
@@ -561,7 +569,7 @@ def ask_class_teacher(*, case: Case, by: User, request: str, due_on: dt.date | N
         school_class_id=case.student.school_class_id,
         kind=TaskKind.OBSERVE,
         case=case,
-        request=_text(request, field="request", required=True, limit=300),
+        request=v.text(request, LABELS["request"], required=True, limit=300),
         due_on=due_on,
         created_at=timezone.now(),
     )
@@ -594,7 +602,7 @@ def close_case(*, case: Case, by: User, outcome: str, note: str) -> Case:
     days = care_rules(case.school.district.code).tiers[Tier(case.tier)].follow_up_days
     case.status = CaseStatus.FOLLOW_UP
     case.outcome = outcome
-    case.outcome_note = _text(note, field="note")
+    case.outcome_note = v.text(note, LABELS["note"], required=False)
     case.closed_at = now
     case.follow_up_until = timezone.localdate() + dt.timedelta(days=days)
     case.next_contact_on = None
@@ -613,7 +621,7 @@ def close_case(*, case: Case, by: User, outcome: str, note: str) -> Case:
 def reopen_case(*, case: Case, by: User, reason: str) -> Case:
     case = _lock(case)
     check_transition(CASE_TRANSITIONS, case.status, CaseStatus.ACTIVE, what="个案", labels=CASE_LABELS)
-    reason = _text(reason, field="reason", required=True, limit=300)
+    reason = v.text(reason, LABELS["reason"], required=True, limit=300)
     case.status = CaseStatus.ACTIVE
     case.closed_at = None
     case.follow_up_until = None
@@ -720,8 +728,8 @@ def answer_task(*, task: Task, by: User, answer: str) -> Task:
     task = Task.objects.select_for_update(of=("self",)).select_related("case").get(pk=task.pk)
     if task.status == TaskStatus.DONE:
         return task
-    answer = _text(
-        answer, field="answer", required=task.kind in (TaskKind.OBSERVE, TaskKind.RECHECK), limit=2000
+    answer = v.text(
+        answer, LABELS["answer"], required=task.kind in (TaskKind.OBSERVE, TaskKind.RECHECK), limit=2000
     )
     now = timezone.now()
     task.status, task.done_at, task.done_by, task.answer = TaskStatus.DONE, now, by, answer

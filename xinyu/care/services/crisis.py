@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
+from xinyu.kernel import validators as v
 from xinyu.kernel.errors import ServiceError
 from xinyu.notify.services import notify_users
 from xinyu.org.models import Role, RoleAssignment, School, Student, StudentStatus, User
@@ -55,17 +56,6 @@ STEP_ZH = {
     CrisisStep.PREVENT: "预防次生伤害",
     CrisisStep.CLOSE: "关闭",
 }
-
-
-def _text(value: str, *, zh: str, en: str, field: str, required: bool = True, limit: int = MAX_TEXT) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ServiceError(f"请填写{zh}", f"Please fill in the {en}", field=field)
-    if len(value) > limit:
-        raise ServiceError(
-            f"{zh}不能超过 {limit} 字", f"The {en} is longer than {limit} characters", field=field
-        )
-    return value
 
 
 def _lock_open(event: CrisisEvent) -> CrisisEvent:
@@ -112,9 +102,9 @@ def start_crisis(
     """Start the emergency plan for an incident (启动应急预案): the event, its START action,
     the audit row, and a message at once to everyone who must know. Messages carry the school
     name and the neutral title only."""
-    title = _text(title, zh="标题", en="title", field="title", limit=TITLE_MAX)
+    title = v.text(title, v.Label("title", "标题", "title"), limit=TITLE_MAX)
     _check_neutral_title(school, title)
-    summary = _text(summary, zh="事件经过", en="summary", field="summary")
+    summary = v.text(summary, v.Label("summary", "事件经过", "summary"))
     now = timezone.now()
     if occurred_at is None:
         raise ServiceError("请填写发生时间", "Please fill in when it happened", field="occurred_at")
@@ -158,12 +148,10 @@ def add_crisis_action(
     event = _lock_open(event)
     if step not in RECORDED_STEPS:
         raise ServiceError(f"未知的步骤：{step}", f"Unknown step: {step}", field="step")
-    text = _text(text, zh="内容", en="text", field="text")
-    informed = _text(
+    text = v.text(text, v.Label("text", "内容", "text"))
+    informed = v.text(
         informed,
-        zh="通报对象",
-        en="people informed",
-        field="informed",
+        v.Label("informed", "通报对象", "people informed"),
         required=step == CrisisStep.INFORM,
         limit=INFORMED_MAX,
     )
@@ -212,7 +200,7 @@ def record_support(*, person: CrisisStudent, by: User, support: str) -> CrisisSt
     """The follow-up support a listed student was given (replaces the earlier text)."""
     _lock_open(person.event)
     person = CrisisStudent.objects.select_for_update().select_related("student", "event").get(pk=person.pk)
-    person.support = _text(support, zh="心理支持情况", en="support", field="support")
+    person.support = v.text(support, v.Label("support", "心理支持情况", "support"))
     person.supported_at = timezone.now()
     person.save(update_fields=["support", "supported_at"])
     record(
@@ -255,7 +243,7 @@ def close_crisis(*, event: CrisisEvent, by: User, note: str) -> CrisisEvent:
     verified and handled and every affected student has support recorded."""
     event = CrisisEvent.objects.select_for_update().select_related("school").get(pk=event.pk)
     check_transition(TRANSITIONS, event.status, CrisisStatus.CLOSED, what="突发事件", labels=STATUS_LABELS)
-    note = _text(note, zh="结案说明", en="closing note", field="note")
+    note = v.text(note, v.Label("note", "结案说明", "closing note"))
     zh, en = missing_for_close(event)
     if zh:
         raise ServiceError("不能关闭：" + "；".join(zh), "Cannot close: " + "; ".join(en), field="event")

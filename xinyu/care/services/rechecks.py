@@ -21,11 +21,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinyu.access import policy
-from xinyu.audit import context
-from xinyu.audit.models import Action, AuditEntry
-from xinyu.audit.services import record, record_many_students
+from xinyu.audit.models import Action
+from xinyu.audit.services import record, record_many, record_many_students
 from xinyu.care import access as care_access
 from xinyu.care.access import CarePerm
+from xinyu.kernel import validators as v
 from xinyu.kernel.errors import ServiceError
 from xinyu.notify.services import notify_users
 from xinyu.org.models import (
@@ -56,17 +56,6 @@ from .common import audit_role
 
 MAX_NOTE = 2000
 MAX_LEAD_DAYS = 90
-
-
-def _text(value: str, *, field: str, zh: str, required: bool = False, limit: int) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ServiceError(f"请填写{zh}", f"Please fill in the {field}", field=field)
-    if len(value) > limit:
-        raise ServiceError(
-            f"{zh}不能超过 {limit} 字", f"The {field} is longer than {limit} characters", field=field
-        )
-    return value
 
 
 def class_teachers_of(class_ids: set[int]) -> list[User]:
@@ -108,7 +97,7 @@ def start_recheck_round(*, school: School, by: User, term: str, due_on: dt.date 
         raise ServiceError(
             "只有本校心理教师可以发起动态排查", "Only the school's psych teachers can start a re-check"
         )
-    term = _text(term, field="term", zh="学期", required=True, limit=40)
+    term = v.text(term, v.Label("term", "学期"), required=True, limit=40)
     if due_on is None:
         raise ServiceError("请填写完成期限", "Please fill in the due date", field="due_on")
     if due_on < timezone.localdate():
@@ -177,7 +166,7 @@ def record_recheck(*, entry: RecheckEntry, by: User, result: str, note: str) -> 
         )
     if result not in (RecheckResult.STABLE, RecheckResult.CONCERN):
         raise ServiceError("请选择排查结果", "Choose the result", field="result")
-    note = _text(note, field="note", zh="情况说明", required=result == RecheckResult.CONCERN, limit=MAX_NOTE)
+    note = v.text(note, v.Label("note", "情况说明"), required=result == RecheckResult.CONCERN, limit=MAX_NOTE)
     entry.result, entry.note = result, note
     entry.checked_at, entry.checked_by = timezone.now(), by
     entry.save(update_fields=["result", "note", "checked_at", "checked_by"])
@@ -209,7 +198,7 @@ def record_recheck(*, entry: RecheckEntry, by: User, result: str, note: str) -> 
 def _period_fields(
     name: str, kind: str, starts_on: dt.date | None, lead_days: int | None
 ) -> tuple[str, str, dt.date, int]:
-    name = _text(name, field="name", zh="名称", required=True, limit=100)
+    name = v.text(name, v.Label("name", "名称"), required=True, limit=100)
     if kind not in PeriodKind.values:
         raise ServiceError("请选择时段类型", "Choose the kind of period", field="kind")
     if starts_on is None:
@@ -378,20 +367,17 @@ def _create_tasks_for(period: KeyPeriod) -> int:
         ignore_conflicts=True,
     )
     tasks = list(Task.objects.filter(key_period=period, created_at=now).select_related("student"))
-    ctx = context.current.get()
-    AuditEntry.objects.bulk_create(
-        AuditEntry(
-            at=now,
-            role="system",
-            action=Action.CREATE,
-            object_type="task",
-            object_id=str(t.uid),
-            student_id=t.student_id,
-            school_id=t.student.school_id,
-            ip=ctx.ip,
-            request_id=ctx.request_id,
-            detail=f"{TaskKind.RECHECK} {period.uid}",
-        )
+    record_many(
+        {
+            "at": now,
+            "role": "system",
+            "action": Action.CREATE,
+            "object_type": "task",
+            "object_id": t.uid,
+            "student_id": t.student_id,
+            "school_id": t.student.school_id,
+            "detail": f"{TaskKind.RECHECK} {period.uid}",
+        }
         for t in tasks
     )
     record(

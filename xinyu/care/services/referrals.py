@@ -27,6 +27,7 @@ from xinyu.access import policy
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
 from xinyu.care.access import CarePerm
+from xinyu.kernel import validators as v
 from xinyu.kernel.errors import ServiceError
 from xinyu.notify.models import Message
 from xinyu.notify.services import notify_users
@@ -72,34 +73,15 @@ EVENT_PREFIX = "referral"
 MAX_TEXT = 4000
 
 
-def _text(value: str, *, field: str, zh: str, required: bool = False, limit: int = MAX_TEXT) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ServiceError(f"请填写{zh}", f"Please fill in the {field.replace('_', ' ')}", field=field)
-    if len(value) > limit:
-        raise ServiceError(
-            f"{zh}不能超过 {limit} 字",
-            f"The {field.replace('_', ' ')} is longer than {limit} characters",
-            field=field,
-        )
-    return value
-
-
-def _day(value: dt.date | None, *, field: str, zh: str, not_before: dt.date | None = None) -> dt.date:
+def _day(value: dt.date | None, label: v.Label, *, not_before: dt.date | None = None) -> dt.date:
     """A date that happened: required, not in the future, not before `not_before`."""
-    if value is None:
-        raise ServiceError(f"请填写{zh}", f"Please give the {field.replace('_', ' ')}", field=field)
-    if value > timezone.localdate():
+    day = v.date(value, label)
+    assert day is not None  # required
+    if day > timezone.localdate():
         raise ServiceError(
-            f"{zh}不能晚于今天", f"The {field.replace('_', ' ')} cannot be in the future", field=field
+            f"{label.zh}不能晚于今天", f"The {label.english} cannot be in the future", field=label.field
         )
-    if not_before is not None and value < not_before:
-        raise ServiceError(
-            f"{zh}不能早于 {not_before:%Y-%m-%d}",
-            f"The {field.replace('_', ' ')} cannot be before {not_before:%Y-%m-%d}",
-            field=field,
-        )
-    return value
+    return v.date(day, label, not_before=not_before) or day
 
 
 def event_prefix(referral: Referral) -> str:
@@ -161,12 +143,12 @@ def _institution_fields(
     if kind not in InstitutionKind.values:
         raise ServiceError("请选择机构类型", "Choose the kind of institution", field="kind")
     return {
-        "name": _text(name, field="name", zh="机构名称", required=True, limit=100),
+        "name": v.text(name, v.Label("name", "机构名称"), required=True, limit=100),
         "kind": kind,
-        "department": _text(department, field="department", zh="科室", limit=100),
-        "contact": _text(contact, field="contact", zh="联系人", limit=50),
-        "phone": _text(phone, field="phone", zh="电话", limit=30),
-        "address": _text(address, field="address", zh="地址", limit=200),
+        "department": v.text(department, v.Label("department", "科室"), required=False, limit=100),
+        "contact": v.text(contact, v.Label("contact", "联系人"), required=False, limit=50),
+        "phone": v.text(phone, v.Label("phone", "电话"), required=False, limit=30),
+        "address": v.text(address, v.Label("address", "地址"), required=False, limit=200),
     }
 
 
@@ -303,9 +285,9 @@ def make_referral(
             "Choose an active institution from the district's registry",
             field="institution",
         )
-    reason = _text(reason, field="reason", zh="转介原因", required=True)
-    referred_on = _day(referred_on, field="referred_on", zh="转介日期")
-    accompanied_by = _text(accompanied_by, field="accompanied_by", zh="陪同人", limit=100)
+    reason = v.text(reason, v.Label("reason", "转介原因"), required=True)
+    referred_on = _day(referred_on, v.Label("referred_on", "转介日期"))
+    accompanied_by = v.text(accompanied_by, v.Label("accompanied_by", "陪同人"), required=False, limit=100)
     if case.referrals.filter(institution=institution, status__in=OPEN_STATUSES).exists():
         raise ServiceError(
             "该个案已有一个转介到此机构、尚未完成的记录",
@@ -341,7 +323,7 @@ def mark_seen(*, referral: Referral, by: User, seen_on: dt.date | None) -> Refer
     """The institution has seen the student."""
     referral = _lock(referral)
     _move(referral, S.SEEN)
-    referral.seen_on = _day(seen_on, field="seen_on", zh="接诊日期", not_before=referral.referred_on)
+    referral.seen_on = _day(seen_on, v.Label("seen_on", "接诊日期"), not_before=referral.referred_on)
     referral.status = S.SEEN
     referral.updated_at = timezone.now()
     referral.save(update_fields=["seen_on", "status", "updated_at"])
@@ -362,14 +344,14 @@ def record_feedback(
     (optional: the family may not share it) and the treatment advice."""
     referral = _lock(referral)
     _move(referral, S.FEEDBACK)
-    summary = _text(diagnosis_summary, field="diagnosis_summary", zh="诊断摘要", limit=2000)
-    advice = _text(advice, field="advice", zh="治疗建议", limit=2000)
+    summary = v.text(diagnosis_summary, v.Label("diagnosis_summary", "诊断摘要"), required=False, limit=2000)
+    advice = v.text(advice, v.Label("advice", "治疗建议"), required=False, limit=2000)
     if not summary and not advice:
         raise ServiceError(
             "请填写诊断摘要或治疗建议", "Fill in the diagnosis summary or the advice", field="advice"
         )
     referral.feedback_on = _day(
-        feedback_on, field="feedback_on", zh="反馈日期", not_before=referral.seen_on or referral.referred_on
+        feedback_on, v.Label("feedback_on", "反馈日期"), not_before=referral.seen_on or referral.referred_on
     )
     referral.diagnosis_summary, referral.advice = summary, advice
     referral.status = S.FEEDBACK
@@ -386,9 +368,9 @@ def record_return(*, referral: Referral, by: User, returned_on: dt.date | None, 
     referral = _lock(referral)
     _move(referral, S.RETURNED)
     referral.returned_on = _day(
-        returned_on, field="returned_on", zh="返校日期", not_before=referral.feedback_on
+        returned_on, v.Label("returned_on", "返校日期"), not_before=referral.feedback_on
     )
-    referral.return_plan = _text(return_plan, field="return_plan", zh="回归保健计划", required=True)
+    referral.return_plan = v.text(return_plan, v.Label("return_plan", "回归保健计划"), required=True)
     referral.status = S.RETURNED
     referral.updated_at = timezone.now()
     referral.save(update_fields=["returned_on", "return_plan", "status", "updated_at"])
@@ -418,8 +400,8 @@ def record_check_in(*, check_in: CheckIn, by: User, done_on: dt.date | None, not
         )
     if check_in.done_on is not None:
         raise ServiceError("这次回访已记录", "This check-in is already recorded", field="check_in")
-    check_in.done_on = _day(done_on, field="done_on", zh="回访日期", not_before=referral.returned_on)
-    check_in.note = _text(note, field="note", zh="回访记录", required=True, limit=2000)
+    check_in.done_on = _day(done_on, v.Label("done_on", "回访日期"), not_before=referral.returned_on)
+    check_in.note = v.text(note, v.Label("note", "回访记录"), required=True, limit=2000)
     check_in.by = by
     check_in.save(update_fields=["done_on", "note", "by"])
     referral.updated_at = timezone.now()
@@ -457,7 +439,7 @@ def cancel_referral(*, referral: Referral, by: User, reason: str) -> Referral:
     case history (there is no separate field; keep it short and without names)."""
     referral = _lock(referral)
     _move(referral, S.CANCELLED)
-    reason = _text(reason, field="reason", zh="取消原因", required=True, limit=200)
+    reason = v.text(reason, v.Label("reason", "取消原因"), required=True, limit=200)
     referral.status = S.CANCELLED
     referral.updated_at = timezone.now()
     referral.save(update_fields=["status", "updated_at"])

@@ -20,9 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from xinyu.audit import context
-from xinyu.audit.models import Action, AuditEntry
-from xinyu.audit.services import record
+from xinyu.audit.models import Action
+from xinyu.audit.services import record, record_many
 from xinyu.kernel.errors import ServiceError
 from xinyu.notify.services import notify_users
 from xinyu.org.models import Role, RoleAssignment, School, Student, User
@@ -171,20 +170,17 @@ def raise_warnings(signals: Sequence[NewSignal]) -> dict[int, Warning]:
         )
         for s in signals
     )
-    ctx = context.current.get()
-    AuditEntry.objects.bulk_create(
-        AuditEntry(
-            at=now,
-            role="system",
-            action=Action.CREATE if s.student_id in new_ids else Action.UPDATE,
-            object_type="warning",
-            object_id=str(warnings[s.student_id].uid),
-            student_id=s.student_id,
-            school_id=s.school_id,
-            ip=ctx.ip,
-            request_id=ctx.request_id,
-            detail="warning signal",  # never the source or level: the audit log is read district-wide
-        )
+    record_many(
+        {
+            "at": now,
+            "role": "system",
+            "action": Action.CREATE if s.student_id in new_ids else Action.UPDATE,
+            "object_type": "warning",
+            "object_id": warnings[s.student_id].uid,
+            "student_id": s.student_id,
+            "school_id": s.school_id,
+            "detail": "warning signal",  # never the source or level: the audit log is read district-wide
+        }
         for s in signals
     )
     wants_task = {s.student_id: s for s in signals if s.task}
@@ -215,20 +211,17 @@ def _create_tasks(signals: Sequence[NewSignal], warnings: dict[int, Warning], no
         for s in signals
         if s.student_id not in has_open
     )
-    ctx = context.current.get()
-    AuditEntry.objects.bulk_create(
-        AuditEntry(
-            at=now,
-            role="system",
-            action=Action.CREATE,
-            object_type="task",
-            object_id=str(t.uid),
-            student_id=t.student_id,
-            school_id=warnings[t.student_id].school_id if t.student_id in warnings else None,
-            ip=ctx.ip,
-            request_id=ctx.request_id,
-            detail=TaskKind.CONTACT_PSYCH,
-        )
+    record_many(
+        {
+            "at": now,
+            "role": "system",
+            "action": Action.CREATE,
+            "object_type": "task",
+            "object_id": t.uid,
+            "student_id": t.student_id,
+            "school_id": warnings[t.student_id].school_id if t.student_id in warnings else None,
+            "detail": TaskKind.CONTACT_PSYCH,
+        }
         for t in tasks
     )
 
@@ -440,20 +433,17 @@ def _escalate_chunk(moves: Sequence[tuple[_Overdue, str]], now: dt.datetime) -> 
             )
             for w, step in won
         )
-        ctx = context.current.get()
-        AuditEntry.objects.bulk_create(
-            AuditEntry(
-                at=now,
-                role="system",
-                action=Action.UPDATE,
-                object_type="warning",
-                object_id=str(w.uid),
-                student_id=w.student_id,
-                school_id=w.student_school_id,
-                ip=ctx.ip,
-                request_id=ctx.request_id,
-                detail=f"escalated {w.step}→{step}",
-            )
+        record_many(
+            {
+                "at": now,
+                "role": "system",
+                "action": Action.UPDATE,
+                "object_type": "warning",
+                "object_id": w.uid,
+                "student_id": w.student_id,
+                "school_id": w.student_school_id,
+                "detail": f"escalated {w.step}→{step}",
+            }
             for w, step in won
         )
     return won
