@@ -213,6 +213,15 @@ class PickForm(forms.Form):
     kind = forms.CharField(required=False)
 
 
+def pick(name: str, *sources: Any) -> str:
+    """The first non-empty `name` among the sources (e.g. the POST, then the query string)."""
+    for data in sources:
+        form = PickForm(data)
+        if form.is_valid() and form.cleaned_data.get(name):
+            return str(form.cleaned_data[name])
+    return ""
+
+
 def first_error(form: forms.Form) -> str:
     """The first message of an invalid form (they are bilingual already)."""
     for errors in form.errors.values():

@@ -32,7 +32,6 @@ from .forms import (
     CancelForm,
     GroupForm,
     PhotoForm,
-    PickForm,
     RecordForm,
     RoomForm,
     SlotForm,
@@ -41,6 +40,7 @@ from .forms import (
     ZoneForm,
     first_error,
     local_input,
+    pick,
 )
 from .models import OpeningSlot, Room, RoomPhoto, Zone
 from .standards import standards_for
@@ -83,11 +83,7 @@ def index(request: HttpRequest) -> HttpResponse:
 def room_new(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     schools = counselling_access.room_schools_for(user, CounsellingPerm.MANAGE_ROOMS)
-    pick = PickForm(request.GET)
-    posted = PickForm(request.POST)
-    wanted = (pick.cleaned_data["school"] if pick.is_valid() else "") or (
-        posted.cleaned_data["school"] if posted.is_valid() else ""
-    )
+    wanted = pick("school", request.GET, request.POST)
     school = policy.by_uid(schools, wanted)
     if school is None:
         school = schools.first() if schools.count() == 1 else None
@@ -158,12 +154,7 @@ def zone_form(request: HttpRequest, uid: str, zone_uid: str | None = None) -> Ht
     if zone is not None and zone.room_id != room.pk:
         policy.deny(user, object_type="zone", object_id=str(zone_uid)[:64])
     standards = standards_for(room.school.district.code)
-    posted, asked = PickForm(request.POST), PickForm(request.GET)
-    kind = (
-        (posted.cleaned_data["kind"] if posted.is_valid() else "")
-        or (asked.cleaned_data["kind"] if asked.is_valid() else "")
-        or (zone.kind if zone else "individual")
-    )
+    kind = pick("kind", request.POST, request.GET) or (zone.kind if zone else "individual")
     standard = standards.zones.get(kind, standards.zones["other"])
     initial: dict[str, Any] = {"kind": standard.kind}
     if zone is not None:
@@ -325,10 +316,7 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
     )
     form = StaffBookForm(request.POST if request.method == "POST" else request.GET)
     form.is_valid()  # the unit's error is shown only when booking
-    asked = PickForm(request.GET)
-    raw_student = form.cleaned_data.get("student") or (
-        asked.cleaned_data["student"] if asked.is_valid() else ""
-    )
+    raw_student = form.cleaned_data.get("student") or pick("student", request.GET)
     student = policy.by_uid(students, raw_student) if raw_student else None
     if raw_student and student is None:
         policy.deny(user, object_type="student", object_id=str(raw_student)[:64])
