@@ -343,6 +343,16 @@ class ScreeningPagesTest(PersonaTestCase):
             ).exists()
         )
 
+    def test_the_result_list_filters_by_critical_answer_and_tier(self) -> None:
+        client = self.client_for(self.w.psych_a)
+        url = f"/screening/campaigns/{self.campaign.uid}/list/"
+        names = lambda response: {row.student.name for row in response.context["rows"]}  # noqa: E731
+        everyone = names(client.get(url))
+        self.assertEqual(everyone, {self.w.student_a41.name, self.w.student_a41_2.name})
+        self.assertEqual(names(client.get(url + "?critical=1")), {self.w.student_a41.name})
+        self.assertEqual(names(client.get(url + "?tier=none")), {self.w.student_a41_2.name})
+        self.assertEqual(names(client.get(url + "?critical=&flagged=false")), everyone)
+
     def test_results_and_reports_are_404_for_everyone_else(self) -> None:
         for user in (
             self.w.psych_b,

@@ -48,6 +48,16 @@ def datetime_local_field(label: Any) -> forms.DateTimeField:
 GRADE_CHOICES = [(g, f"{g}") for g in range(1, 13)]
 
 
+class ClassesField(forms.ModelMultipleChoiceField):
+    """Classes named as teachers say them ("四年级1班"), with the school when several."""
+
+    with_school = False
+
+    def label_from_instance(self, obj: Any) -> str:
+        name = f"{obj.grade.name}{obj.name}"
+        return f"{obj.school.name} {name}" if self.with_school else name
+
+
 def current_school_year(today: dt.date | None = None) -> str:
     today = today or timezone.localdate()
     start = today.year if today.month >= 9 else today.year - 1
@@ -80,7 +90,7 @@ class CampaignForm(forms.Form):
     schools = forms.ModelMultipleChoiceField(
         label=_("Schools"), queryset=School.objects.none(), required=False
     )
-    classes = forms.ModelMultipleChoiceField(
+    classes = ClassesField(
         label=_("Only these classes (optional)"),
         queryset=SchoolClass.objects.none(),
         required=False,
@@ -132,17 +142,13 @@ class CampaignForm(forms.Form):
             own = list(schools[:2])
             if len(own) == 1:  # the psych teacher's only school, chosen already
                 self.fields["schools"].initial = [own[0].pk]
-            cast(forms.ModelMultipleChoiceField, self.fields["classes"]).queryset = (
+            classes = cast(ClassesField, self.fields["classes"])
+            classes.queryset = (
                 SchoolClass.objects.filter(school__in=schools)
                 .select_related("school", "grade")
                 .order_by("school__code", "grade__level", "number")
             )
-            if len(own) == 1:
-                self.fields["classes"].label_from_instance = lambda c: f"{c.grade.name}{c.name}"  # type: ignore[attr-defined]
-            else:
-                self.fields["classes"].label_from_instance = lambda c: (
-                    f"{c.school.name} {c.grade.name}{c.name}"
-                )  # type: ignore[attr-defined]
+            classes.with_school = len(own) > 1
         for low, high in GRADE_BANDS:
             self.fields[f"battery_{low}_{high}"] = forms.MultipleChoiceField(
                 label=_("Battery for grades %(low)s–%(high)s") % {"low": low, "high": high},
@@ -179,6 +185,14 @@ class CampaignForm(forms.Form):
         if not data.get("target_grades") and "target_grades" not in self.errors:
             self.add_error("target_grades", _("Choose the target grades."))
         return data
+
+
+class ResultsFilterForm(forms.Form):
+    """The psych teacher's result list filters (from the query string)."""
+
+    tier = forms.CharField(required=False, max_length=20)
+    flagged = forms.BooleanField(required=False)
+    critical = forms.BooleanField(required=False)
 
 
 class PaperConsentForm(forms.Form):

@@ -33,6 +33,7 @@ from .forms import (
     CampaignForm,
     FollowUpForm,
     PaperConsentForm,
+    ResultsFilterForm,
     current_school_year,
 )
 from .models import Channel, Consent, Invitation
@@ -273,14 +274,16 @@ def results(request: HttpRequest, uid: str) -> HttpResponse:
     campaign = screening_access.get_campaign_for(user, uid)
     if not screening_access.result_invitations_for(user).filter(campaign=campaign).exists():
         policy.deny(user, object_type="campaign_results", object_id=str(campaign.uid))
-    tier = request.GET.get("tier", "")
+    shown = ResultsFilterForm(request.GET)
+    wanted = shown.cleaned_data if shown.is_valid() else {}
+    tier = wanted.get("tier", "")
     rows = list(
         selectors.results_list(
             user,
             campaign,
             tier=tier,
-            flagged=bool(request.GET.get("flagged")),
-            critical=bool(request.GET.get("critical")),
+            flagged=wanted.get("flagged", False),
+            critical=wanted.get("critical", False),
         )[:500]
     )
     tier_policy = services.screening_policy(campaign.district.code)
