@@ -1,19 +1,22 @@
-"""Care pages, one module per part. Input helpers shared by them live here."""
+"""Care pages, one module per part. What they share: showing a form's refusals."""
 
 from __future__ import annotations
 
-import datetime as dt
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest
 
 from xinyu.kernel.errors import ServiceError
 
+from ..forms import form_errors
 
-def parse_day(value: str | None, field: str) -> dt.date | None:
-    """A form's date (YYYY-MM-DD): None when empty; a clear error, never a traceback, when it
-    is not a real date (e.g. 2026-02-30)."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ServiceError(f"日期格式不对：{value[:20]}", f"Not a date: {value[:20]}", field=field) from None
+
+def refuse(form: forms.Form, exc: ServiceError) -> None:
+    """A service's refusal, on the field at fault (or the whole form)."""
+    form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+
+
+def show_errors(request: HttpRequest, form: forms.Form) -> None:
+    """The form's errors as messages (the page posts and redirects)."""
+    for message in form_errors(form):
+        messages.error(request, message)

@@ -14,7 +14,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,6 +24,23 @@ from xinyu.kernel.errors import ServiceError
 from xinyu.org.models import Role, User
 
 from .. import selectors
+from ..forms import (
+    ActionForm,
+    AskForm,
+    CaseForm,
+    CloseForm,
+    ConcernForm,
+    DisclosureForm,
+    EntryForm,
+    GuardianContactForm,
+    PlanForm,
+    ReassessForm,
+    ReopenForm,
+    TaskAnswerForm,
+    TeamForm,
+    TierForm,
+    TriageForm,
+)
 from ..models import (
     Case,
     CaseStatus,
@@ -38,7 +54,7 @@ from ..models import (
     WarningStatus,
 )
 from ..services import cases as services
-from . import parse_day
+from . import refuse, show_errors
 
 
 def _user(request: HttpRequest) -> User:
@@ -55,21 +71,26 @@ def concern_new(request: HttpRequest) -> HttpResponse:
     policy.require(user, CarePerm.REPORT_CONCERN, what="concern")
     students = care_access.concern_students_for(user).select_related("school_class__grade", "school")
     chosen = None
+    form = ConcernForm(request.POST or None)
     if request.method == "POST":
-        chosen = policy.one_for(user, students, request.POST.get("student", ""), "student")
-        try:
-            services.report_concern(
-                by=user,
-                student=chosen,
-                triggers=request.POST.getlist("triggers"),
-                note=request.POST.get("note", ""),
-                token=request.POST.get("token", "") or uuid.uuid4().hex,
-            )
-        except ServiceError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("Thank you. The class teacher and the psych teacher have been told."))
-            return redirect("care:concerns")
+        chosen = policy.one_for(user, students, form["student"].value() or "", "student")
+        if form.is_valid():
+            try:
+                services.report_concern(
+                    by=user,
+                    student=chosen,
+                    triggers=form.cleaned_data["triggers"],
+                    note=form.cleaned_data["note"],
+                    token=form.cleaned_data["token"],
+                )
+            except ServiceError as exc:
+                refuse(form, exc)
+            else:
+                messages.success(
+                    request, _("Thank you. The class teacher and the psych teacher have been told.")
+                )
+                return redirect("care:concerns")
+        show_errors(request, form)
     q = request.GET.get("q", "").strip()
     if request.GET.get("student"):
         chosen = chosen or policy.one_for(user, students, request.GET["student"], "student")
@@ -89,7 +110,7 @@ def concern_new(request: HttpRequest) -> HttpResponse:
             "chosen": chosen,
             "triggers": Trigger.choices,
             "token": uuid.uuid4().hex,
-            "posted": request.POST if request.method == "POST" else None,
+            "posted": form.data if form.is_bound else None,
         },
     )
 
@@ -162,16 +183,15 @@ def task_answer(request: HttpRequest, uid: str) -> HttpResponse:
     """Done, with what the teacher saw (it reaches the case as a teacher observation)."""
     user = _user(request)
     task = care_access.get_task_for(user, uid)
-    try:
-        services.answer_task(
-            task=task,
-            by=user,
-            answer=request.POST.get("answer", ""),
-        )
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Marked as done."))
+    form = TaskAnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            services.answer_task(task=task, by=user, answer=form.cleaned_data["answer"])
+        except ServiceError as exc:
+            refuse(form, exc)
+        else:
+            messages.success(request, _("Marked as done."))
+    show_errors(request, form)
     return redirect("care:tasks")
 
 
@@ -184,17 +204,21 @@ def triage(request: HttpRequest, uid: str) -> HttpResponse:
     warning = care_access.get_warning_for(user, uid)
     if not policy.can(user, CarePerm.TRIAGE, school=warning.school):
         policy.deny(user, object_type="warning", object_id=str(uid))
-    tier = request.POST.get("tier", "")
-    try:
-        case = services.triage_warning(
-            warning=warning,
-            by=user,
-            tier=tier or None,
-            assessment=request.POST.get("assessment", ""),
-            reason=request.POST.get("reason", ""),
-        )
-    except ServiceError as exc:
-        messages.error(request, str(exc))
+    form = TriageForm(request.POST)
+    case = None
+    if form.is_valid():
+        try:
+            case = services.triage_warning(
+                warning=warning,
+                by=user,
+                tier=form.cleaned_data["tier"] or None,
+                assessment=form.cleaned_data["assessment"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ServiceError as exc:
+            refuse(form, exc)
+    if form.errors:
+        show_errors(request, form)
         return redirect("care:warning", uid=warning.uid)
     if case is None:
         messages.success(request, _("Warning closed."))
@@ -246,171 +270,160 @@ def case_detail(request: HttpRequest, uid: str) -> HttpResponse:
     )
 
 
-def _case_post(request: HttpRequest, uid: str, fn: Any, ok: str) -> HttpResponse:
-    """Fetch the case in scope, run one service call, report the result on the case page."""
+def _case_post(
+    request: HttpRequest, uid: str, form_class: type[CaseForm], run: Any, ok: str, **form_kwargs: Any
+) -> HttpResponse:
+    """Fetch the case in scope, parse the form, run one service call, report the result on
+    the case page (a refusal names the field)."""
     user = _user(request)
     case = care_access.get_case_for(user, uid, audit=False)
-    try:
-        fn(user, case, request.POST)
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, ok)
-    return redirect(reverse("care:case", kwargs={"uid": case.uid}) + request.POST.get("anchor", ""))
+    form = form_class(request.POST, case=case, **{k: f(case) for k, f in form_kwargs.items()})
+    if form.is_valid():
+        try:
+            run(user, case, form.cleaned_data, form)
+        except ServiceError as exc:
+            refuse(form, exc)
+        else:
+            messages.success(request, ok)
+    show_errors(request, form)
+    return redirect(reverse("care:case", kwargs={"uid": case.uid}) + form.return_anchor())
 
 
 @require_POST
 def case_action(request: HttpRequest, uid: str, action_id: int) -> HttpResponse:
-    def run(user: User, case: Case, data: Any) -> None:
+    def run(user: User, case: Case, data: dict[str, Any], form: Any) -> None:
         action = case.actions.filter(pk=action_id).first()
         if action is None:
             raise ServiceError("找不到该事项", "No such checklist action", field="action")
-        services.record_action(
-            action=action, by=user, done=data.get("done") == "1", note=data.get("note", "")
-        )
+        services.record_action(action=action, by=user, done=data["done"], note=data["note"])
 
-    return _case_post(request, uid, run, _("Checklist updated."))
+    return _case_post(request, uid, ActionForm, run, _("Checklist updated."))
 
 
 @require_POST
 def case_plan(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, case: Case, data: Any) -> None:
+    def run(user: User, case: Case, data: dict[str, Any], form: Any) -> None:
         services.update_plan(
             case=case,
             by=user,
-            plan=data.get("plan", ""),
-            goals=data.get("goals", ""),
-            next_contact_on=parse_day(data.get("next_contact_on", ""), "next_contact_on"),
+            plan=data["plan"],
+            goals=data["goals"],
+            next_contact_on=data["next_contact_on"],
         )
 
-    return _case_post(request, uid, run, _("Plan saved."))
+    return _case_post(request, uid, PlanForm, run, _("Plan saved."))
 
 
 @require_POST
 def case_entry(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, case: Case, data: Any) -> None:
-        on = parse_day(data.get("on", ""), "on") or timezone.localdate()
+    def run(user: User, case: Case, data: dict[str, Any], form: Any) -> None:
         services.add_entry(
             case=case,
             by=user,
-            kind=data.get("kind", ""),
-            on=on,
-            note=data.get("note", ""),
-            next_contact_on=parse_day(data.get("next_contact_on", ""), "next_contact_on"),
+            kind=data["kind"],
+            on=data["on"] or timezone.localdate(),
+            note=data["note"],
+            next_contact_on=data["next_contact_on"],
         )
 
-    return _case_post(request, uid, run, _("Follow-up recorded."))
+    return _case_post(request, uid, EntryForm, run, _("Follow-up recorded."))
 
 
 @require_POST
 def case_team(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, case: Case, data: Any) -> None:
-        candidates = {str(u.uid): u for u in services.team_candidates(case)}
-        members = [candidates[m] for m in data.getlist("members") if m in candidates]
-        owner = candidates.get(data.get("owner", ""))
+    def run(user: User, case: Case, data: dict[str, Any], form: TeamForm) -> None:
+        members, owner = form.people()
         services.set_team(case=case, by=user, members=members, owner=owner)
 
-    return _case_post(request, uid, run, _("Team saved."))
+    return _case_post(request, uid, TeamForm, run, _("Team saved."), candidates=services.team_candidates)
 
 
 @require_POST
 def case_tier(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, case: Case, data: Any) -> None:
-        services.change_tier(case=case, by=user, tier=data.get("tier", ""))
+    def run(user: User, case: Case, data: dict[str, Any], form: Any) -> None:
+        services.change_tier(case=case, by=user, tier=data["tier"])
 
-    return _case_post(request, uid, run, _("Tier changed; its checklist was added."))
+    return _case_post(request, uid, TierForm, run, _("Tier changed; its checklist was added."))
 
 
 @require_POST
 def case_escalate(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, case: Case, data: Any) -> None:
+    def run(user: User, case: Case, data: dict[str, Any], form: Any) -> None:
         services.escalate_to_centre(case=case, by=user)
 
-    return _case_post(request, uid, run, _("Shared with the district centre."))
+    return _case_post(request, uid, CaseForm, run, _("Shared with the district centre."))
 
 
 @require_POST
 def case_guardian(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, case: Case, data: Any) -> None:
-        chosen = data.get("guardian", "")
-        guardian = case.student.guardians.filter(pk=int(chosen)).first() if chosen.isdigit() else None
-        try:
-            at = parse_datetime(data.get("at", "")) if data.get("at") else timezone.now()
-        except ValueError:
-            at = None
-        if at is None:
-            raise ServiceError("沟通时间格式不对", "Not a date and time", field="at")
+    def run(user: User, case: Case, data: dict[str, Any], form: GuardianContactForm) -> None:
+        at = data["at"] or timezone.now()
         if timezone.is_naive(at):
             at = timezone.make_aware(at)
         services.record_guardian_contact(
             case=case,
             by=user,
-            guardian=guardian,
-            name=data.get("name", ""),
+            guardian=form.chosen_guardian(),
+            name=data["name"],
             at=at,
-            channel=data.get("channel", ""),
-            agreed=data.get("agreed", ""),
+            channel=data["channel"],
+            agreed=data["agreed"],
         )
 
-    return _case_post(request, uid, run, _("Guardian contact recorded."))
+    return _case_post(request, uid, GuardianContactForm, run, _("Guardian contact recorded."))
 
 
 @require_POST
 def case_disclosure(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, case: Case, data: Any) -> None:
+    def run(user: User, case: Case, data: dict[str, Any], form: Any) -> None:
         services.record_disclosure(
-            case=case,
-            by=user,
-            basis=data.get("basis", ""),
-            recipients=data.get("recipients", ""),
-            what=data.get("what", ""),
+            case=case, by=user, basis=data["basis"], recipients=data["recipients"], what=data["what"]
         )
 
-    return _case_post(request, uid, run, _("Confidentiality exception recorded."))
+    return _case_post(request, uid, DisclosureForm, run, _("Confidentiality exception recorded."))
 
 
 @require_POST
 def case_ask(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, case: Case, data: Any) -> None:
-        services.ask_class_teacher(
-            case=case,
-            by=user,
-            request=data.get("request", ""),
-            due_on=parse_day(data.get("due_on", ""), "due_on"),
-        )
+    def run(user: User, case: Case, data: dict[str, Any], form: Any) -> None:
+        services.ask_class_teacher(case=case, by=user, request=data["request"], due_on=data["due_on"])
 
-    return _case_post(request, uid, run, _("The class teacher has a new task."))
+    return _case_post(request, uid, AskForm, run, _("The class teacher has a new task."))
 
 
 @require_POST
 def case_reassess(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, case: Case, data: Any) -> None:
-        services.assign_reassessment(case=case, by=user, instrument=data.get("instrument", ""))
+    def run(user: User, case: Case, data: dict[str, Any], form: Any) -> None:
+        services.assign_reassessment(case=case, by=user, instrument=data["instrument"])
 
     return _case_post(
-        request, uid, run, _("Re-assessment assigned: print the student's code from the screening.")
+        request,
+        uid,
+        ReassessForm,
+        run,
+        _("Re-assessment assigned: print the student's code from the screening."),
     )
 
 
 @require_POST
 def case_close(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, case: Case, data: Any) -> None:
-        services.close_case(case=case, by=user, outcome=data.get("outcome", ""), note=data.get("note", ""))
+    def run(user: User, case: Case, data: dict[str, Any], form: Any) -> None:
+        services.close_case(case=case, by=user, outcome=data["outcome"], note=data["note"])
 
-    return _case_post(request, uid, run, _("Case closed; the follow-up period has started."))
+    return _case_post(request, uid, CloseForm, run, _("Case closed; the follow-up period has started."))
 
 
 @require_POST
 def case_reopen(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, case: Case, data: Any) -> None:
-        services.reopen_case(case=case, by=user, reason=data.get("reason", ""))
+    def run(user: User, case: Case, data: dict[str, Any], form: Any) -> None:
+        services.reopen_case(case=case, by=user, reason=data["reason"])
 
-    return _case_post(request, uid, run, _("Case reopened."))
+    return _case_post(request, uid, ReopenForm, run, _("Case reopened."))
 
 
 @require_POST
 def case_end(request: HttpRequest, uid: str) -> HttpResponse:
-    def run(user: User, case: Case, data: Any) -> None:
+    def run(user: User, case: Case, data: dict[str, Any], form: Any) -> None:
         services.end_follow_up(case=case, by=user)
 
-    return _case_post(request, uid, run, _("The student has left the watch list."))
+    return _case_post(request, uid, CaseForm, run, _("The student has left the watch list."))

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from xinyu.access import policy
@@ -27,45 +25,16 @@ from xinyu.audit.services import record_many_students
 from xinyu.care import access as care_access
 from xinyu.care.access import CarePerm
 from xinyu.kernel.errors import ServiceError
-from xinyu.org.models import School, Student, User
+from xinyu.org.models import Student, User
 
+from ..forms import CrisisActionForm, CrisisCloseForm, CrisisStudentForm, CrisisSupportForm, StartForm
 from ..models import CrisisAction, CrisisEvent, CrisisRole, CrisisStatus, CrisisStep
 from ..services import crisis as services
+from . import refuse, show_errors
 
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
-
-
-# ---- forms (input shape only; the service decides what is allowed) ----------------------------
-
-
-class StartForm(forms.Form):
-    school = forms.ModelChoiceField(label=gettext_lazy("School"), queryset=School.objects.none())
-    title = forms.CharField(
-        label=gettext_lazy("Title (neutral: no names, no diagnoses)"),
-        max_length=services.TITLE_MAX,
-        help_text=gettext_lazy("It is sent by SMS to the district: e.g. “Incident on the playground”."),
-    )
-    occurred_at = forms.DateTimeField(
-        label=gettext_lazy("When it happened"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-    )
-    summary = forms.CharField(
-        label=gettext_lazy("What happened"),
-        widget=forms.Textarea(attrs={"rows": 4}),
-        max_length=services.MAX_TEXT,
-    )
-
-    def __init__(self, *args: Any, schools: QuerySet[School], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["school"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = schools
-        if schools.count() == 1:
-            field.initial = schools.first()
-            field.widget = forms.HiddenInput()
 
 
 STEP_CHOICES = [(s.value, s.label) for s in services.RECORDED_STEPS]
@@ -140,7 +109,7 @@ def crisis_new(request: HttpRequest) -> HttpResponse:
                 summary=data["summary"],
             )
         except ServiceError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            refuse(form, exc)
         else:
             messages.success(
                 request, _("Emergency plan started. The school and the district have been told.")
@@ -199,18 +168,15 @@ def _runnable(request: HttpRequest, uid: str) -> tuple[User, CrisisEvent]:
 @require_POST
 def crisis_action(request: HttpRequest, uid: str) -> HttpResponse:
     user, event = _runnable(request, uid)
-    try:
-        services.add_crisis_action(
-            event=event,
-            by=user,
-            step=request.POST.get("step", ""),
-            text=request.POST.get("text", ""),
-            informed=request.POST.get("informed", ""),
-        )
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Added to the timeline."))
+    form = CrisisActionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_crisis_action(event=event, by=user, **form.cleaned_data)
+        except ServiceError as exc:
+            refuse(form, exc)
+        else:
+            messages.success(request, _("Added to the timeline."))
+    show_errors(request, form)
     return redirect("care:crisis", uid=event.uid)
 
 
@@ -240,18 +206,18 @@ def _find_student(user: User, event: CrisisEvent, query: str) -> Student:
 @require_POST
 def crisis_student(request: HttpRequest, uid: str) -> HttpResponse:
     user, event = _runnable(request, uid)
-    try:
-        student = _find_student(user, event, request.POST.get("student", ""))
-        services.add_crisis_student(
-            event=event,
-            by=user,
-            student=student,
-            role_kind=request.POST.get("role_kind", ""),
-        )
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Student added."))
+    form = CrisisStudentForm(request.POST)
+    if form.is_valid():
+        try:
+            student = _find_student(user, event, form.cleaned_data["student"])
+            services.add_crisis_student(
+                event=event, by=user, student=student, role_kind=form.cleaned_data["role_kind"]
+            )
+        except ServiceError as exc:
+            refuse(form, exc)
+        else:
+            messages.success(request, _("Student added."))
+    show_errors(request, form)
     return redirect("care:crisis", uid=event.uid)
 
 
@@ -261,26 +227,28 @@ def crisis_support(request: HttpRequest, uid: str, student_uid: str) -> HttpResp
     person = event.people.select_related("student__school").filter(student__uid=student_uid).first()
     if person is None:
         policy.deny(user, object_type="crisisstudent", object_id=str(student_uid))
-    try:
-        services.record_support(
-            person=person,
-            by=user,
-            support=request.POST.get("support", ""),
-        )
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Support recorded."))
+    form = CrisisSupportForm(request.POST)
+    if form.is_valid():
+        try:
+            services.record_support(person=person, by=user, support=form.cleaned_data["support"])
+        except ServiceError as exc:
+            refuse(form, exc)
+        else:
+            messages.success(request, _("Support recorded."))
+    show_errors(request, form)
     return redirect("care:crisis", uid=event.uid)
 
 
 @require_POST
 def crisis_close(request: HttpRequest, uid: str) -> HttpResponse:
     user, event = _runnable(request, uid)
-    try:
-        services.close_crisis(event=event, by=user, note=request.POST.get("note", ""))
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("The emergency plan is closed."))
+    form = CrisisCloseForm(request.POST)
+    if form.is_valid():
+        try:
+            services.close_crisis(event=event, by=user, note=form.cleaned_data["note"])
+        except ServiceError as exc:
+            refuse(form, exc)
+        else:
+            messages.success(request, _("The emergency plan is closed."))
+    show_errors(request, form)
     return redirect("care:crisis", uid=event.uid)

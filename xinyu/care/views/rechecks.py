@@ -30,27 +30,15 @@ from xinyu.care.access import CarePerm
 from xinyu.kernel.errors import ServiceError
 from xinyu.org.models import District, User
 
+from ..forms import KeyPeriodForm, RecheckForm, RecheckStartForm, form_errors
 from ..models import KeyPeriod, PeriodKind, RecheckResult
 from ..rules import care_rules
 from ..services import rechecks as services
+from . import refuse, show_errors
 
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
-
-
-def _date(value: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int((value or "").strip())
-    except ValueError:
-        return None
 
 
 # ---- re-check rounds ---------------------------------------------------------------------------
@@ -101,18 +89,20 @@ def rechecks(request: HttpRequest) -> HttpResponse:
 @require_POST
 def recheck_start(request: HttpRequest) -> HttpResponse:
     user = _user(request)
+    form = RecheckStartForm(request.POST)
     school = policy.one_for(
-        user, policy.schools_with(user, CarePerm.RUN_RECHECKS), request.POST.get("school", ""), "school"
+        user, policy.schools_with(user, CarePerm.RUN_RECHECKS), form["school"].value() or "", "school"
     )
-    try:
-        round = services.start_recheck_round(
-            school=school,
-            by=user,
-            term=request.POST.get("term", ""),
-            due_on=_date(request.POST.get("due_on")),
-        )
-    except ServiceError as exc:
-        messages.error(request, str(exc))
+    round = None
+    if form.is_valid():
+        try:
+            round = services.start_recheck_round(
+                school=school, by=user, term=form.cleaned_data["term"], due_on=form.cleaned_data["due_on"]
+            )
+        except ServiceError as exc:
+            refuse(form, exc)
+    if round is None:
+        show_errors(request, form)
         return redirect("care:rechecks")
     messages.success(
         request, _("Re-check started: %(n)s students on the lists.") % {"n": round.entries.count()}
@@ -192,17 +182,18 @@ def recheck_record(request: HttpRequest, uid: str, student_uid: str) -> HttpResp
     user = _user(request)
     round = care_access.get_recheck_round_for(user, uid)
     entry = care_access.get_recheck_entry_for(user, round, student_uid)
-    try:
-        services.record_recheck(
-            entry=entry,
-            by=user,
-            result=request.POST.get("result", ""),
-            note=request.POST.get("note", ""),
-        )
-    except ServiceError as exc:
-        messages.error(request, f"{entry.student.name}: {exc}")
-    else:
-        messages.success(request, _("Saved: %(name)s.") % {"name": entry.student.name})
+    form = RecheckForm(request.POST)
+    if form.is_valid():
+        try:
+            services.record_recheck(
+                entry=entry, by=user, result=form.cleaned_data["result"], note=form.cleaned_data["note"]
+            )
+        except ServiceError as exc:
+            refuse(form, exc)
+        else:
+            messages.success(request, _("Saved: %(name)s.") % {"name": entry.student.name})
+    for message in form_errors(form):
+        messages.error(request, f"{entry.student.name}: {message}")
     url = reverse("care:recheck_class", kwargs={"uid": round.uid, "class_uid": entry.school_class.uid})
     return redirect(f"{url}#s-{entry.student.uid}")
 
@@ -255,7 +246,8 @@ def key_periods(request: HttpRequest) -> HttpResponse:
 @require_POST
 def key_period_create(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    scope = request.POST.get("scope", "")
+    form = KeyPeriodForm(request.POST)
+    scope = str(form["scope"].value() or "")
     kind_of, _sep, ref = scope.partition(":")
     if kind_of == "district":
         district = District.objects.filter(pk__in=policy.district_ids(user), code=ref).first()
@@ -270,20 +262,23 @@ def key_period_create(request: HttpRequest) -> HttpResponse:
             "school",
         )
         district = school.district
-    try:
-        services.create_key_period(
-            by=user,
-            district=district,
-            school=school,
-            name=request.POST.get("name", ""),
-            kind=request.POST.get("kind", ""),
-            starts_on=_date(request.POST.get("starts_on")),
-            lead_days=_int(request.POST.get("lead_days")),
-        )
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Key period added."))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.create_key_period(
+                by=user,
+                district=district,
+                school=school,
+                name=data["name"],
+                kind=data["kind"],
+                starts_on=data["starts_on"],
+                lead_days=data["lead_days"],
+            )
+        except ServiceError as exc:
+            refuse(form, exc)
+        else:
+            messages.success(request, _("Key period added."))
+    show_errors(request, form)
     return redirect("care:key_periods")
 
 
@@ -306,21 +301,25 @@ def key_period_edit(request: HttpRequest, uid: str) -> HttpResponse:
         "lead_days": period.lead_days,
     }
     if request.method == "POST":
-        values = {k: request.POST.get(k, "") for k in values}
-        try:
-            services.update_key_period(
-                period=period,
-                by=user,
-                name=str(values["name"]),
-                kind=str(values["kind"]),
-                starts_on=_date(str(values["starts_on"])),
-                lead_days=_int(str(values["lead_days"])),
-            )
-        except ServiceError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("Key period saved."))
-            return redirect("care:key_periods")
+        form = KeyPeriodForm(request.POST)
+        values = {k: form.data.get(k, "") for k in values}
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.update_key_period(
+                    period=period,
+                    by=user,
+                    name=data["name"],
+                    kind=data["kind"],
+                    starts_on=data["starts_on"],
+                    lead_days=data["lead_days"],
+                )
+            except ServiceError as exc:
+                refuse(form, exc)
+            else:
+                messages.success(request, _("Key period saved."))
+                return redirect("care:key_periods")
+        show_errors(request, form)
     return render(
         request,
         "care/rechecks/key_period_form.html",

@@ -25,6 +25,17 @@ from xinyu.care.access import CarePerm
 from xinyu.kernel.errors import ServiceError
 from xinyu.org.models import District, Role, User
 
+from ..forms import (
+    ActiveForm,
+    AnchorForm,
+    CancelForm,
+    CheckInForm,
+    FeedbackForm,
+    InstitutionForm,
+    ReferralForm,
+    ReturnForm,
+    SeenForm,
+)
 from ..models import (
     ActionStatus,
     CaseEventKind,
@@ -35,7 +46,7 @@ from ..models import (
     ReferralStatus,
 )
 from ..services import referrals as services
-from . import parse_day
+from . import refuse, show_errors
 
 
 def _user(request: HttpRequest) -> User:
@@ -50,18 +61,6 @@ def _manager_districts(user: User) -> list[District]:
     return list(District.objects.filter(pk__in=ids).order_by("name"))
 
 
-def _institution_input(data: Any) -> dict[str, Any]:
-    return {
-        "name": data.get("name", ""),
-        "kind": data.get("kind", ""),
-        "department": data.get("department", ""),
-        "contact": data.get("contact", ""),
-        "phone": data.get("phone", ""),
-        "address": data.get("address", ""),
-        "green_channel": data.get("green_channel") == "1",
-    }
-
-
 def institutions(request: HttpRequest) -> HttpResponse:
     """The registry (green channel first). Everyone who runs cases reads it; district admins
     and centre experts add, edit and deactivate entries."""
@@ -73,17 +72,18 @@ def institutions(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not districts:
             policy.deny(user, object_type="institution", object_id="")
-        chosen = [d for d in districts if str(d.pk) == request.POST.get("district", "")] or districts[:1]
-        try:
-            institution = services.create_institution(
-                by=user, district=chosen[0], **_institution_input(request.POST)
-            )
-        except ServiceError as exc:
-            messages.error(request, str(exc))
-            posted = request.POST
-        else:
-            messages.success(request, _("Added to the registry: %(name)s") % {"name": institution.name})
-            return redirect("care:institutions")
+        form = InstitutionForm(request.POST, districts=districts)
+        if form.is_valid():
+            chosen = [d for d in districts if d.pk == form.cleaned_data["district"]] or districts[:1]
+            try:
+                institution = services.create_institution(by=user, district=chosen[0], **form.entry())
+            except ServiceError as exc:
+                refuse(form, exc)
+            else:
+                messages.success(request, _("Added to the registry: %(name)s") % {"name": institution.name})
+                return redirect("care:institutions")
+        show_errors(request, form)
+        posted = form.data
     rows = care_access.institutions_for(user).select_related("district")
     if not districts:
         rows = rows.filter(active=True)
@@ -107,19 +107,19 @@ def institution_edit(request: HttpRequest, uid: str) -> HttpResponse:
     institution = care_access.get_institution_for(user, uid, manage=True)
     posted = None
     if request.method == "POST":
-        try:
-            services.update_institution(
-                institution=institution,
-                by=user,
-                active=request.POST.get("active") == "1",
-                **_institution_input(request.POST),
-            )
-        except ServiceError as exc:
-            messages.error(request, str(exc))
-            posted = request.POST
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("care:institutions")
+        form = InstitutionForm(request.POST)
+        if form.is_valid():
+            try:
+                services.update_institution(
+                    institution=institution, by=user, active=form.cleaned_data["active"], **form.entry()
+                )
+            except ServiceError as exc:
+                refuse(form, exc)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("care:institutions")
+        show_errors(request, form)
+        posted = form.data
     return render(
         request,
         "care/referrals/institution_form.html",
@@ -131,7 +131,8 @@ def institution_edit(request: HttpRequest, uid: str) -> HttpResponse:
 def institution_active(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
     institution = care_access.get_institution_for(user, uid, manage=True)
-    active = request.POST.get("active") == "1"
+    form = ActiveForm(request.POST)
+    active = bool(form.is_valid() and form.cleaned_data["active"])
     try:
         services.set_institution_active(institution=institution, by=user, active=active)
     except ServiceError as exc:
@@ -154,32 +155,37 @@ def referral_new(request: HttpRequest, uid: str) -> HttpResponse:
     choices = list(registry.filter(active=True))
     posted = None
     if request.method == "POST":
-        try:
-            picked = request.POST.get("institution", "")
-            if not picked:
-                raise ServiceError("请选择转介机构", "Choose the institution", field="institution")
-            institution: Institution = policy.one_for(user, registry, picked, "institution")
-            referral = services.make_referral(
-                case=case,
-                by=user,
-                institution=institution,
-                reason=request.POST.get("reason", ""),
-                referred_on=parse_day(request.POST.get("referred_on", ""), "referred_on"),
-                accompanied_by=request.POST.get("accompanied_by", ""),
-                guardian_agreed=request.POST.get("guardian_agreed") == "1",
-            )
-        except ServiceError as exc:
-            messages.error(request, str(exc))
-            posted = request.POST
-        else:
-            messages.success(
-                request,
-                _("Referral recorded. Feedback is expected by %(date)s.")
-                % {"date": f"{referral.feedback_due_on:%Y-%m-%d}"},
-            )
-            if case.actions.filter(code="referral", status=ActionStatus.OPEN).exists():
-                messages.info(request, _("Remember to tick the referral action on the case checklist."))
-            return redirect("care:referral", uid=referral.uid)
+        form = ReferralForm(request.POST)
+        picked = form["institution"].value()
+        # Out of scope is 404 whatever else the form says.
+        institution: Institution | None = (
+            policy.one_for(user, registry, picked, "institution") if picked else None
+        )
+        if form.is_valid() and institution is not None:
+            data = form.cleaned_data
+            try:
+                referral = services.make_referral(
+                    case=case,
+                    by=user,
+                    institution=institution,
+                    reason=data["reason"],
+                    referred_on=data["referred_on"],
+                    accompanied_by=data["accompanied_by"],
+                    guardian_agreed=data["guardian_agreed"],
+                )
+            except ServiceError as exc:
+                refuse(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Referral recorded. Feedback is expected by %(date)s.")
+                    % {"date": f"{referral.feedback_due_on:%Y-%m-%d}"},
+                )
+                if case.actions.filter(code="referral", status=ActionStatus.OPEN).exists():
+                    messages.info(request, _("Remember to tick the referral action on the case checklist."))
+                return redirect("care:referral", uid=referral.uid)
+        show_errors(request, form)
+        posted = form.data
     return render(
         request,
         "care/referrals/new.html",
@@ -249,38 +255,38 @@ def referral_detail(request: HttpRequest, uid: str) -> HttpResponse:
     )
 
 
-ACTIONS = {
+ACTIONS: dict[str, tuple[type[AnchorForm], Any, Any]] = {
     "seen": (
-        lambda r, u, d: services.mark_seen(
-            referral=r, by=u, seen_on=parse_day(d.get("seen_on", ""), "seen_on")
-        ),
+        SeenForm,
+        lambda r, u, d: services.mark_seen(referral=r, by=u, seen_on=d["seen_on"]),
         gettext_lazy("Recorded: seen by the institution."),
     ),
     "feedback": (
+        FeedbackForm,
         lambda r, u, d: services.record_feedback(
             referral=r,
             by=u,
-            diagnosis_summary=d.get("diagnosis_summary", ""),
-            advice=d.get("advice", ""),
-            feedback_on=parse_day(d.get("feedback_on", ""), "feedback_on"),
+            diagnosis_summary=d["diagnosis_summary"],
+            advice=d["advice"],
+            feedback_on=d["feedback_on"],
         ),
         gettext_lazy("Feedback recorded."),
     ),
     "return": (
+        ReturnForm,
         lambda r, u, d: services.record_return(
-            referral=r,
-            by=u,
-            returned_on=parse_day(d.get("returned_on", ""), "returned_on"),
-            return_plan=d.get("return_plan", ""),
+            referral=r, by=u, returned_on=d["returned_on"], return_plan=d["return_plan"]
         ),
         gettext_lazy("Back at school: the support plan and its check-ins are scheduled."),
     ),
     "finish": (
+        AnchorForm,
         lambda r, u, d: services.finish_referral(referral=r, by=u),
         gettext_lazy("Support plan finished."),
     ),
     "cancel": (
-        lambda r, u, d: services.cancel_referral(referral=r, by=u, reason=d.get("reason", "")),
+        CancelForm,
+        lambda r, u, d: services.cancel_referral(referral=r, by=u, reason=d["reason"]),
         gettext_lazy("Referral cancelled."),
     ),
 }
@@ -292,14 +298,17 @@ def referral_action(request: HttpRequest, uid: str, action: str) -> HttpResponse
         raise Http404()
     user = _user(request)
     referral = care_access.get_referral_for(user, uid)
-    run, ok = ACTIONS[action]
-    try:
-        run(referral, user, request.POST)
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, str(ok))
-    return redirect(reverse("care:referral", kwargs={"uid": referral.uid}) + request.POST.get("anchor", ""))
+    form_class, run, ok = ACTIONS[action]
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            run(referral, user, form.cleaned_data)
+        except ServiceError as exc:
+            refuse(form, exc)
+        else:
+            messages.success(request, str(ok))
+    show_errors(request, form)
+    return redirect(reverse("care:referral", kwargs={"uid": referral.uid}) + form.return_anchor())
 
 
 @require_POST
@@ -309,17 +318,20 @@ def check_in_done(request: HttpRequest, uid: str, pk: int) -> HttpResponse:
     check_in = referral.check_ins.filter(pk=pk).first()
     if check_in is None:
         raise Http404()
-    try:
-        services.record_check_in(
-            check_in=check_in,
-            by=user,
-            done_on=parse_day(request.POST.get("done_on", ""), "done_on"),
-            note=request.POST.get("note", ""),
-        )
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Check-in recorded."))
+    form = CheckInForm(request.POST)
+    if form.is_valid():
+        try:
+            services.record_check_in(
+                check_in=check_in,
+                by=user,
+                done_on=form.cleaned_data["done_on"],
+                note=form.cleaned_data["note"],
+            )
+        except ServiceError as exc:
+            refuse(form, exc)
+        else:
+            messages.success(request, _("Check-in recorded."))
+    show_errors(request, form)
     return redirect(reverse("care:referral", kwargs={"uid": referral.uid}) + "#check-ins")
 
 
