@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STUDENTS ?= 20000
 
-.PHONY: run test install install-dev assets messages migrate demo serve lint typecheck test-sqlite test-postgres bench bench-screening bench-care system-deps system-test-deps clean
+.PHONY: run test install install-dev assets messages migrate demo serve lint typecheck test-sqlite test-postgres bench bench-screening bench-care bench-answer system-deps system-test-deps clean
 
 run: install system-deps assets messages migrate demo serve
 
@@ -77,6 +77,7 @@ bench: $(VENV)/.dev
 	$(PY) bench/bench_import.py --write docs/PERFORMANCE.md
 	$(PY) bench/bench_screening.py --write docs/PERFORMANCE.md
 	$(PY) bench/bench_care.py --write docs/PERFORMANCE.md
+	$(PY) bench/bench_answer.py --write docs/PERFORMANCE.md
 
 # Bulk scoring, 200 students answering over HTTP (gunicorn), campaign pages: about 4 minutes.
 bench-screening: $(VENV)/.dev
@@ -85,6 +86,11 @@ bench-screening: $(VENV)/.dev
 # The escalation job over 5,000 overdue warnings in a district of 40 schools: about 15 seconds.
 bench-care: $(VENV)/.dev
 	$(PY) bench/bench_care.py --write docs/PERFORMANCE.md
+
+# The student's answer path as a browser walks it, 50 students at once against gunicorn
+# (2 sync workers): server CPU per questionnaire, throughput, p95; about 2 minutes.
+bench-answer: $(VENV)/.dev
+	$(PY) bench/bench_answer.py --write docs/PERFORMANCE.md
 
 clean:
 	rm -rf $(VENV) node_modules var staticfiles xinyu/web/static/vendor
