@@ -24,9 +24,8 @@ from django.utils import timezone
 from xinyu.access import policy as access_policy
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
-from xinyu.care.models import Level as WarningLevel
-from xinyu.care.models import Signal, Source
-from xinyu.care.services import NewSignal, raise_warnings
+from xinyu.care.intake import Level as WarningLevel
+from xinyu.care.intake import NewSignal, Signal, Source, raise_warnings
 from xinyu.kernel import validators
 from xinyu.kernel.errors import ServiceError
 from xinyu.kernel.policyfile import policy_for_code
@@ -51,6 +50,7 @@ from .models import (
     Result,
     new_answer_code,
 )
+from .prepared import Prepared, int_marker, str_marker
 from .scoring import InstrumentResult, careless_flags, score
 from .tiers import TierPolicy, assign_tier, tier_policy
 
@@ -382,11 +382,67 @@ def normalise_code(raw: str) -> str:
     return "".join(ch for ch in raw.upper() if ch.isalnum())
 
 
+# The two lookups of every request on the student's path, compiled once per process
+# (xinyu/screening/prepared.py): the invitation by its code (unique index) with what the
+# path reads of it and of its campaign (the window), and the answers given so far. The
+# other columns load on first use, as with any deferred field.
+_PATH_FIELDS = (
+    "uid", "campaign_id", "student_id", "school_id", "school_class_id", "instrument_shas",
+    "expires_at", "code", "consent", "assent_at", "progress",
+    "campaign__district", "campaign__opens_at", "campaign__closes_at",
+)  # fmt: skip
+_BY_CODE: Prepared[Invitation] = Prepared(
+    lambda code: (
+        Invitation.objects.select_related("campaign").only(*_PATH_FIELDS).filter(code=code).order_by()
+    ),
+    [str_marker()],
+)
+# The invitation again, locked, inside the transaction of assent and hand-in (only its own
+# row: the campaign, student and school rows are read, not changed).
+_LOCKED_FOR_ASSENT: Prepared[Invitation] = Prepared(
+    lambda pk: (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("campaign", "student__school")
+        .filter(pk=pk)
+        .order_by()
+    ),
+    [int_marker()],
+)
+_LOCKED_FOR_SUBMIT: Prepared[Invitation] = Prepared(
+    lambda pk: (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("campaign__district", "student__school")
+        .filter(pk=pk)
+        .order_by()
+    ),
+    [int_marker()],
+)
+_SIGNALLED: Prepared[Signal] = Prepared(
+    lambda ref: (
+        Signal.objects.filter(ref=ref, source=Source.SCREENING_CRITICAL).order_by().values_list("code")
+    ),
+    [str_marker()],
+)
+_ANSWERS: Prepared[Answer] = Prepared(
+    lambda pk: Answer.objects.filter(invitation_id=pk).order_by().values_list("instrument", "item", "value"),
+    [int_marker()],
+)
+
+
 def find_by_code(raw: str) -> Invitation | None:
+    """The invitation with this code (spaces, dashes and case ignored), with its campaign."""
     code = normalise_code(raw)
     if len(code) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
         return None
-    return Invitation.objects.select_related("campaign", "student", "school").filter(code=code).first()
+    found = _BY_CODE.objects(code)
+    return found[0] if found else None
+
+
+def _locked(query: Prepared[Invitation], pk: int) -> Invitation:
+    found = query.objects(pk)
+    if not found:
+        raise Invitation.DoesNotExist(f"no invitation {pk}")
+    return found[0]
 
 
 def state_of(invitation: Invitation, now: dt.datetime | None = None) -> str:
@@ -423,9 +479,7 @@ def instruments_of(invitation: Invitation) -> list[Instrument]:
 @transaction.atomic
 def give_assent(*, invitation: Invitation) -> Invitation:
     """The student agrees on the first screen (assent); they may stop at any time."""
-    invitation = (
-        Invitation.objects.select_for_update().select_related("campaign", "student").get(pk=invitation.pk)
-    )
+    invitation = _locked(_LOCKED_FOR_ASSENT, invitation.pk)
     _require_ready(invitation)
     now = timezone.now()
     if invitation.assent_at is None:
@@ -452,8 +506,8 @@ def stop_answering(*, invitation: Invitation) -> Invitation:
 def save_answer(*, invitation: Invitation, instrument: str, item: int, value: int) -> None:
     """Store one answer (replacing an earlier one for the same item) at once.
 
-    Idempotent: sending the same answer twice stores one row. A critical answer raises the
-    urgent warning in the same transaction."""
+    Idempotent: sending the same answer again changes nothing (one row, its first time).
+    A critical answer raises the urgent warning in the same transaction as the answer."""
     if invitation.progress not in (Progress.STARTED,) or invitation.assent_at is None:
         raise ServiceError("请先确认参加", "Please confirm that you take part first", field="assent")
     _require_ready(invitation)
@@ -469,16 +523,32 @@ def save_answer(*, invitation: Invitation, instrument: str, item: int, value: in
     if value not in {o.value for o in question.options}:
         raise ServiceError(f"第 {item} 题没有这个选项", f"Question {item} has no such option", field="value")
     now = timezone.now()
+    hits = _critical_hits(chosen, item, value)
+    if not hits:
+        # One statement, atomic on its own (autocommit): no transaction to open.
+        _upsert_answer(invitation.pk, chosen.code, item, value, now)
+        return
     with transaction.atomic():
-        Answer.objects.bulk_create(
-            [Answer(invitation=invitation, instrument=chosen.code, item=item, value=value, answered_at=now)],
-            update_conflicts=True,
-            unique_fields=["invitation", "instrument", "item"],
-            update_fields=["value", "answered_at"],
-        )
-        hits = _critical_hits(chosen, item, value)
-        if hits:
-            _raise_critical(invitation, chosen.code, hits)
+        _upsert_answer(invitation.pk, chosen.code, item, value, now)
+        _raise_critical(invitation, chosen.code, hits)
+
+
+def _upsert_answer(invitation_id: int, instrument: str, item: int, value: int, at: dt.datetime) -> None:
+    """Insert the answer, or change the stored one if the value differs. The same answer
+    sent again (a double tap, a reloaded page) writes nothing, not even its time."""
+    ops = connection.ops
+    table = ops.quote_name(Answer._meta.db_table)
+    inv, ins, itm, val, at_ = (
+        ops.quote_name(c) for c in ("invitation_id", "instrument", "item", "value", "answered_at")
+    )
+    distinct = "IS NOT" if connection.vendor == "sqlite" else "IS DISTINCT FROM"
+    sql = (
+        f"INSERT INTO {table} ({inv}, {ins}, {itm}, {val}, {at_}) VALUES (%s, %s, %s, %s, %s) "  # noqa: S608
+        f"ON CONFLICT ({inv}, {ins}, {itm}) DO UPDATE SET {val} = excluded.{val}, {at_} = excluded.{at_} "
+        f"WHERE {table}.{val} {distinct} excluded.{val}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [invitation_id, instrument, item, value, ops.adapt_datetimefield_value(at)])
 
 
 def _critical_hits(instrument: Instrument, item: int, value: int) -> list[str]:
@@ -532,6 +602,9 @@ def _critical_signals(
 
 def _signalled(refs: Sequence[str]) -> dict[str, set[str]]:
     done: dict[str, set[str]] = defaultdict(set)
+    if len(refs) == 1:  # the student's own path: one invitation
+        done[refs[0]] = {code for (code,) in _SIGNALLED.rows(refs[0])}
+        return done
     for ref, code in Signal.objects.filter(ref__in=refs, source=Source.SCREENING_CRITICAL).values_list(
         "ref", "code"
     ):
@@ -553,15 +626,20 @@ def _raise_critical(invitation: Invitation, instrument: str, codes: Sequence[str
 
 def answers_of(invitation: Invitation) -> dict[str, dict[int, int | None]]:
     out: dict[str, dict[int, int | None]] = defaultdict(dict)
-    for instrument, item, value in invitation.answers.values_list("instrument", "item", "value"):
+    for instrument, item, value in _ANSWERS.rows(invitation.pk):
         out[instrument][item] = value
     return out
 
 
 def next_question(invitation: Invitation) -> tuple[Instrument, int] | None:
     """Where a returning student resumes: the first asked item without an answer."""
-    given = answers_of(invitation)
-    for instrument in instruments_of(invitation):
+    return _first_unanswered(instruments_of(invitation), answers_of(invitation))
+
+
+def _first_unanswered(
+    instruments: Sequence[Instrument], given: Mapping[str, Mapping[int, int | None]]
+) -> tuple[Instrument, int] | None:
+    for instrument in instruments:
         answers = given.get(instrument.code, {})
         for question in instrument.items:
             if question.is_asked(answers) and question.number not in answers:
@@ -570,7 +648,11 @@ def next_question(invitation: Invitation) -> tuple[Instrument, int] | None:
 
 
 def seconds_taken(invitation: Invitation) -> float | None:
-    times = sorted(invitation.answers.values_list("answered_at", flat=True))
+    return _seconds(invitation, list(invitation.answers.values_list("answered_at", flat=True)))
+
+
+def _seconds(invitation: Invitation, answered_at: Sequence[dt.datetime]) -> float | None:
+    times = sorted(answered_at)
     if not times:
         return None
     start = invitation.assent_at or times[0]
@@ -716,32 +798,35 @@ def _outcome_signals(
 @transaction.atomic
 def submit(*, invitation: Invitation) -> Invitation:
     """Score and store the protocol. Submitting twice stores one response."""
-    invitation = (
-        Invitation.objects.select_for_update()
-        .select_related("campaign__district", "student")
-        .get(pk=invitation.pk)
-    )
+    invitation = _locked(_LOCKED_FOR_SUBMIT, invitation.pk)
     if invitation.progress == Progress.COMPLETED:
         return invitation
     _require_ready(invitation)
     if invitation.assent_at is None:
         raise ServiceError("请先确认参加", "Please confirm that you take part first", field="assent")
-    if next_question(invitation) is not None:
-        raise ServiceError("还有题目没有回答", "Some questions are not answered yet", field="answers")
     instruments = instruments_of(invitation)
+    given: dict[str, dict[int, int | None]] = defaultdict(dict)
+    times = []
+    for instrument, item, value, answered_at in invitation.answers.values_list(
+        "instrument", "item", "value", "answered_at"
+    ):
+        given[instrument][item] = value
+        times.append(answered_at)
+    if _first_unanswered(instruments, given) is not None:
+        raise ServiceError("还有题目没有回答", "Some questions are not answered yet", field="answers")
     district_code = invitation.campaign.district.code
+    policy = screening_policy(district_code)
     evaluation = evaluate(
         instruments,
-        answers_of(invitation),
-        seconds=seconds_taken(invitation),
+        given,
+        seconds=_seconds(invitation, times),
         grade=invitation.grade_level,
         sex=invitation.gender,
-        policy=screening_policy(district_code),
+        policy=policy,
     )
     now = timezone.now()
-    Result.objects.bulk_create(
-        Result(invitation=invitation, scored_at=now, **values)
-        for values in _result_values(evaluation, instruments)
+    _insert_results(
+        _result_params(invitation.pk, evaluation, instruments, connection.ops.adapt_datetimefield_value(now))
     )
     invitation.progress = Progress.COMPLETED
     invitation.completed_at = now
@@ -756,7 +841,7 @@ def submit(*, invitation: Invitation) -> Invitation:
         _outcome_signals(
             invitation,
             evaluation,
-            policy=screening_policy(district_code),
+            policy=policy,
             levels=warning_for_tier(district_code),
             done=_signalled([str(invitation.uid)])[str(invitation.uid)],
         )
