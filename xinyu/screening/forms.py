@@ -76,12 +76,12 @@ class CampaignForm(forms.Form):
     # Shown together: the ticked grades, "all / none" (with JavaScript) and a range (without).
     grade_field_names = ("target_grades", "grade_from", "grade_to")
 
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=_("Campaign name"), max_length=100)
     school_year = forms.RegexField(label=_("School year"), regex=r"^\d{4}-\d{4}$", max_length=9)
     scope = forms.ChoiceField(
         label=_("Scope"),
         choices=[("district", _("Whole district")), ("clusters", _("Clusters")), ("schools", _("Schools"))],
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "checks"}),
         initial="district",
     )
     clusters = forms.ModelMultipleChoiceField(
@@ -100,7 +100,7 @@ class CampaignForm(forms.Form):
         label=_("Target grades"),
         coerce=int,
         choices=GRADE_CHOICES,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "checks grade-checks"}),
         required=False,
     )
     grade_from = forms.TypedChoiceField(
@@ -137,8 +137,11 @@ class CampaignForm(forms.Form):
             # Chosen classes are for a school's own campaign (a district lists thousands).
             del self.fields["classes"]
         else:
+            # A school's own campaign: its schools (or classes), no district scope to choose.
             cast(forms.ChoiceField, self.fields["scope"]).choices = [("schools", _("Schools"))]
             self.fields["scope"].initial = "schools"
+            self.fields["scope"].widget = forms.HiddenInput()
+            del self.fields["clusters"]
             own = list(schools[:2])
             if len(own) == 1:  # the psych teacher's only school, chosen already
                 self.fields["schools"].initial = [own[0].pk]
@@ -154,7 +157,7 @@ class CampaignForm(forms.Form):
                 label=_("Battery for grades %(low)s–%(high)s") % {"low": low, "high": high},
                 choices=instrument_choices(low, high),
                 required=False,
-                widget=forms.CheckboxSelectMultiple,
+                widget=forms.CheckboxSelectMultiple(attrs={"class": "checks"}),
                 initial=[c for c in ("PHQ9", "GAD7") if c in dict(instrument_choices(low, high))],
             )
 
