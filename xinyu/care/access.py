@@ -186,7 +186,9 @@ def get_case_for(user: User | AnonymousUser, uid: Any, *, audit: bool = True) ->
     """One case in full (notes included); audited `view` row naming the student."""
     return policy.one_for(
         user,
-        cases_for(user).select_related("student__school_class__grade", "school__district", "owner"),
+        cases_for(user).select_related(
+            "student__school_class__grade", "student__school", "school__district", "owner"
+        ),
         uid,
         "case",
         audit="case" if audit else None,

@@ -16,7 +16,7 @@ from django.db.models import IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
 from xinyu.access import policy
-from xinyu.org.models import Role, RoleAssignment, User
+from xinyu.org.models import Role, RoleAssignment, SchoolClass, User
 from xinyu.screening import followup
 
 from . import access as care_access
@@ -111,24 +111,19 @@ def warning_inbox(user: User | AnonymousUser, filters: WarningFilter | None = No
 
 
 def inbox_classes(user: User | AnonymousUser) -> list[tuple[int, str]]:
-    """(pk, "school grade class") of the classes that have a warning in scope: the inbox's
-    class filter (one query)."""
-    rows = (
-        care_access.warnings_for(user)
-        .values_list(
-            "student__school_class_id",
-            "school__name",
-            "student__school_class__grade__name",
-            "student__school_class__name",
-            "student__school_class__grade__level",
-            "student__school_class__number",
-        )
-        .order_by()
-        .distinct()
+    """(pk, "grade class", with the school when there are several) of the classes that have
+    a warning in scope: the inbox's class filter (one query)."""
+    ids = care_access.warnings_for(user).order_by().values("student__school_class_id")
+    classes = list(
+        SchoolClass.objects.filter(pk__in=ids)
+        .select_related("grade", "school")
+        .order_by("school__name", "grade__level", "number")
     )
-    schools = {r[1] for r in rows}
-    out = sorted(set(rows), key=lambda r: (r[1], r[4], r[5]))
-    return [(r[0], f"{r[1]} {r[2]}{r[3]}" if len(schools) > 1 else f"{r[2]}{r[3]}") for r in out]
+    several = len({c.school_id for c in classes}) > 1
+    return [
+        (c.pk, f"{c.school.name} {c.grade.name}{c.name}" if several else f"{c.grade.name}{c.name}")
+        for c in classes
+    ]
 
 
 def home_warnings(user: User | AnonymousUser, *, limit: int = 10) -> tuple[list[Warning], int]:
