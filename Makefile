@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STUDENTS ?= 20000
 
-.PHONY: run test install install-dev assets messages migrate demo serve lint typecheck test-sqlite test-postgres bench bench-screening bench-care bench-answer system-deps system-test-deps clean
+.PHONY: run test install install-dev assets messages migrate demo serve lint typecheck test-sqlite test-postgres bench bench-screening bench-care bench-answer bench-pages system-deps system-test-deps clean
 
 run: install system-deps assets messages migrate demo serve
 
@@ -78,6 +78,7 @@ bench: $(VENV)/.dev
 	$(PY) bench/bench_screening.py --write docs/PERFORMANCE.md
 	$(PY) bench/bench_care.py --write docs/PERFORMANCE.md
 	$(PY) bench/bench_answer.py --write docs/PERFORMANCE.md
+	$(PY) bench/bench_pages.py --write docs/PERFORMANCE.md
 
 # Bulk scoring, 200 students answering over HTTP (gunicorn), campaign pages: about 4 minutes.
 bench-screening: $(VENV)/.dev
@@ -91,6 +92,11 @@ bench-care: $(VENV)/.dev
 # (2 sync workers): server CPU per questionnaire, throughput, p95; about 2 minutes.
 bench-answer: $(VENV)/.dev
 	$(PY) bench/bench_answer.py --write docs/PERFORMANCE.md
+
+# Every persona's pages, two links deep from the home page and its menu, in a 150,000-student
+# district and a 3,000-student one (query counts compared): about 10 minutes.
+bench-pages: $(VENV)/.dev
+	$(PY) bench/bench_pages.py --write docs/PERFORMANCE.md
 
 clean:
 	rm -rf $(VENV) node_modules var staticfiles xinyu/web/static/vendor

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from xinyu.access import policy
 from xinyu.access.policy import Level
 from xinyu.audit.models import Action, AuditEntry
 from xinyu.audit.services import record
-
 from xinyu.kernel.policyfile import policy_for_code
+
 from .models import (
     Employment,
     Enrollment,
@@ -28,14 +30,27 @@ from .models import (
 )
 
 
+def _count_per_school(qs: QuerySet[Any]) -> Coalesce:
+    """`qs`'s rows of the outer school, counted in a correlated subquery (one index range per
+    school), so that counting students and classes side by side never joins one to the other."""
+    return Coalesce(
+        Subquery(
+            qs.filter(school=OuterRef("pk")).order_by().values("school").annotate(n=Count("pk")).values("n"),
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+
+
 def schools_overview(user: User) -> QuerySet[School]:
-    """Schools in scope with their active student count and class count."""
+    """Schools in scope with their active student count and class count: one query, whose
+    cost grows with the students and classes of the schools shown, not with their product."""
     return (
         policy.schools_for(user)
         .select_related("cluster", "district")
         .annotate(
-            student_count=Count("students", filter=Q(students__status=StudentStatus.ACTIVE), distinct=True),
-            class_count=Count("classes", distinct=True),
+            student_count=_count_per_school(Student.objects.filter(status=StudentStatus.ACTIVE)),
+            class_count=_count_per_school(SchoolClass.objects.all()),
         )
         .order_by("cluster__name", "code")
     )
@@ -45,9 +60,20 @@ def classes_overview(user: User, school: School | None = None) -> QuerySet[Schoo
     qs = policy.classes_for(user, Level.BASIC)
     if school is not None:
         qs = qs.filter(school=school)
+    active = Student.objects.filter(school_class=OuterRef("pk"), status=StudentStatus.ACTIVE).order_by()
     return (
         qs.select_related("grade", "school", "campus")
-        .annotate(student_count=Count("students", filter=Q(students__status=StudentStatus.ACTIVE)))
+        .annotate(
+            # A correlated count per class: no GROUP BY over the joined class, grade, school
+            # and campus columns.
+            student_count=Coalesce(
+                Subquery(
+                    active.values("school_class").annotate(n=Count("pk")).values("n"),
+                    output_field=IntegerField(),
+                ),
+                0,
+            )
+        )
         .order_by("school__code", "grade__level", "number")
     )
 
@@ -163,14 +189,20 @@ def key_population_summary(user: User) -> list[Count_]:
 
 
 def students_by_cluster(user: User) -> list[tuple[str, int]]:
-    """Active students per cluster for users who see district aggregates."""
-    rows = (
-        Student.objects.filter(school__in=policy.aggregate_schools_for(user), status=StudentStatus.ACTIVE)
-        .values_list("school__cluster__name")
+    """Active students per cluster for users who see district aggregates: counted per school
+    on the (school, status) index, then added up per cluster in the clusters' name order."""
+    schools = policy.aggregate_schools_for(user)
+    per_school = dict(
+        Student.objects.filter(school__in=schools, status=StudentStatus.ACTIVE)
+        .order_by()
+        .values_list("school_id")
         .annotate(n=Count("id"))
-        .order_by("school__cluster__name")
     )
-    return [(name or "—", n) for name, n in rows]
+    totals: dict[str | None, int] = {}
+    for school_id, name in schools.order_by("cluster__name").values_list("pk", "cluster__name"):
+        if per_school.get(school_id):
+            totals[name] = totals.get(name, 0) + per_school[school_id]
+    return [(name or "—", n) for name, n in totals.items()]
 
 
 @dataclass(frozen=True)
