@@ -112,7 +112,9 @@ def save_room(
             room.save()
     except IntegrityError as exc:
         raise ServiceError(
-            "名称：本校已有同名辅导室。", "Room name: the school already has a room of this name.", field="name"
+            "名称：本校已有同名辅导室。",
+            "Room name: the school already has a room of this name.",
+            field="name",
         ) from exc
     record(actor=by, action=action, obj=room, school=school, role=policy.roles_label(by))
     return room
@@ -668,7 +670,9 @@ def record_session(
         if appointment.student_id != student.pk:
             raise ServiceError("预约属于另一名学生。", "The appointment is for another student.")
         if appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.NO_SHOW):
-            raise ServiceError("该预约已有记录或已取消。", "This appointment is already recorded or cancelled.")
+            raise ServiceError(
+                "该预约已有记录或已取消。", "This appointment is already recorded or cancelled."
+            )
         appointment.status = AppointmentStatus.DONE
         appointment.updated_at = timezone.now()
         appointment.save(update_fields=["status", "updated_at"])
