@@ -323,6 +323,18 @@ class SecondStageTest(PersonaTestCase):
         self.assertEqual([i.stage for i in both], [1, 2])
         self.assertEqual(Result.objects.get(invitation=child).instrument, "ASQ")
 
+    def test_care_reassessment_names_the_role_it_derives_itself(self) -> None:
+        from xinyu.screening import followup
+
+        campaign = make_campaign(self.w)
+        inv = complete(consent_and_start(invitation(campaign, self.w.student_a71)), CALM)
+        # Care still passes a role; the service derives it from who asks (and ignores the old one).
+        child = followup.assign_reassessment(by=self.w.psych_a, role="x", parent=inv, instrument="ASQ")
+        row = AuditEntry.objects.get(object_type="invitation", object_id=str(child.uid), action="create")
+        self.assertEqual((row.role, row.student_id), ("psych_teacher", self.w.student_a71.pk))
+        again = followup.assign_reassessment(by=self.w.psych_a, parent=inv, instrument="ASQ")
+        self.assertEqual(again.pk, child.pk)
+
     def test_no_second_stage_for_a_student_who_does_not_take_part(self) -> None:
         campaign = make_campaign(self.w)
         inv = invitation(campaign, self.w.student_a41)
