@@ -24,8 +24,11 @@ from .access import CarePerm
 from .models import (
     Case,
     CaseStatus,
+    CheckIn,
     CrisisEvent,
     CrisisStatus,
+    Referral,
+    ReferralStatus,
     Step,
     Task,
     TaskStatus,
@@ -126,6 +129,24 @@ def inbox_classes(user: User | AnonymousUser) -> list[tuple[int, str]]:
     ]
 
 
+def warning_bundle(user: User | AnonymousUser, uid: Any) -> dict[str, Any]:
+    """A warning with its reasons (404 and a denied row out of scope): its signals with the
+    screening reports the user may open, the staff reports, the history, and whether the
+    user may triage it."""
+    warning = care_access.get_warning_for(user, uid)
+    signals = list(warning.signals.all())
+    reports = followup.readable_by_uid(user, [s.ref for s in signals if s.ref])
+    return {
+        "warning": warning,
+        "signals": [(s, reports.get(s.ref)) for s in signals],
+        "concerns": list(warning.concerns.select_related("reporter")),
+        "events": list(warning.events.select_related("actor")),
+        "can_triage": warning.status != WarningStatus.CLOSED
+        and policy.can(user, CarePerm.TRIAGE, school=warning.school),
+        "overdue": warning.is_overdue,
+    }
+
+
 def home_warnings(user: User | AnonymousUser, *, limit: int = 10) -> tuple[list[Warning], int]:
     """The most pressing warnings (overdue first, then by deadline) and how many are open:
     what the home panel shows, with a link to the inbox. Two queries."""
@@ -170,6 +191,29 @@ def team_warnings(user: User | AnonymousUser, *, limit: int = 200) -> list[Warni
             or (w.step == Step.GRADE and w.student.school_class.grade_id in grades)
         )
     return rows
+
+
+def attention_bundle(user: User | AnonymousUser, uid: Any) -> dict[str, Any]:
+    """A warning as the class or grade team sees it (404 and a denied row out of scope): the
+    staff reports about the student, the deadline, whether the user acknowledges it at its
+    step, and a neutral state. Never the screening or counselling reasons."""
+    from .services.warnings import step_owners
+
+    warning = care_access.get_team_warning_for(user, uid)
+    reports = list(
+        care_access.concerns_for(user)
+        .filter(warning=warning)
+        .select_related("reporter")
+        .order_by("created_at")
+    )
+    owners = {u.pk for u in step_owners(warning, warning.step)}
+    return {
+        "warning": warning,
+        "reports": reports,
+        "can_acknowledge": warning.status == WarningStatus.OPEN and user.pk in owners,
+        "overdue": warning.is_overdue,
+        "being_supported": warning.case_id is not None,
+    }
 
 
 # ---- cases ------------------------------------------------------------------------------------
@@ -265,3 +309,45 @@ def open_tasks(user: User | AnonymousUser, *, limit: int = 50) -> list[Task]:
         .filter(status=TaskStatus.OPEN)
         .select_related("student", "school_class__grade")[:limit]
     )
+
+
+# ---- referrals ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ReferralLists:
+    open: list[Referral]  # overdue feedback first, then back at school, then by feedback due
+    done: list[Referral]  # finished and cancelled, newest first
+    due_check_ins: list[CheckIn]  # return-to-school check-ins due today or before
+
+
+def referral_lists(user: User | AnonymousUser, *, limit: int = 500) -> ReferralLists:
+    """The referrals in the user's scope (404 and a denied row for a role that has none)."""
+    from .services.referrals import OPEN_STATUSES
+
+    scoped = care_access.referrals_for(user)
+    rows = list(
+        scoped.select_related("student__school_class__grade", "institution", "case__owner").order_by(
+            "feedback_due_on", "-referred_on"
+        )[:limit]
+    )
+    if not rows and not policy.can(user, CarePerm.TRIAGE) and not policy.has_role(user, Role.CENTRE_EXPERT):
+        policy.deny(user, object_type="referral", object_id="")
+    open_rows = sorted(
+        (r for r in rows if r.status in OPEN_STATUSES),
+        key=lambda r: (not r.feedback_overdue, r.status != ReferralStatus.RETURNED, r.feedback_due_on),
+    )
+    done_rows = sorted(
+        (r for r in rows if r.status not in OPEN_STATUSES), key=lambda r: r.referred_on, reverse=True
+    )
+    due = (
+        CheckIn.objects.filter(
+            referral__in=scoped,
+            referral__status=ReferralStatus.RETURNED,
+            done_on__isnull=True,
+            due_on__lte=timezone.localdate(),
+        )
+        .select_related("referral__student__school_class__grade")
+        .order_by("due_on")[:200]
+    )
+    return ReferralLists(open=open_rows, done=done_rows[:100], due_check_ins=list(due))

@@ -51,7 +51,6 @@ from ..models import (
     TaskStatus,
     Tier,
     Trigger,
-    WarningStatus,
 )
 from ..services import cases as services
 from . import refuse, show_errors
@@ -142,26 +141,9 @@ def attention(request: HttpRequest) -> HttpResponse:
 def attention_detail(request: HttpRequest, uid: str) -> HttpResponse:
     """A warning as the class or grade team sees it: the staff reports about the student,
     the deadline, and a neutral state. Never the screening or counselling reasons."""
-    user = _user(request)
-    warning = care_access.get_team_warning_for(user, uid)
-    reports = list(
-        care_access.concerns_for(user)
-        .filter(warning=warning)
-        .select_related("reporter")
-        .order_by("created_at")
-    )
-    owners = {u.pk for u in services.step_owners(warning, warning.step)}
+    bundle = selectors.attention_bundle(_user(request), uid)
     return render(
-        request,
-        "care/cases/attention_detail.html",
-        {
-            "warning": warning,
-            "reports": reports,
-            "trigger_labels": dict(Trigger.choices),
-            "can_acknowledge": warning.status == WarningStatus.OPEN and user.pk in owners,
-            "overdue": warning.is_overdue,
-            "being_supported": warning.case_id is not None,
-        },
+        request, "care/cases/attention_detail.html", {**bundle, "trigger_labels": dict(Trigger.choices)}
     )
 
 

@@ -23,8 +23,9 @@ from xinyu.access import policy
 from xinyu.care import access as care_access
 from xinyu.care.access import CarePerm
 from xinyu.kernel.errors import ServiceError
-from xinyu.org.models import District, Role, User
+from xinyu.org.models import District, User
 
+from .. import selectors
 from ..forms import (
     ActiveForm,
     AnchorForm,
@@ -39,7 +40,6 @@ from ..forms import (
 from ..models import (
     ActionStatus,
     CaseEventKind,
-    CheckIn,
     Institution,
     InstitutionKind,
     Referral,
@@ -338,35 +338,9 @@ def check_in_done(request: HttpRequest, uid: str, pk: int) -> HttpResponse:
 def referrals(request: HttpRequest) -> HttpResponse:
     """The referrals in the user's scope: open ones first, overdue feedback in red, and the
     return-to-school check-ins that are due."""
-    user = _user(request)
-    scoped = care_access.referrals_for(user)
-    rows = list(
-        scoped.select_related("student__school_class__grade", "institution", "case__owner").order_by(
-            "feedback_due_on", "-referred_on"
-        )[:500]
-    )
-    if not rows and not policy.can(user, CarePerm.TRIAGE) and not policy.has_role(user, Role.CENTRE_EXPERT):
-        policy.deny(user, object_type="referral", object_id="")
-    today = timezone.localdate()
-    open_rows = [r for r in rows if r.status in services.OPEN_STATUSES]
-    open_rows.sort(
-        key=lambda r: (not r.feedback_overdue, r.status != ReferralStatus.RETURNED, r.feedback_due_on)
-    )
-    done_rows = sorted(
-        (r for r in rows if r.status not in services.OPEN_STATUSES), key=lambda r: r.referred_on, reverse=True
-    )
-    due_check_ins = list(
-        CheckIn.objects.filter(
-            referral__in=scoped,
-            referral__status=ReferralStatus.RETURNED,
-            done_on__isnull=True,
-            due_on__lte=today,
-        )
-        .select_related("referral__student__school_class__grade")
-        .order_by("due_on")[:200]
-    )
+    lists = selectors.referral_lists(_user(request))
     return render(
         request,
         "care/referrals/list.html",
-        {"open": open_rows, "done": done_rows[:100], "due_check_ins": due_check_ins, "today": today},
+        {**vars(lists), "today": timezone.localdate()},
     )

@@ -16,11 +16,10 @@ from xinyu.care import access as care_access
 from xinyu.care.access import CarePerm
 from xinyu.kernel.errors import ServiceError
 from xinyu.org.models import Role, User
-from xinyu.screening import followup
 
 from .. import selectors, services
 from ..forms import WarningFilterForm
-from ..models import Tier, WarningStatus
+from ..models import Tier
 
 
 def _user(request: HttpRequest) -> User:
@@ -45,25 +44,8 @@ def warnings(request: HttpRequest) -> HttpResponse:
 
 
 def warning_detail(request: HttpRequest, uid: str) -> HttpResponse:
-    user = _user(request)
-    warning = care_access.get_warning_for(user, uid)
-    signals = list(warning.signals.all())
-    refs = [s.ref for s in signals if s.ref]
-    reports = followup.readable_by_uid(user, refs)
-    return render(
-        request,
-        "care/warning.html",
-        {
-            "warning": warning,
-            "signals": [(s, reports.get(s.ref)) for s in signals],
-            "concerns": list(warning.concerns.select_related("reporter")),
-            "events": list(warning.events.select_related("actor")),
-            "can_triage": warning.status != WarningStatus.CLOSED
-            and policy.can(user, CarePerm.TRIAGE, school=warning.school),
-            "tiers": Tier.choices,
-            "overdue": warning.is_overdue,
-        },
-    )
+    bundle = selectors.warning_bundle(_user(request), uid)
+    return render(request, "care/warning.html", {**bundle, "tiers": Tier.choices})
 
 
 @require_POST
