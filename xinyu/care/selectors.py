@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Case as When_
-from django.db.models import IntegerField, QuerySet, Value, When
+from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from xinyu.access import policy
+from xinyu.audit.models import Action
+from xinyu.audit.services import record_many_students
 from xinyu.org.models import Role, RoleAssignment, SchoolClass, User
 from xinyu.screening import followup
 
@@ -25,8 +27,11 @@ from .models import (
     Case,
     CaseStatus,
     CheckIn,
+    CrisisAction,
     CrisisEvent,
+    CrisisRole,
     CrisisStatus,
+    CrisisStep,
     Referral,
     ReferralStatus,
     Step,
@@ -301,6 +306,65 @@ def open_crises(user: User | AnonymousUser, *, limit: int = 20) -> list[CrisisEv
         .select_related("school")
         .order_by("-started_at")[:limit]
     )
+
+
+def crisis_lists(user: User | AnonymousUser) -> tuple[list[CrisisEvent], list[CrisisEvent]]:
+    """The open events in scope (newest first) and the 100 most recently closed; each with
+    its last step (`last_step`, `last_at`, `last_step_label`)."""
+    last = CrisisAction.objects.filter(event=OuterRef("pk")).order_by("-at", "-id")
+    base = (
+        care_access.crisis_events_for(user)
+        .select_related("school")
+        .annotate(last_step=Subquery(last.values("step")[:1]), last_at=Subquery(last.values("at")[:1]))
+    )
+    open_rows: list[CrisisEvent] = list(base.filter(status=CrisisStatus.OPEN).order_by("-started_at"))
+    closed_rows: list[CrisisEvent] = list(
+        base.filter(status=CrisisStatus.CLOSED).order_by("-closed_at")[:100]
+    )
+    labels = dict(CrisisStep.choices)
+    for e in open_rows + closed_rows:
+        e.last_step_label = labels.get(e.last_step or "", "")  # type: ignore[attr-defined]
+    return open_rows, closed_rows
+
+
+def crisis_bundle(user: User | AnonymousUser, uid: Any) -> dict[str, Any]:
+    """A crisis event as the user may see it (404 and a denied row out of scope). In full
+    (the school's psych teachers and leaders, centre experts): the timeline, who was informed,
+    the students (a `view` row each) and what is missing to close. As steps (district
+    admins): the names of the steps and their times and counts, never a text, a summary or
+    a student's name."""
+    from .services.crisis import missing_for_close
+
+    event = care_access.get_crisis_for(user, uid)
+    level = care_access.crisis_detail_level(user, event)
+    actions = list(event.actions.select_related("by"))
+    people = list(event.people.select_related("student__school_class__grade"))
+    context: dict[str, Any] = {
+        "event": event,
+        "level": level,
+        "can_run": event.status == CrisisStatus.OPEN and care_access.can_run_crisis(user, event),
+    }
+    if level == "full":
+        context["actions"] = actions
+        context["informed"] = [a for a in actions if a.informed]
+        context["people"] = people
+        context["missing"] = missing_for_close(event)[0] if event.status == CrisisStatus.OPEN else []
+        if people and isinstance(user, User):
+            record_many_students(
+                actor=user,
+                action=Action.VIEW,
+                students=[p.student for p in people],
+                detail=f"crisis {event.uid}",
+            )
+    else:
+        affected = [p for p in people if p.role == CrisisRole.AFFECTED]
+        context["steps"] = [(a.get_step_display(), a.at) for a in actions]
+        context["counts"] = {
+            "involved": sum(1 for p in people if p.role == CrisisRole.INVOLVED),
+            "affected": len(affected),
+            "supported": sum(1 for p in affected if p.supported_at),
+        }
+    return context
 
 
 def open_tasks(user: User | AnonymousUser, *, limit: int = 50) -> list[Task]:

@@ -8,10 +8,7 @@ school, status, times and the names of the plan's steps — district admins) and
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
-from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,15 +17,14 @@ from django.views.decorators.http import require_POST
 
 from xinyu.access import policy
 from xinyu.access.policy import Level
-from xinyu.audit.models import Action
-from xinyu.audit.services import record_many_students
 from xinyu.care import access as care_access
 from xinyu.care.access import CarePerm
 from xinyu.kernel.errors import ServiceError
 from xinyu.org.models import Student, User
 
+from .. import selectors
 from ..forms import CrisisActionForm, CrisisCloseForm, CrisisStudentForm, CrisisSupportForm, StartForm
-from ..models import CrisisAction, CrisisEvent, CrisisRole, CrisisStatus, CrisisStep
+from ..models import CrisisEvent, CrisisRole, CrisisStatus
 from ..services import crisis as services
 from . import refuse, show_errors
 
@@ -43,14 +39,6 @@ STEP_CHOICES = [(s.value, s.label) for s in services.RECORDED_STEPS]
 def _require_open_list(user: User) -> None:
     if not (policy.can(user, CarePerm.VIEW_CRISIS) or policy.can(user, CarePerm.RUN_CRISIS)):
         policy.deny(user, object_type="crisisevent", object_id="")
-
-
-def _with_last_step(qs: QuerySet[CrisisEvent]) -> QuerySet[CrisisEvent]:
-    last = CrisisAction.objects.filter(event=OuterRef("pk")).order_by("-at", "-id")
-    return qs.annotate(last_step=Subquery(last.values("step")[:1]), last_at=Subquery(last.values("at")[:1]))
-
-
-STEP_LABELS = dict(CrisisStep.choices)
 
 
 def open_crisis_events(user: User) -> list[CrisisEvent]:
@@ -72,11 +60,7 @@ def crisis_list(request: HttpRequest) -> HttpResponse:
     recent closed ones."""
     user = _user(request)
     _require_open_list(user)
-    base = _with_last_step(care_access.crisis_events_for(user).select_related("school"))
-    open_rows = list(base.filter(status=CrisisStatus.OPEN).order_by("-started_at"))
-    closed_rows = list(base.filter(status=CrisisStatus.CLOSED).order_by("-closed_at")[:100])
-    for e in open_rows + closed_rows:
-        e.last_step_label = STEP_LABELS.get(e.last_step or "", "")  # type: ignore[attr-defined]
+    open_rows, closed_rows = selectors.crisis_lists(user)
     return render(
         request,
         "care/crisis/list.html",
@@ -119,40 +103,10 @@ def crisis_new(request: HttpRequest) -> HttpResponse:
 
 
 def crisis_detail(request: HttpRequest, uid: str) -> HttpResponse:
-    user = _user(request)
-    event = care_access.get_crisis_for(user, uid)
-    level = care_access.crisis_detail_level(user, event)
-    actions = list(event.actions.select_related("by"))
-    context: dict[str, Any] = {
-        "event": event,
-        "level": level,
-        "can_run": event.status == CrisisStatus.OPEN and care_access.can_run_crisis(user, event),
-    }
-    people = list(event.people.select_related("student__school_class__grade"))
-    if level == "full":
-        context["actions"] = actions
-        context["informed"] = [a for a in actions if a.informed]
-        context["people"] = people
+    context = selectors.crisis_bundle(_user(request), uid)
+    if context["level"] == "full":
         context["step_choices"] = STEP_CHOICES
         context["role_choices"] = CrisisRole.choices
-        context["missing"] = services.missing_for_close(event)[0] if event.status == CrisisStatus.OPEN else []
-        if people:
-            record_many_students(
-                actor=user,
-                action=Action.VIEW,
-                students=[p.student for p in people],
-                detail=f"crisis {event.uid}",
-            )
-    else:
-        # District admins: the names of the steps and their times, counts — never a text,
-        # a summary or a student's name.
-        context["steps"] = [(a.get_step_display(), a.at) for a in actions]
-        affected = [p for p in people if p.role == CrisisRole.AFFECTED]
-        context["counts"] = {
-            "involved": sum(1 for p in people if p.role == CrisisRole.INVOLVED),
-            "affected": len(affected),
-            "supported": sum(1 for p in affected if p.supported_at),
-        }
     return render(request, "care/crisis/detail.html", context)
 
 
