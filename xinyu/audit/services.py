@@ -60,40 +60,37 @@ def record_many_students(
     *, actor: User, action: Action, students: Iterable[Student], role: str = "", detail: str = ""
 ) -> int:
     """One row per student, in one statement (exports and bulk changes)."""
-    ctx = context.current.get()
-    now = timezone.now()
-    rows = [
-        AuditEntry(
-            at=now,
-            user=actor,
-            username=actor.get_username(),
-            role=role,
-            action=action,
-            object_type="student",
-            object_id=str(s.uid),
-            student_id=s.pk,
-            school_id=s.school_id,
-            ip=ctx.ip,
-            request_id=ctx.request_id,
-            detail=detail[:200],
-        )
+    return record_many(
+        {
+            "actor": actor,
+            "action": action,
+            "role": role,
+            "object_type": "student",
+            "object_id": s.uid,
+            "student_id": s.pk,
+            "school_id": s.school_id,
+            "detail": detail,
+        }
         for s in students
-    ]
-    AuditEntry.objects.bulk_create(rows, batch_size=2000)
-    return len(rows)
+    )
 
 
 def _field(row: Any, key: str, default: Any = None) -> Any:
     return row.get(key, default) if isinstance(row, Mapping) else getattr(row, key, default)
 
 
-def record_many(rows: Iterable[Mapping[str, Any] | Any], *, batch_size: int = 2000) -> int:
-    """Many audit rows in one statement (bulk writes: warnings raised, escalations, tasks).
+def record_many(
+    rows: Iterable[Mapping[str, Any] | Any], *, batch_size: int = 2000, with_request: bool = True
+) -> int:
+    """THE bulk audit writer: many rows in one statement (exports, warnings raised,
+    escalations, tasks, imports).
 
     Each row is a mapping or an object (e.g. a dataclass) with `action` and any of `actor`,
     `role`, `object_type`, `object_id`, `student_id`, `school_id`, `detail` (and `at`, default
-    now). The request context (ip, request id) is the current one. Returns the number written."""
-    ctx = context.current.get()
+    now). The request context (ip, request id) is the current one, unless `with_request` is
+    False (a row that must not be matched to a web-server log line: the mailbox's writer).
+    Returns the number written."""
+    ctx = context.current.get() if with_request else context.RequestContext()
     now = timezone.now()
     entries = []
     for row in rows:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,7 +21,6 @@ from django.utils.translation import gettext as _
 
 from xinyu.access import policy
 from xinyu.access.policy import Level
-from xinyu.audit import context as audit_context
 from xinyu.audit.models import Action
 from xinyu.audit.services import record, record_many
 from xinyu.care import intake as care_services
@@ -84,37 +81,27 @@ def _hour(at: datetime) -> datetime:
     return at.replace(minute=0, second=0, microsecond=0)
 
 
-@contextmanager
-def _without_request() -> Iterator[None]:
-    """Audit rows written inside pick up no IP address and no request id."""
-    token = audit_context.current.set(audit_context.RequestContext())
-    try:
-        yield
-    finally:
-        audit_context.current.reset(token)
-
-
 def _public_record(*, action: Action, letter: Letter, detail: str) -> None:
     """An audit row for the writer's own action: no user, no IP, no request id, and (like
     the letter) only the hour, so it cannot be matched to a web-server log line; the
     student only when they identified themselves with their student key. Written by the
-    one bulk writer (`record_many`) outside the request's context."""
-    with _without_request():
-        record_many(
-            [
-                {
-                    "at": _hour(timezone.now()),
-                    "actor": None,
-                    "role": "public",
-                    "action": action,
-                    "object_type": "letter",
-                    "object_id": str(letter.uid),
-                    "student_id": letter.student_id if letter.signature == Signature.STUDENT_KEY else None,
-                    "school_id": letter.school_id,
-                    "detail": detail,
-                }
-            ]
-        )
+    one bulk writer (`record_many`) without the request's context."""
+    record_many(
+        [
+            {
+                "at": _hour(timezone.now()),
+                "actor": None,
+                "role": "public",
+                "action": action,
+                "object_type": "letter",
+                "object_id": str(letter.uid),
+                "student_id": letter.student_id if letter.signature == Signature.STUDENT_KEY else None,
+                "school_id": letter.school_id,
+                "detail": detail,
+            }
+        ],
+        with_request=False,
+    )
 
 
 def _notify_flagged(letter: Letter) -> None:
