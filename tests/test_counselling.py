@@ -718,7 +718,8 @@ class DateTimeLocalTest(PersonaTestCase):
         return value
 
     def test_every_datetime_local_input_renders_a_value_that_parses_and_round_trips(self) -> None:
-        from xinyu.counselling.forms import DATETIME_LOCAL, GroupForm, RecordForm, local_input
+        from xinyu.counselling.forms import GroupForm, RecordForm
+        from xinyu.kernel.forms import DATETIME_LOCAL, local_input
 
         at = timezone.make_aware(dt.datetime(2026, 12, 1, 16, 0))
         for form_class in (RecordForm, GroupForm):

@@ -8,20 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from xinyu.kernel.forms import DATETIME_LOCAL_INPUTS, DateTimeLocalInput
 
 from .models import IssueCategory, Weekday, ZoneKind
 from .services import SessionNotes
 
-# The only value shape a datetime-local input accepts (Chromium leaves "2026/12/01 16:00"
-# empty): every such input here renders and parses it.
-DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
-
-
-def local_input(at: dt.datetime) -> str:
-    """A moment as the value of a datetime-local input, in local time (2026-12-01T16:00)."""
-    return timezone.localtime(at).strftime(DATETIME_LOCAL)
+# Date-time inputs render as datetime-local wants them (xinyu.kernel.forms).
 
 
 def _required(zh: str, en: str) -> dict[str, Any]:
@@ -97,8 +91,8 @@ class SlotForm(forms.Form):
 class RecordForm(forms.Form):
     held_at = forms.DateTimeField(
         label=_("Held at"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
-        input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        widget=DateTimeLocalInput(),
+        input_formats=DATETIME_LOCAL_INPUTS,
         error_messages=_required("时间", "Held at"),
     )
     minutes = forms.IntegerField(

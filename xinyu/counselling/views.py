@@ -24,6 +24,7 @@ from xinyu.counselling import access as counselling_access
 from xinyu.counselling.access import CounsellingPerm
 from xinyu.kernel.errors import ServiceError
 from xinyu.kernel.excel import XLSX
+from xinyu.kernel.forms import local_input
 from xinyu.org.models import User
 
 from . import selectors, services
@@ -39,7 +40,6 @@ from .forms import (
     UnitForm,
     ZoneForm,
     first_error,
-    local_input,
     pick,
 )
 from .models import OpeningSlot, Room, RoomPhoto, Zone

@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from xinyu.kernel.forms import datetime_local_field
 from xinyu.org.models import Cluster, School, SchoolClass
 
 from .instruments import registry
@@ -23,26 +24,7 @@ DEFAULT_CONSENT_TEXT = (
 # Three grade bands, each with its own battery (SPEC §3: grade 4 and up).
 GRADE_BANDS = ((4, 6), (7, 9), (10, 12))
 
-# What a `datetime-local` input accepts (and sends back): a localised "2026/12/01 16:00"
-# is rejected by the browser, which then submits the field empty.
-DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    """A date-time picker whose value the browser accepts, whatever the active language."""
-
-    input_type = "datetime-local"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format=DATETIME_LOCAL)
-
-
-def datetime_local_field(label: Any) -> forms.DateTimeField:
-    return forms.DateTimeField(
-        label=label,
-        widget=DateTimeLocalInput(),
-        input_formats=[DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
-    )
+# Date-time inputs render as datetime-local wants them (xinyu.kernel.forms).
 
 
 GRADE_CHOICES = [(g, f"{g}") for g in range(1, 13)]

@@ -74,7 +74,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
     now = timezone.localtime()
     initial = {
         "school_year": current_school_year(),
-        # Rendered as the datetime-local input wants it (forms.DateTimeLocalInput).
+        # Rendered as the datetime-local input wants it (xinyu.kernel.forms.DateTimeLocalInput).
         "opens_at": now.replace(minute=0, second=0, microsecond=0),
         "closes_at": (now + dt.timedelta(days=14)).replace(hour=18, minute=0, second=0, microsecond=0),
         "consent_text": DEFAULT_CONSENT_TEXT,
