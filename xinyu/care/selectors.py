@@ -32,6 +32,7 @@ from .models import (
     CrisisRole,
     CrisisStatus,
     CrisisStep,
+    RecheckResult,
     Referral,
     ReferralStatus,
     Step,
@@ -415,3 +416,100 @@ def referral_lists(user: User | AnonymousUser, *, limit: int = 500) -> ReferralL
         .order_by("due_on")[:200]
     )
     return ReferralLists(open=open_rows, done=done_rows[:100], due_check_ins=list(due))
+
+
+# ---- re-checks ----------------------------------------------------------------------------------
+
+
+def recheck_overview(user: User | AnonymousUser) -> dict[str, Any]:
+    """The re-check page: the rounds in scope with their progress, the schools where the user
+    may start one, and the user's own class lists still open (404 for a role with none)."""
+    from .services.rechecks import round_progress
+
+    run_schools = list(policy.schools_with(user, CarePerm.RUN_RECHECKS).order_by("name"))
+    classes = care_access.recheck_progress_classes_for(user)
+    if not run_schools and not classes.exists():
+        policy.deny(user, object_type="recheckround", object_id="")
+    rounds = list(care_access.recheck_progress_rounds_for(user).select_related("school")[:100])
+    progress = round_progress(rounds, classes)
+    today = timezone.localdate()
+    rows = []
+    for r in rounds:
+        counts = [c for (rid, _cid), c in progress.items() if rid == r.pk]
+        rows.append(
+            {
+                "round": r,
+                "total": sum(c["total"] for c in counts),
+                "done": sum(c["done"] for c in counts),
+                "concerns": sum(c["concerns"] for c in counts),
+                "is_open": r.due_on >= today,
+            }
+        )
+    my_classes = list(care_access.recheck_classes_for(user, do=True).select_related("grade", "school"))
+    my_lists = [
+        (r, k)
+        for r in rounds
+        if r.due_on >= today
+        for k in my_classes
+        if k.school_id == r.school_id and (r.pk, k.pk) in progress
+    ]
+    return {"rows": rows, "run_schools": run_schools, "my_lists": my_lists}
+
+
+def recheck_round_bundle(user: User | AnonymousUser, uid: Any) -> dict[str, Any]:
+    """One round: progress per class in scope (and which class lists the user may open)."""
+    from .services.rechecks import round_progress
+
+    round = policy.one_for(
+        user, care_access.recheck_progress_rounds_for(user).select_related("school"), uid, "recheckround"
+    )
+    classes = care_access.recheck_progress_classes_for(user).filter(school_id=round.school_id)
+    progress = round_progress([round], classes)
+    readable = set(care_access.recheck_classes_for(user).values_list("pk", flat=True))
+    rows = [
+        {"klass": k, "readable": k.pk in readable, **progress[(round.pk, k.pk)]}
+        for k in classes.select_related("grade").order_by("grade__level", "number")
+        if (round.pk, k.pk) in progress
+    ]
+    totals = {key: sum(c[key] for c in progress.values()) for key in ("total", "done", "concerns")}
+    return {"round": round, "rows": rows, "totals": totals, "is_open": round.due_on >= timezone.localdate()}
+
+
+def recheck_class_bundle(user: User | AnonymousUser, uid: Any, class_uid: Any) -> dict[str, Any]:
+    """One class list of a round (a `view` row per student); the reasons a student is on it
+    only for whoever runs re-checks at the school."""
+    from .services.rechecks import reasons_on_list
+
+    round = care_access.get_recheck_round_for(user, uid)
+    klass = policy.one_for(
+        user,
+        care_access.recheck_classes_for(user).select_related("grade", "school"),
+        class_uid,
+        "schoolclass",
+    )
+    if klass.school_id != round.school_id:
+        policy.deny(user, object_type="schoolclass", object_id=str(class_uid))
+    entries = list(
+        care_access.recheck_entries_for(user)
+        .filter(round=round, school_class=klass)
+        .select_related("student", "checked_by")
+        .order_by("student__name")
+    )
+    may_record = care_access.recheck_classes_for(user, do=True).filter(pk=klass.pk).exists()
+    show_reasons = policy.can(user, CarePerm.RUN_RECHECKS, school=round.school)
+    reasons = reasons_on_list([e.student_id for e in entries]) if show_reasons else {}
+    if entries and isinstance(user, User):
+        record_many_students(
+            actor=user,
+            action=Action.VIEW,
+            students=[e.student for e in entries],
+            detail=f"recheck list {round.uid}",
+        )
+    return {
+        "round": round,
+        "klass": klass,
+        "rows": [(e, reasons.get(e.student_id, [])) for e in entries],
+        "can_record": may_record and round.due_on >= timezone.localdate(),
+        "show_reasons": show_reasons,
+        "done": sum(1 for e in entries if e.result != RecheckResult.PENDING),
+    }

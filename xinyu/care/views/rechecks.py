@@ -23,15 +23,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xinyu.access import policy
-from xinyu.audit.models import Action
-from xinyu.audit.services import record_many_students
 from xinyu.care import access as care_access
 from xinyu.care.access import CarePerm
 from xinyu.kernel.errors import ServiceError
 from xinyu.org.models import District, User
 
+from .. import selectors
 from ..forms import KeyPeriodForm, RecheckForm, RecheckStartForm, form_errors
-from ..models import KeyPeriod, PeriodKind, RecheckResult
+from ..models import KeyPeriod, PeriodKind
 from ..rules import care_rules
 from ..services import rechecks as services
 from . import refuse, show_errors
@@ -45,44 +44,12 @@ def _user(request: HttpRequest) -> User:
 
 
 def rechecks(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    run_schools = list(policy.schools_with(user, CarePerm.RUN_RECHECKS).order_by("name"))
-    classes = care_access.recheck_progress_classes_for(user)
-    if not run_schools and not classes.exists():
-        policy.deny(user, object_type="recheckround", object_id="")
-    rounds = list(care_access.recheck_progress_rounds_for(user).select_related("school")[:100])
-    progress = services.round_progress(rounds, classes)
     today = timezone.localdate()
-    rows = []
-    for r in rounds:
-        counts = [c for (rid, _cid), c in progress.items() if rid == r.pk]
-        rows.append(
-            {
-                "round": r,
-                "total": sum(c["total"] for c in counts),
-                "done": sum(c["done"] for c in counts),
-                "concerns": sum(c["concerns"] for c in counts),
-                "is_open": r.due_on >= today,
-            }
-        )
-    my_classes = list(care_access.recheck_classes_for(user, do=True).select_related("grade", "school"))
-    my_lists = [
-        (r, k)
-        for r in rounds
-        if r.due_on >= today
-        for k in my_classes
-        if k.school_id == r.school_id and (r.pk, k.pk) in progress
-    ]
+    overview = selectors.recheck_overview(_user(request))
     return render(
         request,
         "care/rechecks/index.html",
-        {
-            "rows": rows,
-            "run_schools": run_schools,
-            "my_lists": my_lists,
-            "today": today,
-            "default_due": today + dt.timedelta(days=14),
-        },
+        {**overview, "today": today, "default_due": today + dt.timedelta(days=14)},
     )
 
 
@@ -111,69 +78,12 @@ def recheck_start(request: HttpRequest) -> HttpResponse:
 
 
 def recheck_round(request: HttpRequest, uid: str) -> HttpResponse:
-    user = _user(request)
-    round = policy.one_for(
-        user, care_access.recheck_progress_rounds_for(user).select_related("school"), uid, "recheckround"
-    )
-    classes = care_access.recheck_progress_classes_for(user).filter(school_id=round.school_id)
-    progress = services.round_progress([round], classes)
-    readable = set(care_access.recheck_classes_for(user).values_list("pk", flat=True))
-    rows = [
-        {"klass": k, "readable": k.pk in readable, **progress[(round.pk, k.pk)]}
-        for k in classes.select_related("grade").order_by("grade__level", "number")
-        if (round.pk, k.pk) in progress
-    ]
-    totals = {key: sum(c[key] for c in progress.values()) for key in ("total", "done", "concerns")}
-    return render(
-        request,
-        "care/rechecks/round.html",
-        {
-            "round": round,
-            "rows": rows,
-            "totals": totals,
-            "is_open": round.due_on >= timezone.localdate(),
-        },
-    )
+    return render(request, "care/rechecks/round.html", selectors.recheck_round_bundle(_user(request), uid))
 
 
 def recheck_class(request: HttpRequest, uid: str, class_uid: str) -> HttpResponse:
-    user = _user(request)
-    round = care_access.get_recheck_round_for(user, uid)
-    klass = policy.one_for(
-        user,
-        care_access.recheck_classes_for(user).select_related("grade", "school"),
-        class_uid,
-        "schoolclass",
-    )
-    if klass.school_id != round.school_id:
-        policy.deny(user, object_type="schoolclass", object_id=str(class_uid))
-    entries = list(
-        care_access.recheck_entries_for(user)
-        .filter(round=round, school_class=klass)
-        .select_related("student", "checked_by")
-        .order_by("student__name")
-    )
-    may_record = care_access.recheck_classes_for(user, do=True).filter(pk=klass.pk).exists()
-    show_reasons = policy.can(user, CarePerm.RUN_RECHECKS, school=round.school)
-    reasons = services.reasons_on_list([e.student_id for e in entries]) if show_reasons else {}
-    if entries:
-        record_many_students(
-            actor=user,
-            action=Action.VIEW,
-            students=[e.student for e in entries],
-            detail=f"recheck list {round.uid}",
-        )
     return render(
-        request,
-        "care/rechecks/class.html",
-        {
-            "round": round,
-            "klass": klass,
-            "rows": [(e, reasons.get(e.student_id, [])) for e in entries],
-            "can_record": may_record and round.due_on >= timezone.localdate(),
-            "show_reasons": show_reasons,
-            "done": sum(1 for e in entries if e.result != RecheckResult.PENDING),
-        },
+        request, "care/rechecks/class.html", selectors.recheck_class_bundle(_user(request), uid, class_uid)
     )
 
 
