@@ -211,3 +211,34 @@ class FollowUpForm(forms.Form):
         cast(forms.ChoiceField, self.fields["what"]).choices = [
             ("retest", _("Re-test with the same battery"))
         ] + [(code, i.short_name.get("zh-hans", code)) for code, i in sorted(registry().items())]
+
+
+# ---- the pages without an account ------------------------------------------------------------
+
+
+class AnswerForm(forms.Form):
+    """One answer posted by the question page (or its script): which item, which option."""
+
+    instrument = forms.CharField(max_length=40, required=False)
+    item = forms.IntegerField()
+    value = forms.IntegerField()
+    q = forms.CharField(max_length=60, required=False)  # the question being changed, if any
+
+
+class ConsentForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("given", "given"), ("declined", "declined"), ("withdrawn", "withdrawn")]
+    )
+    relation = forms.CharField(max_length=20, required=False)
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(max_length=40)
+
+
+class AssentForm(forms.Form):
+    assent = forms.CharField(max_length=10, required=False)
+
+    @property
+    def agreed(self) -> bool:
+        return self.is_valid() and self.cleaned_data["assent"] == "yes"

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from xinyu.kernel.kiosk import HELP_LINES, count_wrong, mask_name, too_many_wrong
 
 from . import services
+from .forms import AnswerForm, AssentForm, CodeForm, ConsentForm
 from .models import Channel, Consent, Invitation, Progress
 
 
@@ -120,16 +121,16 @@ def guardian(request: HttpRequest, token: str) -> HttpResponse:
     via = request.GET.get("via", "link")
     channel = {"qr": Channel.QR, "sms": Channel.SMS}.get(via, Channel.LINK)
     if request.method == "POST":
-        decision = request.POST.get("decision", "")
-        if decision not in (Consent.GIVEN, Consent.DECLINED, Consent.WITHDRAWN):
+        form = ConsentForm(request.POST)
+        if not form.is_valid():
             error = "请选择“同意”或“不同意”。 / Please choose agree or do not agree."
         else:
             try:
                 services.record_consent(
                     invitation=invitation,
-                    decision=Consent(decision),
+                    decision=Consent(form.cleaned_data["decision"]),
                     channel=channel,
-                    relation=request.POST.get("relation", "")[:20],
+                    relation=form.cleaned_data["relation"],
                 )
             except services.ServiceError as exc:
                 error = str(exc)
@@ -162,7 +163,8 @@ def enter_code(request: HttpRequest) -> HttpResponse:
         if too_many_wrong(request, "answer"):
             error = "尝试次数太多，请 10 分钟后再试，或请老师帮忙。 / Too many tries; wait 10 minutes or ask your teacher."
         else:
-            invitation = services.find_by_code(request.POST.get("code", ""))
+            form = CodeForm(request.POST)
+            invitation = services.find_by_code(form.cleaned_data["code"]) if form.is_valid() else None
             if invitation is None:
                 count_wrong(request, "answer")
                 error = "没有找到这个作答码，请核对后重新输入。 / This code was not found; check it and try again."
@@ -225,15 +227,9 @@ _STATE_FIELDS = {
 def _answer_posted(request: HttpRequest, invitation: Invitation) -> HttpResponse | None:
     """Save the posted answer and show the next question; None: show the page for the
     student's state instead (the answer was refused because of it)."""
+    form = AnswerForm(request.POST)
     try:
-        item = int(request.POST.get("item", ""))
-        value = int(request.POST.get("value", ""))
-    except ValueError:
-        return _save_error(request, invitation, False, "请选择一个选项。 / Please choose an option.")
-    try:
-        services.save_answer(
-            invitation=invitation, instrument=request.POST.get("instrument", ""), item=item, value=value
-        )
+        _save_posted(form, invitation)
     except services.ServiceError as exc:
         if exc.field in _STATE_FIELDS:
             return None
@@ -292,7 +288,7 @@ def _question_context(invitation: Invitation, asked: str) -> dict[str, object]:
 @require_POST
 def assent(request: HttpRequest, code: str) -> HttpResponse:
     invitation = _invitation(code)
-    if request.POST.get("assent") == "yes":
+    if AssentForm(request.POST).agreed:
         with suppress(services.ServiceError):  # the answer page explains the state
             services.give_assent(invitation=invitation)
         return redirect("screening_public:answer", code=invitation.code)
@@ -308,14 +304,7 @@ def save(request: HttpRequest, code: str) -> HttpResponse:
     invitation = _invitation(code)
     wants_json = "application/json" in request.headers.get("Accept", "")
     try:
-        item = int(request.POST.get("item", ""))
-        value = int(request.POST.get("value", ""))
-    except ValueError:
-        return _save_error(request, invitation, wants_json, "请选择一个选项。 / Please choose an option.")
-    try:
-        services.save_answer(
-            invitation=invitation, instrument=request.POST.get("instrument", ""), item=item, value=value
-        )
+        _save_posted(AnswerForm(request.POST), invitation)
     except services.ServiceError as exc:
         return _save_error(request, invitation, wants_json, str(exc))
     if wants_json:
@@ -323,10 +312,25 @@ def save(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("screening_public:answer", code=invitation.code)
 
 
+def _save_posted(form: AnswerForm, invitation: Invitation) -> None:
+    """Save the answer the form carries; a missing or malformed option is refused like any
+    other (ServiceError), before anything is written."""
+    if not form.is_valid():
+        raise services.ServiceError("请选择一个选项。", "Please choose an option.", field="value")
+    services.save_answer(
+        invitation=invitation,
+        instrument=form.cleaned_data["instrument"],
+        item=form.cleaned_data["item"],
+        value=form.cleaned_data["value"],
+    )
+
+
 def _save_error(request: HttpRequest, invitation: Invitation, wants_json: bool, message: str) -> HttpResponse:
     if wants_json:
         return JsonResponse({"saved": False, "message": message}, status=400)
-    context = _question_context(invitation, request.POST.get("q", ""))
+    form = AnswerForm(request.POST)
+    form.is_valid()  # the fields that are valid are kept: the question being changed
+    context = _question_context(invitation, form.cleaned_data.get("q", ""))
     context["error"] = message
     return _page(request, "screening/public/question.html", context, status=400)
 
