@@ -53,7 +53,7 @@ from ..models import (
     Trigger,
 )
 from ..services import cases as services
-from . import refuse, show_errors
+from . import submit
 
 
 def _user(request: HttpRequest) -> User:
@@ -72,24 +72,18 @@ def concern_new(request: HttpRequest) -> HttpResponse:
     chosen = None
     form = ConcernForm(request.POST or None)
     if request.method == "POST":
-        chosen = policy.one_for(user, students, form["student"].value() or "", "student")
-        if form.is_valid():
-            try:
-                services.report_concern(
-                    by=user,
-                    student=chosen,
-                    triggers=form.cleaned_data["triggers"],
-                    note=form.cleaned_data["note"],
-                    token=form.cleaned_data["token"],
-                )
-            except ServiceError as exc:
-                refuse(form, exc)
-            else:
-                messages.success(
-                    request, _("Thank you. The class teacher and the psych teacher have been told.")
-                )
-                return redirect("care:concerns")
-        show_errors(request, form)
+        student = policy.one_for(user, students, form["student"].value() or "", "student")
+        chosen = student
+        done, _concern = submit(
+            request,
+            form,
+            lambda data: services.report_concern(
+                by=user, student=student, **{k: data[k] for k in ("triggers", "note", "token")}
+            ),
+            _("Thank you. The class teacher and the psych teacher have been told."),
+        )
+        if done:
+            return redirect("care:concerns")
     q = request.GET.get("q", "").strip()
     if request.GET.get("student"):
         chosen = chosen or policy.one_for(user, students, request.GET["student"], "student")
@@ -166,14 +160,12 @@ def task_answer(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
     task = care_access.get_task_for(user, uid)
     form = TaskAnswerForm(request.POST)
-    if form.is_valid():
-        try:
-            services.answer_task(task=task, by=user, answer=form.cleaned_data["answer"])
-        except ServiceError as exc:
-            refuse(form, exc)
-        else:
-            messages.success(request, _("Marked as done."))
-    show_errors(request, form)
+    submit(
+        request,
+        form,
+        lambda data: services.answer_task(task=task, by=user, answer=data["answer"]),
+        _("Marked as done."),
+    )
     return redirect("care:tasks")
 
 
@@ -187,20 +179,18 @@ def triage(request: HttpRequest, uid: str) -> HttpResponse:
     if not policy.can(user, CarePerm.TRIAGE, school=warning.school):
         policy.deny(user, object_type="warning", object_id=str(uid))
     form = TriageForm(request.POST)
-    case = None
-    if form.is_valid():
-        try:
-            case = services.triage_warning(
-                warning=warning,
-                by=user,
-                tier=form.cleaned_data["tier"] or None,
-                assessment=form.cleaned_data["assessment"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ServiceError as exc:
-            refuse(form, exc)
-    if form.errors:
-        show_errors(request, form)
+    done, case = submit(
+        request,
+        form,
+        lambda data: services.triage_warning(
+            warning=warning,
+            by=user,
+            tier=data["tier"] or None,
+            assessment=data["assessment"],
+            reason=data["reason"],
+        ),
+    )
+    if not done:
         return redirect("care:warning", uid=warning.uid)
     if case is None:
         messages.success(request, _("Warning closed."))
@@ -260,14 +250,12 @@ def _case_post(
     user = _user(request)
     case = care_access.get_case_for(user, uid, audit=False)
     form = form_class(request.POST, case=case, **{k: f(case) for k, f in form_kwargs.items()})
-    if form.is_valid():
-        try:
-            run(user, case, form.cleaned_data, form)
-        except ServiceError as exc:
-            refuse(form, exc)
-        else:
-            messages.success(request, ok)
-    show_errors(request, form)
+    submit(
+        request,
+        form,
+        lambda data: run(user, case, data, form),
+        ok,
+    )
     return redirect(reverse("care:case", kwargs={"uid": case.uid}) + form.return_anchor())
 
 

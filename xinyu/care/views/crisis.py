@@ -26,7 +26,7 @@ from .. import selectors
 from ..forms import CrisisActionForm, CrisisCloseForm, CrisisStudentForm, CrisisSupportForm, StartForm
 from ..models import CrisisEvent, CrisisRole, CrisisStatus
 from ..services import crisis as services
-from . import refuse, show_errors
+from . import refuse, submit
 
 
 def _user(request: HttpRequest) -> User:
@@ -123,14 +123,12 @@ def _runnable(request: HttpRequest, uid: str) -> tuple[User, CrisisEvent]:
 def crisis_action(request: HttpRequest, uid: str) -> HttpResponse:
     user, event = _runnable(request, uid)
     form = CrisisActionForm(request.POST)
-    if form.is_valid():
-        try:
-            services.add_crisis_action(event=event, by=user, **form.cleaned_data)
-        except ServiceError as exc:
-            refuse(form, exc)
-        else:
-            messages.success(request, _("Added to the timeline."))
-    show_errors(request, form)
+    submit(
+        request,
+        form,
+        lambda data: services.add_crisis_action(event=event, by=user, **data),
+        _("Added to the timeline."),
+    )
     return redirect("care:crisis", uid=event.uid)
 
 
@@ -161,17 +159,17 @@ def _find_student(user: User, event: CrisisEvent, query: str) -> Student:
 def crisis_student(request: HttpRequest, uid: str) -> HttpResponse:
     user, event = _runnable(request, uid)
     form = CrisisStudentForm(request.POST)
-    if form.is_valid():
-        try:
-            student = _find_student(user, event, form.cleaned_data["student"])
-            services.add_crisis_student(
-                event=event, by=user, student=student, role_kind=form.cleaned_data["role_kind"]
-            )
-        except ServiceError as exc:
-            refuse(form, exc)
-        else:
-            messages.success(request, _("Student added."))
-    show_errors(request, form)
+    submit(
+        request,
+        form,
+        lambda data: services.add_crisis_student(
+            event=event,
+            by=user,
+            student=_find_student(user, event, data["student"]),
+            role_kind=data["role_kind"],
+        ),
+        _("Student added."),
+    )
     return redirect("care:crisis", uid=event.uid)
 
 
@@ -182,14 +180,12 @@ def crisis_support(request: HttpRequest, uid: str, student_uid: str) -> HttpResp
     if person is None:
         policy.deny(user, object_type="crisisstudent", object_id=str(student_uid))
     form = CrisisSupportForm(request.POST)
-    if form.is_valid():
-        try:
-            services.record_support(person=person, by=user, support=form.cleaned_data["support"])
-        except ServiceError as exc:
-            refuse(form, exc)
-        else:
-            messages.success(request, _("Support recorded."))
-    show_errors(request, form)
+    submit(
+        request,
+        form,
+        lambda data: services.record_support(person=person, by=user, support=data["support"]),
+        _("Support recorded."),
+    )
     return redirect("care:crisis", uid=event.uid)
 
 
@@ -197,12 +193,10 @@ def crisis_support(request: HttpRequest, uid: str, student_uid: str) -> HttpResp
 def crisis_close(request: HttpRequest, uid: str) -> HttpResponse:
     user, event = _runnable(request, uid)
     form = CrisisCloseForm(request.POST)
-    if form.is_valid():
-        try:
-            services.close_crisis(event=event, by=user, note=form.cleaned_data["note"])
-        except ServiceError as exc:
-            refuse(form, exc)
-        else:
-            messages.success(request, _("The emergency plan is closed."))
-    show_errors(request, form)
+    submit(
+        request,
+        form,
+        lambda data: services.close_crisis(event=event, by=user, note=data["note"]),
+        _("The emergency plan is closed."),
+    )
     return redirect("care:crisis", uid=event.uid)

@@ -13,6 +13,7 @@ calendar.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -33,7 +34,7 @@ from ..forms import KeyPeriodForm, RecheckForm, RecheckStartForm, form_errors
 from ..models import KeyPeriod, PeriodKind
 from ..rules import care_rules
 from ..services import rechecks as services
-from . import refuse, show_errors
+from . import refuse, submit
 
 
 def _user(request: HttpRequest) -> User:
@@ -60,16 +61,14 @@ def recheck_start(request: HttpRequest) -> HttpResponse:
     school = policy.one_for(
         user, policy.schools_with(user, CarePerm.RUN_RECHECKS), form["school"].value() or "", "school"
     )
-    round = None
-    if form.is_valid():
-        try:
-            round = services.start_recheck_round(
-                school=school, by=user, term=form.cleaned_data["term"], due_on=form.cleaned_data["due_on"]
-            )
-        except ServiceError as exc:
-            refuse(form, exc)
-    if round is None:
-        show_errors(request, form)
+    done, round = submit(
+        request,
+        form,
+        lambda data: services.start_recheck_round(
+            school=school, by=user, term=data["term"], due_on=data["due_on"]
+        ),
+    )
+    if not done:
         return redirect("care:rechecks")
     messages.success(
         request, _("Re-check started: %(n)s students on the lists.") % {"n": round.entries.count()}
@@ -172,24 +171,17 @@ def key_period_create(request: HttpRequest) -> HttpResponse:
             "school",
         )
         district = school.district
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.create_key_period(
-                by=user,
-                district=district,
-                school=school,
-                name=data["name"],
-                kind=data["kind"],
-                starts_on=data["starts_on"],
-                lead_days=data["lead_days"],
-            )
-        except ServiceError as exc:
-            refuse(form, exc)
-        else:
-            messages.success(request, _("Key period added."))
-    show_errors(request, form)
+    submit(
+        request,
+        form,
+        lambda data: services.create_key_period(by=user, district=district, school=school, **_period(data)),
+        _("Key period added."),
+    )
     return redirect("care:key_periods")
+
+
+def _period(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: data[k] for k in ("name", "kind", "starts_on", "lead_days")}
 
 
 def _editable(user: User, uid: str) -> KeyPeriod:
@@ -213,23 +205,14 @@ def key_period_edit(request: HttpRequest, uid: str) -> HttpResponse:
     if request.method == "POST":
         form = KeyPeriodForm(request.POST)
         values = {k: form.data.get(k, "") for k in values}
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.update_key_period(
-                    period=period,
-                    by=user,
-                    name=data["name"],
-                    kind=data["kind"],
-                    starts_on=data["starts_on"],
-                    lead_days=data["lead_days"],
-                )
-            except ServiceError as exc:
-                refuse(form, exc)
-            else:
-                messages.success(request, _("Key period saved."))
-                return redirect("care:key_periods")
-        show_errors(request, form)
+        done, _period_saved = submit(
+            request,
+            form,
+            lambda data: services.update_key_period(period=period, by=user, **_period(data)),
+            _("Key period saved."),
+        )
+        if done:
+            return redirect("care:key_periods")
     return render(
         request,
         "care/rechecks/key_period_form.html",

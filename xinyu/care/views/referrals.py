@@ -46,7 +46,7 @@ from ..models import (
     ReferralStatus,
 )
 from ..services import referrals as services
-from . import refuse, show_errors
+from . import submit
 
 
 def _user(request: HttpRequest) -> User:
@@ -73,16 +73,18 @@ def institutions(request: HttpRequest) -> HttpResponse:
         if not districts:
             policy.deny(user, object_type="institution", object_id="")
         form = InstitutionForm(request.POST, districts=districts)
-        if form.is_valid():
-            chosen = [d for d in districts if d.pk == form.cleaned_data["district"]] or districts[:1]
-            try:
-                institution = services.create_institution(by=user, district=chosen[0], **form.entry())
-            except ServiceError as exc:
-                refuse(form, exc)
-            else:
-                messages.success(request, _("Added to the registry: %(name)s") % {"name": institution.name})
-                return redirect("care:institutions")
-        show_errors(request, form)
+        done, institution = submit(
+            request,
+            form,
+            lambda data: services.create_institution(
+                by=user,
+                district=([d for d in districts if d.pk == data["district"]] or districts[:1])[0],
+                **form.entry(),
+            ),
+        )
+        if done:
+            messages.success(request, _("Added to the registry: %(name)s") % {"name": institution.name})
+            return redirect("care:institutions")
         posted = form.data
     rows = care_access.institutions_for(user).select_related("district")
     if not districts:
@@ -108,17 +110,16 @@ def institution_edit(request: HttpRequest, uid: str) -> HttpResponse:
     posted = None
     if request.method == "POST":
         form = InstitutionForm(request.POST)
-        if form.is_valid():
-            try:
-                services.update_institution(
-                    institution=institution, by=user, active=form.cleaned_data["active"], **form.entry()
-                )
-            except ServiceError as exc:
-                refuse(form, exc)
-            else:
-                messages.success(request, _("Saved."))
-                return redirect("care:institutions")
-        show_errors(request, form)
+        done, _saved = submit(
+            request,
+            form,
+            lambda data: services.update_institution(
+                institution=institution, by=user, active=data["active"], **form.entry()
+            ),
+            _("Saved."),
+        )
+        if done:
+            return redirect("care:institutions")
         posted = form.data
     return render(
         request,
@@ -157,34 +158,27 @@ def referral_new(request: HttpRequest, uid: str) -> HttpResponse:
     if request.method == "POST":
         form = ReferralForm(request.POST)
         picked = form["institution"].value()
-        # Out of scope is 404 whatever else the form says.
-        institution: Institution | None = (
-            policy.one_for(user, registry, picked, "institution") if picked else None
+        # Out of scope is 404 whatever else the form says (no institution: the form says so).
+        institution = policy.one_for(user, registry, picked, "institution") if picked else Institution()
+        done, referral = submit(
+            request,
+            form,
+            lambda data: services.make_referral(
+                case=case,
+                by=user,
+                institution=institution,
+                **{k: data[k] for k in ("reason", "referred_on", "accompanied_by", "guardian_agreed")},
+            ),
         )
-        if form.is_valid() and institution is not None:
-            data = form.cleaned_data
-            try:
-                referral = services.make_referral(
-                    case=case,
-                    by=user,
-                    institution=institution,
-                    reason=data["reason"],
-                    referred_on=data["referred_on"],
-                    accompanied_by=data["accompanied_by"],
-                    guardian_agreed=data["guardian_agreed"],
-                )
-            except ServiceError as exc:
-                refuse(form, exc)
-            else:
-                messages.success(
-                    request,
-                    _("Referral recorded. Feedback is expected by %(date)s.")
-                    % {"date": f"{referral.feedback_due_on:%Y-%m-%d}"},
-                )
-                if case.actions.filter(code="referral", status=ActionStatus.OPEN).exists():
-                    messages.info(request, _("Remember to tick the referral action on the case checklist."))
-                return redirect("care:referral", uid=referral.uid)
-        show_errors(request, form)
+        if done:
+            messages.success(
+                request,
+                _("Referral recorded. Feedback is expected by %(date)s.")
+                % {"date": f"{referral.feedback_due_on:%Y-%m-%d}"},
+            )
+            if case.actions.filter(code="referral", status=ActionStatus.OPEN).exists():
+                messages.info(request, _("Remember to tick the referral action on the case checklist."))
+            return redirect("care:referral", uid=referral.uid)
         posted = form.data
     return render(
         request,
@@ -300,14 +294,12 @@ def referral_action(request: HttpRequest, uid: str, action: str) -> HttpResponse
     referral = care_access.get_referral_for(user, uid)
     form_class, run, ok = ACTIONS[action]
     form = form_class(request.POST)
-    if form.is_valid():
-        try:
-            run(referral, user, form.cleaned_data)
-        except ServiceError as exc:
-            refuse(form, exc)
-        else:
-            messages.success(request, str(ok))
-    show_errors(request, form)
+    submit(
+        request,
+        form,
+        lambda data: run(referral, user, data),
+        str(ok),
+    )
     return redirect(reverse("care:referral", kwargs={"uid": referral.uid}) + form.return_anchor())
 
 
@@ -319,19 +311,17 @@ def check_in_done(request: HttpRequest, uid: str, pk: int) -> HttpResponse:
     if check_in is None:
         raise Http404()
     form = CheckInForm(request.POST)
-    if form.is_valid():
-        try:
-            services.record_check_in(
-                check_in=check_in,
-                by=user,
-                done_on=form.cleaned_data["done_on"],
-                note=form.cleaned_data["note"],
-            )
-        except ServiceError as exc:
-            refuse(form, exc)
-        else:
-            messages.success(request, _("Check-in recorded."))
-    show_errors(request, form)
+    submit(
+        request,
+        form,
+        lambda data: services.record_check_in(
+            check_in=check_in,
+            by=user,
+            done_on=data["done_on"],
+            note=data["note"],
+        ),
+        _("Check-in recorded."),
+    )
     return redirect(reverse("care:referral", kwargs={"uid": referral.uid}) + "#check-ins")
 
 
