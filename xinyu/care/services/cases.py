@@ -55,7 +55,7 @@ from ..models import (
 )
 from ..rules import care_rules
 from .common import audit_role, case_event, check_transition
-from .warnings import NewSignal, raise_warnings, step_owners
+from .warnings import NewSignal, raise_warnings, step_owners, warning_event
 
 MAX_NOTE = 4000
 
@@ -216,17 +216,7 @@ def triage_warning(
         warning.status, warning.closed_at, warning.close_reason = WarningStatus.CLOSED, now, reason
         warning.updated_at = now
         warning.save()
-        WarningEvent.objects.create(
-            warning=warning, kind=EventKind.CLOSED, at=now, actor=by, step=warning.step, level=warning.level
-        )
-        record(
-            actor=by,
-            action=Action.UPDATE,
-            obj=warning,
-            student=warning.student,
-            role=audit_role(by, warning.student),
-            detail="closed",
-        )
+        warning_event(warning, EventKind.CLOSED, by=by, at=now, audit="closed")
         _close_contact_tasks(warning)
         return None
     if tier not in Tier.values:
@@ -250,23 +240,7 @@ def triage_warning(
     warning.case = case
     warning.updated_at = now
     warning.save()
-    WarningEvent.objects.create(
-        warning=warning,
-        kind=EventKind.TRIAGED,
-        at=now,
-        actor=by,
-        step=warning.step,
-        level=warning.level,
-        detail=tier,
-    )
-    record(
-        actor=by,
-        action=Action.UPDATE,
-        obj=warning,
-        student=warning.student,
-        role=audit_role(by, warning.student),
-        detail="triaged",
-    )
+    warning_event(warning, EventKind.TRIAGED, by=by, at=now, audit="triaged", detail=tier)
     return case
 
 

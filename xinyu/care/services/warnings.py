@@ -534,8 +534,17 @@ def acknowledge_warning(*, warning: Warning, by: User) -> Warning:
         raise ServiceError(
             f"该预警已由{who}确认，无需重复操作。", f"Already acknowledged by {who or 'someone else'}."
         )
+    warning_event(warning, EventKind.ACKNOWLEDGED, by=by, at=now, audit="acknowledged")
+    return warning
+
+
+def warning_event(
+    warning: Warning, kind: str, *, by: User, at: datetime, audit: str, detail: str = ""
+) -> None:
+    """A change someone made to a warning: its history row (at its step and level) and the
+    audit row, which names only what happened (`audit`), never the tier or the reason."""
     WarningEvent.objects.create(
-        warning=warning, kind=EventKind.ACKNOWLEDGED, at=now, actor=by, step=warning.step, level=warning.level
+        warning=warning, kind=kind, at=at, actor=by, step=warning.step, level=warning.level, detail=detail
     )
     record(
         actor=by,
@@ -543,6 +552,5 @@ def acknowledge_warning(*, warning: Warning, by: User) -> Warning:
         obj=warning,
         student=warning.student,
         role=audit_role(by, warning.student),
-        detail="acknowledged",
+        detail=audit,
     )
-    return warning

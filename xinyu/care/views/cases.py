@@ -26,6 +26,7 @@ from xinyu.org.models import Role, User
 from .. import selectors
 from ..forms import (
     ActionForm,
+    AnchorForm,
     AskForm,
     CaseForm,
     CloseForm,
@@ -145,12 +146,12 @@ def attention_detail(request: HttpRequest, uid: str) -> HttpResponse:
 def attention_acknowledge(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
     warning = care_access.get_team_warning_for(user, uid)
-    try:
-        services.acknowledge_as_team(warning=warning, by=user)
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Acknowledged. The psych teacher can see that you are on it."))
+    submit(
+        request,
+        AnchorForm(request.POST),
+        lambda _data: services.acknowledge_as_team(warning=warning, by=user),
+        _("Acknowledged. The psych teacher can see that you are on it."),
+    )
     return redirect("care:attention_detail", uid=warning.uid)
 
 

@@ -14,12 +14,12 @@ from django.views.decorators.http import require_POST
 from xinyu.access import policy
 from xinyu.care import access as care_access
 from xinyu.care.access import CarePerm
-from xinyu.kernel.errors import ServiceError
 from xinyu.org.models import Role, User
 
 from .. import selectors, services
-from ..forms import WarningFilterForm
+from ..forms import AnchorForm, WarningFilterForm
 from ..models import Tier
+from . import submit
 
 
 def _user(request: HttpRequest) -> User:
@@ -52,12 +52,12 @@ def warning_detail(request: HttpRequest, uid: str) -> HttpResponse:
 def acknowledge(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
     warning = care_access.get_warning_for(user, uid)
-    try:
-        services.acknowledge_warning(warning=warning, by=user)
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Warning acknowledged."))
+    submit(
+        request,
+        AnchorForm(request.POST),
+        lambda _data: services.acknowledge_warning(warning=warning, by=user),
+        _("Warning acknowledged."),
+    )
     return redirect("care:warning", uid=warning.uid)
 
 
