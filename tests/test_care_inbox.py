@@ -257,3 +257,31 @@ class CaseDetailQueryCountTests(PersonaTestCase):
 # guardian contacts, disclosures, tasks, referrals, history, warnings (12); the base layout's
 # menu and unread count (5). Before issue 10 the view alone ran 16.
 CASE_PAGE_QUERIES = 22
+
+
+class AuditRoleTests(PersonaTestCase):
+    """Services name the audit row's role themselves (policy.audit_role), as views did."""
+
+    def test_each_actor_is_named_by_the_role_through_which_they_see_the_student(self) -> None:
+        w = self.w
+        concern = svc.report_concern(
+            by=w.class_teacher_a41, student=w.student_a41, triggers=["emotion"], note="", token="r1"
+        )
+        self.assertEqual(
+            AuditEntry.objects.get(object_type="concern", object_id=str(concern.uid)).role, "class_teacher"
+        )
+        case = open_case(w.student_a42, w.psych_a, Tier.GENERAL)
+        roles = set(
+            AuditEntry.objects.filter(user=w.psych_a, student=w.student_a42)
+            .exclude(action=Action.VIEW)
+            .values_list("role", flat=True)
+        )
+        self.assertEqual(roles, {"psych_teacher"})
+        svc.end_follow_ups(today=timezone.localdate())  # nothing to end: no row
+        self.assertFalse(
+            AuditEntry.objects.filter(role="system", object_type="case", object_id=str(case.uid)).exists()
+        )
+        from xinyu.care.services import referrals
+
+        referrals.create_institution(by=w.district_admin, district=w.district, name="区医院", kind="hospital")
+        self.assertEqual(AuditEntry.objects.get(object_type="institution").role, "district_admin")
