@@ -59,6 +59,8 @@ from .warnings import NewSignal, raise_warnings, step_owners, warning_event
 
 MAX_NOTE = 4000
 
+TIER = v.Label("tier", "干预层级", "tier")
+
 # How each text field is called in a refusal (请填写… / Please fill in the …).
 LABELS = {
     label.field: label
@@ -97,16 +99,9 @@ def report_concern(*, by: User, student: Student, triggers: Sequence[str], note:
     existing = Concern.objects.filter(token=token).first()
     if existing is not None:
         return existing
-    triggers = [t for t in dict.fromkeys(triggers) if t]
-    unknown = [t for t in triggers if t not in Trigger.values]
-    if unknown:
-        raise ServiceError(
-            f"未知的情况类型：{unknown[0]}", f"Unknown trigger: {unknown[0]}", field="triggers"
-        )
-    if not triggers:
-        raise ServiceError(
-            "请至少选择一项观察到的情况", "Choose at least one thing you noticed", field="triggers"
-        )
+    triggers = v.choices(
+        [t for t in triggers if t], v.Label("triggers", "观察到的情况", "thing you noticed"), Trigger.values
+    )
     note = v.text(note, LABELS["note"], required=Trigger.OTHER in triggers, limit=2000)
     level = concern_level(triggers)
     warnings = raise_warnings(
@@ -219,9 +214,7 @@ def triage_warning(
         warning_event(warning, EventKind.CLOSED, by=by, at=now, audit="closed")
         _close_contact_tasks(warning)
         return None
-    if tier not in Tier.values:
-        raise ServiceError(f"未知的干预层级：{tier}", f"Unknown tier: {tier}", field="tier")
-    tier = Tier(tier)
+    tier = Tier(v.choice(tier, TIER, Tier.values))
     case = (
         Case.objects.select_for_update()
         .filter(student_id=warning.student_id)
@@ -334,8 +327,7 @@ def change_tier(*, case: Case, by: User, tier: Tier | str) -> Case:
     stay done); moving to a tier whose policy shares cases with the centre escalates it."""
     case = _lock(case)
     _require_active(case)
-    if tier not in Tier.values:
-        raise ServiceError(f"未知的干预层级：{tier}", f"Unknown tier: {tier}", field="tier")
+    tier = v.choice(tier, TIER, Tier.values)
     if tier == case.tier:
         return case
     before = case.tier
@@ -420,8 +412,7 @@ def add_entry(
     case = _lock(case)
     if case.status == CaseStatus.CLOSED:
         raise ServiceError("个案已结案，不能再添加记录", "The case is closed", field="status")
-    if kind not in EntryKind.values:
-        raise ServiceError(f"未知的记录类型：{kind}", f"Unknown entry kind: {kind}", field="kind")
+    kind = v.choice(kind, v.Label("kind", "记录类型", "entry kind"), EntryKind.values)
     if on > timezone.localdate():
         raise ServiceError("记录日期不能晚于今天", "The entry date cannot be in the future", field="on")
     note = v.text(note, LABELS["note"], required=kind != EntryKind.REASSESSMENT)
@@ -492,8 +483,7 @@ def record_guardian_contact(
     case = _lock(case)
     if case.status == CaseStatus.CLOSED:
         raise ServiceError("个案已结案", "The case is closed", field="status")
-    if channel not in Channel.values:
-        raise ServiceError("请选择沟通方式", "Choose how you talked", field="channel")
+    channel = v.choice(channel, v.Label("channel", "沟通方式", "way you talked"), Channel.values)
     if guardian is not None and guardian.student_id != case.student_id:
         raise ServiceError("该监护人不属于此学生", "That guardian is not this student's", field="guardian")
     name = (guardian.name if guardian else v.text(name, LABELS["guardian"], required=True, limit=50))[:50]
@@ -517,8 +507,9 @@ def record_disclosure(*, case: Case, by: User, basis: str, recipients: str, what
     """The confidentiality exception (SPEC §2): serious risk to self or others, who was told
     and what. Kept on the case; audited."""
     case = _lock(case)
-    if basis not in DisclosureBasis.values:
-        raise ServiceError("请选择保密例外的依据", "Choose the basis of the exception", field="basis")
+    basis = v.choice(
+        basis, v.Label("basis", "保密例外的依据", "basis of the exception"), DisclosureBasis.values
+    )
     disclosure = Disclosure.objects.create(
         case=case,
         basis=basis,
@@ -557,8 +548,7 @@ def close_case(*, case: Case, by: User, outcome: str, note: str) -> Case:
     finished; the student stays on the watch list for the tier's follow-up period."""
     case = _lock(case)
     check_transition(CASE_TRANSITIONS, case.status, CaseStatus.FOLLOW_UP, what="个案", labels=CASE_LABELS)
-    if outcome not in Outcome.values:
-        raise ServiceError("请选择结案结果", "Choose the outcome", field="outcome")
+    outcome = v.choice(outcome, v.Label("outcome", "结案结果", "outcome"), Outcome.values)
     open_actions = list(case.actions.filter(status=ActionStatus.OPEN).values_list("label", flat=True))
     if open_actions:
         raise ServiceError(

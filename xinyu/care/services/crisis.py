@@ -174,8 +174,7 @@ def add_crisis_student(*, event: CrisisEvent, by: User, student: Student, role_k
     """List a student of the event's school as involved, or as affected (who then needs
     follow-up support before the event can close)."""
     event = _lock_open(event)
-    if role_kind not in CrisisRole.values:
-        raise ServiceError(f"未知的类别：{role_kind}", f"Unknown role: {role_kind}", field="role_kind")
+    role_kind = v.choice(role_kind, v.Label("role_kind", "类别", "role"), CrisisRole.values)
     if student.school_id != event.school_id:
         raise ServiceError(
             "只能登记本校学生", "Only students of the event's school can be listed", field="student"

@@ -199,8 +199,7 @@ def _period_fields(
     name: str, kind: str, starts_on: dt.date | None, lead_days: int | None
 ) -> tuple[str, str, dt.date, int]:
     name = v.text(name, v.Label("name", "名称"), required=True, limit=100)
-    if kind not in PeriodKind.values:
-        raise ServiceError("请选择时段类型", "Choose the kind of period", field="kind")
+    kind = v.choice(kind, v.Label("kind", "时段类型", "kind of period"), PeriodKind.values)
     if starts_on is None:
         raise ServiceError("请填写开始日期", "Please fill in the start date", field="starts_on")
     if starts_on < timezone.localdate():

@@ -140,8 +140,7 @@ def _require_manager(user: User, district_id: int) -> None:
 def _institution_fields(
     *, name: str, kind: str, department: str, contact: str, phone: str, address: str
 ) -> dict[str, str]:
-    if kind not in InstitutionKind.values:
-        raise ServiceError("请选择机构类型", "Choose the kind of institution", field="kind")
+    kind = v.choice(kind, v.Label("kind", "机构类型", "kind of institution"), InstitutionKind.values)
     return {
         "name": v.text(name, v.Label("name", "机构名称"), required=True, limit=100),
         "kind": kind,
