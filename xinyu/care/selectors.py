@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Case as When_
-from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from xinyu.access import policy
 from xinyu.audit.models import Action
 from xinyu.audit.services import record_many_students
-from xinyu.org.models import Role, RoleAssignment, SchoolClass, User
+from xinyu.org.models import Role, RoleAssignment, SchoolClass, Student, User
 from xinyu.screening import followup
 
 from . import access as care_access
@@ -27,6 +27,7 @@ from .models import (
     Case,
     CaseStatus,
     CheckIn,
+    Concern,
     CrisisAction,
     CrisisEvent,
     CrisisRole,
@@ -158,6 +159,38 @@ def home_warnings(user: User | AnonymousUser, *, limit: int = 10) -> tuple[list[
     what the home panel shows, with a link to the inbox. Two queries."""
     qs = warning_queue(user)
     return list(qs[:limit]), qs.order_by().count()
+
+
+# ---- concerns and tasks ------------------------------------------------------------------------
+
+
+def concern_picker(
+    user: User | AnonymousUser, students: QuerySet[Student], q: str
+) -> tuple[list[Student], list[Student]]:
+    """Whom a concern can be about: the students found by a typed name or 学籍号 (never a list
+    of the school), and the user's own classes."""
+    found = list(students.filter(Q(name__contains=q) | Q(student_no=q)).order_by("name")[:10]) if q else []
+    own = list(
+        students.filter(school_class__in=policy.classes_for(user, policy.Level.CARE)).order_by(
+            "school_class__grade__level", "school_class__number", "name"
+        )[:80]
+    )
+    return found, own
+
+
+def my_concerns(user: User | AnonymousUser, *, limit: int = 100) -> list[Concern]:
+    """The concerns the user reported, newest first (with the warning, for a neutral state)."""
+    return list(
+        care_access.concerns_for(user)
+        .filter(reporter_id=user.pk)
+        .select_related("student__school_class__grade", "warning")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def tasks(user: User | AnonymousUser, *, limit: int = 300) -> list[Task]:
+    """The class and grade teams' tasks in scope (in the model's order: by status, newest first)."""
+    return list(care_access.tasks_for(user).select_related("student", "school_class__grade")[:limit])
 
 
 # ---- the class and grade teams' attention list ------------------------------------------------

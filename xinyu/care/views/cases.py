@@ -9,7 +9,6 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -88,12 +87,7 @@ def concern_new(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     if request.GET.get("student"):
         chosen = chosen or policy.one_for(user, students, request.GET["student"], "student")
-    found = list(students.filter(Q(name__contains=q) | Q(student_no=q)).order_by("name")[:10]) if q else []
-    own = list(
-        students.filter(school_class__in=policy.classes_for(user, policy.Level.CARE)).order_by(
-            "school_class__grade__level", "school_class__number", "name"
-        )[:80]
-    )
+    found, own = selectors.concern_picker(user, students, q)
     return render(
         request,
         "care/cases/concern_new.html",
@@ -113,12 +107,7 @@ def concerns(request: HttpRequest) -> HttpResponse:
     """The reports I made (what I wrote, and a neutral state: received / being followed up)."""
     user = _user(request)
     policy.require(user, CarePerm.REPORT_CONCERN, what="concern")
-    rows = (
-        care_access.concerns_for(user)
-        .filter(reporter=user)
-        .select_related("student__school_class__grade", "warning")
-        .order_by("-created_at")[:100]
-    )
+    rows = selectors.my_concerns(user)
     return render(
         request, "care/cases/concerns.html", {"concerns": rows, "trigger_labels": dict(Trigger.choices)}
     )

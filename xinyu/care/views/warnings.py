@@ -63,8 +63,7 @@ def acknowledge(request: HttpRequest, uid: str) -> HttpResponse:
 
 def tasks(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    rows = care_access.tasks_for(user).select_related("student", "school_class__grade")
-    return render(request, "care/tasks.html", {"tasks": list(rows[:300])})
+    return render(request, "care/tasks.html", {"tasks": selectors.tasks(user)})
 
 
 @require_POST
