@@ -24,7 +24,6 @@ How much of a student a role may see is a `Level`:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -348,26 +347,27 @@ def one_for(
     object_type: str,
     *,
     audit: str | None = None,
-    student: Callable[[M], Student | None] | None = None,
-    school: Callable[[M], School | None] | None = None,
+    student: str = "",
+    school: str = "",
 ) -> M:
     """THE audited fetch. The row of `qs` (already scoped to the user) with this public id;
     otherwise 404 and a `denied` audit row, exactly as for a missing object.
 
-    With `audit` (the row's detail, e.g. "case"), also writes the `view` row: naming the
-    student `student(obj)` returns (the role through which the user sees them), or else the
-    school `school(obj)` returns. Every `get_*_for` of every app ends here."""
+    With `audit` (the row's detail, e.g. "case"), also writes the `view` row, naming the
+    student in the row's attribute `student` (through the role the user sees them by) or,
+    when that is empty, the school in its attribute `school`. Every `get_*_for` of every app
+    ends here."""
     obj = by_uid(qs, uid)
     if obj is None:
         deny(user, object_type=object_type, object_id=str(uid)[:64])
     if audit is not None:
-        who = student(obj) if student is not None else None
+        who = getattr(obj, student) if student else None
         record(
             actor=user if isinstance(user, User) else None,
             action=Action.VIEW,
             obj=obj,
             student=who,
-            school=None if who is not None else (school(obj) if school is not None else None),
+            school=None if who is not None or not school else getattr(obj, school),
             role=audit_role(user, who),
             detail=audit,
         )
@@ -427,11 +427,13 @@ def classes_for(user: User | AnonymousUser, level: Level = Level.BASIC) -> Query
 
 
 def get_school_for(user: User | AnonymousUser, uid: Any) -> School:
-    return one_for(user, schools_for(user), uid, "school")
+    qs = schools_for(user)
+    return one_for(user, qs, uid, "school")
 
 
 def get_class_for(user: User | AnonymousUser, uid: Any, level: Level = Level.BASIC) -> SchoolClass:
-    return one_for(user, classes_for(user, level).select_related("school", "grade"), uid, "schoolclass")
+    qs = classes_for(user, level).select_related("school", "grade")
+    return one_for(user, qs, uid, "schoolclass")
 
 
 def schools_with(user: User | AnonymousUser, perm: str) -> QuerySet[School]:

@@ -99,14 +99,8 @@ def warnings_for(user: User | AnonymousUser) -> QuerySet[Warning]:
 
 
 def get_warning_for(user: User | AnonymousUser, uid: Any) -> Warning:
-    return policy.one_for(
-        user,
-        warnings_for(user).select_related("student__school_class__grade", "school"),
-        uid,
-        "warning",
-        audit="",
-        student=lambda w: w.student,
-    )
+    qs = warnings_for(user).select_related("student__school_class__grade", "school")
+    return policy.one_for(user, qs, uid, "warning", audit="", student="student")
 
 
 def team_warnings_for(user: User | AnonymousUser) -> QuerySet[Warning]:
@@ -121,14 +115,8 @@ def team_warnings_for(user: User | AnonymousUser) -> QuerySet[Warning]:
 
 
 def get_team_warning_for(user: User | AnonymousUser, uid: Any) -> Warning:
-    return policy.one_for(
-        user,
-        team_warnings_for(user).select_related("student__school_class__grade", "school"),
-        uid,
-        "warning",
-        audit="neutral",
-        student=lambda w: w.student,
-    )
+    qs = team_warnings_for(user).select_related("student__school_class__grade", "school")
+    return policy.one_for(user, qs, uid, "warning", audit="neutral", student="student")
 
 
 def concern_students_for(user: User | AnonymousUser) -> QuerySet[Student]:
@@ -184,16 +172,10 @@ def cases_for(user: User | AnonymousUser) -> QuerySet[Case]:
 
 def get_case_for(user: User | AnonymousUser, uid: Any, *, audit: bool = True) -> Case:
     """One case in full (notes included); audited `view` row naming the student."""
-    return policy.one_for(
-        user,
-        cases_for(user).select_related(
-            "student__school_class__grade", "student__school", "school__district", "owner"
-        ),
-        uid,
-        "case",
-        audit="case" if audit else None,
-        student=lambda c: c.student,
+    qs = cases_for(user).select_related(
+        "student__school_class__grade", "student__school", "school__district", "owner"
     )
+    return policy.one_for(user, qs, uid, "case", audit="case" if audit else None, student="student")
 
 
 def referrals_for(user: User | AnonymousUser) -> QuerySet[Referral]:
@@ -202,16 +184,10 @@ def referrals_for(user: User | AnonymousUser) -> QuerySet[Referral]:
 
 
 def get_referral_for(user: User | AnonymousUser, uid: Any) -> Referral:
-    return policy.one_for(
-        user,
-        referrals_for(user).select_related(
-            "case__school__district", "student__school_class__grade", "institution"
-        ),
-        uid,
-        "referral",
-        audit="referral",
-        student=lambda r: r.student,
+    qs = referrals_for(user).select_related(
+        "case__school__district", "student__school_class__grade", "institution"
     )
+    return policy.one_for(user, qs, uid, "referral", audit="referral", student="student")
 
 
 def care_status_students_for(user: User | AnonymousUser) -> QuerySet[Student]:
@@ -237,7 +213,8 @@ def get_institution_for(user: User | AnonymousUser, uid: Any, *, manage: bool = 
     if manage:
         ids = {g.district_id for g in policy.grants(user) if CarePerm.MANAGE_INSTITUTIONS in g.policy.perms}
         qs = qs.filter(district_id__in=ids)
-    return policy.one_for(user, qs.select_related("district"), uid, "institution")
+    qs = qs.select_related("district")
+    return policy.one_for(user, qs, uid, "institution")
 
 
 def ledger_cases_for(user: User | AnonymousUser, *, centre: bool = False) -> QuerySet[Case]:
@@ -263,7 +240,8 @@ def recheck_rounds_for(user: User | AnonymousUser) -> QuerySet[RecheckRound]:
 
 
 def get_recheck_round_for(user: User | AnonymousUser, uid: Any) -> RecheckRound:
-    return policy.one_for(user, recheck_rounds_for(user).select_related("school"), uid, "recheckround")
+    qs = recheck_rounds_for(user).select_related("school")
+    return policy.one_for(user, qs, uid, "recheckround")
 
 
 def recheck_entries_for(user: User | AnonymousUser) -> QuerySet[RecheckEntry]:
@@ -369,14 +347,8 @@ def crisis_events_for(user: User | AnonymousUser) -> QuerySet[CrisisEvent]:
 
 
 def get_crisis_for(user: User | AnonymousUser, uid: Any) -> CrisisEvent:
-    return policy.one_for(
-        user,
-        crisis_events_for(user).select_related("school__district", "started_by"),
-        uid,
-        "crisisevent",
-        audit="crisis",
-        school=lambda e: e.school,
-    )
+    qs = crisis_events_for(user).select_related("school__district", "started_by")
+    return policy.one_for(user, qs, uid, "crisisevent", audit="crisis", school="school")
 
 
 def crisis_detail_level(user: User | AnonymousUser, event: CrisisEvent) -> str:
@@ -402,7 +374,8 @@ def tasks_for(user: User | AnonymousUser) -> QuerySet[Task]:
 
 
 def get_task_for(user: User | AnonymousUser, uid: Any) -> Task:
-    return policy.one_for(user, tasks_for(user).select_related("student", "school_class__grade"), uid, "task")
+    qs = tasks_for(user).select_related("student", "school_class__grade")
+    return policy.one_for(user, qs, uid, "task")
 
 
 def file_tasks_for(user: User | AnonymousUser) -> QuerySet[Task]:

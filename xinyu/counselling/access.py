@@ -70,7 +70,8 @@ def rooms_for(user: User | AnonymousUser, perm: str = CounsellingPerm.VIEW_ROOMS
 
 
 def get_room_for(user: User | AnonymousUser, uid: Any, perm: str = CounsellingPerm.VIEW_ROOMS) -> Room:
-    return policy.one_for(user, rooms_for(user, perm).select_related("school__district"), uid, "room")
+    qs = rooms_for(user, perm).select_related("school__district")
+    return policy.one_for(user, qs, uid, "room")
 
 
 def key_classes_for(user: User | AnonymousUser) -> QuerySet[SchoolClass]:
@@ -80,7 +81,8 @@ def key_classes_for(user: User | AnonymousUser) -> QuerySet[SchoolClass]:
 
 
 def get_key_class_for(user: User | AnonymousUser, uid: Any) -> SchoolClass:
-    return policy.one_for(user, key_classes_for(user).select_related("school", "grade"), uid, "schoolclass")
+    qs = key_classes_for(user).select_related("school", "grade")
+    return policy.one_for(user, qs, uid, "schoolclass")
 
 
 def bookable_students_for(user: User | AnonymousUser) -> QuerySet[Student]:
@@ -117,12 +119,8 @@ def appointments_for(user: User | AnonymousUser) -> QuerySet[Appointment]:
 
 
 def get_appointment_for(user: User | AnonymousUser, uid: Any) -> Appointment:
-    return policy.one_for(
-        user,
-        appointments_for(user).select_related("room", "school", "student__school_class__grade"),
-        uid,
-        "appointment",
-    )
+    qs = appointments_for(user).select_related("room", "school", "student__school_class__grade")
+    return policy.one_for(user, qs, uid, "appointment")
 
 
 def counselling_records_for(user: User | AnonymousUser) -> QuerySet[CounsellingRecord]:
@@ -132,14 +130,8 @@ def counselling_records_for(user: User | AnonymousUser) -> QuerySet[CounsellingR
 
 def get_counselling_record_for(user: User | AnonymousUser, uid: Any) -> CounsellingRecord:
     """One counselling record (notes): audited `view` row naming the student."""
-    return policy.one_for(
-        user,
-        counselling_records_for(user).select_related("student__school_class__grade", "counsellor", "school"),
-        uid,
-        "counsellingrecord",
-        audit="counselling record",
-        student=lambda r: r.student,
-    )
+    qs = counselling_records_for(user).select_related("student__school_class__grade", "counsellor", "school")
+    return policy.one_for(user, qs, uid, "counsellingrecord", audit="counselling record", student="student")
 
 
 def group_sessions_for(user: User | AnonymousUser) -> QuerySet[GroupSession]:
@@ -147,14 +139,8 @@ def group_sessions_for(user: User | AnonymousUser) -> QuerySet[GroupSession]:
 
 
 def get_group_session_for(user: User | AnonymousUser, uid: Any) -> GroupSession:
-    return policy.one_for(
-        user,
-        group_sessions_for(user).select_related("school", "counsellor"),
-        uid,
-        "groupsession",
-        audit="group session",
-        school=lambda s: s.school,
-    )
+    qs = group_sessions_for(user).select_related("school", "counsellor")
+    return policy.one_for(user, qs, uid, "groupsession", audit="group session", school="school")
 
 
 def counselling_stats_schools_for(user: User | AnonymousUser) -> QuerySet[School]:

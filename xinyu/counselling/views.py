@@ -139,12 +139,8 @@ def room_edit(request: HttpRequest, uid: str) -> HttpResponse:
 
 
 def _zone_for(user: User, uid: str) -> Zone:
-    return policy.one_for(
-        user,
-        Zone.objects.filter(room__in=counselling_access.rooms_for(user, CounsellingPerm.MANAGE_ROOMS)),
-        uid,
-        "zone",
-    )
+    qs = Zone.objects.filter(room__in=counselling_access.rooms_for(user, CounsellingPerm.MANAGE_ROOMS))
+    return policy.one_for(user, qs, uid, "zone")
 
 
 def zone_form(request: HttpRequest, uid: str, zone_uid: str | None = None) -> HttpResponse:

@@ -42,12 +42,7 @@ def letters_for(user: User | AnonymousUser) -> QuerySet[Letter]:
 def get_letter_for(user: User | AnonymousUser, uid: Any, *, audit: bool = True) -> Letter:
     """One letter for its school's psych teachers; else 404 and a `denied` row. The `view`
     row names the student only for a letter already linked to one (never an anonymous one)."""
+    qs = letters_for(user).select_related("school", "student__school_class__grade")
     return policy.one_for(
-        user,
-        letters_for(user).select_related("school", "student__school_class__grade"),
-        uid,
-        "letter",
-        audit="" if audit else None,
-        student=lambda letter: letter.student,
-        school=lambda letter: letter.school,
+        user, qs, uid, "letter", audit="" if audit else None, student="student", school="school"
     )

@@ -50,9 +50,8 @@ def campaigns_for(user: User | AnonymousUser) -> QuerySet[Campaign]:
 
 
 def get_campaign_for(user: User | AnonymousUser, uid: Any) -> Campaign:
-    return policy.one_for(
-        user, campaigns_for(user).select_related("district", "owner_school"), uid, "campaign"
-    )
+    qs = campaigns_for(user).select_related("district", "owner_school")
+    return policy.one_for(user, qs, uid, "campaign")
 
 
 def campaign_schools_for(user: User | AnonymousUser) -> QuerySet[School]:
@@ -69,7 +68,8 @@ def code_classes_for(user: User | AnonymousUser) -> QuerySet[SchoolClass]:
 
 
 def get_code_class_for(user: User | AnonymousUser, uid: Any) -> SchoolClass:
-    return policy.one_for(user, code_classes_for(user).select_related("school", "grade"), uid, "schoolclass")
+    qs = code_classes_for(user).select_related("school", "grade")
+    return policy.one_for(user, qs, uid, "schoolclass")
 
 
 def result_invitations_for(user: User | AnonymousUser) -> QuerySet[Invitation]:
@@ -83,13 +83,7 @@ def result_invitations_for(user: User | AnonymousUser) -> QuerySet[Invitation]:
 
 def get_invitation_for(user: User | AnonymousUser, uid: Any, *, detail: str = "") -> Invitation:
     """One student's screening (answers, scores): psych teachers of the school. Audited."""
-    return policy.one_for(
-        user,
-        result_invitations_for(user).select_related(
-            "student__school", "student__school_class__grade", "campaign"
-        ),
-        uid,
-        "invitation",
-        audit=detail or "screening result",
-        student=lambda i: i.student,
+    qs = result_invitations_for(user).select_related(
+        "student__school", "student__school_class__grade", "campaign"
     )
+    return policy.one_for(user, qs, uid, "invitation", audit=detail or "screening result", student="student")

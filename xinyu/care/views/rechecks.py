@@ -185,12 +185,8 @@ def _period(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _editable(user: User, uid: str) -> KeyPeriod:
-    return policy.one_for(
-        user,
-        care_access.editable_key_periods_for(user).select_related("school", "district"),
-        uid,
-        "keyperiod",
-    )
+    qs = care_access.editable_key_periods_for(user).select_related("school", "district")
+    return policy.one_for(user, qs, uid, "keyperiod")
 
 
 def key_period_edit(request: HttpRequest, uid: str) -> HttpResponse:
