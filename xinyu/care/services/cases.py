@@ -55,7 +55,7 @@ from ..models import (
 )
 from ..rules import care_rules
 from .common import audit_role, case_event, check_transition
-from .warnings import NewSignal, raise_warnings, step_owners, warning_event
+from .warnings import NewSignal, mark_task_done, raise_warnings, step_owners, warning_event
 
 MAX_NOTE = 4000
 
@@ -695,17 +695,8 @@ def answer_task(*, task: Task, by: User, answer: str) -> Task:
     answer = v.text(
         answer, LABELS["answer"], required=task.kind in (TaskKind.OBSERVE, TaskKind.RECHECK), limit=2000
     )
+    mark_task_done(task, by=by, answer=answer)
     now = timezone.now()
-    task.status, task.done_at, task.done_by, task.answer = TaskStatus.DONE, now, by, answer
-    task.save(update_fields=["status", "done_at", "done_by", "answer"])
-    record(
-        actor=by,
-        action=Action.UPDATE,
-        obj=task,
-        student=task.student,
-        role=audit_role(by, task.student),
-        detail="done",
-    )
     case = (
         task.case or Case.objects.filter(student_id=task.student_id).exclude(status=CaseStatus.CLOSED).first()
     )

@@ -500,14 +500,11 @@ def create_contact_task(*, student: Student, warning: Warning | None) -> Task:
     return task
 
 
-@transaction.atomic
-def complete_task(*, task: Task, by: User) -> Task:
-    if task.status == TaskStatus.DONE:
-        return task
-    task.status = TaskStatus.DONE
-    task.done_at = timezone.now()
-    task.done_by = by
-    task.save(update_fields=["status", "done_at", "done_by"])
+def mark_task_done(task: Task, *, by: User, answer: str = "") -> None:
+    """The task done by `by` (with their answer), and its audit row, in the caller's
+    transaction: the one way a task ends, whether ticked off or answered."""
+    task.status, task.done_at, task.done_by, task.answer = TaskStatus.DONE, timezone.now(), by, answer
+    task.save(update_fields=["status", "done_at", "done_by", "answer"])
     record(
         actor=by,
         action=Action.UPDATE,
@@ -516,6 +513,12 @@ def complete_task(*, task: Task, by: User) -> Task:
         role=audit_role(by, task.student),
         detail="done",
     )
+
+
+@transaction.atomic
+def complete_task(*, task: Task, by: User) -> Task:
+    if task.status != TaskStatus.DONE:
+        mark_task_done(task, by=by, answer=task.answer)
     return task
 
 
