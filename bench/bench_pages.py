@@ -1,6 +1,6 @@
 """Every page of every persona at district scale: server time and query count per URL pattern.
 
-    .venv/bin/python bench/bench_pages.py [--students 150000] [--small 3000] [--runs 5]
+    .venv/bin/python bench/bench_pages.py [--students 150000] [--small 3000] [--runs 20]
                                           [--role admin ...] [--profile 5] [--keep | --reuse DIR]
                                           [--write docs/PERFORMANCE.md]
 
@@ -17,9 +17,10 @@ them), and every page those link to. Only same-origin `<a href>` GET links are f
 per resolved route and persona (so each list's first page and one detail page; links to a page
 other than the first of a list are skipped), and never logout, language switch, downloads
 (.xlsx, .pdf, exports, posters, key slips, photos) or the JSON API. Each URL is fetched once to
-warm up and then `--runs` times with Django's test client in-process (full middleware and
-template rendering, no network; a page slower than 2 s is timed once), counting the SQL
-statements of each run (CaptureQueriesContext).
+warm up and then `--runs` times (twice in the small district, which is there for the query
+counts) with Django's test client in-process (full middleware and template rendering, no
+network; a page slower than 2 s is timed once), counting the SQL statements of each run
+(CaptureQueriesContext).
 
 The report has one row per URL pattern (the resolved route), worst p95 first: the persona
 for whom the pattern is slowest, its median and p95 (nearest rank over that persona's runs)
@@ -62,6 +63,8 @@ ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- bench:pages -->", "<!-- /bench:pages -->"
 TARGET_MS = 300
 SLOW_S = 2.0  # a page slower than this on warm-up is timed once
+RUNS = 20
+SMALL_RUNS = 2
 PERSONAS = ("admin", "expert", "leader", "psych", "psych2", "grade", "teacher", "cluster")
 # Never followed: leaving, switching language, downloads and the JSON API.
 SKIP_NAMES = re.compile(
@@ -214,6 +217,11 @@ def step_crawl(
 ) -> dict[str, Any]:
     _django(work, work / name)
     import logging
+
+    from django.core.management import call_command
+
+    if not (work / "static" / "staticfiles.json").exists():  # a --reuse run: this code's static files
+        call_command("collectstatic", interactive=False, verbosity=0)
 
     from django.core.signals import got_request_exception
     from django.db import connection
@@ -449,6 +457,22 @@ def _machine() -> str:
     )
 
 
+def _commit() -> str:
+    """The code measured: the commit (and whether the tree had changes), or a snapshot's
+    COMMIT file (a `git archive` of a commit has no .git)."""
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        return sha + (" with uncommitted changes" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        marker = ROOT / "COMMIT"
+        return marker.read_text(encoding="utf-8").strip() if marker.exists() else "unknown"
+
+
 def _district(b: dict[str, Any]) -> str:
     extra = ", ".join(
         f"{b[k]:,} {k.replace('_', ' ')}"
@@ -475,6 +499,7 @@ def report(command: str, builds: dict[str, dict[str, Any]], crawls: dict[str, di
         f"- date: {dt.date.today().isoformat()}",
         f"- machine: {_machine()}",
         f"- command: `{command}`",
+        f"- code: {_commit()}",
         f"- big district: {_district(builds['big'])}",
     ]
     if "small" in builds:
@@ -523,6 +548,23 @@ def report(command: str, builds: dict[str, dict[str, Any]], crawls: dict[str, di
             f"| {r['repeat']} | {r['status']} | {' '.join(marks)} |"
         )
     lines.append("")
+    homes = [p for p in big if p["route"] == "/"]
+    if homes:
+        small_home = {p["role"]: p for p in small if p["route"] == "/"}
+        lines += [
+            "Each persona's home page:",
+            "",
+            "| persona | median (ms) | p95 (ms) | queries | queries (small) |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for p in homes:
+            bound = "> " if p.get("aborted") else ""
+            other = small_home.get(p["role"])
+            lines.append(
+                f"| {p['role']} | {bound}{_median(p['ms']):,.0f} | {bound}{_p95(p['ms']):,.0f} "
+                f"| {'—' if p.get('aborted') else max(p['queries'])} | {max(other['queries']) if other else '—'} |"
+            )
+        lines.append("")
     failures = [(r["route"], e) for r in rows for e in r["errors"]]
     if failures:
         lines += ["Pages that failed (the error of their last request):", ""]
@@ -590,7 +632,9 @@ def main() -> None:
     )
     parser.add_argument("--students", type=int, default=150_000, help="students of the big district")
     parser.add_argument("--small", type=int, default=3_000, help="students of the small district (0: none)")
-    parser.add_argument("--runs", type=int, default=5, help="timed requests per URL after the warm-up")
+    parser.add_argument(
+        "--runs", type=int, default=RUNS, help="timed requests per URL after the warm-up (big district)"
+    )
     parser.add_argument("--role", action="append", help="persona (demo username) to crawl; repeatable")
     parser.add_argument("--depth", type=int, default=2, help="links deep from the home page and its menu")
     parser.add_argument(
@@ -628,7 +672,7 @@ def main() -> None:
         command += f" --students {args.students}"
     if args.small != 3_000:
         command += f" --small {args.small}"
-    if args.runs != 5:
+    if args.runs != RUNS:
         command += f" --runs {args.runs}"
     for role in args.role or []:
         command += f" --role {role}"
@@ -645,8 +689,6 @@ def main() -> None:
         for name, students in sizes.items():
             if args.reuse:
                 shutil.copytree(args.reuse / name, work / name)
-                if (args.reuse / "static").exists() and not (work / "static").exists():
-                    shutil.copytree(args.reuse / "static", work / "static")
                 builds[name] = json.loads((args.reuse / name / "build.json").read_text(encoding="utf-8"))
             else:
                 _say(f"{name}: building the demo district with {students:,} students in {work / name} …")
@@ -660,6 +702,7 @@ def main() -> None:
             _say(f"{name}: crawling as {', '.join(roles)} …")
             extra = ["--profile", str(args.profile)] if args.profile and name == "big" else []
             role_args = [x for r in roles for x in ("--role", r)]
+            runs = args.runs if name == "big" else min(args.runs, SMALL_RUNS)
             crawls[name] = _sub(
                 work,
                 "--step",
@@ -667,7 +710,7 @@ def main() -> None:
                 "--dir",
                 name,
                 "--runs",
-                str(args.runs),
+                str(runs),
                 "--depth",
                 str(args.depth),
                 "--timeout",
@@ -675,7 +718,7 @@ def main() -> None:
                 *role_args,
                 *extra,
             )
-            crawls[name].update(runs=args.runs, timeout=args.timeout)
+            crawls[name].update(runs=runs, timeout=args.timeout)
         if args.json:
             args.json.write_text(
                 json.dumps({"builds": builds, "crawls": crawls}, ensure_ascii=False), encoding="utf-8"
