@@ -96,7 +96,7 @@ class SchoolListQueriesTest(Growing):
         assert sorted(v for k, v in rows.items() if k.startswith("X")) == [(3, 12), (3, 12)]
         Student.objects.filter(pk=self.w.student_a41.pk).update(status=StudentStatus.GRADUATED)
         counted = {
-            s.code: (s.class_count, s.student_count)
+            s.code: (s.class_count, s.student_count)  # type: ignore[attr-defined]
             for s in selectors.schools_overview(self.w.district_admin)
         }
         assert counted["A001"] == (3, 3)
@@ -115,7 +115,7 @@ class SchoolListQueriesTest(Growing):
             district=self.w.district, code="Z001", name="空学校", category=SchoolCategory.URBAN
         )
         counted = {
-            s.code: (s.class_count, s.student_count)
+            s.code: (s.class_count, s.student_count)  # type: ignore[attr-defined]
             for s in selectors.schools_overview(self.w.district_admin)
         }
         assert counted["Z001"] == (0, 0)
@@ -141,7 +141,7 @@ class DistrictHomeQueriesTest(Growing):
         self.grow(schools=1, classes=2, students=3)  # 2 classes of 3, 2 active in each
         assert selectors.students_by_cluster(self.w.district_admin) == [("城区片", 5 + 4)]
         school = School.objects.get(code__startswith="X")
-        counts = [c.student_count for c in selectors.classes_overview(self.w.district_admin, school)]
+        counts = [c.student_count for c in selectors.classes_overview(self.w.district_admin, school)]  # type: ignore[attr-defined]
         assert counts == [2, 2]
-        a = {str(c): c.student_count for c in selectors.classes_overview(self.w.psych_a)}
+        a = {str(c): c.student_count for c in selectors.classes_overview(self.w.psych_a)}  # type: ignore[attr-defined]
         assert sorted(a.values()) == [1, 1, 2]
