@@ -296,6 +296,15 @@ class CaseLifecycleTests(PersonaTestCase):
             self.client_for(self.w.centre_expert).get(f"/care/cases/{case.uid}/").status_code, 200
         )
 
+    def test_the_student_file_link_shows_only_to_who_may_open_the_file(self):
+        case = open_case(self.w.student_a41, self.w.psych_a, Tier.GENERAL)
+        svc.set_team(case=case, by=self.w.psych_a, members=[self.w.centre_expert])
+        file_url = f"/students/{self.w.student_a41.uid}/"
+        self.assertContains(self.client_for(self.w.psych_a).get(f"/care/cases/{case.uid}/"), file_url)
+        expert = self.client_for(self.w.centre_expert)
+        self.assertNotContains(expert.get(f"/care/cases/{case.uid}/"), file_url)
+        self.assertEqual(expert.get(file_url).status_code, 404)  # the link would have led nowhere
+
     def test_guardian_contact_and_confidentiality_exception_are_recorded(self):
         case = open_case(self.w.student_a41, self.w.psych_a, Tier.SEVERE)
         guardian = self.w.student_a41.guardians.first()

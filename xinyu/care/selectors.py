@@ -151,6 +151,7 @@ def warning_bundle(user: User | AnonymousUser, uid: Any) -> dict[str, Any]:
         "can_triage": warning.status != WarningStatus.CLOSED
         and policy.can(user, CarePerm.TRIAGE, school=warning.school),
         "overdue": warning.is_overdue,
+        "opens_file": policy.level_for(user, warning.student) >= policy.Level.BASIC,
     }
 
 
@@ -297,6 +298,7 @@ class CaseBundle:
     events: list[Any] = field(default_factory=list)
     warnings: list[Warning] = field(default_factory=list)
     instruments: list[tuple[str, str]] = field(default_factory=list)
+    opens_file: bool = False  # whether the viewer may open the student's file (centre experts may not)
 
 
 def case_bundle(user: User | AnonymousUser, uid: Any, *, lang: str = "zh") -> CaseBundle:
@@ -315,6 +317,7 @@ def case_bundle(user: User | AnonymousUser, uid: Any, *, lang: str = "zh") -> Ca
         instruments = followup.instruments_for_grade(case.student.school_class.grade.level, lang)
     return CaseBundle(
         case=case,
+        opens_file=policy.level_for(user, case.student) >= policy.Level.BASIC,
         actions=list(case.actions.select_related("done_by")),
         entries=entries,
         members=list(case.members.select_related("user")),
