@@ -418,7 +418,7 @@ class HomeQueryCountTests(PersonaTestCase):
 
     # The psych teacher's home page: session, user, grants, nav, warnings, cases due and their
     # count, letters, key populations, … Pinned: a new query per case (or per anything) fails.
-    HOME_QUERIES = 20
+    HOME_QUERIES = 19  # 20 before the schools overview was read once for two panels
 
     def test_psych_home_query_count_is_pinned_and_does_not_grow_with_cases(self):
         open_case(self.w.student_a41, self.w.psych_a, Tier.GENERAL)

@@ -145,3 +145,24 @@ class DistrictHomeQueriesTest(Growing):
         assert counts == [2, 2]
         a = {str(c): c.student_count for c in selectors.classes_overview(self.w.psych_a)}  # type: ignore[attr-defined]
         assert sorted(a.values()) == [1, 1, 2]
+
+
+# Every persona's home page, pinned (session, user, grants, the menu's checks, then each panel
+# the role sees). A new query on a home page must be a decision: raise the number here with
+# the reason. The pages' own growth with data is tested above and in tests/test_home.py and
+# tests/test_care_cases.py.
+HOME_QUERIES = {
+    "district_admin": 14,
+    "centre_expert": 13,
+    "leader_a": 12,
+    "psych_a": 19,
+    "psych_b": 19,
+    "grade_leader_a4": 11,
+    "class_teacher_a41": 11,
+}
+
+
+class HomeQueriesPinnedTest(PersonaTestCase):
+    def test_each_roles_home_page_query_count_is_pinned(self) -> None:
+        measured = {name: queries(self.client_for(getattr(self.w, name)), "/") for name in HOME_QUERIES}
+        assert measured == HOME_QUERIES

@@ -30,6 +30,15 @@ def _sees_students(user: User) -> bool:
     return cached
 
 
+def _overview(user: User) -> list[Any]:
+    """The schools in scope with their counts, read once per request (two panels show them)."""
+    cached: list[Any] | None = getattr(user, "_org_schools_overview", None)
+    if cached is None:
+        cached = list(selectors.schools_overview(user))
+        user._org_schools_overview = cached  # type: ignore[attr-defined]
+    return cached
+
+
 # ---- home page ---------------------------------------------------------------------------
 
 
@@ -41,7 +50,7 @@ def no_role(user: User) -> dict[str, Any] | None:
 @home_panel("staffing_gaps", template="org/panels/staffing_gaps.html", order=400)
 def staffing_gaps(user: User) -> dict[str, Any] | None:
     """Schools below the staffing standard; the district sees "every school meets it" too."""
-    gaps = selectors.staffing_gaps(user)
+    gaps = selectors.staffing_gaps(user, _overview(user)) if policy.can(user, Perm.VIEW_AGGREGATES) else []
     district = policy.has_role(user, Role.DISTRICT_ADMIN) or policy.has_role(user, Role.CENTRE_EXPERT)
     if not gaps and not district:
         return None
@@ -52,7 +61,7 @@ def staffing_gaps(user: User) -> dict[str, Any] | None:
 def scope(user: User) -> dict[str, Any] | None:
     """The schools in scope with their students, and (below the district) the classes."""
     return {
-        "schools": list(selectors.schools_overview(user)[:50]),
+        "schools": _overview(user)[:50],
         "classes": list(selectors.classes_overview(user)[:60]) if not policy.has_district_scope(user) else [],
     }
 

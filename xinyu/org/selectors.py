@@ -214,13 +214,13 @@ class StaffingGap:
     reason: str
 
 
-def staffing_gaps(user: User) -> list[StaffingGap]:
+def staffing_gaps(user: User, schools: list[School] | None = None) -> list[StaffingGap]:
     """Schools in scope below the staffing rules of SPEC §6 (≥ 1 full-time psych teacher per
     school, XY/QX 5/SJS; ≥ 1 psych teacher per 1000 students, RC), numbers from the
-    district's policy file."""
+    district's policy file. `schools`: `schools_overview(user)` already read."""
     if not policy.can(user, policy.Perm.VIEW_AGGREGATES):
         return []
-    schools = list(schools_overview(user))
+    schools = list(schools_overview(user)) if schools is None else schools
     counts: dict[int, dict[str, int]] = {}
     for row in (
         RoleAssignment.objects.filter(role=Role.PSYCH_TEACHER, school__in=[s.pk for s in schools])
