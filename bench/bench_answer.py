@@ -45,13 +45,11 @@ import http.client
 import json
 import math
 import os
-import platform
 import random
 import re
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -64,7 +62,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
-from report import write_section  # bench/ is on sys.path when run as a script
+from report import commit, write_section  # bench/ is on sys.path when run as a script
+from report import machine as _machine
 
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- bench:answer -->", "<!-- /bench:answer -->"
@@ -665,30 +664,6 @@ def _sub(work: Path, *args: str) -> dict[str, Any]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _machine() -> str:
-    model = ""
-    try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        model = next(
-            (ln.split(":", 1)[1].strip() for ln in lscpu.splitlines() if ln.startswith("Model name")), ""
-        )
-    except OSError:
-        pass
-    return (
-        f"{platform.platform()}, {os.cpu_count()} CPUs{', ' + model if model else ''}, "
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
-    )
-
-
-def _commit() -> str:
-    if os.environ.get("BENCH_COMMIT"):  # a run from an exported tree
-        return os.environ["BENCH_COMMIT"]
-    out = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT, check=False
-    )
-    return out.stdout.strip() or "?"
-
-
 def report(runs: list[dict[str, Any]]) -> str:
     latest = runs[-1]
     lines = [
@@ -835,7 +810,7 @@ def main() -> None:
         result.update(
             label=args.label,
             date=dt.date.today().isoformat(),
-            commit=_commit(),
+            commit=commit(ROOT),
             machine=_machine(),
             command=command,
             note=args.note,

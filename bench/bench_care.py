@@ -28,10 +28,8 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import random
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -40,6 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from report import machine as _machine
 from report import write_section  # bench/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -510,21 +509,6 @@ def _sub(name: str, work: Path, args: argparse.Namespace) -> dict[str, Any]:
     if out.stderr:
         print(out.stderr, file=sys.stderr, end="")
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _machine() -> str:
-    model = ""
-    try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        model = next(
-            (ln.split(":", 1)[1].strip() for ln in lscpu.splitlines() if ln.startswith("Model name")), ""
-        )
-    except OSError:
-        pass
-    return (
-        f"{platform.platform()}, {os.cpu_count()} CPUs{', ' + model if model else ''}, "
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
-    )
 
 
 def report(command: str, results: dict[str, dict[str, Any]]) -> str:

@@ -19,10 +19,8 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import random
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -30,6 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from report import machine as _machine
 from report import write_section  # bench/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -202,21 +201,6 @@ def _sub(*args: str) -> dict[str, Any]:
         [sys.executable, __file__, *args], check=True, capture_output=True, text=True, cwd=ROOT
     ).stdout
     return json.loads(out.strip().splitlines()[-1])
-
-
-def _machine() -> str:
-    model = ""
-    try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        model = next(
-            (ln.split(":", 1)[1].strip() for ln in lscpu.splitlines() if ln.startswith("Model name")), ""
-        )
-    except OSError:
-        pass
-    return (
-        f"{platform.platform()}, {os.cpu_count()} CPUs{', ' + model if model else ''}, "
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
-    )
 
 
 def report(results: list[dict[str, Any]], rows: int, command: str, setup_info: dict[str, Any]) -> str:

@@ -43,10 +43,8 @@ import itertools
 import json
 import math
 import os
-import platform
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -57,7 +55,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-from report import write_section  # bench/ is on sys.path when run as a script
+from report import commit, write_section  # bench/ is on sys.path when run as a script
+from report import machine as _machine
 
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- bench:pages -->", "<!-- /bench:pages -->"
@@ -442,37 +441,6 @@ def summarise(big: list[dict[str, Any]], small: list[dict[str, Any]]) -> dict[st
     return {"rows": rows, "growth": growth, "only_big": only_big, "only_small": only_small}
 
 
-def _machine() -> str:
-    model = ""
-    try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        model = next(
-            (ln.split(":", 1)[1].strip() for ln in lscpu.splitlines() if ln.startswith("Model name")), ""
-        )
-    except OSError:
-        pass
-    return (
-        f"{platform.platform()}, {os.cpu_count()} CPUs{', ' + model if model else ''}, "
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
-    )
-
-
-def _commit() -> str:
-    """The code measured: the commit (and whether the tree had changes), or a snapshot's
-    COMMIT file (a `git archive` of a commit has no .git)."""
-    try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()
-        return sha + (" with uncommitted changes" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        marker = ROOT / "COMMIT"
-        return marker.read_text(encoding="utf-8").strip() if marker.exists() else "unknown"
-
-
 def _district(b: dict[str, Any]) -> str:
     extra = ", ".join(
         f"{b[k]:,} {k.replace('_', ' ')}"
@@ -499,7 +467,7 @@ def report(command: str, builds: dict[str, dict[str, Any]], crawls: dict[str, di
         f"- date: {dt.date.today().isoformat()}",
         f"- machine: {_machine()}",
         f"- command: `{command}`",
-        f"- code: {_commit()}",
+        f"- code: {commit(ROOT)}",
         f"- big district: {_district(builds['big'])}",
     ]
     if "small" in builds:

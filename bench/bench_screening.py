@@ -36,13 +36,11 @@ import http.client
 import json
 import math
 import os
-import platform
 import random
 import re
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -54,6 +52,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from report import machine as _machine
 from report import write_section  # bench/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,6 +84,8 @@ def _env(work: Path) -> dict[str, str]:
         **os.environ,
         "XINYU_DEBUG": "0",
         "XINYU_SECRET_KEY": "bench-only-" + "x" * 40,
+        # Production settings refuse to start without a key for the encrypted fields (xinyu.E020).
+        "XINYU_FIELD_KEY": "YmVuY2gtb25seS1iZW5jaC1vbmx5LWJlbmNoLW9ubHk=",  # 32 bytes, bench only
         "XINYU_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
         "XINYU_LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "bench_settings",
@@ -979,21 +980,6 @@ def _sub(work: Path, *args: str, env: dict[str, str] | None = None) -> dict[str,
         sys.stderr.write(proc.stderr)
         raise SystemExit(f"step {args} failed (exit {proc.returncode})")
     return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-def _machine() -> str:
-    model = ""
-    try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        model = next(
-            (ln.split(":", 1)[1].strip() for ln in lscpu.splitlines() if ln.startswith("Model name")), ""
-        )
-    except OSError:
-        pass
-    return (
-        f"{platform.platform()}, {os.cpu_count()} CPUs{', ' + model if model else ''}, "
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
-    )
 
 
 def _ok(passed: bool) -> str:

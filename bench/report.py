@@ -19,3 +19,45 @@ def write_section(path: Path, section: str, start: str, end: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         text = "# Performance\n\n" + section + "\n"
     path.write_text(text, encoding="utf-8")
+
+
+def machine() -> str:
+    """The machine a bench ran on: platform, CPUs and model, Python and SQLite versions."""
+    import os
+    import platform
+    import sqlite3
+    import subprocess
+
+    model = ""
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        model = next(
+            (ln.split(":", 1)[1].strip() for ln in lscpu.splitlines() if ln.startswith("Model name")), ""
+        )
+    except OSError:
+        pass
+    return (
+        f"{platform.platform()}, {os.cpu_count()} CPUs{', ' + model if model else ''}, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    )
+
+
+def commit(root: Path) -> str:
+    """The code measured: BENCH_COMMIT for a run from an exported tree, otherwise the checkout's
+    short commit (and whether the tree had changes), or a snapshot's COMMIT file."""
+    import os
+    import subprocess
+
+    if os.environ.get("BENCH_COMMIT"):
+        return os.environ["BENCH_COMMIT"]
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True
+        ).stdout.strip()
+        return sha + (" with uncommitted changes" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        marker = root / "COMMIT"  # a snapshot made with `git archive` carries its commit in a file
+        return marker.read_text(encoding="utf-8").strip() if marker.exists() else "unknown"
