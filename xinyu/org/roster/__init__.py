@@ -21,7 +21,8 @@ One module a part:
 - `cells`: the cell parsers (`parse_grade`, `parse_date`, `parse_phone` …).
 - `table`: `read_table`, the columns of each kind, the row reader.
 - `scope`: the schools, campuses, grades and classes the importer may import into.
-- `plan`: `Plan`, `preview`, `create_batch`, `apply_batch`, `allowed_kinds`, `perm_for`.
+- `result`: `Plan`, what an import would do (or did).
+- `plan`: `preview`, `create_batch`, `apply_batch`, `allowed_kinds`, `perm_for`.
 - `students`, `classes`, `staff`: one planner and writer per kind of import.
 - `templates`: `template_workbook`, the downloadable .xlsx of each kind.
 """
@@ -39,16 +40,14 @@ from .cells import (
 )
 from .errors import GBK_NOTICE, Notice, ParseError, RosterError, RosterFileError, RowError, format_errors
 from .plan import (
-    MAX_ERRORS_LISTED,
-    MAX_SAMPLES,
     ApplyResult,
-    Plan,
     allowed_kinds,
     apply_batch,
     create_batch,
     perm_for,
     preview,
 )
+from .result import MAX_ERRORS_LISTED, MAX_SAMPLES, Plan
 from .scope import DB_CHUNK, class_label
 from .staff import DISTRICT_ROLES, ROLE_NAMES_ZH, AssignmentKey
 from .students import SOURCE, WRITE_CHUNK, GuardianTuple

@@ -15,7 +15,7 @@ from .scope import _Scope
 from .table import Table, _check_headers, _rows
 
 if TYPE_CHECKING:
-    from .plan import Plan
+    from .result import Plan
 
 
 @dataclass

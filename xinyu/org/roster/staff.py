@@ -18,7 +18,7 @@ from .scope import _chunks, _read_student_class, _Scope, class_label
 from .table import Table, _check_headers, _RowReader, _rows
 
 if TYPE_CHECKING:
-    from .plan import Plan
+    from .result import Plan
 
 ROLE_NAMES_ZH: dict[str, str] = {
     Role.PSYCH_TEACHER: "心理教师",

@@ -30,7 +30,7 @@ from .scope import _chunks, _read_student_class, _Scope, class_label
 from .table import GUARDIAN_HEADERS, Table, _check_headers, _RowReader, _rows
 
 if TYPE_CHECKING:
-    from .plan import Plan
+    from .result import Plan
 
 SOURCE = "import"  # Enrollment.source for history written here
 

@@ -19,7 +19,7 @@ from .cells import _norm, _shown
 from .errors import GBK_NOTICE, Notice, ParseError, RosterFileError
 
 if TYPE_CHECKING:
-    from .plan import Plan
+    from .result import Plan
 
 T = TypeVar("T")
 
