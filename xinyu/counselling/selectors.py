@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 
 from xinyu.counselling import access as counselling_access
 from xinyu.org.models import School, User
@@ -54,7 +54,18 @@ def weekly_hours(slots: list[OpeningSlot]) -> float:
     return round(sum(s.hours for s in slots), 2)
 
 
+# What a room's summary reads, prefetched for a list of rooms (`rooms_overview`).
+SUMMARY_PREFETCH = (Prefetch("slots", queryset=OpeningSlot.objects.select_related("staff")), "zones")
+
+
+def _prefetched(room: Room, name: str) -> bool:
+    return name in getattr(room, "_prefetched_objects_cache", {})
+
+
 def room_summary(room: Room) -> RoomSummary:
+    """A room's zones against the standard, its hours and unstaffed periods. Reads the room's
+    prefetched slots and zones when it has them (a list of rooms costs no query per room),
+    else queries them afresh (one room: never a stale copy)."""
     standards = standards_for(room.school.district.code)
     zones = []
     for zone in room.zones.all():
@@ -67,7 +78,7 @@ def room_summary(room: Room) -> RoomSummary:
                 tuple(i for i in standard.required if i not in zone.equipment),
             )
         )
-    slots = list(room.slots.select_related("staff"))
+    slots = list(room.slots.all() if _prefetched(room, "slots") else room.slots.select_related("staff"))
     return RoomSummary(
         room=room,
         standards=standards,
@@ -80,7 +91,13 @@ def room_summary(room: Room) -> RoomSummary:
 
 
 def rooms_overview(user: User) -> QuerySet[Room]:
-    return counselling_access.rooms_for(user).select_related("school").prefetch_related("slots", "zones")
+    """The rooms with what their summaries read, in a fixed number of queries: the school and
+    its district joined, opening slots (with the staff on duty) and zones prefetched."""
+    return (
+        counselling_access.rooms_for(user)
+        .select_related("school__district")
+        .prefetch_related(*SUMMARY_PREFETCH)
+    )
 
 
 def appointments_overview(user: User, *, upcoming_only: bool = True) -> QuerySet[Appointment]:
@@ -145,10 +162,14 @@ CATEGORY_LABELS = dict(IssueCategory.choices)
 
 def open_hours_delivered(rooms: list[Room], period: Period, until: dt.date) -> float:
     """Weekly opening hours laid over the days of the period up to `until`."""
+    return _hours_delivered([s for r in rooms for s in r.slots.all()], period, until)
+
+
+def _hours_delivered(slots: list[OpeningSlot], period: Period, until: dt.date) -> float:
     last = min(period.last, until)
     total = 0.0
     day = period.first
-    hours = {wd: sum(s.hours for r in rooms for s in r.slots.all() if s.weekday == wd) for wd in range(7)}
+    hours = {wd: sum(s.hours for s in slots if s.weekday == wd) for wd in range(7)}
     while day <= last:
         total += hours[day.weekday()]
         day += dt.timedelta(days=1)
@@ -156,32 +177,77 @@ def open_hours_delivered(rooms: list[Room], period: Period, until: dt.date) -> f
 
 
 def counselling_stats(schools: list[School], period: Period, today: dt.date) -> list[SchoolStats]:
-    """Aggregates per school: no names, no notes (the rows read only counts and categories)."""
+    """Aggregates per school: no names, no notes (the rows read only counts and categories).
+    Each measure is one grouped query over all the schools (at most six queries however many
+    schools), so the district's page costs what one school's does."""
+    ids = [s.pk for s in schools]
+    held = Q(held_at__date__gte=period.first, held_at__date__lte=period.last)
+    records = CounsellingRecord.objects.filter(held, school_id__in=ids).order_by()
+    sessions: dict[int, tuple[int, int, int]] = {
+        row["school_id"]: (row["sessions"], row["served"], row["walk_ins"])
+        for row in records.values("school_id").annotate(
+            sessions=Count("id"),
+            served=Count("student_id", distinct=True),
+            walk_ins=Count("id", filter=Q(walk_in=True)),
+        )
+    }
+    categories: dict[int, Counter[str]] = {}
+    if sessions:
+        for school_id, category, n in records.values_list("school_id", "category").annotate(n=Count("id")):
+            categories.setdefault(school_id, Counter())[category] = n
+    no_shows = dict(
+        Appointment.objects.filter(
+            school_id__in=ids,
+            status=AppointmentStatus.NO_SHOW,
+            date__gte=period.first,
+            date__lte=period.last,
+        )
+        .order_by()
+        .values_list("school_id")
+        .annotate(n=Count("id"))
+    )
+    groups = GroupSession.objects.filter(held, school_id__in=ids).order_by()
+    group_rows: dict[int, tuple[int, int]] = {
+        row["school_id"]: (row["n"], row["others"])
+        for row in groups.values("school_id").annotate(n=Count("id"), others=Sum("other_participants"))
+    }
+    listed = (
+        dict(
+            GroupSession.participants.through.objects.filter(groupsession__in=groups)
+            .order_by()
+            .values_list("groupsession__school_id")
+            .annotate(n=Count("id"))
+        )
+        if group_rows
+        else {}
+    )
+    # Every room's slots in one query, in the order `open_hours_delivered` reads them (the
+    # school's rooms by name, each room's slots by weekday and start).
+    slots: dict[int, list[OpeningSlot]] = {}
+    for slot in (
+        OpeningSlot.objects.filter(room__school_id__in=ids)
+        .annotate(school_id=F("room__school_id"))
+        .order_by("room__name", "room_id", "weekday", "starts")
+    ):
+        slots.setdefault(slot.school_id, []).append(slot)  # type: ignore[attr-defined]
     out = []
     for school in schools:
-        recs = CounsellingRecord.objects.filter(
-            school=school, held_at__date__gte=period.first, held_at__date__lte=period.last
-        )
-        rows = list(recs.values_list("student_id", "category", "walk_in"))
-        groups = GroupSession.objects.filter(
-            school=school, held_at__date__gte=period.first, held_at__date__lte=period.last
-        ).prefetch_related("participants")
-        rooms = list(Room.objects.filter(school=school).prefetch_related("slots"))
-        stats = SchoolStats(
-            school=school,
-            sessions=len(rows),
-            students_served=len({r[0] for r in rows}),
-            walk_ins=sum(1 for r in rows if r[2]),
-            no_shows=Appointment.objects.filter(
+        n_sessions, served, walk_ins = sessions.get(school.pk, (0, 0, 0))
+        n_groups, others = group_rows.get(school.pk, (0, 0))
+        out.append(
+            SchoolStats(
                 school=school,
-                status=AppointmentStatus.NO_SHOW,
-                date__gte=period.first,
-                date__lte=period.last,
-            ).count(),
-            group_sessions=len(groups),
-            group_participants=sum(g.participants.count() + g.other_participants for g in groups),
-            open_hours=open_hours_delivered(rooms, period, today),
-            by_category={str(CATEGORY_LABELS[c]): n for c, n in sorted(Counter(r[1] for r in rows).items())},
+                sessions=n_sessions,
+                students_served=served,
+                walk_ins=walk_ins,
+                no_shows=no_shows.get(school.pk, 0),
+                group_sessions=n_groups,
+                group_participants=listed.get(school.pk, 0) + others,
+                open_hours=_hours_delivered(slots.get(school.pk, []), period, today),
+                by_category={
+                    str(CATEGORY_LABELS[c]): n
+                    for c, n in sorted(categories.get(school.pk, Counter()).items())
+                },
+            )
         )
-        out.append(stats)
     return out
