@@ -10,14 +10,17 @@ from unittest import mock
 
 import openpyxl
 import pytest
+from django.db import connection
+from django.db.models import Count
 from django.http import Http404
 from django.test import SimpleTestCase
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.personas import PersonaTestCase, build_world
 from xinyu.audit.models import Action, AuditEntry
-from xinyu.org.models import School, SchoolClass, Student, StudentFlag, User
+from xinyu.org.models import Grade, School, SchoolClass, Student, StudentFlag, User
 from xinyu.screening import pdf, reports
 from xinyu.screening.models import Campaign, Invitation, Result
 
@@ -470,6 +473,113 @@ class PageTests(ReportWorld):
                 for word in FORBIDDEN:
                     with self.subTest(user=user.username, where=where, word=word):
                         self.assertNotIn(word.lower(), text.lower())
+
+
+# Pinned (issue 10 item 9): session, user and grants; the campaign; the schools of the view and
+# how many schools the user sees aggregates of; participation and results by school, grade and
+# gender (one grouped query); key populations (one); the earlier campaigns and their counts
+# (two); the bands (psych teachers, one); the menu's checks. A change here is a change in what
+# the page costs: look before raising it.
+RESULTS_QUERIES = {"district_admin": 13, "centre_expert": 13, "leader_a": 13, "psych_a": 15}
+
+
+class QueryCountTests(ReportWorld):
+    def queries(self, user: User, url: str) -> int:
+        client = self.client_for(user)
+        client.get(url)  # warm: the first request may touch the session
+        with CaptureQueriesContext(connection) as ctx:
+            self.assertEqual(client.get(url).status_code, 200)
+        return len(ctx.captured_queries)
+
+    def grow(self, schools: int, students: int) -> None:
+        """`schools` more schools in the campaign and last year's, each with a grade 4 and a
+        grade 7 class of `students` students in every state, a third of them flagged; and
+        as many more in school A."""
+        w = self.w
+        last = Campaign.objects.get(school_year="2025-2026")
+        klasses = [w.class_a41, w.class_a71]
+        for _ in range(schools):
+            n = next(_numbers)
+            school = School.objects.create(
+                district=w.district, cluster=w.cluster, code=f"Q{n:04d}", name=f"新{n}校"
+            )
+            for level in (4, 7):
+                grade = Grade.objects.create(school=school, level=level)
+                klasses.append(SchoolClass.objects.create(school=school, grade=grade, number=1))
+            self.campaign.schools.add(school)
+            last.schools.add(school)
+        states = [
+            {"tier": "none", "band": "minimal"},
+            {"tier": "urgent", "band": "severe"},
+            {"tier": "watch", "retest": True, "band": "mild"},
+            {"tier": ""},
+            {"consent": "pending", "progress": "invited"},
+            {"consent": "withdrawn", "tier": "urgent"},
+        ]
+        for klass in klasses:
+            for i, student in enumerate(make_students(klass, students)):
+                invite(self.campaign, student, **states[i % len(states)])  # type: ignore[arg-type]
+                invite(last, student, tier="watch" if i % 2 else "none")
+                if i % 3 == 0:
+                    StudentFlag.objects.create(student=student, kind="single_parent", set_at=timezone.now())
+
+    def test_the_results_page_query_count_is_pinned(self) -> None:
+        counted = {name: self.queries(getattr(self.w, name), self.url()) for name in RESULTS_QUERIES}
+        self.assertEqual(counted, RESULTS_QUERIES)
+
+    def test_the_query_count_does_not_grow_with_schools_students_and_flags(self) -> None:
+        users = [self.w.district_admin, self.w.centre_expert, self.w.psych_a]
+        drill = self.url(school=self.w.school_a)
+        self.grow(schools=1, students=3)
+        before = [self.queries(u, self.url()) for u in users] + [self.queries(self.w.district_admin, drill)]
+        self.grow(schools=3, students=9)
+        after = [self.queries(u, self.url()) for u in users] + [self.queries(self.w.district_admin, drill)]
+        self.assertEqual(after, before)
+        # the grown district is counted (and the new schools are in the table by school)
+        summary = reports.results_summary(self.w.district_admin, self.campaign)
+        by_school = summary.breakdown("school")
+        assert by_school is not None
+        self.assertEqual(len(by_school.rows), 2 + 4)
+
+    def test_key_populations_count_only_the_schools_of_the_view(self) -> None:
+        # A flagged student of school B: in the district's counts, not in school A's.
+        student = make_students(self.w.class_b41, 1)[0]
+        StudentFlag.objects.create(student=student, kind="left_behind", set_at=timezone.now())
+        invite(self.campaign, student, tier="watch")
+
+        def left_behind(user: User, school: School | None = None) -> dict[str, str]:
+            table = reports.results_summary(user, self.campaign, school=school).breakdown("key_population")
+            assert table is not None
+            return next(cells(r, table) for r in table.rows if r.key == "left_behind")
+
+        self.assertEqual(left_behind(self.w.leader_a)["invited"], "1")  # student_a41 only
+        self.assertEqual(left_behind(self.w.psych_b)["invited"], "1")  # the new one only
+        self.assertEqual(
+            (left_behind(self.w.psych_b)["tier:watch"], left_behind(self.w.psych_b)["tier:urgent"]),
+            ("1", "0"),
+        )
+        district = left_behind(self.w.district_admin)
+        self.assertEqual(
+            (district["invited"], district["tier:urgent"], district["tier:watch"]), ("<5", "<5", "<5")
+        )
+        self.assertEqual(left_behind(self.w.centre_expert, school=self.w.school_b)["invited"], "<5")
+        # The hand-written query counts what the ORM's join through the student would.
+        for ids in ([self.w.school_a.pk], [self.w.school_b.pk], [self.w.school_a.pk, self.w.school_b.pk]):
+            by_orm = (
+                StudentFlag.objects.filter(
+                    cleared_at__isnull=True,
+                    student__invitations__campaign=self.campaign,
+                    student__invitations__stage=1,
+                    student__invitations__school_id__in=ids,
+                )
+                .values_list("kind", *(f"student__invitations__{c}" for c in reports.STATE))
+                .annotate(n=Count("*"))
+                .order_by()
+            )
+            with self.subTest(schools=ids):
+                self.assertEqual(
+                    sorted(reports._flag_states(self.campaign, ids)), sorted(tuple(r) for r in by_orm)
+                )
 
 
 @pytest.mark.browser

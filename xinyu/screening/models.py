@@ -182,7 +182,21 @@ class Invitation(models.Model):
                 ],
                 name="invitation_aggregate_cover",
             ),
-            models.Index(fields=["student", "stage"]),
+            # A student's invitations; with the state columns it also covers the key-population
+            # counts of the results report, which find each flagged student's invitation here.
+            models.Index(
+                fields=[
+                    "student",
+                    "stage",
+                    "campaign",
+                    "consent",
+                    "progress",
+                    "needs_retest",
+                    "tier",
+                    "school",
+                ],
+                name="invitation_student_cover",
+            ),
         ]
 
     @property

@@ -73,8 +73,8 @@ def results(request: HttpRequest, uid: str) -> HttpResponse:
             "scope_name": _scope_name(summary),
             "charts": summary.charts(),
             "query": f"?school={summary.school.uid}" if summary.school else "",
-            "back_to_all": summary.school is not None
-            and policy.aggregate_schools_for(_user(request)).count() > 1,
+            # `suppressed` is "the user's view spans several schools", already counted.
+            "back_to_all": summary.school is not None and summary.suppressed,
         },
     )
 
