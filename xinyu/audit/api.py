@@ -6,14 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from xinyu.access import policy
 from xinyu.access.policy import Perm
 from xinyu.kernel.api import responses
 from xinyu.org.models import User
 
-from .selectors import AuditFilter, audit_entries_for
+from .selectors import AuditFilter, audit_entries_for, present
 
 router = Router(tags=["audit"])
 
@@ -29,6 +29,12 @@ class AuditOut(Schema):
     ip: str | None
     request_id: str
     detail: str
+    reference: str = Field(
+        "",
+        description="Rows about care material of a student the caller may not see name no student,"
+        " object or detail: this keyed pseudonym (the same for one person throughout the log) stands"
+        " in for them.",
+    )
 
 
 @router.get("/audit", response=responses(list[AuditOut]), operation_id="xinyu_api_audit_log")
@@ -45,18 +51,20 @@ def audit_log(
     actor: User = request.auth  # type: ignore[attr-defined]
     policy.require(actor, Perm.VIEW_AUDIT, what="audit")
     f = AuditFilter(user, student, school, action, date_from, date_to)
+    entries = audit_entries_for(actor, f)[: max(1, min(limit, 1000))]
     return [
         {
-            "at": e.at,
-            "username": e.username,
-            "role": e.role,
-            "action": e.action,
-            "object_type": e.object_type,
-            "object_id": e.object_id,
-            "school_code": e.school.code if e.school_id and e.school else None,
-            "ip": e.ip,
-            "request_id": e.request_id,
-            "detail": e.detail,
+            "at": r.at,
+            "username": r.username,
+            "role": r.role,
+            "action": r.action,
+            "object_type": r.object_type,
+            "object_id": r.object_id,
+            "school_code": r.school_code or None,
+            "ip": r.ip,
+            "request_id": r.request_id,
+            "detail": r.detail,
+            "reference": r.reference,
         }
-        for e in audit_entries_for(actor, f)[: max(1, min(limit, 1000))]
+        for r in present(actor, entries)
     ]

@@ -11,7 +11,7 @@ from xinyu.access.policy import Perm
 from xinyu.org.models import User
 
 from .models import Action
-from .selectors import AuditFilter, audit_entries_for
+from .selectors import AuditFilter, audit_entries_for, present
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -39,5 +39,11 @@ def log(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "audit/log.html",
-        {"page": page, "f": f, "actions": Action.choices, "query": query.urlencode()},
+        {
+            "page": page,
+            "rows": present(user, page.object_list),
+            "f": f,
+            "actions": Action.choices,
+            "query": query.urlencode(),
+        },
     )

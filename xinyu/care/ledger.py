@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.db.models import Case as CaseWhen
 from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.expressions import OrderBy
@@ -25,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from xinyu.access import policy
 from xinyu.audit.models import Action
-from xinyu.audit.services import record, record_many_students
+from xinyu.audit.services import record
 from xinyu.kernel.excel import Book
 from xinyu.org.models import School, Student, User
 
@@ -220,18 +219,14 @@ def workbook(rows: Sequence[LedgerRow], *, title: str, mark: str) -> bytes:
     return book.save()
 
 
-@transaction.atomic
 def record_export(*, user: User, rows: Sequence[LedgerRow], scope: str, filename: str) -> None:
-    """The export's audit trail: one `export` row per student, and one for the file itself."""
-    role = policy.audit_role(user)
-    record_many_students(
-        actor=user, action=Action.EXPORT, students=[r.student for r in rows], role=role, detail=filename
-    )
+    """The export's audit trail: one `export` row for the file, with its row count (issue 11
+    item 6: no row per student, which would list the ledger's students in the district's log)."""
     record(
         actor=user,
         action=Action.EXPORT,
         object_type="ledger",
         object_id=scope,
-        role=role,
+        role=policy.audit_role(user),
         detail=f"{filename}: {len(rows)} students",
     )
