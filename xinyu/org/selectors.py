@@ -13,6 +13,7 @@ from xinyu.access import policy
 from xinyu.access.policy import Level
 from xinyu.audit.models import Action, AuditEntry
 from xinyu.audit.services import record
+from xinyu.kernel.labels import kind_label
 from xinyu.kernel.policyfile import policy_for_code
 
 from .models import (
@@ -182,8 +183,17 @@ def key_population_summary(user: User) -> list[Count_]:
         .annotate(n=Count("id"))
     )
     above_school = len(school_ids) > 1
+    # Clinical kinds by name only for who reads every counted school in full (psych teachers);
+    # everyone else reads the neutral need they imply (xinyu.kernel.labels).
+    full = {g.school_id for g in policy.grants(user) if g.policy.student_level >= Level.FULL}
+    clinical = set(school_ids) <= full
     return [
-        Count_(kind, str(label), rows.get(kind, 0), above_school and 0 < rows.get(kind, 0) < SMALL_CELL)
+        Count_(
+            kind,
+            kind_label(kind, label, clinical=clinical, aggregate=True),
+            rows.get(kind, 0),
+            above_school and 0 < rows.get(kind, 0) < SMALL_CELL,
+        )
         for kind, label in KeyPopulation.choices
     ]
 

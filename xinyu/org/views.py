@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from xinyu.access import policy
 from xinyu.access.policy import Level, Perm
+from xinyu.kernel.labels import kind_label
 from xinyu.kernel.registry import student_timeline
 from xinyu.org import access as org_access
 
@@ -76,12 +77,22 @@ def student_detail(request: HttpRequest, uid: str) -> HttpResponse:
     }
     if level >= Level.CARE:
         context["guardians"] = student.guardians.all()
+        # Clinical kinds (精神疾病史, 心理问题) by name for the psych teachers only; the class
+        # teacher reads the neutral need they imply (XY: no mental-illness label; kernel.labels).
+        clinical = level >= Level.FULL
         flags = list(selectors.active_flags(student))
+        history = list(selectors.flag_history(student))
+        for f in (*flags, *history):
+            f.label = kind_label(f.kind, f.get_kind_display(), clinical=clinical)  # type: ignore[attr-defined]
         context["flags"] = flags
         context["family_flags"] = selectors.family_flags(flags)
-        context["flag_history"] = list(selectors.flag_history(student))
+        context["flag_history"] = history
         active = {f.kind for f in flags}
-        context["flag_choices"] = [(k, label) for k, label in KeyPopulation.choices if k not in active]
+        context["flag_choices"] = [
+            (k, kind_label(k, label, clinical=clinical))
+            for k, label in KeyPopulation.choices
+            if k not in active
+        ]
     return render(request, "org/student.html", context)
 
 

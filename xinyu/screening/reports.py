@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from xinyu.access import policy
 from xinyu.access.policy import Level, Perm
+from xinyu.kernel.labels import kind_label
 from xinyu.org.models import GRADE_NAMES, Gender, KeyPopulation, School, StudentFlag, User
 from xinyu.org.selectors import SMALL_CELL
 from xinyu.screening import access as screening_access
@@ -403,7 +404,9 @@ def results_summary(user: User, campaign: Campaign, *, school: School | None = N
     overall_hidden = {c for r, c in marks[0] if r == len(grids[0]) - 1}
     overall = _row("total", _("All"), total, overall_hidden, columns)
 
-    breakdowns.append(_key_populations(campaign, ids, columns, suppressed))
+    breakdowns.append(
+        _key_populations(campaign, ids, columns, suppressed, clinical=_full_over(user, schools))
+    )
     years = _years(user, campaign, ids, columns, total, overall_hidden, suppressed)
     bands = _bands(user, campaign, schools, suppressed) if _full_over(user, schools) else ()
     summary = Summary(
@@ -428,14 +431,18 @@ def _row_groups(columns: Sequence[Column]) -> list[list[int]]:
 
 
 def _key_populations(
-    campaign: Campaign, ids: list[int], columns: Sequence[Column], suppressed: bool
+    campaign: Campaign, ids: list[int], columns: Sequence[Column], suppressed: bool, *, clinical: bool
 ) -> Table:
     """Students with an active flag of each kind. A student may carry several flags, so the
-    rows overlap and only add up along a row."""
+    rows overlap and only add up along a row. Clinical kinds are named only for who reads the
+    schools in full (psych teachers); others read the neutral need (xinyu.kernel.labels)."""
     tally = _Tally(columns)
     for kind, *state, n in _flag_states(campaign, ids):
         tally.add(kind, _state(*state), n)
-    labelled = [(kind, str(label), tally.vector(kind)) for kind, label in KeyPopulation.choices]
+    labelled = [
+        (kind, kind_label(kind, label, clinical=clinical, aggregate=True), tally.vector(kind))
+        for kind, label in KeyPopulation.choices
+    ]
     grid = [c for k, label, c in labelled]
     marks = suppress(grid, row_groups=_row_groups(columns), column_lines=False) if suppressed else set()
     return _table("key_population", _("By key population"), columns, labelled, marks, None)

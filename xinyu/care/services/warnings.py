@@ -238,12 +238,23 @@ def _notify_urgent(warnings: Sequence[Warning]) -> None:
 def _notify_owners(rows: Sequence[Warning], *, subject: str) -> None:
     first = rows[0]
     link = warning_link(first.uid, first.step, one=len(rows) == 1)
-    body = (
-        _("A student at your school needs same-day review. Open Xinyu to see the warning.")
-        if len(rows) == 1
-        else _("%(n)s students at your school need same-day review. Open Xinyu to see the warnings.")
-        % {"n": len(rows)}
-    )
+    if first.step in (Step.CLASS, Step.GRADE):
+        # The class and grade teams read no level label (SPEC §2; xinyu.kernel.labels): a
+        # neutral "needs your attention today", as on their attention page.
+        subject = _("A student needs your attention today")
+        body = (
+            _("A student needs your attention today. Open Xinyu to see what to do.")
+            if len(rows) == 1
+            else _("%(n)s students need your attention today. Open Xinyu to see what to do.")
+            % {"n": len(rows)}
+        )
+    else:
+        body = (
+            _("A student at your school needs same-day review. Open Xinyu to see the warning.")
+            if len(rows) == 1
+            else _("%(n)s students at your school need same-day review. Open Xinyu to see the warnings.")
+            % {"n": len(rows)}
+        )
     owners = step_owners(first, first.step)
     if owners:
         notify_users(users=owners, kind="urgent_warning", subject=subject, body=body, link=link)
