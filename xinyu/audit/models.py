@@ -1,7 +1,12 @@
 """The audit log (issue 2 §5): one row per read or change of an individual's data.
 
 Rows hold who, what, when and where; never answers, scores or note text. They are
-append-only: the model refuses updates and deletes, and on PostgreSQL a trigger does too.
+append-only: the model refuses updates and deletes, and a trigger does too (PostgreSQL and
+SQLite). They are also tamper-evident (issue 11 §3): each row carries the SHA-256 of the row
+before it (`prev_hash`) and its own (`row_hash`, over its canonical fields and `prev_hash`), one
+chain in id order; `manage.py verify_audit` walks it (xinyu/audit/chain.py). The retention purge
+(`manage.py purge_audit`) removes whole days at the old end and leaves an `AuditAnchor` naming the
+hash the first kept row must point back to.
 """
 
 from __future__ import annotations
@@ -59,6 +64,9 @@ class AuditEntry(models.Model):
     ip = models.GenericIPAddressField(_("IP address"), null=True)
     request_id = models.CharField(_("request id"), max_length=32, blank=True)
     detail = models.CharField(_("detail"), max_length=200, blank=True)
+    # The hash chain (xinyu/audit/chain.py): the previous row's row_hash, and this row's own.
+    prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True, default="")
+    row_hash = models.CharField(_("hash"), max_length=64, blank=True, default="")
 
     objects = AuditQuerySet.as_manager()
 
@@ -84,3 +92,22 @@ class AuditEntry(models.Model):
 
         labels = dict(Role.choices)
         return "、".join(str(labels.get(r, r)) for r in self.role.split(",") if r)
+
+
+class AuditAnchor(models.Model):
+    """Left by each retention purge: the rows before `first_kept_id` are gone, and the first
+    kept row's `prev_hash` must equal `last_hash` (the hash of the last purged row)."""
+
+    at = models.DateTimeField(_("time"))
+    purged_before = models.DateField(_("purged before"))  # local days before this one are gone
+    first_kept_id = models.BigIntegerField(_("first kept row"))
+    last_hash = models.CharField(_("last purged hash"), max_length=64)
+    rows_purged = models.PositiveIntegerField(_("rows purged"))
+
+    class Meta:
+        ordering = ["-id"]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AuditImmutableError("audit anchors cannot be changed")
+        super().save(*args, **kwargs)

@@ -1,19 +1,37 @@
-"""Writing audit rows. Call `record` inside the same transaction as the change it describes."""
+"""Writing audit rows. Call `record` inside the same transaction as the change it describes.
+
+Both writers chain their rows (xinyu/audit/chain.py): under the chain lock they read the last
+hash and compute each new row's hashes in Python, then insert (record_many still in one
+statement per batch)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from django.db import models
+from django.db import connection, models, transaction
 from django.utils import timezone
 
-from . import context
+from . import chain, context
 from .models import Action, AuditEntry
 
 if TYPE_CHECKING:
     from xinyu.org.models import School, Student, User
+
+
+@contextlib.contextmanager
+def _chained() -> Iterator[None]:
+    """Inside the caller's transaction if there is one (no savepoint: one statement fewer),
+    else in a transaction of its own; the chain lock lasts until that transaction ends."""
+    if connection.in_atomic_block:
+        chain.chain_lock()
+        yield
+    else:
+        with transaction.atomic():
+            chain.chain_lock()
+            yield
 
 
 def _object_ref(obj: models.Model | None) -> tuple[str, str]:
@@ -52,7 +70,9 @@ def record(
         request_id=ctx.request_id,
         detail=detail[:200],
     )
-    entry.save()
+    with _chained():
+        chain.link([entry])
+        entry.save()
     return entry
 
 
@@ -113,5 +133,9 @@ def record_many(
                 detail=(get("detail", "") or "")[:200],
             )
         )
-    AuditEntry.objects.bulk_create(entries, batch_size=batch_size)
+    if not entries:
+        return 0
+    with _chained():
+        chain.link(entries)
+        AuditEntry.objects.bulk_create(entries, batch_size=batch_size)
     return len(entries)
