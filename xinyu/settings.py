@@ -34,7 +34,11 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
 SECURE_HSTS_PRELOAD = SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else None
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 8 * 3600
+# Absolute session lifetime 12 hours; idle timeout 30 minutes, 15 for district admins
+# (xinyu.web.middleware.AccountMiddleware).
+SESSION_COOKIE_AGE = 12 * 3600
+XINYU_SESSION_IDLE_SECONDS = 30 * 60
+XINYU_SESSION_IDLE_ADMIN_SECONDS = 15 * 60
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -69,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "xinyu.web.middleware.AccountMiddleware",
     "xinyu.web.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -121,11 +126,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("XINYU_TEST_DB", str(VAR_DIR / "test.sqlite3"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Accounts per 等保 level 3 (xinyu/org/auth.py, docs/SECURITY.md): >= 10 characters, three of
+# four character classes, not common, not the product name plus digits; 5 failed logins lock
+# the user name for 30 minutes (in the database).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "xinyu.org.auth.MinimumLengthValidator"},
+    {"NAME": "xinyu.org.auth.CharacterClassesValidator"},
+    {"NAME": "xinyu.org.auth.BilingualCommonPasswordValidator"},
+    {"NAME": "xinyu.org.auth.ProductNameValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["xinyu.org.auth.AccountBackend"]
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -9,13 +9,9 @@ from xinyu.web import views as web
 urlpatterns = [
     path("", web.home, name="home"),
     path("healthz", web.healthz, name="healthz"),
-    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
+    path("login/", web.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "account/password/",
-        auth_views.PasswordChangeView.as_view(template_name="web/password_change.html", success_url="/"),
-        name="password_change",
-    ),
+    path("account/password/", web.PasswordChangeView.as_view(), name="password_change"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("", include("xinyu.org.page_urls")),
     path("roster/", include("xinyu.org.urls")),

@@ -278,9 +278,28 @@ class User(AbstractUser):
     uid = models.UUIDField(default=new_uid, unique=True, editable=False)
     full_name = models.CharField(_("full name"), max_length=50, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # Set when a district admin issues a temporary password: the holder must choose their own
+    # before anything else (xinyu.web.middleware.AccountMiddleware); the temporary one logs in
+    # once, within 24 hours (xinyu.org.auth.AccountBackend).
+    must_change_password = models.BooleanField(default=False)
+    temporary_password_expires_at = models.DateTimeField(null=True, blank=True)
+    temporary_password_used_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+
+class LoginLock(models.Model):
+    """Failed logins per user name (casefolded), whether or not such a user exists, so that
+    the lockout reveals nothing; kept in the database so that every worker agrees."""
+
+    username = models.CharField(max_length=150, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_failed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.username
 
 
 class Role(models.TextChoices):

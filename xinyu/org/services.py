@@ -8,6 +8,7 @@ import hashlib
 import secrets
 
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from xinyu.access import policy
@@ -16,6 +17,7 @@ from xinyu.audit.models import Action
 from xinyu.audit.services import record
 from xinyu.kernel.errors import ServiceError  # noqa: E402  (the one refusal of every service)
 from xinyu.org import access as org_access
+from xinyu.org import auth
 
 from .models import ApiToken, Enrollment, KeyPopulation, SchoolClass, Student, StudentFlag, User
 
@@ -103,15 +105,41 @@ def transfer_student(*, by: User, student: Student, to_class: SchoolClass, sourc
     return student
 
 
+# Sent (inside the issuing transaction) when a district admin gives an account a temporary
+# password: the web hub tells the owner through xinyu.notify (in-app and SMS), which this
+# floor may not import.
+temporary_password_issued = Signal()
+
+
+def _temporary_password() -> str:
+    """12 random characters that meet the password policy (xinyu.org.auth)."""
+    while True:
+        password = secrets.token_urlsafe(9)
+        if auth.character_classes(password) >= auth.MIN_CLASSES:
+            return password
+
+
 @transaction.atomic
 def issue_temporary_password(*, by: User, staff: User) -> str:
     """A new random password for a staff account, shown once to the district admin who
-    hands it over; the holder changes it after logging in."""
+    hands it over. It logs in once, within 24 hours, and the holder must then choose their
+    own before anything else; the owner is told (in-app and SMS)."""
     if not policy.can(by, Perm.MANAGE_STAFF) or not org_access.staff_for(by).filter(pk=staff.pk).exists():
         raise ServiceError("您不能管理该账号。", "You may not manage this account.")
-    password = secrets.token_urlsafe(9)
+    password = _temporary_password()
     staff.set_password(password)
-    staff.save(update_fields=["password"])
+    staff.must_change_password = True
+    staff.temporary_password_expires_at = timezone.now() + auth.TEMPORARY_FOR
+    staff.temporary_password_used_at = None
+    staff.save(
+        update_fields=[
+            "password",
+            "must_change_password",
+            "temporary_password_expires_at",
+            "temporary_password_used_at",
+        ]
+    )
+    auth.clear_failures(staff.username)
     record(
         actor=by,
         action=Action.UPDATE,
@@ -119,7 +147,44 @@ def issue_temporary_password(*, by: User, staff: User) -> str:
         role=policy.roles_label(by),
         detail="temporary password",
     )
+    temporary_password_issued.send(sender=User, staff=staff, by=by)
     return password
+
+
+@transaction.atomic
+def unlock_account(*, by: User, staff: User) -> bool:
+    """Lift the lockout of a staff account after failed logins (audited). False when it was
+    not locked."""
+    if not policy.can(by, Perm.MANAGE_STAFF) or not org_access.staff_for(by).filter(pk=staff.pk).exists():
+        raise ServiceError("您不能管理该账号。", "You may not manage this account.")
+    if auth.locked_until(staff.username) is None:
+        return False
+    auth.clear_failures(staff.username)
+    record(actor=by, action=Action.UPDATE, obj=staff, role=policy.roles_label(by), detail="login unlocked")
+    return True
+
+
+@transaction.atomic
+def change_own_password(*, user: User, new_password: str) -> None:
+    """The holder sets a new password (already checked against the policy by the form): the
+    temporary password and the forced change end (audited)."""
+    if user.check_password(new_password):
+        raise ServiceError("新密码不能与当前密码相同。", "The new password must differ from the current one.")
+    user.set_password(new_password)
+    user.must_change_password = False
+    user.temporary_password_expires_at = None
+    user.temporary_password_used_at = None
+    user.save(
+        update_fields=[
+            "password",
+            "must_change_password",
+            "temporary_password_expires_at",
+            "temporary_password_used_at",
+        ]
+    )
+    record(
+        actor=user, action=Action.UPDATE, obj=user, role=policy.roles_label(user), detail="password changed"
+    )
 
 
 def _hash_key(key: str) -> str:

@@ -17,7 +17,7 @@ from xinyu.kernel.labels import kind_label
 from xinyu.kernel.registry import student_timeline
 from xinyu.org import access as org_access
 
-from . import selectors, services
+from . import auth, selectors, services
 from .forms import FlagForm, TokenForm, TransferForm, UidForm
 from .models import KeyPopulation, RoleAssignment, User
 
@@ -162,10 +162,16 @@ def staff(request: HttpRequest) -> HttpResponse:
         uid = form.cleaned_data["uid"] if form.is_valid() else ""
         target = org_access.get_staff_for(user, uid, Perm.MANAGE_STAFF)
         try:
-            temporary = (target, services.issue_temporary_password(by=user, staff=target))
+            if request.POST.get("op") == "unlock":
+                if services.unlock_account(by=user, staff=target):
+                    messages.success(request, _("Login unlocked for %(name)s.") % {"name": target})
+            else:
+                temporary = (target, services.issue_temporary_password(by=user, staff=target))
         except services.ServiceError as exc:
             messages.error(request, str(exc))
     page = Paginator(qs, 100).get_page(request.GET.get("page"))
+    can_manage = policy.can(user, Perm.MANAGE_STAFF)
+    locked = auth.locked_usernames([u.username for u in page]) if can_manage else set()
     return render(
         request,
         "org/staff.html",
@@ -173,7 +179,8 @@ def staff(request: HttpRequest) -> HttpResponse:
             "page": page,
             "school": school,
             "temporary": temporary,
-            "can_manage": policy.can(user, Perm.MANAGE_STAFF),
+            "can_manage": can_manage,
+            "locked": locked,
         },
     )
 

@@ -1,6 +1,27 @@
+from typing import Any
+
 from django.apps import AppConfig
+
+
+def _start_session(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    from .middleware import start_session
+
+    if request is not None and hasattr(request, "session"):
+        start_session(request, user)
 
 
 class WebConfig(AppConfig):
     name = "xinyu.web"
     label = "web"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from xinyu.org.services import temporary_password_issued
+
+        from .views import tell_owner_of_temporary_password
+
+        user_logged_in.connect(_start_session, dispatch_uid="xinyu.web.session_start")
+        temporary_password_issued.connect(
+            tell_owner_of_temporary_password, dispatch_uid="xinyu.web.tell_owner"
+        )
