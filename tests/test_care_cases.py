@@ -445,11 +445,24 @@ class AuditLogPrivacyTests(PersonaTestCase):
         svc.record_disclosure(
             case=case, by=self.w.psych_a, basis="self", recipients="监护人", what="自伤风险"
         )
+        # The rows are written with the kind of change (and nothing of its content) …
+        self.assertTrue(AuditEntry.objects.filter(detail="case tier", student=self.w.student_a41).exists())
         page = self.client_for(self.w.district_admin).get("/audit/")
         self.assertEqual(page.status_code, 200)
-        self.assertContains(page, "case tier")  # the change is accounted for …
-        for word in ("severe", "general", "self_harm", "自伤", NOTE, CASE_NOTE):  # … not its content
+        # … and the district admin sees them accounted for, as protected rows under a pseudonym
+        # (issue 11 item 6: not even the kind of change names a student in care) …
+        self.assertContains(page, 'class="action-update masked"')
+        for word in (
+            "severe",
+            "general",
+            "self_harm",
+            "自伤",
+            NOTE,
+            CASE_NOTE,
+            "case tier",
+        ):  # … not its content
             self.assertNotContains(page, word)
+        self.assertNotContains(page, self.w.student_a41.student_no)
 
 
 class NoReasonReachesRestrictedRolesTests(PersonaTestCase):
