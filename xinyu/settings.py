@@ -126,6 +126,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("XINYU_TEST_DB", str(VAR_DIR / "test.sqlite3"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The default cache is the database: the public pages' wrong-code counters
+# (xinyu.kernel.kiosk) must be the same for every worker. Its table is made by `migrate`.
+CACHES = {
+    "default": {
+        "BACKEND": "xinyu.kernel.kiosk.ThrottleCache",
+        "LOCATION": "xinyu_throttle",
+        "TIMEOUT": 600,
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
+}
+
 # Accounts per 等保 level 3 (xinyu/org/auth.py, docs/SECURITY.md): >= 10 characters, three of
 # four character classes, not common, not the product name plus digits; 5 failed logins lock
 # the user name for 30 minutes (in the database).

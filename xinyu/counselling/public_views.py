@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from xinyu.access.policy import by_uid
 from xinyu.kernel.errors import ServiceError
-from xinyu.kernel.kiosk import count_wrong, mask_name, too_many_wrong
+from xinyu.kernel.kiosk import TOO_MANY, count_wrong, mask_name, too_many_wrong
 from xinyu.org.keys import find_key
 from xinyu.org.models import School, StudentKey
 
@@ -59,14 +59,17 @@ def notice(request: HttpRequest, code: str) -> HttpResponse:
     school = _school(code)
     error = ""
     if request.method == "POST":
-        if too_many_wrong(request, "booking"):
-            error = "尝试次数太多，请 10 分钟后再试，或请老师帮忙。 / Too many tries; wait 10 minutes or ask your teacher."
+        form = KeyForm(request.POST)
+        typed = str(form.cleaned_data["code"]) if form.is_valid() else ""
+        if too_many_wrong(request, "booking", typed):
+            error = TOO_MANY
         else:
-            form = KeyForm(request.POST)
-            key = find_key(school=school, raw=form.cleaned_data["code"] if form.is_valid() else "")
+            key = find_key(school=school, raw=typed)
             if key is None:
-                count_wrong(request, "booking")
-                error = "没有找到这个预约码，请核对后重新输入。 / This code was not found; check it and try again."
+                if count_wrong(request, "booking", typed):
+                    error = TOO_MANY
+                else:
+                    error = "没有找到这个预约码，请核对后重新输入。 / This code was not found; check it and try again."
             else:
                 request.session.cycle_key()
                 request.session[SESSION_KEY] = {"school": school.code, "code": key.code}

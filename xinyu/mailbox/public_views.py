@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from xinyu.kernel.errors import ServiceError
-from xinyu.kernel.kiosk import HELP_LINES, count_wrong, too_many_wrong
+from xinyu.kernel.kiosk import HELP_LINES, TOO_MANY, count_wrong, too_many_wrong
 from xinyu.org.keys import student_for_key
 
 from . import selectors, services
@@ -39,12 +39,12 @@ def write(request: HttpRequest, school_code: str) -> HttpResponse:
         data = form.cleaned_data
         signature, student = data["signature"], None
         if signature == Signature.STUDENT_KEY:
-            if too_many_wrong(request, "mailbox"):
-                error = "尝试次数太多，请 10 分钟后再试。 / Too many tries; wait 10 minutes."
+            if too_many_wrong(request, "mailbox", data["student_key"]):
+                error = TOO_MANY
             else:
                 student = student_for_key(school=school, raw=data["student_key"])
-                if student is None:
-                    count_wrong(request, "mailbox")
+                if student is None and count_wrong(request, "mailbox", data["student_key"]):
+                    error = TOO_MANY
         if not error:
             try:
                 sent = services.send_letter(
@@ -95,14 +95,16 @@ def read(request: HttpRequest) -> HttpResponse:
     """Type the retrieval code; see the letter and any reply."""
     error = ""
     if request.method == "POST":
-        if too_many_wrong(request, "mailbox"):
-            error = "尝试次数太多，请 10 分钟后再试。 / Too many tries; wait 10 minutes."
+        code = _code(request)
+        if too_many_wrong(request, "mailbox", code):
+            error = TOO_MANY
         else:
-            code = _code(request)
             letter = services.find_by_code(code)
             if letter is None:
-                count_wrong(request, "mailbox")
-                error = "没有找到这个取信码，请核对后重新输入。 / This retrieval code was not found; check it and try again."
+                if count_wrong(request, "mailbox", code):
+                    error = TOO_MANY
+                else:
+                    error = "没有找到这个取信码，请核对后重新输入。 / This retrieval code was not found; check it and try again."
             else:
                 return _show(request, letter, code)
     return render(request, "mailbox/public/read.html", {"error": error})
@@ -129,12 +131,14 @@ def identify(request: HttpRequest) -> HttpResponse:
     """An anonymous writer chooses to tell the psych teacher who they are."""
     form = IdentifyForm(request.POST)
     code = form.cleaned_data["code"] if form.is_valid() else ""
-    letter = services.find_by_code(code) if not too_many_wrong(request, "mailbox") else None
+    if too_many_wrong(request, "mailbox", code):
+        return render(request, "mailbox/public/read.html", {"error": TOO_MANY})
+    letter = services.find_by_code(code)
     if letter is None:
-        count_wrong(request, "mailbox")
-        return render(
-            request, "mailbox/public/read.html", {"error": "取信码无效。 / Invalid retrieval code."}
+        error = (
+            TOO_MANY if count_wrong(request, "mailbox", code) else "取信码无效。 / Invalid retrieval code."
         )
+        return render(request, "mailbox/public/read.html", {"error": error})
     try:
         services.identify_myself(
             letter=letter,

@@ -22,7 +22,11 @@ from xinyu.org.models import new_uid
 # Answering codes avoid look-alike characters (0/O, 1/I/L) so a student can type them
 # from a printed slip.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 8
+# 12 characters of 31 (about 59 bits): a year of guessing at the public pages' throttle has
+# under one-in-a-million odds of a hit (docs/SECURITY.md, "Public codes"). Codes issued
+# before were 8 characters; they stay valid (OLD_CODE_LENGTHS).
+CODE_LENGTH = 12
+OLD_CODE_LENGTHS = (8,)
 
 
 def new_answer_code() -> str:

@@ -23,7 +23,7 @@ from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from xinyu.kernel.kiosk import HELP_LINES, count_wrong, mask_name, too_many_wrong
+from xinyu.kernel.kiosk import HELP_LINES, TOO_MANY, count_wrong, mask_name, too_many_wrong
 
 from . import services
 from .forms import AnswerForm, AssentForm, CodeForm, ConsentForm
@@ -110,12 +110,16 @@ def _question_page(request: HttpRequest, context: dict[str, Any]) -> HttpRespons
 @never_cache
 @require_http_methods(["GET", "POST"])
 def guardian(request: HttpRequest, token: str) -> HttpResponse:
+    if too_many_wrong(request, "guardian", token):
+        return _too_many(request)
     invitation = (
         Invitation.objects.select_related("campaign", "student", "school", "school_class__grade")
         .filter(guardian_token=token, stage=1)
         .first()
     )
     if invitation is None:
+        if count_wrong(request, "guardian", token):
+            return _too_many(request)
         return render(request, "screening/public/not_found.html", {"what": "link"}, status=404)
     error = ""
     via = request.GET.get("via", "link")
@@ -160,29 +164,67 @@ def guardian(request: HttpRequest, token: str) -> HttpResponse:
 def enter_code(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
-        if too_many_wrong(request, "answer"):
-            error = "尝试次数太多，请 10 分钟后再试，或请老师帮忙。 / Too many tries; wait 10 minutes or ask your teacher."
+        form = CodeForm(request.POST)
+        typed = str(form.cleaned_data["code"]) if form.is_valid() else ""
+        if too_many_wrong(request, "answer", typed):
+            error = TOO_MANY
         else:
-            form = CodeForm(request.POST)
-            invitation = services.find_by_code(form.cleaned_data["code"]) if form.is_valid() else None
+            invitation = services.find_by_code(typed) if typed else None
             if invitation is None:
-                count_wrong(request, "answer")
-                error = "没有找到这个作答码，请核对后重新输入。 / This code was not found; check it and try again."
+                if count_wrong(request, "answer", typed):
+                    error = TOO_MANY
+                else:
+                    error = "没有找到这个作答码，请核对后重新输入。 / This code was not found; check it and try again."
             else:
                 return redirect("screening_public:answer", code=invitation.code)
     return _page(request, "screening/public/enter.html", {"error": error})
 
 
-def _invitation(code: str) -> Invitation:
+def _too_many(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(f'<!doctype html><p role="alert">{escape(TOO_MANY)}</p>', status=429)
+
+
+class _Throttled(Exception):
+    pass
+
+
+def _lookup(request: HttpRequest, code: str) -> Invitation | None:
+    """The invitation of a code in the URL; None: not found (counted as a wrong code).
+    Raises _Throttled when the client or the code is locked. A valid code costs nothing
+    more than its lookup."""
+    if too_many_wrong(request, "answer", code):
+        raise _Throttled
     invitation = services.find_by_code(code)
+    if invitation is None and count_wrong(request, "answer", code):
+        raise _Throttled
+    return invitation
+
+
+def _invitation(request: HttpRequest, code: str) -> Invitation:
+    invitation = _lookup(request, code)
     if invitation is None:
         raise Http404
     return invitation
 
 
+def _throttled(view: Any) -> Any:
+    """Answer 429 with the "too many tries" message when the code lookup is throttled."""
+    from functools import wraps
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)  # type: ignore[no-any-return]
+        except _Throttled:
+            return _too_many(request)
+
+    return wrapper
+
+
 @login_not_required
 @never_cache
 @require_http_methods(["GET", "POST"])
+@_throttled
 def answer(request: HttpRequest, code: str) -> HttpResponse:
     """Whatever the student should see now: a friendly reason why not, the assent screen,
     the next question (or the one asked for with ?q=CODE:N to change an answer), or the
@@ -192,7 +234,7 @@ def answer(request: HttpRequest, code: str) -> HttpResponse:
     question is the response (one request per answer, no redirect and second page load).
     After the last answer the student is redirected to the hand-in screen, so that the
     page before the thank-you page can be reloaded or gone back to."""
-    invitation = services.find_by_code(code)
+    invitation = _lookup(request, code)
     if invitation is None:
         return _page(request, "screening/public/not_found.html", {"what": "code"}, status=404)
     if request.method == "POST":
@@ -286,8 +328,9 @@ def _question_context(invitation: Invitation, asked: str) -> dict[str, object]:
 
 @login_not_required
 @require_POST
+@_throttled
 def assent(request: HttpRequest, code: str) -> HttpResponse:
-    invitation = _invitation(code)
+    invitation = _invitation(request, code)
     if AssentForm(request.POST).agreed:
         with suppress(services.ServiceError):  # the answer page explains the state
             services.give_assent(invitation=invitation)
@@ -298,10 +341,11 @@ def assent(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_not_required
 @require_POST
+@_throttled
 def save(request: HttpRequest, code: str) -> HttpResponse:
     """Save one answer. With `Accept: application/json` (the page's script) answer JSON;
     otherwise redirect to the next question (works without JavaScript)."""
-    invitation = _invitation(code)
+    invitation = _invitation(request, code)
     wants_json = "application/json" in request.headers.get("Accept", "")
     try:
         _save_posted(AnswerForm(request.POST), invitation)
@@ -337,8 +381,9 @@ def _save_error(request: HttpRequest, invitation: Invitation, wants_json: bool, 
 
 @login_not_required
 @require_POST
+@_throttled
 def submit(request: HttpRequest, code: str) -> HttpResponse:
-    invitation = _invitation(code)
+    invitation = _invitation(request, code)
     try:
         services.submit(invitation=invitation)
     except services.ServiceError:
@@ -348,16 +393,18 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_not_required
 @require_POST
+@_throttled
 def stop(request: HttpRequest, code: str) -> HttpResponse:
-    invitation = _invitation(code)
+    invitation = _invitation(request, code)
     services.stop_answering(invitation=invitation)
     return redirect("screening_public:stopped", code=invitation.code)
 
 
 @login_not_required
 @never_cache
+@_throttled
 def done(request: HttpRequest, code: str) -> HttpResponse:
-    invitation = _invitation(code)
+    invitation = _invitation(request, code)
     if invitation.progress != Progress.COMPLETED:
         return redirect("screening_public:answer", code=invitation.code)
     return _page(request, "screening/public/done.html", {"help_lines": HELP_LINES, "invitation": invitation})
@@ -365,8 +412,9 @@ def done(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_not_required
 @never_cache
+@_throttled
 def stopped(request: HttpRequest, code: str) -> HttpResponse:
-    invitation = _invitation(code)
+    invitation = _invitation(request, code)
     return _page(
         request, "screening/public/stopped.html", {"help_lines": HELP_LINES, "invitation": invitation}
     )

@@ -37,6 +37,7 @@ from .instruments import Instrument, get_instrument, parse_instrument
 from .models import (
     CODE_ALPHABET,
     CODE_LENGTH,
+    OLD_CODE_LENGTHS,
     Answer,
     Battery,
     BatteryItem,
@@ -432,7 +433,7 @@ _ANSWERS: Prepared[Answer] = Prepared(
 def find_by_code(raw: str) -> Invitation | None:
     """The invitation with this code (spaces, dashes and case ignored), with its campaign."""
     code = normalise_code(raw)
-    if len(code) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
+    if len(code) not in (CODE_LENGTH, *OLD_CODE_LENGTHS) or any(ch not in CODE_ALPHABET for ch in code):
         return None
     found = _BY_CODE.objects(code)
     return found[0] if found else None
