@@ -40,10 +40,12 @@ FORBIDDEN = DIAGNOSTIC + ["得分", "分数", "需跟进", "紧急", "未见明�
 
 def visible_text(html: str) -> str:
     """The page as a person reads it, plus its visible attributes: without scripts, styles,
-    hidden inputs (random CSRF tokens) and link targets (random uuids), which could contain
-    a short forbidden string such as "K6" by chance."""
+    hidden inputs (random CSRF tokens), link targets (random uuids) and the random answer
+    codes printed on code sheets (XK6V-PTT8-U7NG), which could contain a short forbidden
+    string such as "K6" by chance."""
     html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
     html = re.sub(r"<input[^>]*type=\"hidden\"[^>]*>", " ", html)
+    html = re.sub(r"(?<![0-9A-Za-z])[0-9A-Z]{4}(?:-?[0-9A-Z]{4}){1,2}(?![0-9A-Za-z])", " ", html)
     return re.sub(r"(href|action|src)=\"[^\"]*\"", " ", html)
 
 

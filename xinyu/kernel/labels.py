@@ -39,7 +39,7 @@ FORBIDDEN_FOR_TEAMS: tuple[str, ...] = (
 INSTRUMENT_NAMES: tuple[str, ...] = ("PHQ-9", "PHQ9", "GAD-7", "GAD7", "ASQ", "K6", "WHO-5", "WHO5")
 _NAMES = "|".join(re.escape(n) for n in INSTRUMENT_NAMES)
 SCORED_INSTRUMENT = re.compile(
-    rf"(?:{_NAMES})[ \t]*(?:score|得分|总分)?[ \t]*[:：=≥>]?[ \t]*\d+", re.IGNORECASE
+    rf"(?<![0-9A-Za-z])(?:{_NAMES})[ \t]*(?:score|得分|总分)?[ \t]*[:：=≥>]?[ \t]*\d+", re.IGNORECASE
 )
 
 # Clinical key-population kinds (org.KeyPopulation values) and the neutral need each implies.
