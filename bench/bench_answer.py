@@ -62,7 +62,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
-from report import commit, write_section  # bench/ is on sys.path when run as a script
+from report import answer_set, commit, write_section  # bench/ is on sys.path when run as a script
 from report import machine as _machine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,24 +136,6 @@ def _django(work: Path) -> None:
 
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def answer_set(rng: random.Random) -> dict[str, dict[int, int]]:
-    """One student's PHQ-9 + GAD-7 answers, skewed as in bench_screening: most report
-    little; PHQ-9 item 9 is endorsed about a third as often as the others."""
-    r = rng.random()
-    p = 0.12 if r < 0.70 else 0.40 if r < 0.92 else 0.75
-
-    def value(pp: float) -> int:
-        if rng.random() >= pp:
-            return 0
-        x = rng.random()
-        return 1 if x < 0.55 else 2 if x < 0.82 else 3
-
-    return {
-        "PHQ9": {i: value(p * (0.3 if i == 9 else 1.0)) for i in range(1, 10)},
-        "GAD7": {i: value(p) for i in range(1, 8)},
-    }
 
 
 # ---- step: the district, the campaign, consent ----------------------------------------------

@@ -52,8 +52,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from report import (
+    answer_set,
+    write_section,  # bench/ is on sys.path when run as a script
+)
 from report import machine as _machine
-from report import write_section  # bench/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- bench:screening -->", "<!-- /bench:screening -->"
@@ -129,25 +132,6 @@ def _sizes(scale: float) -> dict[str, int]:
 
 
 # ---- answers ------------------------------------------------------------------------------
-
-
-def answer_set(rng: random.Random) -> dict[str, dict[int, int]]:
-    """One student's PHQ-9 + GAD-7 answers. Most students report little; a latent severity
-    (70 % low, 22 % medium, 8 % high) sets how often an item is endorsed, and item 9 is
-    endorsed about a third as often as the others (≈7 % of students answer it ≥ 1)."""
-    r = rng.random()
-    p = 0.12 if r < 0.70 else 0.40 if r < 0.92 else 0.75
-
-    def value(pp: float) -> int:
-        if rng.random() >= pp:
-            return 0
-        x = rng.random()
-        return 1 if x < 0.55 else 2 if x < 0.82 else 3
-
-    return {
-        "PHQ9": {i: value(p * (0.3 if i == 9 else 1.0)) for i in range(1, 10)},
-        "GAD7": {i: value(p) for i in range(1, 8)},
-    }
 
 
 # ---- base: the district and the campaign --------------------------------------------------

@@ -1,7 +1,9 @@
-"""Writing a benchmark's section into docs/PERFORMANCE.md (shared by the bench scripts)."""
+"""What the bench scripts share: writing a section of docs/PERFORMANCE.md, the machine and commit
+measured, and the simulated students' answers (bench_screening and bench_answer alike)."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 
@@ -61,3 +63,22 @@ def commit(root: Path) -> str:
     except (OSError, subprocess.CalledProcessError):
         marker = root / "COMMIT"  # a snapshot made with `git archive` carries its commit in a file
         return marker.read_text(encoding="utf-8").strip() if marker.exists() else "unknown"
+
+
+def answer_set(rng: random.Random) -> dict[str, dict[int, int]]:
+    """One student's PHQ-9 + GAD-7 answers. Most students report little; a latent severity
+    (70 % low, 22 % medium, 8 % high) sets how often an item is endorsed, and item 9 is
+    endorsed about a third as often as the others (≈7 % of students answer it ≥ 1)."""
+    r = rng.random()
+    p = 0.12 if r < 0.70 else 0.40 if r < 0.92 else 0.75
+
+    def value(pp: float) -> int:
+        if rng.random() >= pp:
+            return 0
+        x = rng.random()
+        return 1 if x < 0.55 else 2 if x < 0.82 else 3
+
+    return {
+        "PHQ9": {i: value(p * (0.3 if i == 9 else 1.0)) for i in range(1, 10)},
+        "GAD7": {i: value(p) for i in range(1, 8)},
+    }
