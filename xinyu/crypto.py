@@ -16,16 +16,25 @@ Encrypted columns cannot be searched or compared in SQL: only ``isnull`` lookups
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import FieldError, ImproperlyConfigured
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 ENV_VAR = "XINYU_FIELD_KEY"
@@ -123,6 +132,467 @@ class EncryptedTextField(models.TextField):
         if lookup_name != "isnull":
             raise FieldError(f"Encrypted field {self.name!r} supports only isnull lookups")
         return super().get_lookup(lookup_name)
+
+
+# --- Sealed values: numbers and JSON (non-deterministic Fernet, like the text) -------------
+
+
+class _SealedField(EncryptedTextField):
+    """A Fernet-encrypted column whose Python value is not text: `_dump` turns the value into
+    text before encryption, `_load` turns the decrypted text back. Not comparable in SQL."""
+
+    def _dump(self, value: Any) -> str:
+        raise NotImplementedError
+
+    def _load(self, text: str) -> Any:
+        raise NotImplementedError
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value is None:
+            return None
+        return self._load(decrypt(value))
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None:
+            return None
+        return encrypt(self._dump(value))
+
+    # Clear values as an older schema stored them (data migrations), and back.
+    def legacy_to_python(self, raw: Any) -> Any:
+        return self._load(raw) if isinstance(raw, str) else raw
+
+    def python_to_legacy(self, value: Any) -> Any:
+        return self._dump(value)
+
+
+class EncryptedJSONField(_SealedField):
+    """JSON (lists, dicts, numbers) encrypted at rest."""
+
+    description = "JSON encrypted at rest (Fernet)"
+
+    def _dump(self, value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder)
+
+    def _load(self, text: str) -> Any:
+        return json.loads(text)
+
+    def to_python(self, value: Any) -> Any:
+        return value
+
+    def formfield(self, **kwargs: Any) -> Any:
+        return None  # never edited through a model form
+
+
+class EncryptedIntegerField(_SealedField):
+    """An integer encrypted at rest (answers)."""
+
+    description = "Integer encrypted at rest (Fernet)"
+
+    def _dump(self, value: Any) -> str:
+        return str(int(value))
+
+    def _load(self, text: str) -> Any:
+        return int(text)
+
+    def to_python(self, value: Any) -> Any:
+        return None if value in (None, "") else int(value)
+
+    def legacy_to_python(self, raw: Any) -> Any:
+        return None if raw is None else int(raw)
+
+    def formfield(self, **kwargs: Any) -> Any:
+        from django import forms
+
+        return forms.IntegerField(**{"required": not self.blank, "label": self.verbose_name, **kwargs})
+
+
+class EncryptedFloatField(_SealedField):
+    """A number encrypted at rest (raw scores)."""
+
+    description = "Number encrypted at rest (Fernet)"
+
+    def _dump(self, value: Any) -> str:
+        return repr(float(value))
+
+    def _load(self, text: str) -> Any:
+        return float(text)
+
+    def to_python(self, value: Any) -> Any:
+        return None if value in (None, "") else float(value)
+
+    def legacy_to_python(self, raw: Any) -> Any:
+        return None if raw is None else float(raw)
+
+    def formfield(self, **kwargs: Any) -> Any:
+        return None
+
+
+# --- Keyed deterministic tokens: low-cardinality values that SQL filters and groups on -----
+
+TOKEN_PREFIX = "~"
+_SIV_TAG = 16
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def token_length(width: int) -> int:
+    """Characters of a token for clear values of up to `width` bytes."""
+    return len(TOKEN_PREFIX) + -(-(_SIV_TAG + width) * 4 // 3)
+
+
+@cache
+def _siv_for(key: str, scope: str) -> AESSIV:
+    """The column's own AES-SIV key, derived (HKDF-SHA256) from one Fernet field key: a
+    token of one column says nothing about another column's tokens."""
+    try:
+        ikm = base64.urlsafe_b64decode(key.encode("ascii"))
+    except (ValueError, UnicodeEncodeError) as exc:
+        raise FieldKeyError(f"{ENV_VAR} holds an invalid Fernet key") from exc
+    derived = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"xinyu.token/" + scope.encode()
+    ).derive(ikm)
+    return AESSIV(derived)
+
+
+_TOKENS: dict[tuple[str, str, str], str] = {}
+_CLEAR: dict[tuple[str, str], str] = {}
+
+
+def make_token(clear: str, *, scope: str, width: int, key: str | None = None) -> str:
+    """The token of `clear` in column `scope` under `key` (default: the first configured key).
+    Deterministic: the same value gives the same token, so `=`, `IN`, GROUP BY and indexes
+    work; padded to `width` so that every token of a column has the same length."""
+    key = key or configured_keys()[0]
+    cached = _TOKENS.get((key, scope, clear))
+    if cached is not None:
+        return cached
+    data = clear.encode("utf-8")
+    if len(data) > width:
+        raise ValueError(f"{scope}: {clear!r} is longer than the token width {width}")
+    token = TOKEN_PREFIX + _b64(_siv_for(key, scope).encrypt(data.ljust(width, b"\0"), [scope.encode()]))
+    if len(_TOKENS) < 100_000:
+        _TOKENS[(key, scope, clear)] = token
+        _CLEAR[(scope, token)] = clear
+    return token
+
+
+def read_token(token: str, *, scope: str) -> str:
+    """The clear value of a token made under any configured key (old keys stay readable)."""
+    cached = _CLEAR.get((scope, token))
+    if cached is not None:
+        return cached
+    if not token.startswith(TOKEN_PREFIX):
+        raise FieldKeyError(f"{scope}: the stored value is not a token (run the data migrations)")
+    raw = _unb64(token[len(TOKEN_PREFIX) :])
+    for key in configured_keys():
+        try:
+            clear = _siv_for(key, scope).decrypt(raw, [scope.encode()]).rstrip(b"\0").decode("utf-8")
+        except InvalidTag:
+            continue
+        if len(_CLEAR) < 100_000:
+            _CLEAR[(scope, token)] = clear
+        return clear
+    raise FieldKeyError(f"{scope}: a token cannot be read with the configured {ENV_VAR} (rotated-out key)")
+
+
+class TokenField(models.CharField):
+    """A low-cardinality value (tier, band, level, key-population kind) stored as a keyed
+    deterministic token (AES-SIV under a per-column key derived from the field key, padded).
+
+    `get_prep_value` maps the clear value to its token, so `.filter(tier="urgent")`,
+    `tier__in`, `values("tier")` with GROUP BY, `Count(filter=Q(...))`, `When(tier=...)` and
+    the indexes work unchanged; `from_db_value` maps a token back (cached: few values). The
+    column leaks equality and frequency of values within itself, nothing else; ORDER BY and
+    ranges on it are meaningless (use a CASE on the clear values)."""
+
+    description = "Low-cardinality value stored as a keyed deterministic token"
+    ALLOWED_LOOKUPS = frozenset({"exact", "in", "isnull"})
+
+    def __init__(self, *args: Any, width: int = 32, **kwargs: Any) -> None:
+        self.width = width
+        kwargs["max_length"] = token_length(width)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("max_length", None)
+        if self.width != 32:
+            kwargs["width"] = self.width
+        return name, path, args, kwargs
+
+    @property
+    def token_scope(self) -> str:
+        return f"{self.model._meta.label_lower}.{self.name}"
+
+    def _clear(self, value: Any) -> str:
+        return str(value)
+
+    def _value(self, clear: str) -> Any:
+        return clear
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value is None:
+            return None
+        return self._value(read_token(value, scope=self.token_scope))
+
+    def get_prep_value(self, value: Any) -> Any:
+        value = self.to_python(value)
+        if value is None:
+            return None
+        return make_token(self._clear(value), scope=self.token_scope, width=self.width)
+
+    def get_lookup(self, lookup_name: str) -> Any:
+        if lookup_name not in self.ALLOWED_LOOKUPS:
+            raise FieldError(f"Token field {self.name!r} supports only exact, in and isnull lookups")
+        return super().get_lookup(lookup_name)
+
+    def legacy_to_python(self, raw: Any) -> Any:
+        return None if raw is None else self.to_python(raw)
+
+    def python_to_legacy(self, value: Any) -> Any:
+        return self._clear(value)
+
+    def seal(self, value: Any, key: str | None = None) -> Any:
+        value = self.to_python(value)
+        if value is None:
+            return None
+        return make_token(self._clear(value), scope=self.token_scope, width=self.width, key=key)
+
+
+class TokenBooleanField(TokenField):
+    """A flag (critical, needs re-test) stored as a token: `filter(critical=True)` works."""
+
+    description = "Boolean stored as a keyed deterministic token"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["width"] = 1
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("width", None)
+        return name, path, args, kwargs
+
+    def to_python(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value.strip().lower() in {"1", "t", "true", "yes", "on"}
+        return bool(value)
+
+    def _clear(self, value: Any) -> str:
+        return "1" if value else "0"
+
+    def _value(self, clear: str) -> Any:
+        return clear == "1"
+
+    def python_to_legacy(self, value: Any) -> Any:
+        return bool(value)
+
+    def formfield(self, **kwargs: Any) -> Any:
+        from django import forms
+
+        return forms.BooleanField(**{"required": False, "label": self.verbose_name, **kwargs})
+
+
+def sealed_fields(model: type[models.Model]) -> list[models.Field]:  # type: ignore[type-arg]
+    """The encrypted and tokenised concrete fields of a model."""
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if isinstance(f, (EncryptedTextField, TokenField))  # _SealedField is an EncryptedTextField
+    ]
+
+
+def seal_value(field: models.Field, value: Any, key: str | None = None) -> Any:  # type: ignore[type-arg]
+    """The stored form of a Python value under `key` (default: the first key)."""
+    if value is None:
+        return None
+    if isinstance(field, TokenField):
+        return field.seal(value, key)
+    text = field._dump(value) if isinstance(field, _SealedField) else str(value)
+    if key is None:
+        return encrypt(text)
+    return Fernet(key.encode("ascii")).encrypt(text.encode("utf-8")).decode("ascii")
+
+
+def unseal_value(field: models.Field, stored: Any) -> Any:  # type: ignore[type-arg]
+    """The Python value of a stored token or Fernet token (any configured key)."""
+    if stored is None:
+        return None
+    return field.from_db_value(stored, None, None)  # type: ignore[attr-defined]
+
+
+def is_sealed(field: models.Field, stored: Any) -> bool:  # type: ignore[type-arg]
+    """Whether a stored value is already a token / Fernet token (data migrations re-run)."""
+    if not isinstance(stored, str):
+        return False
+    if isinstance(field, TokenField):
+        return stored.startswith(TOKEN_PREFIX) and len(stored) == field.max_length
+    return stored.startswith("gAAAAA")
+
+
+# --- Rewriting stored columns (data migrations, rotate_keys) -------------------------------
+
+Transform = Callable[[models.Field, Any], Any]  # type: ignore[type-arg]
+
+
+def _sqlite_triggers(connection: Any, table: str) -> list[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [table]
+        )
+        return list(cursor.fetchall())
+
+
+@contextmanager
+def triggers_suspended(connection: Any, table: str) -> Iterator[None]:
+    """Rewriting a column re-encrypts values, it changes no fact: the table's row triggers
+    (consent checks on answers and results) stay out of the way meanwhile and are back
+    afterwards, inside the same transaction."""
+    q = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {q(table)} DISABLE TRIGGER USER")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute(f"ALTER TABLE {q(table)} ENABLE TRIGGER USER")
+    elif connection.vendor == "sqlite":
+        saved = _sqlite_triggers(connection, table)
+        with connection.cursor() as cursor:
+            for name, _sql in saved:
+                cursor.execute(f"DROP TRIGGER {q(name)}")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                for _name, sql in saved:
+                    cursor.execute(sql)
+    else:
+        yield
+
+
+def rewrite_columns(
+    connection: Any,
+    model: type[models.Model],
+    fields: Sequence[models.Field],  # type: ignore[type-arg]
+    transform: Transform,
+    *,
+    batch_size: int = 2000,
+) -> int:
+    """Pass each stored value of `fields` through `transform(field, stored)` and write back
+    the rows that changed, `batch_size` rows at a time by primary key. Returns the rows
+    rewritten. The caller holds the transaction (one per table)."""
+    if not fields:
+        return 0
+    q = connection.ops.quote_name
+    table, pk = model._meta.db_table, model._meta.pk.column  # type: ignore[union-attr]
+    columns = [f.column for f in fields]
+    select = (
+        f"SELECT {q(pk)}, {', '.join(q(c) for c in columns)} FROM {q(table)} "  # noqa: S608
+        f"WHERE {q(pk)} > %s ORDER BY {q(pk)} LIMIT %s"
+    )
+    update = f"UPDATE {q(table)} SET {', '.join(f'{q(c)} = %s' for c in columns)} WHERE {q(pk)} = %s"  # noqa: S608
+    rewritten, last = 0, None
+    with triggers_suspended(connection, table):
+        while True:
+            with connection.cursor() as cursor:
+                cursor.execute(select, [last if last is not None else -(2**62), batch_size])
+                rows = cursor.fetchall()
+            if not rows:
+                break
+            changes = []
+            for row_pk, *stored in rows:
+                new = [transform(f, v) for f, v in zip(fields, stored, strict=True)]
+                if new != list(stored):
+                    changes.append([*new, row_pk])
+            if changes:
+                with connection.cursor() as cursor:
+                    cursor.executemany(update, changes)
+                rewritten += len(changes)
+            last = rows[-1][0]
+    return rewritten
+
+
+def seal_legacy(field: models.Field, stored: Any) -> Any:  # type: ignore[type-arg]
+    """Forward data migration: a clear value (as the old column type stored it) -> sealed."""
+    if stored is None or is_sealed(field, stored):
+        return stored
+    legacy = getattr(field, "legacy_to_python", None)
+    return seal_value(field, legacy(stored) if legacy else stored)
+
+
+def unseal_legacy(field: models.Field, stored: Any) -> Any:  # type: ignore[type-arg]
+    """Backward data migration: sealed -> the clear value the old column type takes."""
+    if stored is None or not is_sealed(field, stored):
+        return stored
+    value = unseal_value(field, stored)
+    back = getattr(field, "python_to_legacy", None)
+    return back(value) if back else value
+
+
+def reseal(field: models.Field, stored: Any) -> Any:  # type: ignore[type-arg]
+    """Rotation: read under any configured key, write under the first."""
+    if stored is None:
+        return None
+    return seal_value(field, unseal_value(field, stored))
+
+
+def encrypt_migration(app_label: str, spec: dict[str, Sequence[str]]) -> Any:
+    """A RunPython operation that seals the clear values of `spec` ({model name: [field
+    names]}) after the AlterFields of a migration, and clears them again when reversed."""
+    from django.db import migrations
+
+    def run(transform: Transform) -> Callable[[Any, Any], None]:
+        def go(apps: Any, schema_editor: Any) -> None:
+            for model_name, names in spec.items():
+                model = apps.get_model(app_label, model_name)
+                fields = [model._meta.get_field(n) for n in names]
+                rewrite_columns(schema_editor.connection, model, fields, transform)
+
+        return go
+
+    return migrations.RunPython(run(seal_legacy), run(unseal_legacy), elidable=False)
+
+
+_KEPT: dict[tuple[str, str], list[tuple[str, str]]] = {}
+
+
+def keep_triggers(*tables: str) -> tuple[Any, Any]:
+    """Two RunPython operations to put around AlterFields that make SQLite rebuild a table
+    (which drops the table's triggers): the first saves and drops them, the second restores
+    them. No-ops elsewhere (PostgreSQL's ALTER COLUMN keeps triggers)."""
+    from django.db import migrations
+
+    def save(apps: Any, schema_editor: Any) -> None:
+        connection = schema_editor.connection
+        if connection.vendor != "sqlite":
+            return
+        for table in tables:
+            saved = _sqlite_triggers(connection, table)
+            _KEPT[(connection.alias, table)] = saved
+            for name, _sql in saved:
+                schema_editor.execute(f"DROP TRIGGER {connection.ops.quote_name(name)}")
+
+    def restore(apps: Any, schema_editor: Any) -> None:
+        connection = schema_editor.connection
+        if connection.vendor != "sqlite":
+            return
+        for table in tables:
+            for _name, sql in _KEPT.pop((connection.alias, table), []):
+                schema_editor.execute(sql)
+
+    return migrations.RunPython(save, restore, elidable=False), migrations.RunPython(
+        restore, save, elidable=False
+    )
 
 
 @checks.register(checks.Tags.security)

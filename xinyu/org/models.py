@@ -14,6 +14,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from xinyu.crypto import EncryptedTextField, TokenField
+
 
 def new_uid() -> uuid.UUID:
     return uuid.uuid4()
@@ -207,7 +209,7 @@ class Guardian(models.Model):
     student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="guardians")
     name = models.CharField(_("name"), max_length=50)
     relation = models.CharField(_("relation"), max_length=20, blank=True)
-    phone = models.CharField(_("phone"), max_length=20)
+    phone = EncryptedTextField(_("phone"), max_length=20)  # encrypted at rest (Fernet)
 
     class Meta:
         ordering = ["id"]
@@ -233,7 +235,8 @@ class StudentFlag(models.Model):
     """A key-population flag with who set it and when; cleared flags are kept as history."""
 
     student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="flags")
-    kind = models.CharField(_("kind"), max_length=24, choices=KeyPopulation.choices)
+    # A keyed token (xinyu.crypto.TokenField): filters and GROUP BY work, the column is opaque.
+    kind = TokenField(_("kind"), width=24, choices=KeyPopulation.choices)
     set_by = models.ForeignKey("org.User", on_delete=models.SET_NULL, null=True, related_name="+")
     set_at = models.DateTimeField()
     cleared_by = models.ForeignKey(
