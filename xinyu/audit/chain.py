@@ -151,15 +151,15 @@ class Verdict:
 _Row = tuple[Any, ...]  # (id, *FIELDS, prev_hash, row_hash)
 
 
-def _rows(chunk_size: int) -> Iterator[_Row]:
-    qs = AuditEntry.objects.order_by("id").values_list("id", *FIELDS, "prev_hash", "row_hash")
+def _rows(chunk_size: int, using: str = "default") -> Iterator[_Row]:
+    qs = AuditEntry.objects.using(using).order_by("id").values_list("id", *FIELDS, "prev_hash", "row_hash")
     return qs.iterator(chunk_size=chunk_size)
 
 
-def verify(*, chunk_size: int = 5000, today: dt.date | None = None) -> Verdict:
+def verify(*, chunk_size: int = 5000, today: dt.date | None = None, using: str = "default") -> Verdict:
     """Walk the chain; the first break names its row. Also checks that the latest purge
     anchor honours the retention and that the first kept row points back to it."""
-    anchor = AuditAnchor.objects.order_by("-id").first()
+    anchor = AuditAnchor.objects.using(using).order_by("-id").first()
     expected = GENESIS
     if anchor is not None:
         expected = anchor.last_hash
@@ -174,7 +174,7 @@ def verify(*, chunk_size: int = 5000, today: dt.date | None = None) -> Verdict:
             )
     n = len(FIELDS)
     prev: _Row | None = None
-    rows = _rows(chunk_size)
+    rows = _rows(chunk_size, using)
     cur = next(rows, None)
     checked = 0
     while cur is not None:
