@@ -251,10 +251,18 @@ class PageTests(PersonaTestCase):
         url = f"/students/{w.student_a41.uid}/"
         teacher = self.client_for(w.class_teacher_a41).get(url).content.decode()
         assert "13800138000" in teacher and "留守" in teacher
-        grade = self.client_for(w.grade_leader_a4).get(url).content.decode()
+        # Leaders state a reason before the file opens (issue 11 item 3, tests/test_stated_reason.py).
+        reason = {"reason": "supervision", "text": "督导检查档案记录"}
+        grade_client = self.client_for(w.grade_leader_a4)
+        assert grade_client.get(url).status_code == 302
+        grade_client.post(f"{url}reason/", reason)
+        grade = grade_client.get(url).content.decode()
         assert "张小明" in grade and "13800138000" not in grade and "留守" not in grade
-        leader = self.client_for(w.leader_a).get(url).content.decode()
-        assert "13800138000" not in leader and "留守" not in leader
+        assert 'id="history"' in grade
+        leader_client = self.client_for(w.leader_a)
+        leader_client.post(f"{url}reason/", reason)
+        leader = leader_client.get(url).content.decode()
+        assert 'id="history"' in leader and "13800138000" not in leader and "留守" not in leader
         psych = self.client_for(w.psych_a).get(url).content.decode()
         assert "谁查看过此档案" in psych
         viewers = psych.split('id="viewers"')[1]

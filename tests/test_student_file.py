@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.test import Client
 from django.utils import timezone
 
 from tests.personas import PersonaTestCase
@@ -51,6 +52,13 @@ class StudentFileTest(PersonaTestCase):
     def kinds(self, user: object) -> set[str]:
         return {e.kind for e in file_timeline.timeline(user, self.w.student_a41)}  # type: ignore[arg-type]
 
+    def opened_with_reason(self, user: object) -> Client:
+        """A client of staff outside the care circle, past the stated-reason form (item 3)."""
+        client = self.client_for(user)  # type: ignore[arg-type]
+        client.post(f"{self.url}reason/", {"reason": "supervision", "text": "督导检查档案记录"})
+        assert client.get(self.url).status_code == 200
+        return client
+
     def assert_denied(self, user: object, url: str) -> None:
         before = denied_count()
         response = self.client_for(user).get(url)  # type: ignore[arg-type]
@@ -90,7 +98,9 @@ class StudentFileTest(PersonaTestCase):
 
     def test_the_grade_leader_sees_the_task_only(self) -> None:
         assert self.kinds(self.w.grade_leader_a4) == {"task"}
-        text = visible_text(self.client_for(self.w.grade_leader_a4).get(self.url).content.decode())
+        client = self.opened_with_reason(self.w.grade_leader_a4)
+        text = visible_text(client.get(self.url).content.decode())
+        assert "张小明" in text
         for word in [*FORBIDDEN, NOTE, LETTER, "留守"]:
             assert word not in text, word
 
@@ -98,7 +108,7 @@ class StudentFileTest(PersonaTestCase):
         for user in (self.w.leader_a, self.w.district_admin):
             with self.subTest(user=user.username):
                 assert self.kinds(user) == set()
-                html = self.client_for(user).get(self.url).content.decode()
+                html = self.opened_with_reason(user).get(self.url).content.decode()
                 assert "张小明" in html and 'data-kind="' not in html
                 text = visible_text(html)
                 for word in [*FORBIDDEN, NOTE, LETTER]:

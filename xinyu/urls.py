@@ -14,6 +14,7 @@ urlpatterns = [
     path("account/password/", web.PasswordChangeView.as_view(), name="password_change"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("", include("xinyu.org.page_urls")),
+    path("", include("xinyu.studentfile.urls")),
     path("roster/", include("xinyu.org.urls")),
     path("audit/", include("xinyu.audit.urls")),
     path("screening/", include("xinyu.screening.urls")),

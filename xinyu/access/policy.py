@@ -23,15 +23,18 @@ How much of a student a role may see is a `Level`:
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from xinyu.audit.models import Action
+from xinyu.audit.models import Action, AuditEntry
 from xinyu.audit.services import record
 from xinyu.org.models import Role, RoleAssignment, School, SchoolClass, Student, User
 
@@ -325,7 +328,7 @@ def get_student_for(
     """The student if the user may see them at `level`; else 404 and a `denied` row.
 
     On success writes a `view` row (or `action`, or none with action=None)."""
-    student = by_uid(Student.objects.select_related("school", "school_class__grade"), uid)
+    student = by_uid(Student.objects.select_related("school__district", "school_class__grade"), uid)
     if student is None or level_for(user, student) < level:
         deny(user, object_type="student", object_id=str(uid))
     if action is not None:
@@ -387,6 +390,95 @@ def by_uid(qs: QuerySet[M], uid: Any) -> M | None:
     except ValueError:
         return None
     return qs.filter(uid=parsed).first()
+
+
+# ---- the care circle and stated reasons (issue 11 §3) -------------------------------------
+#
+# Staff who see a student's file without caring for the student (the school leader, the grade
+# leader, the district admin) state a reason before it opens; the reason is kept in the audit
+# row of the read (object type "file_reason") and shown to the school's psych teachers. The
+# circle that needs none: the class teacher of the student's class, the psych teachers of the
+# student's school (the roles that see the student in FULL), and whoever an app says cares for
+# the student (care: the team of an open case), registered with `care_circle`.
+
+REASON_OBJECT_TYPE = "file_reason"
+CircleCheck = Callable[[User, Student], bool]
+_circle_checks: dict[str, CircleCheck] = {}
+
+
+def care_circle(fn: CircleCheck) -> CircleCheck:
+    """Register `fn(user, student) -> bool`: the user cares for the student (an app's
+    relationship, e.g. care's case team). Called by an app's access module when it loads."""
+    _circle_checks[f"{fn.__module__}.{fn.__qualname__}"] = fn
+    return fn
+
+
+def in_care_circle(user: User | AnonymousUser, student: Student) -> bool:
+    """Whether the user reads the student's file as one who cares for them: the class
+    teacher of their class, a psych teacher of their school, or an app's relationship."""
+    if not isinstance(user, User):
+        return False
+    for g in grants(user):
+        if not g.covers_student(student):
+            continue
+        if g.policy.student_level >= Level.FULL or (
+            g.role == Role.CLASS_TEACHER and g.policy.unit == Unit.CLASS
+        ):
+            return True
+    return any(check(user, student) for check in _circle_checks.values())
+
+
+def reason_valid_hours(student: Student) -> int:
+    """How long a stated reason opens the student's file ([access] reason_valid_hours)."""
+    from xinyu.kernel.policyfile import policy_for_code
+
+    return int(policy_for_code(student.school.district.code)["access"]["reason_valid_hours"])
+
+
+def stated_reason(
+    user: User | AnonymousUser, student: Student, *, now: dt.datetime | None = None
+) -> AuditEntry | None:
+    """The user's latest reason for this student's file still valid, or None."""
+    if not isinstance(user, User):
+        return None
+    since = (now or timezone.now()) - dt.timedelta(hours=reason_valid_hours(student))
+    return (
+        AuditEntry.objects.filter(
+            user_id=user.pk, student_id=student.pk, object_type=REASON_OBJECT_TYPE, at__gte=since
+        )
+        .order_by("-at", "-id")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class FileAccess:
+    needs_reason: bool  # outside the care circle with no valid reason: ask before the file opens
+    detail: str = ""  # for the read's audit row: the stated reason (its audit row) it relies on
+
+
+def file_access(user: User | AnonymousUser, student: Student) -> FileAccess:
+    """Whether the user must state a reason before the student's file opens (the student
+    already found in the user's scope)."""
+    if in_care_circle(user, student):
+        return FileAccess(False)
+    reason = stated_reason(user, student)
+    if reason is None:
+        return FileAccess(True)
+    return FileAccess(False, f"reason #{reason.pk}")  # the reason row itself is for the psych team
+
+
+def view_student(user: User | AnonymousUser, student: Student, *, detail: str = "") -> None:
+    """The `view` audit row of a read of the student's file (get_student_for with action=None
+    first)."""
+    record(
+        actor=user if isinstance(user, User) else None,
+        action=Action.VIEW,
+        obj=student,
+        student=student,
+        role=role_for(user, student),
+        detail=detail,
+    )
 
 
 # ---- org units -----------------------------------------------------------------------

@@ -57,6 +57,8 @@ SENSITIVE_OBJECT_TYPES: dict[str, Level] = {
     "studentflag": Level.CARE,
     "recheckround": Level.CARE,
     "recheckentry": Level.CARE,
+    # a stated reason for opening a student's file (issue 11 item 3): for the psych team
+    "file_reason": Level.FULL,
 }
 
 # Rows typed "student" written in bulk (`record_many_students`) by care work carry what they

@@ -386,3 +386,15 @@ def file_tasks_for(user: User | AnonymousUser) -> QuerySet[Task]:
     if full is not None:
         q = full if q is None else q | full
     return Task.objects.filter(q) if q is not None else Task.objects.none()
+
+
+@policy.care_circle
+def case_team(user: User, student: Student) -> bool:
+    """The team of the student's open case (owner and members) reads the student's file without
+    stating a reason (issue 11 item 3)."""
+    return (
+        Case.objects.filter(student_id=student.pk)
+        .exclude(status="closed")
+        .filter(Q(owner_id=user.pk) | Q(pk__in=CaseMember.objects.filter(user_id=user.pk).values("case_id")))
+        .exists()
+    )

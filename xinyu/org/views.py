@@ -62,7 +62,12 @@ def students(request: HttpRequest) -> HttpResponse:
 
 def student_detail(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
-    student = policy.get_student_for(user, uid)
+    student = policy.get_student_for(user, uid, action=None)
+    # Outside the care circle, a stated reason first (issue 11 item 3; xinyu/studentfile).
+    access = policy.file_access(user, student)
+    if access.needs_reason:
+        return redirect("studentfile:reason", uid=student.uid)
+    policy.view_student(user, student, detail=access.detail)
     level = policy.level_for(user, student)
     context = {
         "student": student,
