@@ -807,6 +807,7 @@ def step_pages_setup(work: Path, scale: float) -> dict[str, Any]:
     updates = []
     results: list[Result] = []
     states: Counter[str] = Counter()
+    withdrawn: list[int] = []
     for pk, _grade, _gender, _shas in invitations:
         r = rng.random()
         consent = (
@@ -841,9 +842,11 @@ def step_pages_setup(work: Path, scale: float) -> dict[str, Any]:
         states[f"progress:{progress}"] += 1
         decided = consent != Consent.PENDING
         began = progress != Progress.INVITED
+        if consent == Consent.WITHDRAWN:
+            withdrawn.append(pk)  # scored while the consent stood, withdrawn afterwards (§5)
         updates.append(
             (
-                str(consent),
+                str(Consent.GIVEN if consent == Consent.WITHDRAWN else consent),
                 at(now - dt.timedelta(days=3)) if decided else None,
                 at(now - dt.timedelta(days=1)) if began else None,
                 str(progress),
@@ -865,6 +868,8 @@ def step_pages_setup(work: Path, scale: float) -> dict[str, Any]:
         )
     with transaction.atomic():
         Result.objects.bulk_create(results, batch_size=2000)
+        for i in range(0, len(withdrawn), 900):
+            Invitation.objects.filter(pk__in=withdrawn[i : i + 900]).update(consent=Consent.WITHDRAWN)
     t1 = time.perf_counter()
     connection.close()
     return {
@@ -881,6 +886,7 @@ def step_pages_run(work: Path, profile: bool) -> dict[str, Any]:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+    from otp_login import verified_login  # bench/ is on sys.path
 
     from xinyu.org.models import RoleAssignment, User
 
@@ -904,7 +910,7 @@ def step_pages_run(work: Path, profile: bool) -> dict[str, Any]:
     load_start = os.getloadavg()[0]
     for name, who, user, url, targeted in pages:
         client = Client()
-        client.force_login(user)
+        verified_login(client, user)
         warm = client.get(url)
         times = []
         for _ in range(PAGE_RUNS):

@@ -22,7 +22,7 @@ from tests.personas import PersonaTestCase, build_world
 from xinyu.audit.models import Action, AuditEntry
 from xinyu.org.models import Grade, School, SchoolClass, Student, StudentFlag, User
 from xinyu.screening import pdf, reports
-from xinyu.screening.models import Campaign, Invitation, Result
+from xinyu.screening.models import Campaign, Consent, Invitation, Result
 
 from .test_screening_pages import visible_text
 
@@ -86,7 +86,7 @@ def invite(
         school_class=student.school_class,
         grade_level=student.school_class.grade.level,
         gender=student.gender,
-        consent=consent,
+        consent=Consent.GIVEN if band else consent,  # scored while consent stood (§5)
         progress=progress,
         tier=tier if progress == "completed" else "",
         needs_retest=retest,
@@ -105,6 +105,9 @@ def invite(
             data={},
             scored_at=timezone.now(),
         )
+        if consent != Consent.GIVEN:  # withdrawn after scoring: the results stay, hidden
+            Invitation.objects.filter(pk=invitation.pk).update(consent=consent)
+            invitation.consent = consent
     return invitation
 
 

@@ -26,6 +26,7 @@ from xinyu.audit.models import Action
 from xinyu.audit.services import record
 from xinyu.care.intake import Level as WarningLevel
 from xinyu.care.intake import NewSignal, Signal, Source, raise_warnings
+from xinyu.crypto import RowTokenIntegerField
 from xinyu.kernel import validators
 from xinyu.kernel.errors import ServiceError
 from xinyu.kernel.policyfile import policy_for_code
@@ -527,29 +528,56 @@ def save_answer(*, invitation: Invitation, instrument: str, item: int, value: in
     hits = _critical_hits(chosen, item, value)
     if not hits:
         # One statement, atomic on its own (autocommit): no transaction to open.
-        _upsert_answer(invitation.pk, chosen.code, item, value, now)
+        _store_answer(invitation.pk, chosen.code, item, value, now)
         return
     with transaction.atomic():
-        _upsert_answer(invitation.pk, chosen.code, item, value, now)
+        _store_answer(invitation.pk, chosen.code, item, value, now)
         _raise_critical(invitation, chosen.code, hits)
 
 
-def _upsert_answer(invitation_id: int, instrument: str, item: int, value: int, at: dt.datetime) -> None:
-    """Insert the answer, or change the stored one if the value differs. The same answer
-    sent again (a double tap, a reloaded page) writes nothing, not even its time."""
+def _store_answer(invitation_id: int, instrument: str, item: int, value: int, at: dt.datetime) -> None:
+    """The upsert stores nothing unless consent and assent stand in the database at this
+    moment (issue 11 §5), even when the invitation this process holds is stale (the guardian
+    withdrew a moment ago). Writing nothing is also what an unchanged answer gives, so only
+    then one more statement tells the two apart. The database's triggers (migration 0006)
+    refuse every other writer."""
+    if _upsert_answer(invitation_id, instrument, item, value, at):
+        return
+    if not Invitation.objects.filter(
+        pk=invitation_id, consent=Consent.GIVEN, assent_at__isnull=False, progress=Progress.STARTED
+    ).exists():
+        raise ServiceError(
+            "没有有效的家长同意和本人确认，不能作答",
+            "There is no valid consent and assent to answer",
+            field=State.NO_CONSENT,
+        )
+
+
+def _upsert_answer(invitation_id: int, instrument: str, item: int, value: int, at: dt.datetime) -> int:
+    """Insert the answer, or change the stored one if the value differs, only while the
+    invitation's consent is given and the student has assented. The same answer sent again
+    (a double tap, a reloaded page) writes nothing, not even its time. Returns rows written."""
+    sealed = _ANSWER_VALUE.seal_row(value, f"{invitation_id}|{instrument}|{item}")  # at rest
     ops = connection.ops
     table = ops.quote_name(Answer._meta.db_table)
+    invitations = ops.quote_name(Invitation._meta.db_table)
     inv, ins, itm, val, at_ = (
         ops.quote_name(c) for c in ("invitation_id", "instrument", "item", "value", "answered_at")
     )
     distinct = "IS NOT" if connection.vendor == "sqlite" else "IS DISTINCT FROM"
     sql = (
-        f"INSERT INTO {table} ({inv}, {ins}, {itm}, {val}, {at_}) VALUES (%s, %s, %s, %s, %s) "  # noqa: S608
+        f"INSERT INTO {table} ({inv}, {ins}, {itm}, {val}, {at_}) SELECT %s, %s, %s, %s, %s "  # noqa: S608
+        f"WHERE EXISTS (SELECT 1 FROM {invitations} WHERE id = %s AND consent = %s "
+        "AND assent_at IS NOT NULL) "
         f"ON CONFLICT ({inv}, {ins}, {itm}) DO UPDATE SET {val} = excluded.{val}, {at_} = excluded.{at_} "
         f"WHERE {table}.{val} {distinct} excluded.{val}"
     )
+    at_value = ops.adapt_datetimefield_value(at)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [invitation_id, instrument, item, value, ops.adapt_datetimefield_value(at)])
+        cursor.execute(
+            sql, [invitation_id, instrument, item, sealed, at_value, invitation_id, Consent.GIVEN.value]
+        )
+        return cursor.rowcount
 
 
 def _critical_hits(instrument: Instrument, item: int, value: int) -> list[str]:
@@ -700,6 +728,9 @@ def evaluate(
     return Evaluation(results, flags, tier, reasons, critical)
 
 
+# Answers are written by one raw upsert: their value is sealed here (xinyu.crypto).
+_ANSWER_VALUE: RowTokenIntegerField = Answer._meta.get_field("value")  # type: ignore[assignment]
+
 RESULT_COLUMNS = (
     "invitation_id", "instrument", "version", "primary_raw", "primary_band",
     "concern", "valid", "critical", "data", "scored_at",
@@ -748,16 +779,21 @@ def _result_params(
             invitation_id,
             v["instrument"],
             v["version"],
-            v["primary_raw"],
-            v["primary_band"],
-            v["concern"],
+            _at_rest("primary_raw", v["primary_raw"]),
+            _at_rest("primary_band", v["primary_band"]),
+            _at_rest("concern", v["concern"]),
             v["valid"],
-            v["critical"],
-            json.dumps(v["data"]),
+            _at_rest("critical", v["critical"]),
+            _at_rest("data", v["data"]),
             scored_at,
         )
         for v in _result_values(evaluation, instruments)
     ]
+
+
+def _at_rest(name: str, value: Any) -> Any:
+    """A Result column's stored form (Fernet or keyed token, xinyu.crypto) for the raw insert."""
+    return Result._meta.get_field(name).get_prep_value(value)
 
 
 def _outcome_signals(
@@ -826,7 +862,7 @@ def submit(*, invitation: Invitation) -> Invitation:
         policy=policy,
     )
     now = timezone.now()
-    _insert_results(
+    _insert_results(  # the invitation is locked and ready: the consent trigger cannot fire
         _result_params(invitation.pk, evaluation, instruments, connection.ops.adapt_datetimefield_value(now))
     )
     invitation.progress = Progress.COMPLETED
@@ -857,7 +893,10 @@ def bulk_score(invitations: QuerySet[Invitation], *, district_code: str, batch_s
     policy = screening_policy(district_code)
     levels = warning_for_tier(district_code)
     scored = 0
-    pending = invitations.filter(progress=Progress.COMPLETED, results__isnull=True).order_by("pk")
+    # Only protocols whose consent still stands: a withdrawal stops processing (§5).
+    pending = invitations.filter(
+        progress=Progress.COMPLETED, consent=Consent.GIVEN, results__isnull=True
+    ).order_by("pk")
     ids = list(pending.values_list("pk", flat=True))
     for start in range(0, len(ids), batch_size):
         chunk = ids[start : start + batch_size]
