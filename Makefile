@@ -14,6 +14,10 @@ STUDENTS ?= 20000
 
 run: install system-deps assets messages migrate demo serve
 
+# DEBUG is off unless turned on: the development targets turn it on (their prerequisites,
+# migrate included, inherit it), so a fresh machine gets a generated field key in var/.
+run serve demo: export XINYU_DEBUG := 1
+
 test: install-dev assets messages system-test-deps lint typecheck test-sqlite test-postgres
 
 $(VENV)/.runtime: requirements.txt

@@ -20,6 +20,38 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Content-Security-Policy violations fail the browser test that caused them (issue 11 item 11):
+# every context the browser opens (the fixtures' and the tests' own) reports Chromium's
+# "Refused to ..." console errors and each securitypolicyviolation event (init scripts are not
+# subject to the policy) into CSP_VIOLATIONS, which `_no_csp_violations` checks after each test.
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error("CSP violation: Refused to " + e.violatedDirective + " " + (e.blockedURI || "inline") +
+    " at " + e.sourceFile + ":" + e.lineNumber);
+});
+"""
+CSP_VIOLATIONS: list[str] = []
+
+
+def _watch_csp(context) -> None:  # type: ignore[no-untyped-def]
+    context.add_init_script(CSP_REPORTER)
+
+    def on_console(msg) -> None:  # type: ignore[no-untyped-def]
+        text = msg.text
+        if "Refused to" in text or "Content Security Policy" in text:
+            CSP_VIOLATIONS.append(f"{msg.page.url if msg.page else '?'}: {text}")
+
+    context.on("console", on_console)
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations() -> Iterator[None]:
+    CSP_VIOLATIONS.clear()
+    yield
+    found, CSP_VIOLATIONS[:] = list(CSP_VIOLATIONS), []
+    assert not found, "Content-Security-Policy violations:\n" + "\n".join(found)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     """Debian's Chromium driven by Playwright (never a downloaded browser build)."""
@@ -29,6 +61,14 @@ def browser() -> Iterator[object]:
         pytest.fail("Debian's chromium is not installed: run `make test` (it installs it).")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        new_context = browser.new_context
+
+        def watched_context(*args, **kwargs):  # type: ignore[no-untyped-def]
+            context = new_context(*args, **kwargs)
+            _watch_csp(context)
+            return context
+
+        browser.new_context = watched_context  # type: ignore[method-assign]
         yield browser
         browser.close()
 

@@ -6,10 +6,11 @@ instead of the text. The key comes from the environment, never from the reposito
 - ``XINYU_FIELD_KEY``: one Fernet key, or several separated by commas for rotation (the first
   encrypts, every one decrypts). Generate one with
   ``python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"``.
-- Unset while developing or testing (XINYU_DEBUG not 0, or under pytest): a key is generated
-  once into ``<XINYU_VAR_DIR>/field.key`` (git-ignored, mode 0600) so a fresh machine works.
-- Unset in production (XINYU_DEBUG=0): the system check xinyu.E020 fails, so `migrate`,
-  `runserver` and `check --deploy` refuse to start, and any read or write raises.
+- Unset while developing or testing (XINYU_DEBUG=1, as `make run` sets it, or under pytest):
+  a key is generated once into ``<XINYU_VAR_DIR>/field.key`` (git-ignored, mode 0600) so a
+  fresh machine works.
+- Unset in production (XINYU_DEBUG unset or 0): the system check xinyu.E020 fails, so
+  `migrate`, `runserver` and `check --deploy` refuse to start, and any read or write raises.
 
 Encrypted columns cannot be searched or compared in SQL: only ``isnull`` lookups work.
 """
@@ -46,10 +47,13 @@ class FieldKeyError(ImproperlyConfigured):
 
 
 def _development() -> bool:
-    """A key file may be generated: the demo/development default (XINYU_DEBUG unset or true)
-    or a test run. pytest-django switches settings.DEBUG off, hence the environment."""
+    """A key file may be generated: development explicitly turned on (XINYU_DEBUG=1, which
+    `make run` sets) or a test run. Unset means production, like settings.DEBUG.
+    pytest-django switches settings.DEBUG off, hence the environment."""
     debug = os.environ.get("XINYU_DEBUG")
-    return debug is None or debug.strip().lower() in {"1", "true", "yes", "on"} or "pytest" in sys.modules
+    return (
+        debug is not None and debug.strip().lower() in {"1", "true", "yes", "on"}
+    ) or "pytest" in sys.modules
 
 
 def key_file() -> Path:
@@ -74,7 +78,7 @@ def configured_keys() -> list[str]:
     if not raw:
         if not _development():
             raise FieldKeyError(
-                f"{ENV_VAR} is not set. Production (XINYU_DEBUG=0) needs a Fernet key to encrypt "
+                f"{ENV_VAR} is not set. Production (XINYU_DEBUG unset or 0) needs a Fernet key to encrypt "
                 "counselling records and mailbox letters; see xinyu/crypto.py."
             )
         raw = _read_or_create_key_file(key_file())

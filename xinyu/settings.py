@@ -1,13 +1,16 @@
 """Settings, all from environment variables with safe defaults for the demo.
 
-Production sets at least: XINYU_SECRET_KEY, XINYU_DEBUG=0, XINYU_ALLOWED_HOSTS,
-DATABASE_URL (PostgreSQL) and XINYU_SECURE=1 (HTTPS only cookies, HSTS).
+Production sets at least: XINYU_SECRET_KEY, XINYU_FIELD_KEY, XINYU_ALLOWED_HOSTS,
+DATABASE_URL (PostgreSQL) and XINYU_SECURE=1 (HTTPS only cookies, HSTS). DEBUG is off unless
+XINYU_DEBUG=1 turns it on (`make run`, `make serve` and `make demo` do, for development).
 """
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("XINYU_VAR_DIR", BASE_DIR / "var"))
@@ -20,7 +23,9 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-DEBUG = env_bool("XINYU_DEBUG", True)
+# Off unless explicitly turned on: a forgotten variable must not show visitors the technical
+# 404 page with every URL pattern (issue 11 item 11).
+DEBUG = env_bool("XINYU_DEBUG", False)
 SECRET_KEY = os.environ.get("XINYU_SECRET_KEY", "demo-only-insecure-key-set-XINYU_SECRET_KEY-in-production")
 ALLOWED_HOSTS = [h for h in os.environ.get("XINYU_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("XINYU_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
@@ -42,13 +47,31 @@ XINYU_SESSION_IDLE_ADMIN_SECONDS = 15 * 60
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp 4): no inline script or style anywhere; templates pass
+# data to static scripts with json_script (tests/test_headers.py scans the templates).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    }
+}
 
 INSTALLED_APPS = [
+    # runserver serves static files through WhiteNoise (which refuses `..`) instead of
+    # django.contrib.staticfiles' handler (a 500 on /static/../, issue 11 item 9).
+    "whitenoise.runserver_nostatic",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "xinyu.org",
     "xinyu.audit",
     "xinyu.access",
@@ -67,6 +90,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise: static files keep their caching; every page Django makes is no-store.
+    "xinyu.web.headers.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
     "xinyu.audit.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "xinyu.web.locale.ChineseFirstLocaleMiddleware",
@@ -163,7 +189,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
+        if not DEBUG and "pytest" not in sys.modules  # tests render without collectstatic
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }

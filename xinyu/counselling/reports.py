@@ -40,7 +40,8 @@ def stats_xlsx(rows: list[SchoolStats], period: Period, *, by: User | None = Non
 
 
 def stats_pdf(rows: list[SchoolStats], period: Period) -> bytes:
-    from weasyprint import HTML
+    from django.contrib.staticfiles import finders
+    from weasyprint import CSS, HTML
 
     html = render_to_string(
         "counselling/stats_pdf.html",
@@ -53,4 +54,6 @@ def stats_pdf(rows: list[SchoolStats], period: Period) -> bytes:
             "generated_at": timezone.localtime(),
         },
     )
-    return HTML(string=html).write_pdf()  # type: ignore[no-any-return]
+    # The stylesheet is a static file: templates hold no <style> (Content-Security-Policy).
+    css = CSS(filename=finders.find("web/pdf/counselling-stats.css"))
+    return HTML(string=html).write_pdf(stylesheets=[css])  # type: ignore[no-any-return]

@@ -78,9 +78,13 @@ def results_html(summary: Summary, *, scope_name: str) -> str:
 
 
 def html_to_pdf(html: str) -> bytes:
-    from weasyprint import HTML
+    from django.contrib.staticfiles import finders
+    from weasyprint import CSS, HTML
 
-    return HTML(string=html).write_pdf()  # type: ignore[no-any-return]
+    # The stylesheet is a static file: templates hold no <style> (the Content-Security-Policy
+    # has no 'unsafe-inline'; tests/test_headers.py scans every template).
+    css = CSS(filename=finders.find("web/pdf/screening-results.css"))
+    return HTML(string=html).write_pdf(stylesheets=[css])  # type: ignore[no-any-return]
 
 
 def results_pdf(summary: Summary, *, scope_name: str) -> bytes:
