@@ -601,9 +601,15 @@ class StatsAndSweepTest(PersonaTestCase):
         for user in (self.w.psych_a, self.w.leader_a, self.w.district_admin):
             with self.subTest(user=user.username):
                 page = self.client_for(user).get(f"/counselling/stats/?period={month}")
-                row = next(r for r in page.context["rows"] if r.school == self.w.school_a)
+                row = next(r for r in page.context["counted"] if r.school == self.w.school_a)
                 self.assertEqual((row.sessions, row.students_served), (3, 2))
                 self.assertEqual(row.by_category, {"家庭": 2, "学习与考试": 1})
+                # Shown at every level with small cells hidden (issue 11 item 7).
+                shown = next(r for r in page.context["rows"] if r.school == self.w.school_a)
+                self.assertEqual(
+                    (shown.measures["sessions"], shown.measures["students_served"]), ("<5", "<5")
+                )
+                self.assertEqual(shown.categories, ["<5", "<5"])
                 text = visible_text(page.content.decode())
                 self.assertNotIn("张小明", text)
                 self.assertNotIn("自伤", text)
@@ -634,7 +640,7 @@ class StatsAndSweepTest(PersonaTestCase):
         ws = load_workbook(io.BytesIO(xlsx.content)).active
         rows = list(ws.iter_rows(values_only=True))
         self.assertEqual(rows[1][:3], ("学校", "个别辅导人次", "服务学生人数"))
-        self.assertEqual(rows[2][:3], ("甲小学", 3, 2))
+        self.assertEqual(rows[2][:3], ("甲小学", "<5", "<5"))  # 3 sessions, 2 students: small cells
         flat = " ".join(str(c) for r in rows for c in r)
         self.assertNotIn("张小明", flat)
         pdf = client.get(f"/counselling/stats/?period={month}&format=pdf")
@@ -858,17 +864,18 @@ class ServiceContractTest(PersonaTestCase):
         from xinyu.org.models import School
 
         period = selectors.Period.parse("2026-03", timezone.localdate())
-        rows = [selectors.SchoolStats(school=School(name='=HYPERLINK("http://x")'), sessions=1)]
+        counted = [selectors.SchoolStats(school=School(name='=HYPERLINK("http://x")'), sessions=10)]
+        rows = selectors.shown_stats(counted, [], threshold=5)
         for by in (self.w.leader_a, None):
             with self.subTest(by=by):
-                ws = load_workbook(io.BytesIO(reports.stats_xlsx(rows, period, by=by))).active
+                ws = load_workbook(io.BytesIO(reports.stats_xlsx(rows, [], period, by=by))).active
                 assert ws is not None
                 self.assertIn("心理辅导统计 2026-03", str(ws["A1"].value))
                 self.assertEqual(("leader_a" in str(ws["A1"].value)), by is not None)
                 self.assertEqual(ws["A2"].value, "学校")
                 self.assertEqual(ws["A3"].value, '=HYPERLINK("http://x")')
                 self.assertEqual(ws["A3"].data_type, "s")  # text, never a formula
-                self.assertEqual(ws["B3"].value, 1)
+                self.assertEqual(ws["B3"].value, 10)
 
 
 class StudentKeyLookupTest(PersonaTestCase):

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 
 from xinyu.counselling import access as counselling_access
+from xinyu.kernel import suppression
 from xinyu.org.models import School, User
 
 from .models import (
@@ -158,6 +159,58 @@ class SchoolStats:
 
 
 CATEGORY_LABELS = dict(IssueCategory.choices)
+
+# The measures that count people (students seen, no-shows, participants): small counts of
+# them are hidden. Group sessions and open hours count the service, not people.
+PEOPLE_MEASURES = ("sessions", "students_served", "walk_ins", "no_shows", "group_participants")
+MEASURES = (
+    "sessions",
+    "students_served",
+    "walk_ins",
+    "no_shows",
+    "group_sessions",
+    "group_participants",
+    "open_hours",
+)
+
+
+@dataclass(frozen=True)
+class ShownStats:
+    """One school's statistics as a reader sees them: each measure and each category in the
+    order of `categories`, a small count as "<5" and its partner as "*"."""
+
+    school: School
+    measures: dict[str, object]
+    categories: list[object]
+
+
+def shown_stats(rows: list[SchoolStats], categories: list[str], *, threshold: int) -> list[ShownStats]:
+    """Small-cell suppression of the statistics (issue 11 item 7, at every level: one school
+    as well as the district): people counts under `threshold` are hidden, and since a
+    school's sessions add up over its categories, a hidden category or session count gets a
+    partner in that line (xinyu.kernel.suppression)."""
+    people = [*PEOPLE_MEASURES]
+    width = len(people)
+    grid = [
+        [int(getattr(r, m)) for m in people] + [r.by_category.get(c, 0) for c in categories] for r in rows
+    ]
+    sessions_and_categories = [people.index("sessions"), *range(width, width + len(categories))]
+    lines = [[(i, c) for c in sessions_and_categories] for i in range(len(rows))]
+    hidden = suppression.suppress(grid, threshold=threshold, lines=lines)
+    out = []
+    for i, r in enumerate(rows):
+        shown = {
+            m: suppression.shown(grid[i][people.index(m)], (i, people.index(m)), hidden, threshold=threshold)
+            if m in people
+            else getattr(r, m)
+            for m in MEASURES
+        }
+        cats = [
+            suppression.shown(grid[i][width + j], (i, width + j), hidden, threshold=threshold)
+            for j in range(len(categories))
+        ]
+        out.append(ShownStats(r.school, shown, cats))
+    return out
 
 
 def open_hours_delivered(rooms: list[Room], period: Period, until: dt.date) -> float:

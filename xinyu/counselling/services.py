@@ -777,7 +777,7 @@ def record_group_session(
     return session
 
 
-def record_stats_export(*, by: User, period: str, fmt: str, school: School | None = None) -> None:
+def record_stats_export(*, by: User, period: str, fmt: str, rows: int, school: School | None = None) -> None:
     """The audit row of a statistics export (counts only, no student): who, which period,
     which format; the school when the export covers one school."""
     record(
@@ -787,5 +787,5 @@ def record_stats_export(*, by: User, period: str, fmt: str, school: School | Non
         object_id=period[:64],
         school=school,
         role=policy.roles_label(by),
-        detail=f"{fmt} {period}",
+        detail=f"{fmt} {period}: {rows} rows",
     )

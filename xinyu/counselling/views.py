@@ -22,6 +22,7 @@ from xinyu.access import policy
 from xinyu.access.policy import Level
 from xinyu.counselling import access as counselling_access
 from xinyu.counselling.access import CounsellingPerm
+from xinyu.kernel import suppression
 from xinyu.kernel.errors import ServiceError
 from xinyu.kernel.excel import XLSX
 from xinyu.kernel.forms import local_input
@@ -523,19 +524,28 @@ def stats(request: HttpRequest) -> HttpResponse:
     policy.require(user, CounsellingPerm.VIEW_COUNSELLING_STATS, what="counselling statistics")
     today = timezone.localdate()
     period = selectors.Period.parse(request.GET.get("period", ""), today)
-    schools = list(counselling_access.counselling_stats_schools_for(user).order_by("code"))
-    rows = selectors.counselling_stats(schools, period, today)
+    schools = list(
+        counselling_access.counselling_stats_schools_for(user).select_related("district").order_by("code")
+    )
+    counted = selectors.counselling_stats(schools, period, today)
+    categories = sorted({c for r in counted for c in r.by_category})
+    threshold = suppression.small_cell(schools[0].district.code if schools else "")
+    rows = selectors.shown_stats(counted, categories, threshold=threshold)
     fmt = request.GET.get("format", "")
     if fmt in ("xlsx", "pdf"):
         from . import reports
 
         services.record_stats_export(
-            by=user, period=period.label, fmt=fmt, school=schools[0] if len(schools) == 1 else None
+            by=user,
+            period=period.label,
+            fmt=fmt,
+            rows=len(rows),
+            school=schools[0] if len(schools) == 1 else None,
         )
         data, content_type = (
-            (reports.stats_xlsx(rows, period, by=user), XLSX)
+            (reports.stats_xlsx(rows, categories, period, by=user), XLSX)
             if fmt == "xlsx"
-            else (reports.stats_pdf(rows, period), "application/pdf")
+            else (reports.stats_pdf(rows, categories, period, by=user), "application/pdf")
         )
         response = HttpResponse(data, content_type=content_type)
         response["Content-Disposition"] = content_disposition_header(
@@ -545,5 +555,14 @@ def stats(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "counselling/stats.html",
-        {"rows": rows, "period": period, "categories": sorted({c for r in rows for c in r.by_category})},
+        {
+            "rows": rows,
+            "counted": counted,  # the exact counts, for the tests; the page shows `rows`
+            "period": period,
+            "categories": categories,
+            "small_cell": threshold,
+            "any_hidden": any(
+                isinstance(v, str) for r in rows for v in (*r.measures.values(), *r.categories)
+            ),
+        },
     )
