@@ -20,9 +20,9 @@ The key comes from the environment, never from the repository:
   ``python -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())"``.
   Keep it (and the field keys, XINYU_FIELD_KEY: the snapshot still holds the encrypted
   columns encrypted) away from the backups.
-- Unset while developing or testing: a key is generated once into
+- Unset while developing (XINYU_DEBUG=1) or testing: a key is generated once into
   ``<XINYU_VAR_DIR>/backup.key`` (git-ignored, mode 0600), as xinyu/crypto.py does for the field key.
-- Unset in production (XINYU_DEBUG=0): backup and restore refuse to run.
+- Unset in production (XINYU_DEBUG unset or 0): backup and restore refuse to run.
 
 The snapshot exists in clear only in a private temporary directory (mode 0700) under the var
 directory, the same disk as the live database, and is deleted when the command ends.
@@ -78,9 +78,12 @@ class BackupError(Exception):
 
 
 def _development() -> bool:
-    """A key file may be generated: XINYU_DEBUG unset or true, or a test run (as xinyu/crypto.py)."""
+    """A key file may be generated: development turned on (XINYU_DEBUG=1) or a test run, as
+    xinyu/crypto.py decides for the field key. Unset means production."""
     debug = os.environ.get("XINYU_DEBUG")
-    return debug is None or debug.strip().lower() in {"1", "true", "yes", "on"} or "pytest" in sys.modules
+    return (
+        debug is not None and debug.strip().lower() in {"1", "true", "yes", "on"}
+    ) or "pytest" in sys.modules
 
 
 def key_file() -> Path:
@@ -104,7 +107,7 @@ def configured_keys() -> list[bytes]:
     if not raw:
         if not _development():
             raise BackupError(
-                f"{ENV_VAR} is not set. Production (XINYU_DEBUG=0) needs a backup key; see docs/DEPLOY.md."
+                f"{ENV_VAR} is not set. Production (XINYU_DEBUG unset or 0) needs a backup key; see docs/DEPLOY.md."
             )
         raw = _create_key_file(key_file())
     keys = []
