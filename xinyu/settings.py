@@ -87,7 +87,11 @@ INSTALLED_APPS = [
     "xinyu.kernel",  # last: imports each app's access, panels, timeline and policy sections
 ]
 
+# The reverse proxy's address(es) whose X-Forwarded-For names the client (xinyu/kernel/proxy.py).
+XINYU_TRUSTED_PROXIES = [p.strip() for p in os.environ.get("XINYU_TRUSTED_PROXIES", "").split(",") if p.strip()]
+
 MIDDLEWARE = [
+    "xinyu.kernel.proxy.ProxyAddressMiddleware",  # first: every later layer sees the client's address
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Below WhiteNoise: static files keep their caching; every page Django makes is no-store.
