@@ -372,6 +372,7 @@ def bench_psych_home(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     from django.db import connection
     from django.test import Client
     from django.utils import timezone
+    from otp_login import verified_login  # bench/ is on sys.path
 
     from xinyu.care.models import Case, CaseAction, CaseMember, Level, Warning, WarningStatus
     from xinyu.org.models import Role, RoleAssignment, SchoolClass, Student, User
@@ -435,7 +436,7 @@ def bench_psych_home(work: Path, args: argparse.Namespace) -> dict[str, Any]:
         for c in cases
     )
     client = Client(HTTP_HOST="localhost")
-    client.force_login(psych)
+    verified_login(client, psych)
     warm = client.get("/")  # warm up (templates, caches)
     assert warm.status_code == 200, (warm.status_code, warm.get("Location"))
     counter = QueryCounter()

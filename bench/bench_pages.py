@@ -231,6 +231,7 @@ def step_crawl(
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.urls import Resolver404, resolve
+    from otp_login import verified_login  # bench/ is on sys.path
 
     from xinyu.org.models import User
 
@@ -273,7 +274,7 @@ def step_crawl(
             _say(f"  {name}: no user {username}, skipped")
             continue
         client = Client(raise_request_exception=False)  # a page that fails is a 500 row
-        client.force_login(user)
+        verified_login(client, user)
         seen: set[str] = set()
         # The home page and its menu are level 0; `depth` links deep from there, shallowest
         # first (so a route is fetched, and its links followed, at the least depth it has).
@@ -349,13 +350,14 @@ def _profile(work: Path, name: str, pages: list[dict[str, Any]], k: int) -> None
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+    from otp_login import verified_login  # bench/ is on sys.path
 
     from xinyu.org.models import User
 
     worst = sorted(pages, key=lambda p: -max(p["ms"]))[:k]
     for i, page in enumerate(worst, 1):
         client = Client()
-        client.force_login(User.objects.get(username=page["role"]))
+        verified_login(client, User.objects.get(username=page["role"]))
         profiler = cProfile.Profile()
         with CaptureQueriesContext(connection) as queries:
             profiler.enable()

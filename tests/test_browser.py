@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import pytest
 
-from .personas import PASSWORD, build_world
+from .personas import PASSWORD, build_world, confirmed_device, otp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def login(page, live_server, username: str) -> None:  # type: ignore[no-untyped-def]
+    """The login form, then (for the roles that need one) the second factor with the code of
+    the user's TOTP device (made as if enrolled), computed like an authenticator app."""
+    from xinyu.org import twofactor
+    from xinyu.org.models import User
+
+    user = User.objects.get(username=username)
+    device = confirmed_device(user) if twofactor.needs_otp(user) else None
     page.goto(f"{live_server.url}/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
+    if device is not None:
+        page.wait_for_url(f"{live_server.url}/account/2fa/**")
+        page.fill("#otp-code", otp_code(device))
+        page.click("#otp-submit")
     page.wait_for_url(f"{live_server.url}/")
 
 

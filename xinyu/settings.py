@@ -72,6 +72,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "csp",
+    "django_otp",  # second factor (xinyu/org/twofactor.py): TOTP and recovery codes
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "xinyu.org",
     "xinyu.audit",
     "xinyu.access",
@@ -178,6 +181,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "xinyu.org.auth.ProductNameValidator"},
 ]
 AUTHENTICATION_BACKENDS = ["xinyu.org.auth.AccountBackend"]
+# Second factor (xinyu/org/twofactor.py): wrong codes count toward the lockout above, which
+# replaces django-otp's per-device back-off (it would make a typo cost seconds of waiting).
+OTP_TOTP_ISSUER = "心育 Xinyu"
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

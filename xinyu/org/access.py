@@ -9,10 +9,18 @@ from django.db.models import Q, QuerySet
 
 from xinyu.access import policy
 
-from .models import ApiToken, ImportBatch, ImportKind, User
+from .models import ApiToken, ImportBatch, ImportKind, ResetRequest, Role, User
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
+
+
+# Approving (or refusing) another administrator's request to reset the password or second factor
+# of an account that reads counselling notes (issue 11 item 2): another district admin, or a
+# leader of a school where the account holds a role.
+APPROVE_RESET = "approve_reset"
+policy.grant(Role.DISTRICT_ADMIN, APPROVE_RESET)
+policy.grant(Role.SCHOOL_LEADER, APPROVE_RESET)
 
 
 def import_perm(kind: str) -> policy.Perm:
@@ -60,3 +68,47 @@ def tokens_for(user: User | AnonymousUser) -> QuerySet[ApiToken]:
     if not user.is_authenticated:
         return ApiToken.objects.none()
     return ApiToken.objects.filter(user_id=user.pk)
+
+
+def _approval_q(user: User | AnonymousUser) -> Q | None:
+    q: Q | None = None
+    for g in policy.grants(user):
+        if APPROVE_RESET not in g.policy.perms:
+            continue
+        if g.policy.unit == policy.Unit.DISTRICT:
+            part = Q(target__assignments__district_id=g.district_id)
+        else:
+            part = Q(target__assignments__school_id=g.school_id)
+        q = part if q is None else q | part
+    return q
+
+
+def reset_requests_to_decide(user: User | AnonymousUser) -> QuerySet[ResetRequest]:
+    """Reset requests this user may approve or refuse: in their district (district admins) or
+    for an account of their school (school leaders), never their own request nor one about
+    themselves."""
+    q = _approval_q(user)
+    if q is None or not isinstance(user, User):
+        return ResetRequest.objects.none()
+    ids = ResetRequest.objects.filter(q).values("pk")
+    return (
+        ResetRequest.objects.filter(pk__in=ids)
+        .exclude(requested_by_id=user.pk)
+        .exclude(target_id=user.pk)
+        .select_related("target", "requested_by", "decided_by")
+    )
+
+
+def reset_requests_of(user: User | AnonymousUser) -> QuerySet[ResetRequest]:
+    """The reset requests the user made."""
+    if not isinstance(user, User):
+        return ResetRequest.objects.none()
+    return ResetRequest.objects.filter(requested_by_id=user.pk).select_related("target", "decided_by")
+
+
+def get_reset_request_for(user: User | AnonymousUser, uid: Any) -> ResetRequest:
+    """A request the user made or may decide; anything else is 404 + `denied`."""
+    req = policy.by_uid(reset_requests_to_decide(user), uid) or policy.by_uid(reset_requests_of(user), uid)
+    if req is None:
+        policy.deny(user, object_type="resetrequest", object_id=str(uid)[:64])
+    return req

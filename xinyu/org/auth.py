@@ -181,7 +181,13 @@ def on_login_failed(sender: Any, credentials: dict[str, Any], **kwargs: Any) -> 
 
 
 def on_logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
-    clear_failures(user.username)
+    """A right password clears the failure count, except for a user who still owes a second
+    factor: their count clears only when the code is right (`twofactor.verify`), so that
+    knowing the password buys no fresh code guesses."""
+    from . import twofactor
+
+    if not twofactor.needs_otp(user):
+        clear_failures(user.username)
     if user.temporary_password_expires_at is not None and user.temporary_password_used_at is None:
         user.temporary_password_used_at = timezone.now()
         User.objects.filter(pk=user.pk).update(temporary_password_used_at=user.temporary_password_used_at)

@@ -371,7 +371,11 @@ def format_summary(summary: DemoSummary) -> str:
             head += "\n" + summary.note
     if not summary.logins:
         return head + "\nNo demo logins found."
-    return f"{head}\n\nDemo logins (password {DEMO_PASSWORD}):\n\n{format_logins(summary.logins)}"
+    return (
+        f"{head}\n\nDemo logins (password {DEMO_PASSWORD}):\n\n{format_logins(summary.logins)}\n\n"
+        "Psych teachers, the centre expert, the school leader and the district admin set up "
+        "two-step verification (an authenticator app) at their first login."
+    )
 
 
 # ---- building ---------------------------------------------------------------------------

@@ -350,13 +350,58 @@ class RoleAssignment(models.Model):
 
 
 class ApiToken(models.Model):
-    """Bearer token for the JSON API; only a SHA-256 of the key is stored."""
+    """Bearer token for the JSON API; only a SHA-256 of the key is stored. It expires
+    (`[accounts] api_token_days`), can be revoked, and every token of a user is deleted when
+    their password is changed or reset (`xinyu.org.services`)."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Null only for tokens made before expiry existed: the migration gives them 90 days.
+    expires_at = models.DateTimeField(null=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+
+
+class ResetKind(models.TextChoices):
+    PASSWORD = "password", _("Password (temporary password)")
+    SECOND_FACTOR = "second_factor", _("Second factor (TOTP)")
+
+
+class ResetStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+    DONE = "done", _("Carried out")
+
+
+class ResetRequest(models.Model):
+    """A district admin's request to reset the password or second factor of an account that
+    reads counselling notes or a whole school (`[accounts] two_person_roles`): it takes effect
+    only after a second person (another district admin, or a leader of the target's school)
+    approves it, before `expires_at`. A password reset's temporary password is made and shown
+    to the requester only after approval (`services.collect_reset`)."""
+
+    uid = models.UUIDField(default=new_uid, unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=16, choices=ResetKind.choices)
+    target = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    decided_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    status = models.CharField(
+        _("status"), max_length=10, choices=ResetStatus.choices, default=ResetStatus.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "expires_at"])]
+
+    @property
+    def approved_by(self) -> User | None:
+        return self.decided_by if self.status in (ResetStatus.APPROVED, ResetStatus.DONE) else None
 
 
 class ImportKind(models.TextChoices):

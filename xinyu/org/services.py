@@ -4,6 +4,7 @@ functions re-check what they must so that no caller can skip it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 
@@ -17,9 +18,20 @@ from xinyu.audit.models import Action
 from xinyu.audit.services import record
 from xinyu.kernel.errors import ServiceError  # noqa: E402  (the one refusal of every service)
 from xinyu.org import access as org_access
-from xinyu.org import auth
+from xinyu.org import auth, twofactor
 
-from .models import ApiToken, Enrollment, KeyPopulation, SchoolClass, Student, StudentFlag, User
+from .models import (
+    ApiToken,
+    Enrollment,
+    KeyPopulation,
+    ResetKind,
+    ResetRequest,
+    ResetStatus,
+    SchoolClass,
+    Student,
+    StudentFlag,
+    User,
+)
 
 
 def _check_may_flag(by: User, student: Student) -> None:
@@ -119,13 +131,25 @@ def _temporary_password() -> str:
             return password
 
 
-@transaction.atomic
-def issue_temporary_password(*, by: User, staff: User) -> str:
-    """A new random password for a staff account, shown once to the district admin who
-    hands it over. It logs in once, within 24 hours, and the holder must then choose their
-    own before anything else; the owner is told (in-app and SMS)."""
+def _check_may_manage(by: User, staff: User) -> None:
     if not policy.can(by, Perm.MANAGE_STAFF) or not org_access.staff_for(by).filter(pk=staff.pk).exists():
         raise ServiceError("您不能管理该账号。", "You may not manage this account.")
+    if by.pk == staff.pk:
+        raise ServiceError(
+            "不能重置自己的账号：请使用“修改密码”或两步验证页面。",
+            "You cannot reset your own account: use the password or two-step verification page.",
+        )
+
+
+def _needs_approval_error() -> ServiceError:
+    return ServiceError(
+        "该账号可查看心理辅导记录或全校信息，重置需经第二人（另一位区级管理员或该校校领导）批准。",
+        "This account reads counselling notes or a whole school: a reset needs a second person's "
+        "approval (another district admin or the school's leader).",
+    )
+
+
+def _set_temporary_password(*, by: User, staff: User) -> str:
     password = _temporary_password()
     staff.set_password(password)
     staff.must_change_password = True
@@ -140,14 +164,165 @@ def issue_temporary_password(*, by: User, staff: User) -> str:
         ]
     )
     auth.clear_failures(staff.username)
+    revoked = _revoke_all_tokens(staff)
     record(
         actor=by,
         action=Action.UPDATE,
         obj=staff,
         role=policy.roles_label(by),
-        detail="temporary password",
+        detail="temporary password" + (f" ({revoked} api tokens revoked)" if revoked else ""),
     )
     temporary_password_issued.send(sender=User, staff=staff, by=by)
+    return password
+
+
+@transaction.atomic
+def issue_temporary_password(*, by: User, staff: User) -> str:
+    """A new random password for a staff account, shown once to the district admin who
+    hands it over. It logs in once, within 24 hours, and the holder must then choose their
+    own before anything else; the owner is told (in-app and SMS); their API tokens die.
+    Accounts of `[accounts] two_person_roles` need an approved `ResetRequest` instead."""
+    _check_may_manage(by, staff)
+    if twofactor.needs_two_people(staff):
+        raise _needs_approval_error()
+    return _set_temporary_password(by=by, staff=staff)
+
+
+# Sent (inside the transaction) when an account's second factor is reset: the web hub tells
+# the owner through xinyu.notify, like temporary_password_issued.
+second_factor_reset = Signal()
+
+
+def _reset_second_factor(*, by: User, staff: User) -> None:
+    twofactor.reset_devices(staff)
+    record(
+        actor=by, action=Action.UPDATE, obj=staff, role=policy.roles_label(by), detail="second factor reset"
+    )
+    second_factor_reset.send(sender=User, staff=staff, by=by)
+
+
+@transaction.atomic
+def reset_second_factor(*, by: User, staff: User) -> None:
+    """Remove the account's second factor (lost phone): the owner enrols again at their next
+    login (audited; the owner is told). Accounts of `[accounts] two_person_roles` need an
+    approved `ResetRequest` instead."""
+    _check_may_manage(by, staff)
+    if twofactor.needs_two_people(staff):
+        raise _needs_approval_error()
+    _reset_second_factor(by=by, staff=staff)
+
+
+# -- Two-person approval of resets ---------------------------------------------------------
+
+
+@transaction.atomic
+def request_reset(*, by: User, staff: User, kind: str) -> ResetRequest:
+    """A district admin asks to reset the password or second factor of an account that needs
+    two people: nothing changes until someone else approves (`approve_reset`) before the
+    request lapses (`[accounts] reset_request_hours`). Audited. A second request for the same
+    account and kind while one is open returns the open one."""
+    if kind not in ResetKind.values:
+        raise ServiceError("未知的重置类型。", "Unknown kind of reset.", field="kind")
+    _check_may_manage(by, staff)
+    if not twofactor.needs_two_people(staff):
+        raise ServiceError(
+            "该账号无需审批，可直接重置。", "This account needs no approval: reset it directly."
+        )
+    now = timezone.now()
+    open_one = ResetRequest.objects.filter(
+        target=staff, kind=kind, status__in=[ResetStatus.PENDING, ResetStatus.APPROVED], expires_at__gt=now
+    ).first()
+    if open_one is not None:
+        return open_one
+    hours = int(twofactor.user_policy(staff).get("reset_request_hours", 24))
+    req = ResetRequest.objects.create(
+        kind=kind, target=staff, requested_by=by, expires_at=now + dt.timedelta(hours=hours)
+    )
+    record(
+        actor=by,
+        action=Action.CREATE,
+        obj=req,
+        role=policy.roles_label(by),
+        detail=f"reset requested: {kind}",
+    )
+    return req
+
+
+def _open_request(req: ResetRequest, status: str) -> ResetRequest:
+    locked = ResetRequest.objects.select_for_update().get(pk=req.pk)
+    if locked.status != status or locked.expires_at <= timezone.now():
+        raise ServiceError("该申请已处理或已过期。", "This request has already been decided or has lapsed.")
+    return locked
+
+
+def _check_may_decide(by: User, req: ResetRequest) -> None:
+    if req.requested_by_id == by.pk:
+        raise ServiceError(
+            "不能批准或拒绝自己提出的申请，须由第二人批准。",
+            "You cannot decide your own request: a second person must approve it.",
+        )
+    if not org_access.reset_requests_to_decide(by).filter(pk=req.pk).exists():
+        raise ServiceError("您不能审批该申请。", "You may not decide this request.")
+
+
+@transaction.atomic
+def approve_reset(*, by: User, req: ResetRequest) -> ResetRequest:
+    """The second person approves (never the requester, never the account's owner). A second
+    factor is reset at once; a password reset becomes collectable by the requester, who alone
+    then sees the temporary password (`collect_reset`). Audited."""
+    _check_may_decide(by, req)
+    req = _open_request(req, ResetStatus.PENDING)
+    now = timezone.now()
+    req.status = ResetStatus.APPROVED
+    req.decided_by = by
+    req.decided_at = now
+    record(
+        actor=by,
+        action=Action.UPDATE,
+        obj=req,
+        role=policy.roles_label(by),
+        detail=f"reset approved: {req.kind}",
+    )
+    if req.kind == ResetKind.SECOND_FACTOR:
+        assert req.requested_by is not None
+        _reset_second_factor(by=req.requested_by, staff=req.target)
+        req.status = ResetStatus.DONE
+        req.done_at = now
+    req.save(update_fields=["status", "decided_by", "decided_at", "done_at"])
+    return req
+
+
+@transaction.atomic
+def refuse_reset(*, by: User, req: ResetRequest) -> ResetRequest:
+    """The second person refuses: nothing changes (audited)."""
+    _check_may_decide(by, req)
+    req = _open_request(req, ResetStatus.PENDING)
+    req.status = ResetStatus.REFUSED
+    req.decided_by = by
+    req.decided_at = timezone.now()
+    req.save(update_fields=["status", "decided_by", "decided_at"])
+    record(
+        actor=by,
+        action=Action.UPDATE,
+        obj=req,
+        role=policy.roles_label(by),
+        detail=f"reset refused: {req.kind}",
+    )
+    return req
+
+
+@transaction.atomic
+def collect_reset(*, by: User, req: ResetRequest) -> str:
+    """After approval, the requester (only) makes the temporary password and sees it once;
+    it is never stored in clear. The owner is told, their API tokens die."""
+    if req.requested_by_id != by.pk or req.kind != ResetKind.PASSWORD:
+        raise ServiceError("您不能领取该临时密码。", "You may not collect this temporary password.")
+    req = _open_request(req, ResetStatus.APPROVED)
+    _check_may_manage(by, req.target)
+    password = _set_temporary_password(by=by, staff=req.target)
+    req.status = ResetStatus.DONE
+    req.done_at = timezone.now()
+    req.save(update_fields=["status", "done_at"])
     return password
 
 
@@ -182,8 +357,13 @@ def change_own_password(*, user: User, new_password: str) -> None:
             "temporary_password_used_at",
         ]
     )
+    revoked = _revoke_all_tokens(user)
     record(
-        actor=user, action=Action.UPDATE, obj=user, role=policy.roles_label(user), detail="password changed"
+        actor=user,
+        action=Action.UPDATE,
+        obj=user,
+        role=policy.roles_label(user),
+        detail="password changed" + (f" ({revoked} api tokens revoked)" if revoked else ""),
     )
 
 
@@ -191,11 +371,27 @@ def _hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def api_token_days(user: User) -> int:
+    """How long a new token lives (`[accounts] api_token_days`, 90 by default)."""
+    return int(twofactor.user_policy(user).get("api_token_days", 90))
+
+
+def _revoke_all_tokens(user: User) -> int:
+    """Every API token of the user dies (a password change or reset): the count deleted."""
+    return int(ApiToken.objects.filter(user_id=user.pk).delete()[0])
+
+
 @transaction.atomic
 def create_api_token(*, by: User, name: str) -> tuple[ApiToken, str]:
-    """A new bearer token; the plain key is returned once and never stored."""
+    """A new bearer token, expiring after `[accounts] api_token_days`; the plain key is
+    returned once and never stored."""
     key = "xy_" + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=by, name=name[:100] or "API", key_hash=_hash_key(key))
+    token = ApiToken.objects.create(
+        user=by,
+        name=name[:100] or "API",
+        key_hash=_hash_key(key),
+        expires_at=timezone.now() + dt.timedelta(days=api_token_days(by)),
+    )
     record(actor=by, action=Action.CREATE, obj=token, role=policy.roles_label(by))
     return token, key
 
@@ -214,6 +410,8 @@ def revoke_api_token(*, by: User, token_id: int) -> bool:
 def user_for_token(key: str) -> User | None:
     token = ApiToken.objects.select_related("user").filter(key_hash=_hash_key(key)).first()
     if token is None or not token.user.is_active:
+        return None
+    if token.expires_at is None or token.expires_at <= timezone.now():
         return None
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     return token.user

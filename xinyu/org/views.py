@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,9 +18,9 @@ from xinyu.kernel.labels import kind_label
 from xinyu.kernel.registry import student_timeline
 from xinyu.org import access as org_access
 
-from . import auth, selectors, services
+from . import auth, selectors, services, twofactor
 from .forms import FlagForm, TokenForm, TransferForm, UidForm
-from .models import KeyPopulation, RoleAssignment, User
+from .models import KeyPopulation, ResetKind, ResetStatus, RoleAssignment, User
 
 
 def _user(request: HttpRequest) -> User:
@@ -166,10 +167,27 @@ def staff(request: HttpRequest) -> HttpResponse:
         form = UidForm(request.POST)
         uid = form.cleaned_data["uid"] if form.is_valid() else ""
         target = org_access.get_staff_for(user, uid, Perm.MANAGE_STAFF)
+        op = request.POST.get("op")
         try:
-            if request.POST.get("op") == "unlock":
+            if op == "unlock":
                 if services.unlock_account(by=user, staff=target):
                     messages.success(request, _("Login unlocked for %(name)s.") % {"name": target})
+            elif twofactor.needs_two_people(target):
+                # Reads counselling notes or a whole school: a second person approves first.
+                kind = ResetKind.SECOND_FACTOR if op == "second_factor" else ResetKind.PASSWORD
+                services.request_reset(by=user, staff=target, kind=kind)
+                messages.success(
+                    request,
+                    _(
+                        "Reset of %(name)s requested: it takes effect once another district admin "
+                        "or the school's leader approves it (Staff → Reset requests)."
+                    )
+                    % {"name": target},
+                )
+                return redirect("org:resets")
+            elif op == "second_factor":
+                services.reset_second_factor(by=user, staff=target)
+                messages.success(request, _("Second factor reset for %(name)s.") % {"name": target})
             else:
                 temporary = (target, services.issue_temporary_password(by=user, staff=target))
         except services.ServiceError as exc:
@@ -177,6 +195,7 @@ def staff(request: HttpRequest) -> HttpResponse:
     page = Paginator(qs, 100).get_page(request.GET.get("page"))
     can_manage = policy.can(user, Perm.MANAGE_STAFF)
     locked = auth.locked_usernames([u.username for u in page]) if can_manage else set()
+    pending = org_access.reset_requests_to_decide(user).filter(status=ResetStatus.PENDING).count()
     return render(
         request,
         "org/staff.html",
@@ -186,6 +205,47 @@ def staff(request: HttpRequest) -> HttpResponse:
             "temporary": temporary,
             "can_manage": can_manage,
             "locked": locked,
+            "pending_resets": pending,
+        },
+    )
+
+
+def resets(request: HttpRequest) -> HttpResponse:
+    """Two-person approval of resets: the requests waiting for this user's decision (another
+    district admin, or the school's leader) and the requests this user made, with the
+    temporary password revealed to the requester once approved."""
+    user = _user(request)
+    policy.require(user, org_access.APPROVE_RESET, what="resetrequest")
+    revealed = None
+    if request.method == "POST":
+        form = UidForm(request.POST)
+        uid = form.cleaned_data["uid"] if form.is_valid() else ""
+        req = org_access.get_reset_request_for(user, uid)
+        op = request.POST.get("op")
+        try:
+            if op == "approve":
+                services.approve_reset(by=user, req=req)
+                messages.success(request, _("Approved."))
+            elif op == "refuse":
+                services.refuse_reset(by=user, req=req)
+                messages.success(request, _("Refused."))
+            elif op == "collect":
+                revealed = (req.target, services.collect_reset(by=user, req=req))
+        except services.ServiceError as exc:
+            messages.error(request, str(exc))
+        if revealed is None:
+            return redirect("org:resets")
+    now = timezone.now()
+    return render(
+        request,
+        "org/resets.html",
+        {
+            "to_decide": org_access.reset_requests_to_decide(user).filter(
+                status=ResetStatus.PENDING, expires_at__gt=now
+            ),
+            "mine": org_access.reset_requests_of(user)[:50],
+            "now": now,
+            "revealed": revealed,
         },
     )
 
@@ -202,4 +262,13 @@ def tokens(request: HttpRequest) -> HttpResponse:
             return redirect("org:tokens")
         name = (form.cleaned_data.get("name") if form.is_valid() else "") or "API"
         _token, new_key = services.create_api_token(by=user, name=name)
-    return render(request, "org/tokens.html", {"tokens": org_access.tokens_for(user), "new_key": new_key})
+    return render(
+        request,
+        "org/tokens.html",
+        {
+            "tokens": org_access.tokens_for(user),
+            "new_key": new_key,
+            "days": services.api_token_days(user),
+            "now": timezone.now(),
+        },
+    )

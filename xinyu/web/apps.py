@@ -17,11 +17,14 @@ class WebConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from xinyu.org.services import temporary_password_issued
+        from xinyu.org.services import second_factor_reset, temporary_password_issued
 
-        from .views import tell_owner_of_temporary_password
+        from .views import tell_owner_of_second_factor_reset, tell_owner_of_temporary_password
 
         user_logged_in.connect(_start_session, dispatch_uid="xinyu.web.session_start")
         temporary_password_issued.connect(
             tell_owner_of_temporary_password, dispatch_uid="xinyu.web.tell_owner"
+        )
+        second_factor_reset.connect(
+            tell_owner_of_second_factor_reset, dispatch_uid="xinyu.web.tell_owner_2fa"
         )

@@ -10,6 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect
 
+from xinyu.org import twofactor
 from xinyu.org.models import Role, RoleAssignment
 
 
@@ -27,6 +28,9 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
 
 
 ALLOWED_WHILE_CHANGING = {"password_change", "logout", "set_language"}
+# Before the second factor (xinyu.org.twofactor): its own pages, logout and the language.
+ALLOWED_BEFORE_OTP = {"org:twofactor", "org:twofactor_enrol", "logout", "set_language"}
+SESSION_OTP = "xy_otp"  # whether this login needs a second factor (read once, at login)
 SESSION_LOGIN_AT = "xy_login_at"
 SESSION_SEEN_AT = "xy_seen_at"
 SESSION_IDLE = "xy_idle"
@@ -47,6 +51,7 @@ def start_session(request: HttpRequest, user: Any) -> None:
     request.session[SESSION_LOGIN_AT] = now
     request.session[SESSION_SEEN_AT] = now
     request.session[SESSION_IDLE] = idle_seconds(user)
+    request.session[SESSION_OTP] = twofactor.needs_otp(user)
 
 
 class AccountMiddleware:
@@ -55,6 +60,10 @@ class AccountMiddleware:
     - A session ends after `XINYU_SESSION_IDLE_SECONDS` without a request (district admins:
       `XINYU_SESSION_IDLE_ADMIN_SECONDS`) and `SESSION_COOKIE_AGE` (12 hours) after login,
       whatever the activity; the login page then says so.
+    - A user whose role needs a second factor (`[accounts] otp_roles`) reaches only the
+      second-factor pages (verify, or enrol when they have no device), logout and the language
+      switch until a code is accepted; the API answers 403. This comes before the forced
+      password change, so a temporary password alone changes nothing.
     - A user who must change their password (after a temporary password) reaches only the
       change page, logout and the language switch; the API answers 403.
     Public pages (`@login_not_required`) are left alone: they read no session."""
@@ -89,10 +98,13 @@ class AccountMiddleware:
             return redirect_to_login(request.get_full_path())
         if now - seen_at >= SEEN_RESOLUTION:
             session[SESSION_SEEN_AT] = now
-        if getattr(user, "must_change_password", False):
-            match = request.resolver_match
-            if match is None or match.url_name not in ALLOWED_WHILE_CHANGING:
-                if request.path_info.startswith("/api/"):
-                    return JsonResponse({"detail": "Password change required / 请先修改密码"}, status=403)
-                return redirect("password_change")
+        name = request.resolver_match.view_name if request.resolver_match else None
+        if session.get(SESSION_OTP) and not twofactor.is_verified(request) and name not in ALLOWED_BEFORE_OTP:
+            if request.path_info.startswith("/api/"):
+                return JsonResponse({"detail": "Second factor required / 请先完成两步验证"}, status=403)
+            return redirect_to_login(request.get_full_path(), login_url="org:twofactor")
+        if getattr(user, "must_change_password", False) and name not in ALLOWED_WHILE_CHANGING:
+            if request.path_info.startswith("/api/"):
+                return JsonResponse({"detail": "Password change required / 请先修改密码"}, status=403)
+            return redirect("password_change")
         return None

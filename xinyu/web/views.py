@@ -124,3 +124,20 @@ def tell_owner_of_temporary_password(sender: Any, staff: User, by: User, **kwarg
             "the district centre at once."
         ),
     )
+
+
+def tell_owner_of_second_factor_reset(sender: Any, staff: User, by: User, **kwargs: Any) -> None:
+    """The owner learns in the app and by SMS that their second factor was reset (they enrol
+    again at the next login); no name in the text."""
+    notify_users(
+        users=[staff],
+        kind="account",
+        subject="您的心育账号两步验证已被重置 / Your Xinyu two-step verification was reset",
+        body=(
+            "您的账号两步验证已被重置，下次登录时须重新绑定验证器应用。"
+            "如非您本人申请，请立即联系区心理健康指导中心。"
+            " / The two-step verification of your account was reset: at your next login you "
+            "set up the authenticator app again. If you did not ask for it, contact the "
+            "district centre at once."
+        ),
+    )
