@@ -37,6 +37,7 @@ from django.core import checks
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models.expressions import Combinable
 
 ENV_VAR = "XINYU_FIELD_KEY"
 KEY_FILE_NAME = "field.key"
@@ -172,6 +173,9 @@ class _SealedField(EncryptedTextField):
 class EncryptedJSONField(_SealedField):
     """JSON (lists, dicts, numbers) encrypted at rest."""
 
+    _pyi_private_set_type: Any  # what django-stubs types the attribute as
+    _pyi_private_get_type: Any
+
     description = "JSON encrypted at rest (Fernet)"
 
     def _dump(self, value: Any) -> str:
@@ -189,6 +193,9 @@ class EncryptedJSONField(_SealedField):
 
 class EncryptedIntegerField(_SealedField):
     """An integer encrypted at rest (answers)."""
+
+    _pyi_private_set_type: int | Combinable  # type: ignore[assignment]  # as django-stubs types it
+    _pyi_private_get_type: int  # type: ignore[assignment]
 
     description = "Integer encrypted at rest (Fernet)"
 
@@ -212,6 +219,9 @@ class EncryptedIntegerField(_SealedField):
 
 class EncryptedFloatField(_SealedField):
     """A number encrypted at rest (raw scores)."""
+
+    _pyi_private_set_type: float | Combinable  # type: ignore[assignment]  # as django-stubs types it
+    _pyi_private_get_type: float  # type: ignore[assignment]
 
     description = "Number encrypted at rest (Fernet)"
 
@@ -268,7 +278,7 @@ _TOKENS: dict[tuple[str, str, str], str] = {}
 _CLEAR: dict[tuple[str, str], str] = {}
 
 
-def make_token(clear: str, *, scope: str, width: int, key: str | None = None) -> str:
+def make_token(clear: str, *, scope: str, width: int, key: str | None = None, remember: bool = True) -> str:
     """The token of `clear` in column `scope` under `key` (default: the first configured key).
     Deterministic: the same value gives the same token, so `=`, `IN`, GROUP BY and indexes
     work; padded to `width` so that every token of a column has the same length."""
@@ -280,13 +290,13 @@ def make_token(clear: str, *, scope: str, width: int, key: str | None = None) ->
     if len(data) > width:
         raise ValueError(f"{scope}: {clear!r} is longer than the token width {width}")
     token = TOKEN_PREFIX + _b64(_siv_for(key, scope).encrypt(data.ljust(width, b"\0"), [scope.encode()]))
-    if len(_TOKENS) < 100_000:
+    if remember and len(_TOKENS) < 100_000:
         _TOKENS[(key, scope, clear)] = token
         _CLEAR[(scope, token)] = clear
     return token
 
 
-def read_token(token: str, *, scope: str) -> str:
+def read_token(token: str, *, scope: str, remember: bool = True) -> str:
     """The clear value of a token made under any configured key (old keys stay readable)."""
     cached = _CLEAR.get((scope, token))
     if cached is not None:
@@ -299,10 +309,16 @@ def read_token(token: str, *, scope: str) -> str:
             clear = _siv_for(key, scope).decrypt(raw, [scope.encode()]).rstrip(b"\0").decode("utf-8")
         except InvalidTag:
             continue
-        if len(_CLEAR) < 100_000:
+        if remember and len(_CLEAR) < 100_000:
             _CLEAR[(scope, token)] = clear
         return clear
     raise FieldKeyError(f"{scope}: a token cannot be read with the configured {ENV_VAR} (rotated-out key)")
+
+
+def forget_cached() -> None:
+    """Drop the token caches (a test that removes a key; a process restarts anyway)."""
+    _TOKENS.clear()
+    _CLEAR.clear()
 
 
 class TokenField(models.CharField):
@@ -369,8 +385,96 @@ class TokenField(models.CharField):
         return make_token(self._clear(value), scope=self.token_scope, width=self.width, key=key)
 
 
+class _Bound:
+    """A value with the row it belongs to (what `pre_save` hands to `get_prep_value`)."""
+
+    __slots__ = ("context", "value")
+
+    def __init__(self, value: Any, context: str) -> None:
+        self.value, self.context = value, context
+
+
+class RowTokenIntegerField(TokenField):
+    """An integer (a screening answer) sealed deterministically *per row*: the token is the
+    AES-SIV encryption of "<row context>|<value>", the context being the row's own key
+    columns (invitation, instrument, item). The same answer sent again gives the same token,
+    so the upsert's `value IS DISTINCT FROM excluded.value` still writes nothing for a double
+    tap; two rows never share a token (different plaintexts), so the column shows neither
+    equal answers nor their frequency. Only `isnull` lookups are allowed."""
+
+    _pyi_private_set_type: int | Combinable  # type: ignore[assignment]  # as django-stubs types it
+    _pyi_private_get_type: int  # type: ignore[assignment]
+
+    description = "Integer sealed by a per-row deterministic token"
+    ALLOWED_LOOKUPS = frozenset({"isnull"})
+
+    def __init__(self, *args: Any, context_fields: Sequence[str] = (), **kwargs: Any) -> None:
+        self.context_fields = tuple(context_fields)
+        kwargs.setdefault("width", 48)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["context_fields"] = list(self.context_fields)
+        kwargs.pop("width", None)
+        if self.width != 48:
+            kwargs["width"] = self.width
+        return name, path, args, kwargs
+
+    @property
+    def context_columns(self) -> tuple[str, ...]:
+        return tuple(self.model._meta.get_field(n).column for n in self.context_fields)  # type: ignore[union-attr,misc]
+
+    def context_of(self, instance: models.Model) -> str:
+        return "|".join(
+            str(getattr(instance, self.model._meta.get_field(n).attname))  # type: ignore[union-attr]
+            for n in self.context_fields
+        )
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        value = getattr(model_instance, self.attname)
+        return None if value is None else _Bound(value, self.context_of(model_instance))
+
+    def to_python(self, value: Any) -> Any:
+        if value is None or isinstance(value, _Bound):
+            return value
+        return None if value == "" else int(value)
+
+    def seal_row(self, value: Any, context: str, key: str | None = None) -> str:
+        return make_token(
+            f"{context}|{int(value)}", scope=self.token_scope, width=self.width, key=key, remember=False
+        )
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, _Bound):
+            return self.seal_row(value.value, value.context)
+        return self.seal_row(value, "")
+
+    def seal(self, value: Any, key: str | None = None) -> Any:
+        return None if value is None else self.seal_row(value, "", key)
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value is None:
+            return None
+        return int(read_token(value, scope=self.token_scope, remember=False).rsplit("|", 1)[1])
+
+    def legacy_to_python(self, raw: Any) -> Any:
+        return None if raw is None else int(raw)
+
+    def python_to_legacy(self, value: Any) -> Any:
+        return str(value)
+
+    def formfield(self, **kwargs: Any) -> Any:
+        return None
+
+
 class TokenBooleanField(TokenField):
     """A flag (critical, needs re-test) stored as a token: `filter(critical=True)` works."""
+
+    _pyi_private_set_type: bool | Combinable  # type: ignore[assignment]  # as django-stubs types it
+    _pyi_private_get_type: bool  # type: ignore[assignment]
 
     description = "Boolean stored as a keyed deterministic token"
 
@@ -444,7 +548,8 @@ def is_sealed(field: models.Field, stored: Any) -> bool:  # type: ignore[type-ar
 
 # --- Rewriting stored columns (data migrations, rotate_keys) -------------------------------
 
-Transform = Callable[[models.Field, Any], Any]  # type: ignore[type-arg]
+# transform(field, stored value, row context) -> the value to store
+Transform = Callable[[models.Field, Any, str], Any]  # type: ignore[type-arg]
 
 
 def _sqlite_triggers(connection: Any, table: str) -> list[tuple[str, str]]:
@@ -500,8 +605,10 @@ def rewrite_columns(
     q = connection.ops.quote_name
     table, pk = model._meta.db_table, model._meta.pk.column  # type: ignore[union-attr]
     columns = [f.column for f in fields]
+    extra = sorted({c for f in fields for c in getattr(f, "context_columns", ())})
+    width = len(columns)
     select = (
-        f"SELECT {q(pk)}, {', '.join(q(c) for c in columns)} FROM {q(table)} "  # noqa: S608
+        f"SELECT {q(pk)}, {', '.join(q(c) for c in [*columns, *extra])} FROM {q(table)} "  # noqa: S608
         f"WHERE {q(pk)} > %s ORDER BY {q(pk)} LIMIT %s"
     )
     update = f"UPDATE {q(table)} SET {', '.join(f'{q(c)} = %s' for c in columns)} WHERE {q(pk)} = %s"  # noqa: S608
@@ -514,8 +621,12 @@ def rewrite_columns(
             if not rows:
                 break
             changes = []
-            for row_pk, *stored in rows:
-                new = [transform(f, v) for f, v in zip(fields, stored, strict=True)]
+            for row_pk, *values in rows:
+                stored, context = values[:width], dict(zip(extra, values[width:], strict=True))
+                new = [
+                    transform(f, v, "|".join(str(context[c]) for c in getattr(f, "context_columns", ())))
+                    for f, v in zip(fields, stored, strict=True)
+                ]
                 if new != list(stored):
                     changes.append([*new, row_pk])
             if changes:
@@ -526,15 +637,18 @@ def rewrite_columns(
     return rewritten
 
 
-def seal_legacy(field: models.Field, stored: Any) -> Any:  # type: ignore[type-arg]
+def seal_legacy(field: models.Field, stored: Any, context: str = "") -> Any:  # type: ignore[type-arg]
     """Forward data migration: a clear value (as the old column type stored it) -> sealed."""
     if stored is None or is_sealed(field, stored):
         return stored
     legacy = getattr(field, "legacy_to_python", None)
-    return seal_value(field, legacy(stored) if legacy else stored)
+    value = legacy(stored) if legacy else stored
+    if isinstance(field, RowTokenIntegerField):
+        return field.seal_row(value, context)
+    return seal_value(field, value)
 
 
-def unseal_legacy(field: models.Field, stored: Any) -> Any:  # type: ignore[type-arg]
+def unseal_legacy(field: models.Field, stored: Any, context: str = "") -> Any:  # type: ignore[type-arg]
     """Backward data migration: sealed -> the clear value the old column type takes."""
     if stored is None or not is_sealed(field, stored):
         return stored
@@ -543,11 +657,17 @@ def unseal_legacy(field: models.Field, stored: Any) -> Any:  # type: ignore[type
     return back(value) if back else value
 
 
-def reseal(field: models.Field, stored: Any) -> Any:  # type: ignore[type-arg]
-    """Rotation: read under any configured key, write under the first."""
+def reseal(field: models.Field, stored: Any, context: str = "") -> Any:  # type: ignore[type-arg]
+    """Rotation: read under any configured key, write under the first (a token's clear text
+    is re-tokenised as it is, row context included)."""
     if stored is None:
         return None
-    return seal_value(field, unseal_value(field, stored))
+    if isinstance(field, TokenField):
+        scope = field.token_scope
+        remember = not isinstance(field, RowTokenIntegerField)
+        clear = read_token(stored, scope=scope, remember=remember)
+        return make_token(clear, scope=scope, width=field.width, remember=remember)
+    return encrypt(decrypt(stored))  # Fernet text, numbers, JSON
 
 
 def encrypt_migration(app_label: str, spec: dict[str, Sequence[str]]) -> Any:

@@ -8,12 +8,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
 from xinyu.kernel.registry import DemoRun, demo_builder
 from xinyu.org.models import District, Role, RoleAssignment, School, User
 
-from .models import EntryKind, Institution, InstitutionKind, Tier, Warning, WarningStatus
+from .models import EntryKind, Institution, InstitutionKind, Level, Tier, Warning, WarningStatus
 from .services import cases, rechecks, referrals
 
 DEMO_SCHOOL = "荣昌区玉屏实验中学"
@@ -76,11 +77,18 @@ def build_demo_care(district: District) -> int:
     return _cases_at(school, psych)
 
 
+# The order "-level" gave while the column was clear text (it is a keyed token now).
+_LEVEL_DESC = Case(
+    *(When(level=level, then=Value(i)) for i, level in enumerate(sorted(Level.values, reverse=True))),
+    output_field=IntegerField(),
+)
+
+
 def _cases_at(school: School, psych: User) -> int:
     warnings = list(
         Warning.objects.filter(school=school, status=WarningStatus.OPEN)
         .select_related("student", "school__district")
-        .order_by("-level", "opened_at")[: len(TRIAGE)]
+        .order_by(_LEVEL_DESC, "opened_at")[: len(TRIAGE)]
     )
     opened = 0
     today = timezone.localdate()

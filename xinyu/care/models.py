@@ -19,7 +19,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from xinyu.crypto import EncryptedTextField
+from xinyu.crypto import EncryptedJSONField, EncryptedTextField, TokenField
 from xinyu.org.models import new_uid
 
 
@@ -73,7 +73,7 @@ class Warning(models.Model):
     uid = models.UUIDField(default=new_uid, unique=True, editable=False)
     student = models.ForeignKey("org.Student", on_delete=models.PROTECT, related_name="warnings")
     school = models.ForeignKey("org.School", on_delete=models.PROTECT, related_name="warnings")
-    level = models.CharField(max_length=10, choices=Level.choices)
+    level = TokenField(width=10, choices=Level.choices)  # a keyed token at rest (xinyu.crypto)
     status = models.CharField(max_length=14, choices=WarningStatus.choices, default=WarningStatus.OPEN)
     opened_at = models.DateTimeField()
     updated_at = models.DateTimeField()
@@ -89,7 +89,7 @@ class Warning(models.Model):
         "Case", on_delete=models.SET_NULL, null=True, blank=True, related_name="warnings"
     )
     closed_at = models.DateTimeField(null=True, blank=True)
-    close_reason = models.CharField(max_length=300, blank=True)
+    close_reason = EncryptedTextField(max_length=300, blank=True, default="")
 
     class Meta:
         ordering = ["-opened_at"]
@@ -145,8 +145,8 @@ class WarningEvent(models.Model):
     at = models.DateTimeField()
     actor = models.ForeignKey("org.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     step = models.CharField(max_length=10, choices=Step.choices)
-    level = models.CharField(max_length=10, choices=Level.choices)
-    detail = models.CharField(max_length=200, blank=True)
+    level = TokenField(width=10, choices=Level.choices)  # a keyed token at rest (xinyu.crypto)
+    detail = EncryptedTextField(max_length=200, blank=True, default="")
 
     class Meta:
         ordering = ["at", "id"]
@@ -158,9 +158,9 @@ class Signal(models.Model):
 
     warning = models.ForeignKey(Warning, on_delete=models.CASCADE, related_name="signals")
     source = models.CharField(max_length=30, choices=Source.choices)
-    level = models.CharField(max_length=10, choices=Level.choices)
+    level = TokenField(width=10, choices=Level.choices)  # a keyed token at rest (xinyu.crypto)
     ref = models.CharField(max_length=64, blank=True)
-    code = models.CharField(max_length=200, blank=True)
+    code = TokenField(width=200, blank=True)  # e.g. "PHQ9.critical:phq9_item9": a keyed token
     at = models.DateTimeField()
 
     class Meta:
@@ -196,7 +196,7 @@ class Task(models.Model):
     )
     # What the psych teacher asks (neutral words, written for the class teacher), and what
     # the class teacher answers when marking it done (a teacher observation on the case).
-    request = models.CharField(max_length=300, blank=True)
+    request = EncryptedTextField(max_length=300, blank=True, default="")
     due_on = models.DateField(null=True, blank=True)
     answer = EncryptedTextField(blank=True, default="")
     created_at = models.DateTimeField()
@@ -239,7 +239,7 @@ class Concern(models.Model):
     student = models.ForeignKey("org.Student", on_delete=models.PROTECT, related_name="concerns")
     school = models.ForeignKey("org.School", on_delete=models.PROTECT, related_name="+")
     reporter = models.ForeignKey("org.User", on_delete=models.PROTECT, related_name="concerns")
-    triggers = models.JSONField(default=list)  # Trigger values
+    triggers = EncryptedJSONField(default=list)  # Trigger values
     note = EncryptedTextField(blank=True, default="")
     warning = models.ForeignKey(Warning, on_delete=models.PROTECT, related_name="concerns")
     created_at = models.DateTimeField()
@@ -288,7 +288,7 @@ class Case(models.Model):
     uid = models.UUIDField(default=new_uid, unique=True, editable=False)
     student = models.ForeignKey("org.Student", on_delete=models.PROTECT, related_name="cases")
     school = models.ForeignKey("org.School", on_delete=models.PROTECT, related_name="cases")
-    tier = models.CharField(max_length=10, choices=Tier.choices)
+    tier = TokenField(width=10, choices=Tier.choices)  # a keyed token at rest (xinyu.crypto)
     status = models.CharField(max_length=10, choices=CaseStatus.choices, default=CaseStatus.ACTIVE)
     owner = models.ForeignKey("org.User", on_delete=models.PROTECT, related_name="owned_cases")
     # Seen by the district centre's experts (serious and severe tiers, or by choice).
@@ -301,7 +301,7 @@ class Case(models.Model):
     next_contact_reminded_on = models.DateField(null=True, blank=True)
     opened_at = models.DateTimeField()
     updated_at = models.DateTimeField()
-    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
+    outcome = TokenField(width=12, choices=Outcome.choices, blank=True)
     outcome_note = EncryptedTextField(blank=True, default="")
     closed_at = models.DateTimeField(null=True, blank=True)  # outcome recorded
     follow_up_until = models.DateField(null=True, blank=True)
@@ -365,7 +365,7 @@ class CaseAction(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="actions")
     code = models.CharField(max_length=40)
     label = models.CharField(max_length=200)
-    tier = models.CharField(max_length=10, choices=Tier.choices)
+    tier = TokenField(width=10, choices=Tier.choices)  # a keyed token at rest (xinyu.crypto)
     status = models.CharField(max_length=8, choices=ActionStatus.choices, default=ActionStatus.OPEN)
     note = EncryptedTextField(blank=True, default="")  # what was done, or why it was skipped
     done_at = models.DateTimeField(null=True, blank=True)
@@ -430,7 +430,7 @@ class CaseEvent(models.Model):
     kind = models.CharField(max_length=12, choices=CaseEventKind.choices)
     at = models.DateTimeField()
     actor = models.ForeignKey("org.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    detail = models.CharField(max_length=300, blank=True)
+    detail = EncryptedTextField(max_length=300, blank=True, default="")  # e.g. a tier change
 
     class Meta:
         ordering = ["at", "id"]
@@ -600,7 +600,7 @@ class RecheckEntry(models.Model):
     round = models.ForeignKey(RecheckRound, on_delete=models.CASCADE, related_name="entries")
     student = models.ForeignKey("org.Student", on_delete=models.PROTECT, related_name="+")
     school_class = models.ForeignKey("org.SchoolClass", on_delete=models.PROTECT, related_name="+")
-    result = models.CharField(max_length=8, choices=RecheckResult.choices, default=RecheckResult.PENDING)
+    result = TokenField(width=8, choices=RecheckResult.choices, default=RecheckResult.PENDING)
     note = EncryptedTextField(blank=True, default="")
     checked_at = models.DateTimeField(null=True, blank=True)
     checked_by = models.ForeignKey(
@@ -652,7 +652,7 @@ class CrisisStatus(models.TextChoices):
 class CrisisEvent(models.Model):
     uid = models.UUIDField(default=new_uid, unique=True, editable=False)
     school = models.ForeignKey("org.School", on_delete=models.PROTECT, related_name="crisis_events")
-    title = models.CharField(max_length=100)  # neutral: no names, no diagnoses
+    title = EncryptedTextField(max_length=100)  # neutral: no names, no diagnoses; encrypted
     occurred_at = models.DateTimeField()
     summary = EncryptedTextField(blank=True, default="")
     status = models.CharField(max_length=8, choices=CrisisStatus.choices, default=CrisisStatus.OPEN)

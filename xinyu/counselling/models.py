@@ -18,7 +18,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from xinyu.crypto import EncryptedTextField
+from xinyu.crypto import EncryptedTextField, TokenBooleanField, TokenField
 from xinyu.org import models as org_models
 from xinyu.org.models import new_uid
 
@@ -216,7 +216,7 @@ class CounsellingRecord(models.Model):
         _("duration (minutes)"), validators=[MinValueValidator(5), MaxValueValidator(240)]
     )
     walk_in = models.BooleanField(_("walk-in (no appointment)"), default=False)
-    category = models.CharField(_("main issue (category)"), max_length=12, choices=IssueCategory.choices)
+    category = TokenField(_("main issue (category)"), width=12, choices=IssueCategory.choices)  # keyed token
     current_state = EncryptedTextField(_("current state"))
     main_problem = EncryptedTextField(_("main problem"))
     assessment = EncryptedTextField(_("assessment"))
@@ -224,8 +224,8 @@ class CounsellingRecord(models.Model):
     measures = EncryptedTextField(_("measures"))
     effect = EncryptedTextField(_("evaluation of effect"))
     next_step = EncryptedTextField(_("next step"))
-    risk_self_harm = models.BooleanField(_("risk of self-harm"), default=False)
-    risk_harm_others = models.BooleanField(_("risk of harm to others"), default=False)
+    risk_self_harm = TokenBooleanField(_("risk of self-harm"), default=False)
+    risk_harm_others = TokenBooleanField(_("risk of harm to others"), default=False)
     warning = models.ForeignKey(
         "care.Warning", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -251,8 +251,8 @@ class GroupSession(models.Model):
     minutes = models.PositiveSmallIntegerField(
         _("duration (minutes)"), validators=[MinValueValidator(5), MaxValueValidator(480)]
     )
-    topic = models.CharField(_("topic"), max_length=200)
-    category = models.CharField(_("main issue (category)"), max_length=12, choices=IssueCategory.choices)
+    topic = EncryptedTextField(_("topic"), max_length=200)
+    category = TokenField(_("main issue (category)"), width=12, choices=IssueCategory.choices)  # keyed token
     participants = models.ManyToManyField("org.Student", blank=True, related_name="+")
     other_participants = models.PositiveSmallIntegerField(_("other participants (not listed)"), default=0)
     outcome = EncryptedTextField(_("outcome"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from xinyu.crypto import EncryptedTextField
 from xinyu.org.models import new_uid
 
 
@@ -30,9 +31,10 @@ class Message(models.Model):
     recipient = models.ForeignKey(
         "org.User", on_delete=models.CASCADE, null=True, blank=True, related_name="messages"
     )
-    address = models.CharField(max_length=120, blank=True)  # phone or email for guardians
-    subject = models.CharField(max_length=200)
-    body = models.TextField()
+    # Encrypted at rest: a guardian's phone, and texts that may quote a student's case.
+    address = EncryptedTextField(max_length=120, blank=True, default="")  # phone or email for guardians
+    subject = EncryptedTextField(max_length=200)
+    body = EncryptedTextField()
     link = models.CharField(max_length=300, blank=True)
     status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
     backend = models.CharField(max_length=100, blank=True)

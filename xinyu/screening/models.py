@@ -17,6 +17,14 @@ import secrets
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from xinyu.crypto import (
+    EncryptedFloatField,
+    EncryptedIntegerField,
+    EncryptedJSONField,
+    RowTokenIntegerField,
+    TokenBooleanField,
+    TokenField,
+)
 from xinyu.org.models import new_uid
 
 # Answering codes avoid look-alike characters (0/O, 1/I/L) so a student can type them
@@ -155,11 +163,13 @@ class Invitation(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
-    # Filled when scored. Only the psych teachers of the school ever read these.
-    tier = models.CharField(max_length=20, blank=True)
-    tier_reasons = models.JSONField(default=list, blank=True)
-    needs_retest = models.BooleanField(default=False)
-    critical = models.BooleanField(default=False)
+    # Filled when scored. Only the psych teachers of the school ever read these. At rest
+    # (xinyu.crypto, docs/SECURITY.md item 4): tier and the two flags are keyed tokens, which
+    # the aggregates filter and group on in SQL; the reasons are Fernet-encrypted.
+    tier = TokenField(width=20, blank=True)
+    tier_reasons = EncryptedJSONField(default=list, blank=True)
+    needs_retest = TokenBooleanField(default=False)
+    critical = TokenBooleanField(default=False)
 
     class Meta:
         ordering = ["school_class", "student__name"]
@@ -235,7 +245,9 @@ class Answer(models.Model):
     invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="answers")
     instrument = models.CharField(max_length=20)
     item = models.PositiveSmallIntegerField()
-    value = models.SmallIntegerField()
+    # Sealed per row (a token of "invitation|instrument|item|value"): equal answers of two
+    # students never look alike, and the same answer sent twice is still "unchanged".
+    value = RowTokenIntegerField(context_fields=("invitation", "instrument", "item"))
     answered_at = models.DateTimeField()
 
     class Meta:
@@ -251,12 +263,15 @@ class Result(models.Model):
     invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="results")
     instrument = models.CharField(max_length=20)
     version = models.CharField(max_length=40)
-    primary_raw = models.FloatField(null=True)
-    primary_band = models.CharField(max_length=30, blank=True)
-    concern = models.PositiveSmallIntegerField(default=0)
+    # Scores and the full result are Fernet-encrypted; the band and the critical flag are
+    # keyed tokens (the results report groups by band in SQL). `valid` (a data-quality flag)
+    # stays clear.
+    primary_raw = EncryptedFloatField(null=True)
+    primary_band = TokenField(width=30, blank=True)
+    concern = EncryptedIntegerField(default=0)
     valid = models.BooleanField(default=True)
-    critical = models.BooleanField(default=False)
-    data = models.JSONField()
+    critical = TokenBooleanField(default=False)
+    data = EncryptedJSONField()
     scored_at = models.DateTimeField()
 
     class Meta:

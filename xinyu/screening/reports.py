@@ -474,7 +474,17 @@ def _flag_states(campaign: Campaign, ids: list[int]) -> list[tuple[Any, ...]]:
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [campaign.pk, *ids])
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+    # The kind, the re-test flag and the tier are keyed tokens at rest (xinyu.crypto): only
+    # the few grouped values are read back, never the rows.
+    fields = [StudentFlag._meta.get_field("kind"), *(Invitation._meta.get_field(c) for c in STATE)]
+    return [(*(_clear(f, v) for f, v in zip(fields, row[:-1], strict=True)), row[-1]) for row in rows]
+
+
+def _clear(field: Any, value: Any) -> Any:
+    """A value as the ORM would give it (tokens read back; other columns as they are)."""
+    read = getattr(field, "from_db_value", None)
+    return read(value, None, connection) if read and value is not None else value
 
 
 def _years(

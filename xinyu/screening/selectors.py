@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 
 from xinyu.access import policy
 from xinyu.org.models import KeyPopulation, School, SchoolClass, Student, User
@@ -166,7 +166,9 @@ def results_list(
         qs = qs.filter(needs_retest=True)
     if critical:
         qs = qs.filter(critical=True)
-    return qs.order_by("-critical", "school_class__grade__level", "school_class__number", "student__name")
+    # `critical` is a keyed token at rest (xinyu.crypto): sort on its meaning, not its bytes.
+    critical_first = Case(When(critical=True, then=Value(0)), default=Value(1))
+    return qs.order_by(critical_first, "school_class__grade__level", "school_class__number", "student__name")
 
 
 def student_screenings(user: User, student: Student) -> list[Invitation]:

@@ -793,7 +793,7 @@ def _result_params(
 
 def _at_rest(name: str, value: Any) -> Any:
     """A Result column's stored form (Fernet or keyed token, xinyu.crypto) for the raw insert."""
-    return Result._meta.get_field(name).get_prep_value(value)
+    return Result._meta.get_field(name).get_prep_value(value)  # type: ignore[union-attr]
 
 
 def _outcome_signals(
