@@ -313,9 +313,11 @@ def results(request: HttpRequest, uid: str) -> HttpResponse:
 def follow_up(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
     campaign = screening_access.get_campaign_for(user, uid)
+    in_scope = screening_access.result_invitations_for(user).filter(campaign=campaign, stage=1)
+    if not in_scope.exists():  # as the results page: only who reads this campaign's results
+        policy.deny(user, object_type="campaign_results", object_id=str(campaign.uid))
     form = FollowUpForm(request.POST)
     valid = form.is_valid()
-    in_scope = screening_access.result_invitations_for(user).filter(campaign=campaign, stage=1)
     parents = [
         policy.one_for(user, in_scope, one, "invitation") for one in form.cleaned_data.get("invitation", [])
     ]

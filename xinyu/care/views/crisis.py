@@ -113,7 +113,9 @@ def crisis_detail(request: HttpRequest, uid: str) -> HttpResponse:
 def _runnable(request: HttpRequest, uid: str) -> tuple[User, CrisisEvent]:
     """The event, for someone who runs the plan at its school; otherwise 404."""
     user = _user(request)
-    event = care_access.get_crisis_for(user, uid)
+    # No `view` row: a refused POST writes only its `denied` row; an allowed one its service's row.
+    qs = care_access.crisis_events_for(user).select_related("school__district", "started_by")
+    event = policy.one_for(user, qs, uid, "crisisevent")
     if not care_access.can_run_crisis(user, event):
         policy.deny(user, object_type="crisisevent", object_id=str(event.uid))
     return user, event
