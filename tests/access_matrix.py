@@ -177,12 +177,28 @@ TABLE: tuple[Entry, ...] = (
     E(
         "org:student",
         "student",
-        a="psych_a class_teacher_a41 grade_leader_a4 leader_a district_admin cluster_psych",
-        b="psych_b district_admin",
+        # Outside the care circle a stated reason comes first (issue 11 item 3): 302 to the form.
+        a="psych_a class_teacher_a41 grade_leader_a4=302 leader_a=302 district_admin=302 cluster_psych",
+        b="psych_b district_admin=302",
     ),
+    # The stated-reason form: the care circle is sent on to the file (302), the others in scope
+    # get the form; the psych teachers' list of reasoned reads of their schools' files.
+    E(
+        "studentfile:reason",
+        "student",
+        a="psych_a=302 class_teacher_a41=302 cluster_psych=302 grade_leader_a4 leader_a district_admin",
+        b="psych_b=302 district_admin",
+    ),
+    E("studentfile:reasons", a="psych_a psych_b cluster_psych"),
     E("org:flag", "student", a="psych_a class_teacher_a41 cluster_psych", b="psych_b", post=True),
     E("org:transfer", "student", a="psych_a district_admin cluster_psych", b="psych_b district_admin"),
     E("org:staff", a="psych_a psych_b leader_a district_admin cluster_psych"),
+    E("org:resets"),
+    E("org:twofactor"),
+    E("org:twofactor_enrol"),
+    E("org:twofactor_codes"),
+    E("studentfile:reason", "student"),
+    E("studentfile:reasons"),
     E("org:tokens", a="@staff"),
     E("roster:index", a="psych_a psych_b district_admin cluster_psych"),
     E("roster:upload", a="psych_a psych_b district_admin cluster_psych", post=True),

@@ -308,6 +308,7 @@ class AccessMatrixTests(AccessMatrixBase):
         self.run_group(
             (
                 "org:",
+                "studentfile:",
                 "roster:",
                 "audit:",
                 "notify:",
