@@ -190,6 +190,8 @@ def test_production_needs_a_backup_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(backup, "_development", lambda: False)
     with pytest.raises(backup.BackupError, match="XINYU_BACKUP_KEY is not set"):
         backup.configured_keys()
+    [warning] = backup.check_backup_key()
+    assert warning.id == "xinyu.W070"
     short = base64.urlsafe_b64encode(b"s" * 16).decode()
     monkeypatch.setenv(backup.ENV_VAR, short)
     with pytest.raises(backup.BackupError, match="32 bytes"):
@@ -197,3 +199,5 @@ def test_production_needs_a_backup_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(backup.ENV_VAR, "not base64!")
     with pytest.raises(backup.BackupError, match="not url-safe base64"):
         backup.configured_keys()
+    monkeypatch.setenv(backup.ENV_VAR, KEY)
+    assert backup.check_backup_key() == []

@@ -13,6 +13,6 @@ class KernelConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.module_loading import autodiscover_modules
 
-        from . import checks  # noqa: F401  (registers the policy-file check)
+        from . import backup, checks  # noqa: F401  (register the policy-file and backup-key checks)
 
         autodiscover_modules("access", "panels", "timeline", "policy_sections")

@@ -54,6 +54,7 @@ from typing import IO, Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
+from django.core import checks
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
@@ -124,6 +125,16 @@ def configured_keys() -> list[bytes]:
     if not keys:
         raise BackupError(f"{ENV_VAR} holds no key")
     return keys
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_backup_key(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """xinyu.W070 (check --deploy): no usable XINYU_BACKUP_KEY, so no backup can be made."""
+    try:
+        configured_keys()
+    except BackupError as exc:
+        return [checks.Warning(str(exc), hint=f"Set {ENV_VAR} (docs/DEPLOY.md section 2).", id="xinyu.W070")]
+    return []
 
 
 def key_id(key: bytes) -> bytes:
