@@ -428,6 +428,7 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
         XINYU_SECRET_KEY="k" * 20 + "-production-secret-with-enough-entropy-9f8e7d6c5b4a",
         XINYU_ALLOWED_HOSTS="xinyu.example.cn",
         XINYU_FIELD_KEY="i3cZ4m1rk1J7v3dWm0Q2d0s7n3Y1fM2a8B5c6D7e8F0=",  # a Fernet key (xinyu/crypto.py)
+        XINYU_BACKUP_KEY="YmFja3VwLWtleS1vZi0zMi1ieXRlcy1mb3ItdGVzdHM=",  # 32 bytes (xinyu/kernel/backup.py)
     )
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for Playwright tests only
     result = subprocess.run(
