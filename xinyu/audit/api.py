@@ -10,7 +10,7 @@ from ninja import Field, Router, Schema
 
 from xinyu.access import policy
 from xinyu.access.policy import Perm
-from xinyu.kernel.api import responses
+from xinyu.kernel.api import IsoDate, responses
 from xinyu.org.models import User
 
 from .selectors import AuditFilter, audit_entries_for, present
@@ -44,8 +44,8 @@ def audit_log(
     student: str = "",
     school: str = "",
     action: str = "",
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
+    date_from: IsoDate | None = None,
+    date_to: IsoDate | None = None,
     limit: int = 100,
 ) -> list[dict]:
     actor: User = request.auth  # type: ignore[attr-defined]

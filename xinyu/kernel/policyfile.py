@@ -30,6 +30,17 @@ def _read(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyFileError(f"{path.name}: {exc}") from exc
+    except UnicodeDecodeError as exc:  # tomllib decodes the bytes itself (found by fuzzing)
+        raise PolicyFileError(f"{path.name}: not UTF-8 text (byte {exc.start})") from exc
+
+
+def read_district_file(path: Path) -> dict[str, Any]:
+    """One district's file merged over policies/default.toml (default.toml alone for itself),
+    as `policy_for_code` gives it, from any path; raises PolicyFileError."""
+    policy = _read(POLICY_DIR / "default.toml")
+    if path.resolve() != (POLICY_DIR / "default.toml").resolve():
+        policy = _merge(policy, _read(path))
+    return policy
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
