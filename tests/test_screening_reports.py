@@ -226,23 +226,25 @@ class ReportWorld(PersonaTestCase):
 
 
 class CountTests(ReportWorld):
-    def test_school_leader_sees_exact_counts_of_own_school(self) -> None:
+    def test_school_leader_sees_own_school_with_small_cells_hidden(self) -> None:
+        """Issue 11 item 7: at school level too, counts under 5 are hidden and partnered."""
         summary = reports.results_summary(self.w.leader_a, self.campaign)
-        self.assertFalse(summary.suppressed)
+        self.assertTrue(summary.suppressed)
+        self.assertFalse(summary.several_schools)
         self.assertEqual([s.pk for s in summary.schools], [self.w.school_a.pk])
         self.assertEqual(
             cells(summary.overall, summary),
             {
                 "invited": "30",
                 "given": "22",
-                "not_participating": "3",  # 2 declined + 1 withdrawn
-                "pending": "5",
+                "not_participating": "<5",  # 3: 2 declined + 1 withdrawn
+                "pending": "*",  # 5: would give the 3 back from 30 - 22
                 "completed": "22",  # the withdrawn protocol is not a result
                 "tier:none": "17",  # the flagged protocol is not "no concern"
-                "tier:watch": "2",
+                "tier:watch": "<5",  # 2
                 "tier:follow_up": "0",
-                "tier:urgent": "2",  # neither the withdrawn nor the second-stage one
-                "retest": "1",
+                "tier:urgent": "<5",  # 2: neither the withdrawn nor the second-stage one
+                "retest": "<5",  # 1
             },
         )
         self.assertIsNone(summary.breakdown("school"))  # one school: no per-school table
@@ -253,14 +255,15 @@ class CountTests(ReportWorld):
         self.assertIsNone(rates["invited"])
         self.assertEqual(rates["given"], round(100 * 22 / 30, 1))
         self.assertEqual(rates["completed"], 100.0)
-        self.assertEqual(rates["tier:urgent"], round(100 * 2 / 22, 1))
+        self.assertEqual(rates["tier:none"], round(100 * 17 / 22, 1))
+        self.assertIsNone(rates["tier:urgent"])  # hidden: no share either
 
     def test_breakdowns_by_grade_gender_and_key_population(self) -> None:
         summary = reports.results_summary(self.w.leader_a, self.campaign)
         grade = summary.breakdown("grade")
         assert grade is not None
         self.assertEqual([r.label for r in grade.rows], ["四年级", "初一"])
-        self.assertEqual(cells(grade.rows[1], grade)["tier:watch"], "2")
+        self.assertEqual(cells(grade.rows[1], grade)["tier:watch"], "<5")  # 2
         self.assertEqual(cells(grade.rows[0], grade)["invited"], "20")
         gender = summary.breakdown("gender")
         assert gender is not None
@@ -270,8 +273,8 @@ class CountTests(ReportWorld):
         assert keypop is not None
         rows = {r.key: cells(r, keypop) for r in keypop.rows}
         # student_a41_2's cleared left-behind flag does not count; the active ones do.
-        self.assertEqual((rows["left_behind"]["invited"], rows["left_behind"]["tier:urgent"]), ("1", "1"))
-        self.assertEqual(rows["poor_family"]["invited"], "1")
+        self.assertEqual((rows["left_behind"]["invited"], rows["left_behind"]["tier:urgent"]), ("<5", "<5"))
+        self.assertEqual(rows["poor_family"]["invited"], "<5")
         self.assertEqual(rows["single_parent"]["invited"], "0")
 
     def test_year_over_year_uses_the_same_schools_earlier_years(self) -> None:
@@ -323,9 +326,9 @@ class CountTests(ReportWorld):
         # 12 + 5 minimal valid, the flagged one is not valid; moderate 2; withdrawn/stage 2 not counted
         self.assertEqual(
             (counts["results"], counts["band:minimal"], counts["band:moderate"], counts["band:severe"]),
-            ("22", "17", "2", "0"),
+            ("22", "17", "<5", "0"),  # moderate: 2
         )
-        self.assertEqual(counts["invalid"], "1")
+        self.assertEqual(counts["invalid"], "<5")  # 1
         self.assertEqual(reports.results_summary(self.w.leader_a, self.campaign).bands, ())
         self.assertEqual(reports.results_summary(self.w.district_admin, self.campaign).bands, ())
 
@@ -341,7 +344,8 @@ class CountTests(ReportWorld):
         invite(self.campaign, make_students(self.w.class_b41, 1)[0], tier="")  # completed, not yet scored
         summary = reports.results_summary(self.w.psych_b, self.campaign)
         overall = cells(summary.overall, summary)
-        self.assertEqual((overall["completed"], overall["tier:none"], overall["unscored"]), ("7", "6", "1"))
+        # 6 no concern and 1 awaiting scoring: the 1 is hidden, and so the 6 (7 - 6 = 1)
+        self.assertEqual((overall["completed"], overall["tier:none"], overall["unscored"]), ("7", "*", "<5"))
 
     def test_no_aggregate_scope_is_404(self) -> None:
         for user in (self.w.class_teacher_a41, self.w.grade_leader_a4):
@@ -367,7 +371,7 @@ class PageTests(ReportWorld):
         html = response.content.decode()
         self.assertIn("甲小学", html)
         self.assertNotIn("乙小学", html)
-        self.assertNotIn("&lt;5", html)
+        self.assertIn("&lt;5", html)  # small cells hidden at school level too (issue 11 item 7)
         before = self.denied_rows(self.w.leader_a)
         self.assertEqual(client.get(self.url(school=self.w.school_b)).status_code, 404)
         self.assertEqual(self.denied_rows(self.w.leader_a), before + 1)
@@ -555,11 +559,11 @@ class QueryCountTests(ReportWorld):
             assert table is not None
             return next(cells(r, table) for r in table.rows if r.key == "left_behind")
 
-        self.assertEqual(left_behind(self.w.leader_a)["invited"], "1")  # student_a41 only
-        self.assertEqual(left_behind(self.w.psych_b)["invited"], "1")  # the new one only
+        self.assertEqual(left_behind(self.w.leader_a)["invited"], "<5")  # student_a41 only
+        self.assertEqual(left_behind(self.w.psych_b)["invited"], "<5")  # the new one only
         self.assertEqual(
             (left_behind(self.w.psych_b)["tier:watch"], left_behind(self.w.psych_b)["tier:urgent"]),
-            ("1", "0"),
+            ("<5", "0"),
         )
         district = left_behind(self.w.district_admin)
         self.assertEqual(

@@ -15,6 +15,7 @@ from xinyu.audit.models import Action, AuditEntry
 from xinyu.audit.services import record
 from xinyu.kernel.labels import kind_label
 from xinyu.kernel.policyfile import policy_for_code
+from xinyu.kernel.suppression import DEFAULT_SMALL_CELL, small_cell
 
 from .models import (
     Employment,
@@ -157,7 +158,7 @@ def file_viewers(user: User, student: Student, limit: int = 20) -> QuerySet[Audi
     return AuditEntry.objects.filter(student_id=student.pk, action=Action.VIEW).order_by("-at")[:limit]
 
 
-SMALL_CELL = 5  # counts under 5 are suppressed in any view above the school (privacy)
+SMALL_CELL = DEFAULT_SMALL_CELL  # counts under 5 are hidden in every aggregate (issue 11 item 7)
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,8 @@ class Count_:
 
 def key_population_summary(user: User) -> list[Count_]:
     """Active key-population flags counted over the schools the user may see aggregates of;
-    above one school, cells under SMALL_CELL are suppressed."""
+    at every level (one school too), cells under the threshold are hidden. The kinds overlap
+    (a student may carry several) and no total is shown, so no cell needs a partner."""
     schools = policy.aggregate_schools_for(user)
     school_ids = list(schools.values_list("pk", flat=True))
     if not school_ids:
@@ -182,7 +184,7 @@ def key_population_summary(user: User) -> list[Count_]:
         .values_list("kind")
         .annotate(n=Count("id"))
     )
-    above_school = len(school_ids) > 1
+    threshold = small_cell()
     # Clinical kinds by name only for who reads every counted school in full (psych teachers);
     # everyone else reads the neutral need they imply (xinyu.kernel.labels).
     full = {g.school_id for g in policy.grants(user) if g.policy.student_level >= Level.FULL}
@@ -192,7 +194,7 @@ def key_population_summary(user: User) -> list[Count_]:
             kind,
             kind_label(kind, label, clinical=clinical, aggregate=True),
             rows.get(kind, 0),
-            above_school and 0 < rows.get(kind, 0) < SMALL_CELL,
+            0 < rows.get(kind, 0) < threshold,
         )
         for kind, label in KeyPopulation.choices
     ]

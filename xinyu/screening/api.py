@@ -75,7 +75,11 @@ def campaigns(request: HttpRequest) -> list[dict]:
 def campaign_progress(request: HttpRequest, uid: str) -> dict:
     user = _user(request)
     table = selectors.campaign_progress(user, access.get_campaign_for(user, uid))
-    total = {k: v for k, v in table.total.items() if table.show_flagged or k != "flagged"}
+    total = {
+        k: v
+        for k, v in table.total.items()
+        if (table.show_flagged or k != "flagged") and k not in table.total_hidden  # hidden: left out
+    }
     return {
         "grouping": table.grouping,
         "rows": [

@@ -63,7 +63,7 @@ def stacked_bars(table: Table) -> Bars:
     return Bars(tuple(rows), height, tuple((c.colour, c.label) for _, c in parts))
 
 
-def results_html(summary: Summary, *, scope_name: str) -> str:
+def results_html(summary: Summary, *, scope_name: str, mark: str = "") -> str:
     grade = summary.breakdown("grade")
     return render_to_string(
         "screening/reports/results_pdf.html",
@@ -73,6 +73,7 @@ def results_html(summary: Summary, *, scope_name: str) -> str:
             "grade_bars": stacked_bars(grade) if grade else None,
             "year_bars": stacked_bars(summary.years),
             "generated_at": timezone.localtime(),
+            "mark": mark,  # the watermark: who exported the file and when
         },
     )
 
@@ -87,5 +88,5 @@ def html_to_pdf(html: str) -> bytes:
     return HTML(string=html).write_pdf(stylesheets=[css])  # type: ignore[no-any-return]
 
 
-def results_pdf(summary: Summary, *, scope_name: str) -> bytes:
-    return html_to_pdf(results_html(summary, scope_name=scope_name))
+def results_pdf(summary: Summary, *, scope_name: str, mark: str = "") -> bytes:
+    return html_to_pdf(results_html(summary, scope_name=scope_name, mark=mark))

@@ -53,7 +53,7 @@ def _export(
         obj=summary.campaign,
         school=summary.school,
         role=policy.roles_label(user),
-        detail=f"screening results {kind}: {len(summary.schools)} school(s)",
+        detail=f"screening results {kind}: {len(summary.schools)} school(s), {summary.row_count} rows",
     )
     filename = f"{summary.campaign.name}-{_scope_name(summary)}.{kind}"
     return HttpResponse(
@@ -73,8 +73,7 @@ def results(request: HttpRequest, uid: str) -> HttpResponse:
             "scope_name": _scope_name(summary),
             "charts": summary.charts(),
             "query": f"?school={summary.school.uid}" if summary.school else "",
-            # `suppressed` is "the user's view spans several schools", already counted.
-            "back_to_all": summary.school is not None and summary.suppressed,
+            "back_to_all": summary.school is not None and summary.several_schools,
         },
     )
 
@@ -91,7 +90,9 @@ def results_xlsx(request: HttpRequest, uid: str) -> HttpResponse:
 def results_pdf(request: HttpRequest, uid: str) -> HttpResponse:
     with translation.override("zh-hans"):
         summary = _summary(request, uid)
-        data = pdf.results_pdf(summary, scope_name=_scope_name(summary))
+        user = _user(request)
+        mark = watermark(user.full_name, user.get_username())
+        data = pdf.results_pdf(summary, scope_name=_scope_name(summary), mark=mark)
     return _export(request, summary, data, "pdf", "application/pdf")
 
 

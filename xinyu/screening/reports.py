@@ -6,9 +6,10 @@ Everything is counted with a few GROUP BY queries on `Invitation`'s denormalised
 read from covering indexes: each gives the number of invitations per group and state
 (consent, progress, needs re-test, tier), and `_Tally` puts each state's count into the
 columns it counts in. Withdrawn consent counts as "not participating" and never as a result.
-Second-stage assignments are not counted. Above the school, counts of 1–4 show as "<5"
-(`SMALL_CELL`), and `suppress` hides further cells so that no hidden count can be worked out
-from totals.
+Second-stage assignments are not counted. At every level (one school as well as the
+district) and for every viewer, counts under the district's threshold (`[privacy] small_cell`,
+5) show as "<5", and `suppress` (xinyu.kernel.suppression) hides further cells so that no
+hidden count can be worked out from totals (issue 11 item 7).
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from django.utils.translation import gettext as _
 
 from xinyu.access import policy
 from xinyu.access.policy import Level, Perm
+from xinyu.kernel import suppression
 from xinyu.kernel.labels import kind_label
+from xinyu.kernel.suppression import DEFAULT_SMALL_CELL
 from xinyu.org.models import GRADE_NAMES, Gender, KeyPopulation, School, StudentFlag, User
-from xinyu.org.selectors import SMALL_CELL
 from xinyu.screening import access as screening_access
 
 from .instruments import get_instrument, localized
@@ -54,45 +56,25 @@ def suppress(
     row_groups: Sequence[Sequence[int]],
     column_lines: bool = True,
     hidden: Iterable[Position] = (),
+    threshold: int = DEFAULT_SMALL_CELL,
 ) -> set[Position]:
-    """The cells of `grid` to hide in a view above the school. Pure.
-
-    Primary: every count from 1 to SMALL_CELL - 1. Secondary: in a line that adds up — the
-    columns of one row group (a total and its parts), or a whole column when `column_lines`
-    (the last row being the total) — a single hidden cell could be worked out from the
-    others, so the smallest non-zero visible cell of that line is hidden too, until no line
-    has exactly one hidden cell. `hidden` are cells already hidden elsewhere."""
-    out = set(hidden) | {
-        (r, c) for r, row in enumerate(grid) for c, n in enumerate(row) if 0 < n < SMALL_CELL
-    }
-    lines = [[(r, c) for c in group] for r in range(len(grid)) for group in row_groups]
-    if column_lines and len(grid) > 1:
-        lines += [[(r, c) for r in range(len(grid))] for c in range(len(grid[0]))]
-    changed = True
-    while changed:
-        changed = False
-        for line in lines:
-            if sum(p in out for p in line) != 1:
-                continue
-            visible = [p for p in line if p not in out and grid[p[0]][p[1]] > 0]
-            if visible:
-                out.add(min(visible, key=lambda p: grid[p[0]][p[1]]))
-                changed = True
-    return out
+    """The cells of `grid` to hide (xinyu.kernel.suppression, the one rule): counts from 1 to
+    threshold - 1, then their partners in each line that adds up — the columns of one row
+    group (a total and its parts) and, when `column_lines`, each column down to its total row."""
+    return suppression.suppress_grid(
+        grid, threshold=threshold, row_groups=row_groups, column_lines=column_lines, hidden=hidden
+    )
 
 
 def suppress_tables(
-    grids: Sequence[Sequence[Sequence[int]]], *, row_groups: Sequence[Sequence[int]]
+    grids: Sequence[Sequence[Sequence[int]]],
+    *,
+    row_groups: Sequence[Sequence[int]],
+    threshold: int = DEFAULT_SMALL_CELL,
 ) -> list[set[Position]]:
     """`suppress` for several breakdowns of one population: their last rows are the same
     total, so a total cell hidden in one table is hidden in all of them."""
-    shared: set[int] = set()
-    while True:
-        marks = [suppress(g, row_groups=row_groups, hidden={(len(g) - 1, c) for c in shared}) for g in grids]
-        found = {c for g, m in zip(grids, marks, strict=True) for r, c in m if r == len(g) - 1}
-        if found == shared:
-            return marks
-        shared = found
+    return suppression.suppress_tables(grids, threshold=threshold, row_groups=row_groups)
 
 
 @dataclass(frozen=True)
@@ -107,7 +89,8 @@ class Column:
 class Cell:
     count: int | None  # None when hidden: the number never leaves this module
     rate: float | None = None  # percent of `Column.share_of`; None when it could reveal a hidden count
-    small: bool = False  # hidden because it is under SMALL_CELL (else hidden to protect one that is)
+    small: bool = False  # hidden because it is under the threshold (else hidden to protect one that is)
+    limit: int = DEFAULT_SMALL_CELL  # the threshold, for the "<5" shown
 
     @property
     def hidden(self) -> bool:
@@ -116,7 +99,7 @@ class Cell:
     def __str__(self) -> str:
         if self.count is not None:
             return str(self.count)
-        return f"<{SMALL_CELL}" if self.small else "*"
+        return f"<{self.limit}" if self.small else "*"
 
 
 @dataclass(frozen=True)
@@ -156,7 +139,8 @@ class Summary:
     campaign: Campaign
     schools: tuple[School, ...]  # the schools counted
     school: School | None  # the one school drilled into
-    suppressed: bool  # small cells hidden (the user's view is above the school)
+    suppressed: bool  # some cell is hidden (small, or protecting a small one)
+    several_schools: bool  # the user's aggregates span more than one school
     columns: tuple[Column, ...]
     overall: Row
     breakdowns: tuple[Table, ...]  # by school (several schools only), grade, gender, key population
@@ -183,6 +167,12 @@ class Summary:
             breakdowns=tuple(t.pick(keep) for t in self.breakdowns),
             years=self.years.pick(keep),
         )
+
+    @property
+    def row_count(self) -> int:
+        """The rows of counts an export of the summary holds (for its audit row)."""
+        tables = (self.overall_table, *self.breakdowns, self.year_results, *self.bands)
+        return sum(len(t.rows) + (1 if t.total else 0) for t in tables)
 
     def breakdown(self, key: str) -> Table | None:
         return next((t for t in self.breakdowns if t.key == key), None)
@@ -291,13 +281,20 @@ def _state(consent: str, progress: str, retest: Any, tier: str) -> State:
     return (consent, progress, bool(retest), tier)
 
 
-def _row(key: str, label: str, counts: Sequence[int], hidden: set[int], columns: Sequence[Column]) -> Row:
+def _row(
+    key: str,
+    label: str,
+    counts: Sequence[int],
+    hidden: set[int],
+    columns: Sequence[Column],
+    threshold: int = DEFAULT_SMALL_CELL,
+) -> Row:
     index = {c.key: i for i, c in enumerate(columns)}
     cells = []
     for i, column in enumerate(columns):
         n = counts[i]
         if i in hidden:
-            cells.append(Cell(None, small=n < SMALL_CELL))
+            cells.append(Cell(None, small=0 < n < threshold, limit=threshold))
             continue
         d = index.get(column.share_of)
         rate = round(100 * n / counts[d], 1) if n and d is not None and d not in hidden else None
@@ -312,12 +309,13 @@ def _table(
     labelled: Sequence[tuple[str, str, list[int]]],
     marks: set[Position],
     total: list[int] | None,
+    threshold: int = DEFAULT_SMALL_CELL,
 ) -> Table:
     rows = list(labelled)
     if total is not None:
         rows.append(("total", _("All"), total))
     built = [
-        _row(k, label, counts, {c for r, c in marks if r == i}, columns)
+        _row(k, label, counts, {c for r, c in marks if r == i}, columns, threshold)
         for i, (k, label, counts) in enumerate(rows)
     ]
     if total is not None:
@@ -350,7 +348,8 @@ def results_summary(user: User, campaign: Campaign, *, school: School | None = N
     of (`?school` narrows to one). Raises Http404 when there is nothing the user may see."""
     schools = view_schools(user, campaign, school)
     ids = [s.pk for s in schools]
-    suppressed = policy.aggregate_schools_for(user).count() > 1
+    several = policy.aggregate_schools_for(user).count() > 1
+    threshold = suppression.small_cell(campaign.district.code)
     columns = _columns(campaign)
     width = len(columns)
     # One grouped query, read from the covering index `invitation_aggregate_cover`.
@@ -396,24 +395,30 @@ def results_summary(user: User, campaign: Campaign, *, school: School | None = N
         )
     )
     grids = [[c for k, label, c in labelled] + [total] for key, title, labelled in plans]
-    marks = suppress_tables(grids, row_groups=_row_groups(columns)) if suppressed else [set() for _ in grids]
+    marks = suppress_tables(grids, row_groups=_row_groups(columns), threshold=threshold)
     breakdowns = [
-        _table(key, title, columns, labelled, m, total)
+        _table(key, title, columns, labelled, m, total, threshold)
         for (key, title, labelled), m in zip(plans, marks, strict=True)
     ]
     overall_hidden = {c for r, c in marks[0] if r == len(grids[0]) - 1}
-    overall = _row("total", _("All"), total, overall_hidden, columns)
+    overall = _row("total", _("All"), total, overall_hidden, columns, threshold)
 
-    breakdowns.append(
-        _key_populations(campaign, ids, columns, suppressed, clinical=_full_over(user, schools))
+    breakdowns.append(_key_populations(campaign, ids, columns, threshold, clinical=_full_over(user, schools)))
+    years = _years(user, campaign, ids, columns, total, overall_hidden, threshold)
+    bands = _bands(user, campaign, schools, threshold) if _full_over(user, schools) else ()
+    hidden_any = any(
+        c.hidden
+        for table in (*breakdowns, years, *bands)
+        for row in (*table.rows, table.total)
+        if row
+        for c in row.cells
     )
-    years = _years(user, campaign, ids, columns, total, overall_hidden, suppressed)
-    bands = _bands(user, campaign, schools, suppressed) if _full_over(user, schools) else ()
     summary = Summary(
         campaign=campaign,
         schools=tuple(schools),
         school=school,
-        suppressed=suppressed,
+        suppressed=hidden_any,
+        several_schools=several,
         columns=columns,
         overall=overall,
         breakdowns=tuple(breakdowns),
@@ -431,7 +436,7 @@ def _row_groups(columns: Sequence[Column]) -> list[list[int]]:
 
 
 def _key_populations(
-    campaign: Campaign, ids: list[int], columns: Sequence[Column], suppressed: bool, *, clinical: bool
+    campaign: Campaign, ids: list[int], columns: Sequence[Column], threshold: int, *, clinical: bool
 ) -> Table:
     """Students with an active flag of each kind. A student may carry several flags, so the
     rows overlap and only add up along a row. Clinical kinds are named only for who reads the
@@ -444,8 +449,8 @@ def _key_populations(
         for kind, label in KeyPopulation.choices
     ]
     grid = [c for k, label, c in labelled]
-    marks = suppress(grid, row_groups=_row_groups(columns), column_lines=False) if suppressed else set()
-    return _table("key_population", _("By key population"), columns, labelled, marks, None)
+    marks = suppress(grid, row_groups=_row_groups(columns), column_lines=False, threshold=threshold)
+    return _table("key_population", _("By key population"), columns, labelled, marks, None, threshold)
 
 
 def _flag_states(campaign: Campaign, ids: list[int]) -> list[tuple[Any, ...]]:
@@ -494,7 +499,7 @@ def _years(
     columns: Sequence[Column],
     current: list[int],
     current_hidden: set[int],
-    suppressed: bool,
+    threshold: int,
 ) -> Table:
     """The same schools in the campaigns of earlier school years that the user can see."""
     earlier = dict(
@@ -515,14 +520,14 @@ def _years(
     counts[campaign.school_year] = current
     labelled = [(year, year, counts[year]) for year in sorted(counts)]
     grid = [c for k, label, c in labelled]
-    marks: set[Position] = set()
-    if suppressed:
-        already = {(len(grid) - 1, c) for c in current_hidden}
-        marks = suppress(grid, row_groups=_row_groups(columns), column_lines=False, hidden=already)
-    return _table("year", _("Year over year"), columns, labelled, marks, None)
+    already = {(len(grid) - 1, c) for c in current_hidden}
+    marks = suppress(
+        grid, row_groups=_row_groups(columns), column_lines=False, hidden=already, threshold=threshold
+    )
+    return _table("year", _("Year over year"), columns, labelled, marks, None, threshold)
 
 
-def _bands(user: User, campaign: Campaign, schools: Sequence[School], suppressed: bool) -> tuple[Table, ...]:
+def _bands(user: User, campaign: Campaign, schools: Sequence[School], threshold: int) -> tuple[Table, ...]:
     """Primary-scale bands per instrument, from the results the user may read."""
     readable = screening_access.result_invitations_for(user).filter(
         campaign=campaign, stage=1, school__in=schools, consent=Consent.GIVEN
@@ -556,7 +561,7 @@ def _bands(user: User, campaign: Campaign, schools: Sequence[School], suppressed
             *(Column(f"band:{b}", label, "results") for b, label in bands),
             Column("invalid", _("Not valid (re-test)"), "results"),
         )
-        marks = suppress([values], row_groups=[list(range(len(values)))]) if suppressed else set()
-        row = _row(code, name, values, {c for r, c in marks}, columns)
+        marks = suppress([values], row_groups=[list(range(len(values)))], threshold=threshold)
+        row = _row(code, name, values, {c for r, c in marks}, columns, threshold)
         tables.append(Table(f"band:{code}", name, columns, (row,)))
     return tuple(tables)

@@ -12,8 +12,8 @@ from typing import Any
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 
 from xinyu.access import policy
+from xinyu.kernel.suppression import DEFAULT_SMALL_CELL, small_cell, suppress_grid
 from xinyu.org.models import KeyPopulation, School, SchoolClass, Student, User
-from xinyu.org.selectors import SMALL_CELL
 from xinyu.screening import access as screening_access
 
 from .models import Campaign, Consent, Invitation, Progress, Result
@@ -45,9 +45,12 @@ class ProgressRow:
     counts: dict[str, int]
     suppressed: set[str] = field(default_factory=set)
     url: str = ""
+    limit: int = DEFAULT_SMALL_CELL  # the threshold, for the "<5" shown
 
     def cell(self, column: str) -> str:
-        return "<5" if column in self.suppressed else str(self.counts.get(column, 0))
+        if column not in self.suppressed:
+            return str(self.counts.get(column, 0))
+        return f"<{self.limit}" if 0 < self.counts.get(column, 0) < self.limit else "*"
 
     @property
     def cell_not_participating(self) -> str:
@@ -64,6 +67,21 @@ class ProgressTable:
     rows: list[ProgressRow]
     total: dict[str, int]
     show_flagged: bool
+    total_hidden: set[str] = field(default_factory=set)
+    limit: int = DEFAULT_SMALL_CELL
+
+    def total_cell(self, column: str) -> str:
+        if column not in self.total_hidden:
+            return str(self.total.get(column, 0))
+        return f"<{self.limit}" if 0 < self.total.get(column, 0) < self.limit else "*"
+
+    @property
+    def total_not_participating(self) -> str:
+        return self.total_cell("not_participating")
+
+    @property
+    def total_flagged(self) -> str:
+        return self.total_cell("flagged")
 
 
 def campaign_progress(user: User, campaign: Campaign, *, school: School | None = None) -> ProgressTable:
@@ -107,11 +125,20 @@ def campaign_progress(user: User, campaign: Campaign, *, school: School | None =
         rows.sort(key=lambda r: (r.key.grade.level, r.key.number))
     total = {column: sum(r.counts[column] for r in rows) for column in PROGRESS_COLUMNS}
     show_flagged = policy.aggregate_schools_for(user).exists()
-    if grouping == "school":
-        # Above the school, small counts of sensitive columns are suppressed.
-        for r in rows:
-            r.suppressed = {c for c in ("not_participating", "flagged") if 0 < r.counts[c] < SMALL_CELL}
-    return ProgressTable(grouping, rows, total, show_flagged)
+    # At every level (per school or per class), small counts of the sensitive columns are
+    # hidden (issue 11 item 7; the threshold from the policy file).
+    # A column's total less its shown rows must not give a hidden one back: the total row is
+    # part of each column's line (`total_hidden`). Residual: along a row, invited − given −
+    # pending still gives "not participating" (docs/SECURITY.md, item 7).
+    threshold = small_cell(campaign.district.code)
+    sensitive = ("not_participating", "flagged")
+    grid = [[r.counts[c] for c in sensitive] for r in rows] + [[total[c] for c in sensitive]]
+    hidden = suppress_grid(grid, threshold=threshold, row_groups=[], column_lines=True)
+    for i, r in enumerate(rows):
+        r.limit = threshold
+        r.suppressed = {c for j, c in enumerate(sensitive) if (i, j) in hidden}
+    total_hidden = {c for j, c in enumerate(sensitive) if (len(rows), j) in hidden}
+    return ProgressTable(grouping, rows, total, show_flagged, total_hidden, threshold)
 
 
 def _counts(row: dict[str, Any]) -> dict[str, int]:
