@@ -155,8 +155,9 @@ HOME_QUERIES = {
     "district_admin": 14,
     "centre_expert": 13,
     "leader_a": 12,
-    "psych_a": 19,
-    "psych_b": 19,
+    # +1: the files opened with a stated reason (issue 11 item 3, xinyu/studentfile/panels.py)
+    "psych_a": 20,
+    "psych_b": 20,
     "grade_leader_a4": 11,
     "class_teacher_a41": 11,
 }
