@@ -266,7 +266,7 @@ class PublicBookingTest(PersonaTestCase):
         url = f"/counselling/keys/{self.w.class_a41.uid}/"
         for user in (self.w.class_teacher_a41, self.w.grade_leader_a4, self.w.psych_a):
             with self.subTest(user=user.username):
-                self.assertContains(self.client_for(user).get(url), self.key.code)
+                self.assertContains(self.client_for(user).get(url), self.key.printed)
         for user in (self.w.psych_b, self.w.leader_a, self.w.district_admin):
             with self.subTest(user=user.username):
                 self.assertEqual(self.client_for(user).get(url).status_code, 404)

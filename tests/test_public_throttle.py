@@ -172,3 +172,17 @@ class CodeLengthTest(ThrottleTestCase):
         self.assertEqual(services.find_by_code("abcd-2345"), self.inv)
         self.assertEqual(Client().get("/s/ABCD2345/").status_code, 200)
         self.assertIsNone(services.find_by_code("ABCD23456"))  # 9: neither length
+
+    def test_student_keys_are_twelve_characters_printed_in_groups_and_old_keys_still_work(self) -> None:
+        from xinyu.counselling.services import issue_keys
+        from xinyu.org.keys import KEY_LENGTH, find_key
+        from xinyu.org.models import StudentKey
+
+        [key, *_] = issue_keys(by=self.w.psych_a, school_class=self.w.class_a41)
+        self.assertEqual((KEY_LENGTH, len(key.code)), (12, 12))
+        self.assertRegex(key.printed, r"^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$")
+        self.assertEqual(find_key(school=self.w.school_a, raw=key.printed.lower()), key)
+        self.assertIsNone(find_key(school=self.w.school_b, raw=key.printed))  # another school's
+        StudentKey.objects.filter(pk=key.pk).update(code="ABCD2345")  # issued before: 8 characters
+        self.assertEqual(find_key(school=self.w.school_a, raw="abcd 2345"), key)
+        self.assertIsNone(find_key(school=self.w.school_a, raw="ABCD23456"))  # 9: neither length

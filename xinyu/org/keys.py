@@ -5,9 +5,16 @@ mask are in `xinyu.kernel.kiosk`."""
 
 from __future__ import annotations
 
-from .models import KEY_ALPHABET, KEY_LENGTH, School, Student, StudentKey, StudentStatus
+from .models import KEY_ALPHABET, KEY_LENGTH, OLD_KEY_LENGTHS, School, Student, StudentKey, StudentStatus
 
-__all__ = ["KEY_ALPHABET", "KEY_LENGTH", "StudentKey", "find_key", "normalise_key", "student_for_key"]
+__all__ = [
+    "KEY_ALPHABET",
+    "KEY_LENGTH",
+    "StudentKey",
+    "find_key",
+    "normalise_key",
+    "student_for_key",
+]
 
 
 def normalise_key(raw: str) -> str:
@@ -18,7 +25,7 @@ def normalise_key(raw: str) -> str:
 def find_key(*, school: School, raw: str) -> StudentKey | None:
     """The active code of an enrolled student of this school, or None."""
     code = normalise_key(raw)
-    if len(code) != KEY_LENGTH or any(ch not in KEY_ALPHABET for ch in code):
+    if len(code) not in (KEY_LENGTH, *OLD_KEY_LENGTHS) or any(ch not in KEY_ALPHABET for ch in code):
         return None
     return (
         StudentKey.objects.select_related("student")

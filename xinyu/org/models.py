@@ -443,9 +443,12 @@ class ImportBatch(models.Model):
 
 # ---- students' personal codes for the public pages (kiosk) --------------------------------
 
-# The answering-code idea of screening: no 0/O, 1/I/L; 8 characters ≈ 2^39.
+# The answering-code idea of screening: no 0/O, 1/I/L; 12 characters ≈ 2^59, so a year of
+# throttled guessing from one address has odds of about 4e-12 against a school's codes
+# (docs/SECURITY.md, item 10). Keys issued before were 8 characters; they stay valid.
 KEY_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-KEY_LENGTH = 8
+KEY_LENGTH = 12
+OLD_KEY_LENGTHS = (8,)
 
 
 def new_student_key() -> str:
@@ -477,3 +480,9 @@ class StudentKey(models.Model):
                 name="one_active_key_per_student",
             )
         ]
+
+    @property
+    def printed(self) -> str:
+        """The code as printed on the slip, in groups of four (`XXXX-XXXX-XXXX`); dashes and
+        spaces are ignored when typed."""
+        return "-".join(self.code[i : i + 4] for i in range(0, len(self.code), 4))
