@@ -444,7 +444,7 @@ class ImportBatch(models.Model):
 # ---- students' personal codes for the public pages (kiosk) --------------------------------
 
 # The answering-code idea of screening: no 0/O, 1/I/L; 12 characters ≈ 2^59, so a year of
-# throttled guessing from one address has odds of about 4e-12 against a school's codes
+# throttled guessing from one address has odds of about 4e-9 against a school's codes
 # (docs/SECURITY.md, item 10). Keys issued before were 8 characters; they stay valid.
 KEY_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 KEY_LENGTH = 12
