@@ -12,7 +12,13 @@ instead of the text. The key comes from the environment, never from the reposito
 - Unset in production (XINYU_DEBUG unset or 0): the system check xinyu.E020 fails, so
   `migrate`, `runserver` and `check --deploy` refuse to start, and any read or write raises.
 
-Encrypted columns cannot be searched or compared in SQL: only ``isnull`` lookups work.
+Fernet columns (`EncryptedTextField`, and `EncryptedJSONField`, `EncryptedIntegerField`,
+`EncryptedFloatField` for values that are not text) cannot be searched or compared in SQL:
+only ``isnull`` lookups work. Low-cardinality values that queries filter and group on are
+`TokenField` / `TokenBooleanField` columns: a keyed deterministic token (AES-SIV under a key
+derived per column), so ``=``, ``IN``, GROUP BY and indexes work; screening answers are
+`RowTokenIntegerField` tokens bound to their row. `manage.py rotate_keys` re-encrypts
+everything under the first key (docs/SECURITY.md, item 4).
 """
 
 from __future__ import annotations
@@ -315,10 +321,23 @@ def read_token(token: str, *, scope: str, remember: bool = True) -> str:
     raise FieldKeyError(f"{scope}: a token cannot be read with the configured {ENV_VAR} (rotated-out key)")
 
 
+# Per-row tokens (answers) read back: a student's path reads its own answers again on every
+# question, so each is decrypted once per process (bounded; emptied when full).
+_ROWS: dict[str, str] = {}
+_ROWS_MAX = 200_000
+
+
+def _remember_row(token: str, clear: str) -> None:
+    if len(_ROWS) >= _ROWS_MAX:
+        _ROWS.clear()
+    _ROWS[token] = clear
+
+
 def forget_cached() -> None:
     """Drop the token caches (a test that removes a key; a process restarts anyway)."""
     _TOKENS.clear()
     _CLEAR.clear()
+    _ROWS.clear()
 
 
 class TokenField(models.CharField):
@@ -441,9 +460,10 @@ class RowTokenIntegerField(TokenField):
         return None if value == "" else int(value)
 
     def seal_row(self, value: Any, context: str, key: str | None = None) -> str:
-        return make_token(
-            f"{context}|{int(value)}", scope=self.token_scope, width=self.width, key=key, remember=False
-        )
+        clear = f"{context}|{int(value)}"
+        token = make_token(clear, scope=self.token_scope, width=self.width, key=key, remember=False)
+        _remember_row(token, clear)  # read back on the next question
+        return token
 
     def get_prep_value(self, value: Any) -> Any:
         if value is None:
@@ -458,7 +478,11 @@ class RowTokenIntegerField(TokenField):
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
         if value is None:
             return None
-        return int(read_token(value, scope=self.token_scope, remember=False).rsplit("|", 1)[1])
+        clear = _ROWS.get(value)
+        if clear is None:
+            clear = read_token(value, scope=self.token_scope, remember=False)
+            _remember_row(value, clear)
+        return int(clear.rsplit("|", 1)[1])
 
     def legacy_to_python(self, raw: Any) -> Any:
         return None if raw is None else int(raw)
