@@ -334,6 +334,10 @@ class ResetApprovalTests(PersonaTestCase):
         assert (req.kind, req.status, req.requested_by) == ("password", "pending", w.district_admin)
         assert Client().login(username="psych_a", password=PASSWORD)  # nothing changed yet
         assert AuditEntry.objects.filter(user=w.district_admin, detail="reset requested: password").exists()
+        # Those who may approve are told in-app (the other admin, the school's leader), not the
+        # requester nor the account's owner.
+        told = Message.objects.filter(kind="account", link="/staff/resets/")
+        assert set(told.values_list("recipient__username", flat=True)) == {"district_admin2", "leader_a"}
         # The requester cannot approve it: no button, and the service refuses.
         admin = self.client_for(w.district_admin)
         page = admin.get("/staff/resets/").content.decode()

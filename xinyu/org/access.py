@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 
 from xinyu.access import policy
 
-from .models import ApiToken, ImportBatch, ImportKind, ResetRequest, Role, User
+from .models import ApiToken, ImportBatch, ImportKind, ResetRequest, Role, RoleAssignment, User
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -112,3 +112,18 @@ def get_reset_request_for(user: User | AnonymousUser, uid: Any) -> ResetRequest:
     if req is None:
         policy.deny(user, object_type="resetrequest", object_id=str(uid)[:64])
     return req
+
+
+def reset_approvers(req: ResetRequest) -> QuerySet[User]:
+    """Who may decide the request (told when it is filed): the district admins of the
+    account's district and the leaders of its schools, never the requester or the account."""
+    target = RoleAssignment.objects.filter(user_id=req.target_id)
+    q = Q(
+        assignments__role=Role.DISTRICT_ADMIN, assignments__district_id__in=target.values("district_id")
+    ) | Q(
+        assignments__role=Role.SCHOOL_LEADER,
+        assignments__school_id__in=target.filter(school_id__isnull=False).values("school_id"),
+    )
+    return (
+        User.objects.filter(q, is_active=True).exclude(pk__in=[req.requested_by_id, req.target_id]).distinct()
+    )

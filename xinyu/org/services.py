@@ -214,6 +214,10 @@ def reset_second_factor(*, by: User, staff: User) -> None:
 
 # -- Two-person approval of resets ---------------------------------------------------------
 
+# Sent (inside the transaction) when a reset request is filed: the web hub tells those who may
+# approve it, through xinyu.notify.
+reset_requested = Signal()
+
 
 @transaction.atomic
 def request_reset(*, by: User, staff: User, kind: str) -> ResetRequest:
@@ -245,6 +249,7 @@ def request_reset(*, by: User, staff: User, kind: str) -> ResetRequest:
         role=policy.roles_label(by),
         detail=f"reset requested: {kind}",
     )
+    reset_requested.send(sender=ResetRequest, req=req, approvers=list(org_access.reset_approvers(req)))
     return req
 
 

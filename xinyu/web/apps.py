@@ -17,9 +17,13 @@ class WebConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from xinyu.org.services import second_factor_reset, temporary_password_issued
+        from xinyu.org.services import reset_requested, second_factor_reset, temporary_password_issued
 
-        from .views import tell_owner_of_second_factor_reset, tell_owner_of_temporary_password
+        from .views import (
+            tell_approvers_of_reset_request,
+            tell_owner_of_second_factor_reset,
+            tell_owner_of_temporary_password,
+        )
 
         user_logged_in.connect(_start_session, dispatch_uid="xinyu.web.session_start")
         temporary_password_issued.connect(
@@ -28,3 +32,4 @@ class WebConfig(AppConfig):
         second_factor_reset.connect(
             tell_owner_of_second_factor_reset, dispatch_uid="xinyu.web.tell_owner_2fa"
         )
+        reset_requested.connect(tell_approvers_of_reset_request, dispatch_uid="xinyu.web.tell_approvers")

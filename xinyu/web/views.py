@@ -141,3 +141,20 @@ def tell_owner_of_second_factor_reset(sender: Any, staff: User, by: User, **kwar
             "district centre at once."
         ),
     )
+
+
+def tell_approvers_of_reset_request(sender: Any, req: Any, approvers: list[User], **kwargs: Any) -> None:
+    """Those who may approve a reset request learn that one waits (no name in the text)."""
+    notify_users(
+        users=approvers,
+        kind="account",
+        subject="有一项账号重置申请待审批 / An account reset waits for approval",
+        body=(
+            "一位区级管理员申请重置某教职工账号的密码或两步验证，须由第二人批准后生效。"
+            "请在“教职工 → 重置申请”中审批。"
+            " / A district admin asked to reset a staff account's password or two-step "
+            "verification; it takes effect only once a second person approves it. Decide it "
+            "under Staff → Reset requests."
+        ),
+        link="/staff/resets/",
+    )
