@@ -592,12 +592,21 @@ def triggers_suspended(connection: Any, table: str) -> Iterator[None]:
     q = connection.ops.quote_name
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", [table]
+            )
+            if not cursor.fetchone()[0]:
+                yield  # no row triggers of its own: nothing to hold back, no lock to take
+                return
+            # Deferred foreign-key checks pending in this transaction would refuse the ALTER.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"ALTER TABLE {q(table)} DISABLE TRIGGER USER")
         try:
             yield
         finally:
             with connection.cursor() as cursor:
                 cursor.execute(f"ALTER TABLE {q(table)} ENABLE TRIGGER USER")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     elif connection.vendor == "sqlite":
         saved = _sqlite_triggers(connection, table)
         with connection.cursor() as cursor:
