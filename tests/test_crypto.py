@@ -242,3 +242,66 @@ class RotateKeysTest(PersonaTestCase):
         crypto.forget_cached()
         with self.assertRaises(crypto.FieldKeyError):
             Case.objects.get(pk=case.pk)
+
+
+class DataMigrationTransformsTest(PersonaTestCase):
+    """The transforms of the item-4 data migrations (`encrypt_migration`): clearing writes
+    the values the old column types held, sealing them again gives readable, filterable
+    rows, and sealing twice changes nothing. (The AlterFields around them are Django's.)"""
+
+    def test_clear_then_seal_round_trips_and_is_idempotent(self) -> None:
+        from tests.care_helpers import open_case
+        from tests.screening_helpers import complete, consent_and_start, invitation, make_campaign, with_phq
+        from xinyu.care.models import Case, Tier
+        from xinyu.org.models import Guardian, KeyPopulation, StudentFlag
+        from xinyu.screening.models import Answer, Invitation, Result
+
+        inv = consent_and_start(invitation(make_campaign(self.w), self.w.student_a41))
+        inv = complete(inv, with_phq(dict.fromkeys(range(1, 10), 3), gad=3))
+        case = open_case(self.w.student_a42, self.w.psych_a, Tier.SEVERE)
+        guardian = Guardian.objects.create(student=self.w.student_a42, name="王", phone="13912345678")
+        spec = {
+            Invitation: ["tier", "tier_reasons", "needs_retest", "critical"],
+            Answer: ["value"],
+            Result: ["primary_raw", "primary_band", "concern", "critical", "data"],
+            Case: ["tier", "assessment"],
+            StudentFlag: ["kind"],
+            Guardian: ["phone"],
+        }
+
+        def run(transform: crypto.Transform) -> int:
+            return sum(
+                crypto.rewrite_columns(
+                    connection, m, [m._meta.get_field(n) for n in names], transform, batch_size=5
+                )
+                for m, names in spec.items()
+            )
+
+        self.assertGreater(run(crypto.unseal_legacy), 0)
+        self.assertEqual(_raw("SELECT tier FROM care_case WHERE id = %s", [case.pk])[0][0], "severe")
+        self.assertEqual(
+            _raw("SELECT phone FROM org_guardian WHERE id = %s", [guardian.pk])[0][0], "13912345678"
+        )
+        self.assertEqual(
+            {
+                str(r[0])
+                for r in _raw("SELECT value FROM screening_answer WHERE invitation_id = %s", [inv.pk])
+            },
+            {"3"},
+        )
+        self.assertEqual(
+            _raw("SELECT tier FROM screening_invitation WHERE id = %s", [inv.pk])[0][0], "urgent"
+        )
+        self.assertGreater(run(crypto.seal_legacy), 0)
+        self.assertEqual(run(crypto.seal_legacy), 0)  # already sealed: left alone
+        self.assertEqual(Invitation.objects.filter(pk=inv.pk, tier="urgent", critical=True).count(), 1)
+        self.assertEqual(Invitation.objects.get(pk=inv.pk).tier_reasons[0], "PHQ9.critical:phq9_item9")
+        self.assertEqual(set(Answer.objects.filter(invitation=inv).values_list("value", flat=True)), {3})
+        self.assertEqual(Result.objects.get(invitation=inv, instrument="PHQ9").primary_raw, 27.0)
+        self.assertEqual(Case.objects.filter(tier=Tier.SEVERE).count(), 1)
+        self.assertTrue(StudentFlag.objects.filter(kind=KeyPopulation.LEFT_BEHIND).exists())
+        self.assertEqual(Guardian.objects.get(pk=guardian.pk).phone, "13912345678")
+        # The answer tokens are bound to their row again (as the upsert writes them).
+        answer = Answer.objects.get(invitation=inv, instrument="PHQ9", item=1)
+        stored = _raw("SELECT value FROM screening_answer WHERE id = %s", [answer.pk])[0][0]
+        self.assertEqual(stored, Answer._meta.get_field("value").seal_row(3, f"{inv.pk}|PHQ9|1"))
