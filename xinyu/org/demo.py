@@ -28,11 +28,12 @@ from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.hashers import make_password
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
 
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
+from xinyu.crypto import triggers_suspended
 from xinyu.kernel.registry import DemoRun, demo_builder
 
 from .models import (
@@ -319,7 +320,10 @@ def delete_demo(district: District) -> None:
             object_id=district.code,
             detail="demo district deleted (manage.py demo --reset)",
         )
-        _purge(Student.objects.filter(school__district=district))
+        # Consent decisions are immutable in the database (issue 11 item 5); demo data alone
+        # may go, with its invitations, while the trigger is held back in this transaction.
+        with triggers_suspended(connection, "screening_consentdecision"):
+            _purge(Student.objects.filter(school__district=district))
         _purge(School.objects.filter(district=district))
         _purge(Cluster.objects.filter(district=district))
         _purge(District.objects.filter(pk=district.pk))
