@@ -91,7 +91,9 @@ INSTALLED_APPS = [
 ]
 
 # The reverse proxy's address(es) whose X-Forwarded-For names the client (xinyu/kernel/proxy.py).
-XINYU_TRUSTED_PROXIES = [p.strip() for p in os.environ.get("XINYU_TRUSTED_PROXIES", "").split(",") if p.strip()]
+XINYU_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("XINYU_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
 
 MIDDLEWARE = [
     "xinyu.kernel.proxy.ProxyAddressMiddleware",  # first: every later layer sees the client's address
