@@ -71,6 +71,8 @@ class WhoNeedsIt(PersonaTestCase):
         assert student.status_code == 302 and student["Location"].startswith("/account/2fa/")
         api = client.get("/api/me")
         assert api.status_code == 403
+        # ... with the declared error body (kernel.api.ApiError), in both languages.
+        assert api.json() == {"message": "请先完成两步验证 / Second factor required", "errors": []}
         assert client.get("/account/password/").status_code == 302  # not even the password page
 
     def test_class_teacher_needs_no_second_factor(self) -> None:

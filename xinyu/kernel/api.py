@@ -73,3 +73,9 @@ def field_error(loc: list[str | int], zh: str, en: str) -> dict[str, Any]:
         "msg_en": en,
         "message": f"{zh} / {en}" if en and en != zh else zh,
     }
+
+
+def api_error(zh: str, en: str) -> dict[str, Any]:
+    """An `ApiError` body without field errors (for answers made outside ninja, such as the
+    account middleware's refusals of a half-logged-in session)."""
+    return {"message": f"{zh} / {en}" if en and en != zh else zh, "errors": []}

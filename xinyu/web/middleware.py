@@ -10,6 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect
 
+from xinyu.kernel.api import api_error
 from xinyu.org import twofactor
 from xinyu.org.models import Role, RoleAssignment
 
@@ -94,17 +95,17 @@ class AccountMiddleware:
             logout(request)
             request.session[SESSION_EXPIRED] = True
             if request.path_info.startswith("/api/"):
-                return JsonResponse({"detail": "Session expired / 会话已超时"}, status=401)
+                return JsonResponse(api_error("会话已超时，请重新登录", "Session expired"), status=401)
             return redirect_to_login(request.get_full_path())
         if now - seen_at >= SEEN_RESOLUTION:
             session[SESSION_SEEN_AT] = now
         name = request.resolver_match.view_name if request.resolver_match else None
         if session.get(SESSION_OTP) and not twofactor.is_verified(request) and name not in ALLOWED_BEFORE_OTP:
             if request.path_info.startswith("/api/"):
-                return JsonResponse({"detail": "Second factor required / 请先完成两步验证"}, status=403)
+                return JsonResponse(api_error("请先完成两步验证", "Second factor required"), status=403)
             return redirect_to_login(request.get_full_path(), login_url="org:twofactor")
         if getattr(user, "must_change_password", False) and name not in ALLOWED_WHILE_CHANGING:
             if request.path_info.startswith("/api/"):
-                return JsonResponse({"detail": "Password change required / 请先修改密码"}, status=403)
+                return JsonResponse(api_error("请先修改密码", "Password change required"), status=403)
             return redirect("password_change")
         return None
