@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STUDENTS ?= 20000
 
-.PHONY: run test install install-dev assets messages migrate demo serve lint typecheck test-sqlite test-postgres bench bench-screening bench-care bench-answer bench-pages system-deps system-test-deps clean
+.PHONY: run test install install-dev assets messages migrate demo serve lint typecheck test-keys test-sqlite test-postgres bench bench-screening bench-care bench-answer bench-pages system-deps system-test-deps clean
 
 run: install system-deps assets messages migrate demo serve
 
@@ -18,7 +18,8 @@ run: install system-deps assets messages migrate demo serve
 # migrate included, inherit it), so a fresh machine gets a generated field key in var/.
 run serve demo: export XINYU_DEBUG := 1
 
-test: install-dev assets messages system-test-deps lint typecheck test-sqlite test-postgres
+test: install-dev assets messages system-test-deps lint typecheck test-keys
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +71,12 @@ lint: $(VENV)/.dev
 
 typecheck: $(VENV)/.dev
 	$(VENV)/bin/mypy xinyu
+
+# The two suites run side by side (one core each; the output of each is shown when it ends).
+# They share the development key files of var/, made here first so neither races the other.
+test-keys: $(VENV)/.dev
+	XINYU_DEBUG=1 DJANGO_SETTINGS_MODULE=xinyu.settings $(PY) -c "import django; django.setup(); \
+	from xinyu import crypto; from xinyu.kernel import backup; crypto.configured_keys(); backup.configured_keys()"
 
 test-sqlite: $(VENV)/.dev
 	DJANGO_ALLOW_ASYNC_UNSAFE=1 $(VENV)/bin/pytest -p no:cacheprovider
