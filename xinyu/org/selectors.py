@@ -15,7 +15,7 @@ from xinyu.audit.models import Action, AuditEntry
 from xinyu.audit.services import record
 from xinyu.kernel.labels import kind_label
 from xinyu.kernel.policyfile import policy_for_code
-from xinyu.kernel.suppression import DEFAULT_SMALL_CELL, small_cell
+from xinyu.kernel.suppression import small_cell
 
 from .models import (
     Employment,
@@ -158,9 +158,6 @@ def file_viewers(user: User, student: Student, limit: int = 20) -> QuerySet[Audi
     return AuditEntry.objects.filter(student_id=student.pk, action=Action.VIEW).order_by("-at")[:limit]
 
 
-SMALL_CELL = DEFAULT_SMALL_CELL  # counts under 5 are hidden in every aggregate (issue 11 item 7)
-
-
 @dataclass(frozen=True)
 class Count_:
     kind: str
@@ -174,9 +171,10 @@ def key_population_summary(user: User) -> list[Count_]:
     at every level (one school too), cells under the threshold are hidden. The kinds overlap
     (a student may carry several) and no total is shown, so no cell needs a partner."""
     schools = policy.aggregate_schools_for(user)
-    school_ids = list(schools.values_list("pk", flat=True))
-    if not school_ids:
+    counted = list(schools.values_list("pk", "district__code"))
+    if not counted:
         return []
+    school_ids = [pk for pk, _code in counted]
     rows = dict(
         StudentFlag.objects.filter(
             cleared_at__isnull=True, student__school_id__in=school_ids, student__status=StudentStatus.ACTIVE
@@ -184,7 +182,7 @@ def key_population_summary(user: User) -> list[Count_]:
         .values_list("kind")
         .annotate(n=Count("id"))
     )
-    threshold = small_cell()
+    threshold = small_cell(counted[0][1])  # the district's own (one district per user)
     # Clinical kinds by name only for who reads every counted school in full (psych teachers);
     # everyone else reads the neutral need they imply (xinyu.kernel.labels).
     full = {g.school_id for g in policy.grants(user) if g.policy.student_level >= Level.FULL}
