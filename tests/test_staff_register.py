@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.urls import reverse
+
 from xinyu.audit.models import Action, AuditEntry
 from xinyu.kernel.errors import ServiceError
 from xinyu.staff import selectors, services
@@ -16,6 +18,7 @@ from xinyu.staff.models import (
     PostType,
     StaffMember,
 )
+from xinyu.staff.forms import MemberForm
 from xinyu.staff.services import PostSpec
 
 from .personas import PersonaTestCase
@@ -232,3 +235,193 @@ class CorrectionServiceTests(RegisterWorld):
         with self.assertRaises(ServiceError):
             services.propose_correction(by=w.psych_a, member=self.m_a, proposed={"post_type": "part"})
         self.assertEqual(StaffMember.objects.get(pk=self.m_a.pk).post_type, PostType.FULL_TIME)
+
+
+class PageTests(RegisterWorld):
+    def test_district_register_lists_and_filters(self) -> None:
+        c = self.client_for(self.w.district_admin)
+        r = c.get(reverse("staff:register"))
+        self.assertContains(r, "甲心理老师")
+        self.assertContains(r, "乙心理老师")
+        self.assertContains(r, "13900000001")
+        r = c.get(reverse("staff:register"), {"post_type": "part"})
+        self.assertNotContains(r, "甲心理老师")
+        self.assertContains(r, "乙心理老师")
+        r = c.get(reverse("staff:register"), {"school": str(self.w.school_a.uid)})
+        self.assertContains(r, "甲心理老师")
+        self.assertNotContains(r, "乙心理老师")
+        r = c.get(reverse("staff:register"), {"post_type": "all", "page": "99"})
+        self.assertContains(r, "甲四一班主任")
+
+    def test_school_page_in_scope_only(self) -> None:
+        c = self.client_for(self.w.leader_a)
+        r = c.get(reverse("staff:school", args=[self.w.school_a.uid]))
+        self.assertContains(r, "甲心理老师")
+        self.assertNotContains(r, "乙心理老师")
+        self.assertEqual(c.get(reverse("staff:school", args=[self.w.school_b.uid])).status_code, 404)
+        self.assertTrue(
+            AuditEntry.objects.filter(action=Action.DENIED, object_id=str(self.w.school_b.uid)).exists()
+        )
+
+    def test_leader_of_a_gets_404_on_b_member(self) -> None:
+        c = self.client_for(self.w.leader_a)
+        self.assertEqual(c.get(reverse("staff:member", args=[self.m_a.uid])).status_code, 200)
+        self.assertEqual(c.get(reverse("staff:member", args=[self.m_b.uid])).status_code, 404)
+        self.assertEqual(c.get(reverse("staff:member_edit", args=[self.m_b.uid])).status_code, 404)
+
+    def test_psych_teacher_sees_no_phones(self) -> None:
+        c = self.client_for(self.w.psych_a)
+        r = c.get(reverse("staff:register"), {"post_type": "all"})
+        self.assertContains(r, "甲心理老师")
+        self.assertNotContains(r, "13900000001")
+        self.assertNotContains(r, "乙心理老师")  # school B is not in scope
+        # the psych teacher's own entry shows their own phone, a colleague's does not
+        services.update_member(by=self.w.district_admin, member=self.m_ct, fields={"phone": "13900000003"})
+        r = c.get(reverse("staff:member", args=[self.m_ct.uid]))
+        self.assertEqual(r.status_code, 200)
+        self.assertNotContains(r, "13900000003")
+        self.assertContains(c.get(reverse("staff:member", args=[self.m_a.uid])), "13900000001")
+        self.assertEqual(c.get(reverse("staff:member", args=[self.m_b.uid])).status_code, 404)
+        self.assertEqual(c.get(reverse("staff:export")).status_code, 200)
+
+    def test_class_teacher_has_no_register_but_own_entry(self) -> None:
+        c = self.client_for(self.w.class_teacher_a41)
+        self.assertEqual(c.get(reverse("staff:register")).status_code, 404)
+        self.assertEqual(c.get(reverse("staff:member", args=[self.m_ct.uid])).status_code, 200)
+        self.assertEqual(c.get(reverse("staff:member", args=[self.m_a.uid])).status_code, 404)
+        self.assertEqual(c.get(reverse("staff:member_edit", args=[self.m_ct.uid])).status_code, 404)
+        self.assertContains(c.get(reverse("staff:mine")), "甲四一班主任")
+
+    def test_edit_and_new(self) -> None:
+        c = self.client_for(self.w.leader_a)
+        r = c.get(reverse("staff:member_edit", args=[self.m_a.uid]))
+        self.assertEqual(r.status_code, 200)
+        data = MemberForm.initial_for(self.m_a) | {"weekly_periods": "14", "school": str(self.w.school_a.uid)}
+        data = {k: v for k, v in data.items() if v not in (False, None)}
+        r = c.post(reverse("staff:member_edit", args=[self.m_a.uid]), data)
+        self.assertEqual(r.status_code, 302)
+        self.m_a.refresh_from_db()
+        self.assertEqual(self.m_a.weekly_periods, 14)
+        self.assertTrue(self.m_a.major_relevant)
+        r = c.post(
+            reverse("staff:member_new"),
+            {"staff_no": "T100", "name": "新老师", "school": str(self.w.school_a.uid), "post_type": "part"},
+        )
+        self.assertEqual(r.status_code, 302)
+        self.assertTrue(StaffMember.objects.filter(staff_no="T100", school=self.w.school_a).exists())
+        r = c.post(
+            reverse("staff:member_new"),
+            {"staff_no": "T101", "name": "乙新老师", "school": str(self.w.school_b.uid), "post_type": "part"},
+        )
+        self.assertEqual(r.status_code, 400)  # school B is not a choice for the leader of A
+        self.assertFalse(StaffMember.objects.filter(staff_no="T101").exists())
+
+    def test_posts_and_certificates_pages(self) -> None:
+        c = self.client_for(self.w.district_admin)
+        campus = self.w.school_a.campuses.first()
+        r = c.post(
+            reverse("staff:posts", args=[self.m_a.uid]),
+            {"school": str(self.w.school_a.uid), "campus": str(campus.uid), "stage": "junior"},
+        )
+        self.assertEqual(r.status_code, 302)
+        self.assertEqual(self.m_a.posts.count(), 2)
+        post = self.m_a.posts.get(stage="junior")
+        c.post(reverse("staff:posts", args=[self.m_a.uid]), {"remove": str(post.pk)})
+        self.assertEqual(self.m_a.posts.count(), 1)
+        c.post(
+            reverse("staff:certificate_add", args=[self.m_a.uid]),
+            {"kind": "B", "number": "B-9", "issued_on": "2025-01-02", "issuer": "市教委"},
+        )
+        cert = HeldCertificate.objects.get(member=self.m_a, number="B-9")
+        self.assertContains(c.get(reverse("staff:member", args=[self.m_a.uid])), "B-9")
+        self.assertEqual(c.get(reverse("staff:certificate_edit", args=[cert.uid])).status_code, 200)
+        r = c.post(
+            reverse("staff:certificate_edit", args=[cert.uid]),
+            {"kind": "B", "number": "B-10", "issued_on": "2025-01-02", "issuer": "市教委"},
+        )
+        self.assertEqual(r.status_code, 302)
+        cert.refresh_from_db()
+        self.assertEqual(cert.number, "B-10")
+        c.post(reverse("staff:certificate_revoke", args=[cert.uid]), {"reason": "录入错误"})
+        cert.refresh_from_db()
+        self.assertEqual(cert.revoked_reason, "录入错误")
+        leader = self.client_for(self.w.leader_a)
+        cert_b = services.record_certificate(
+            by=self.w.district_admin, member=self.m_b, kind="C", number="C-B", issued_on=None,
+            expires_on=None, issuer="", source="entered",
+        )  # fmt: skip
+        self.assertEqual(leader.get(reverse("staff:certificate_edit", args=[cert_b.uid])).status_code, 404)
+        self.assertEqual(
+            leader.post(reverse("staff:certificate_revoke", args=[cert_b.uid]), {"reason": "x"}).status_code,
+            404,
+        )
+        cert_b.refresh_from_db()
+        self.assertIsNone(cert_b.revoked_at)
+
+    def test_export_is_audited_and_filtered(self) -> None:
+        import io
+
+        import openpyxl
+
+        c = self.client_for(self.w.leader_a)
+        r = c.get(reverse("staff:export"))
+        self.assertEqual(r.status_code, 200)
+        wb = openpyxl.load_workbook(io.BytesIO(r.content))
+        text = " ".join(str(v) for row in wb.worksheets[0].iter_rows(values_only=True) for v in row if v)
+        self.assertIn("甲心理老师", text)
+        self.assertNotIn("乙心理老师", text)
+        self.assertTrue(
+            AuditEntry.objects.filter(action=Action.EXPORT, object_type="staff_register").exists()
+        )
+
+
+class CorrectionPageTests(RegisterWorld):
+    def test_flow_through_pages(self) -> None:
+        w = self.w
+        teacher = self.client_for(w.psych_a)
+        data = MemberForm.initial_for(self.m_a)
+        data = {k: v for k, v in data.items() if v not in (False, None) and k in services.CORRECTABLE}
+        data["major"] = "发展与教育心理学"
+        data["note"] = "毕业证书专业名称"
+        r = teacher.post(reverse("staff:mine"), data)
+        self.assertEqual(r.status_code, 302)
+        correction = Correction.objects.get(member=self.m_a)
+        self.assertEqual(correction.proposed, {"major": "发展与教育心理学"})
+        r = teacher.get(reverse("staff:mine"))
+        self.assertContains(r, "待学校确认")
+        self.assertContains(
+            self.client_for(w.leader_a).get(reverse("staff:member", args=[self.m_a.uid])), "待学校确认"
+        )
+        # the home panel of the school leader lists it; the leader of another school cannot act
+        self.assertContains(self.client_for(w.leader_a).get("/"), "甲心理老师")
+        self.assertEqual(
+            self.client_for(w.psych_a)
+            .post(reverse("staff:correction_confirm", args=[correction.uid]))
+            .status_code,
+            404,
+        )
+        r = self.client_for(w.leader_a).post(reverse("staff:correction_confirm", args=[correction.uid]))
+        self.assertEqual(r.status_code, 302)
+        self.m_a.refresh_from_db()
+        self.assertEqual(self.m_a.major, "发展与教育心理学")
+        self.assertNotContains(teacher.get(reverse("staff:mine")), "待学校确认")
+
+    def test_return_with_note(self) -> None:
+        w = self.w
+        c = services.propose_correction(by=w.psych_b, member=self.m_b, proposed={"degree": "master"})
+        self.assertEqual(
+            self.client_for(w.leader_a)
+            .post(reverse("staff:correction_return", args=[c.uid]), {"note": "x"})
+            .status_code,
+            404,
+        )
+        admin = self.client_for(w.district_admin)
+        self.assertContains(admin.get(reverse("staff:corrections")), "乙心理老师")
+        r = admin.post(reverse("staff:correction_return", args=[c.uid]), {"note": "请提供学位证"})
+        self.assertEqual(r.status_code, 302)
+        c.refresh_from_db()
+        self.assertEqual(c.status, CorrectionStatus.REJECTED)
+        self.assertContains(self.client_for(w.psych_b).get(reverse("staff:mine")), "请提供学位证")
+
+    def test_no_entry_no_page(self) -> None:
+        self.assertEqual(self.client_for(self.w.grade_leader_a4).get(reverse("staff:mine")).status_code, 404)

@@ -25,6 +25,7 @@ urlpatterns = [
     path("mailbox/", include("xinyu.mailbox.public_urls")),
     path("", include("xinyu.screening.public_urls")),
     path("counselling/", include("xinyu.counselling.urls")),
+    path("staff/", include("xinyu.staff.urls")),
     path("", include("xinyu.counselling.public_urls")),
     path("api/", api.urls),
 ]

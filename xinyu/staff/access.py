@@ -20,7 +20,7 @@ from xinyu.access import policy
 from xinyu.access.policy import Unit
 from xinyu.org.models import Role, School, User
 
-from .models import StaffMember
+from .models import Correction, HeldCertificate, StaffMember
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -89,15 +89,57 @@ def own_member(user: User | AnonymousUser) -> StaffMember | None:
 
 
 def get_member_for(
-    user: User | AnonymousUser, uid: Any, perm: str = StaffPerm.VIEW_REGISTER, *, audit: str | None = None
+    user: User | AnonymousUser,
+    uid: Any,
+    perm: str = StaffPerm.VIEW_REGISTER,
+    *,
+    audit: str | None = None,
+    own: bool = True,
 ) -> StaffMember:
-    """One register entry in scope for `perm` (or the user's own entry); else 404 + denied."""
+    """One register entry in scope for `perm` (or, with `own`, the user's own entry); else
+    404 + denied."""
     q = members_q(user, perm)
-    own = Q(user_id=user.pk) if user.is_authenticated else None
-    scope = policy.or_q(q, own)
+    own_q = Q(user_id=user.pk) if own and user.is_authenticated else None
+    scope = policy.or_q(q, own_q)
     qs = (
         StaffMember.objects.none()
         if scope is None
         else StaffMember.objects.filter(pk__in=StaffMember.objects.filter(scope).values("pk"))
     )
     return policy.one_for(user, qs.select_related("school"), uid, "staffmember", audit=audit, school="school")
+
+
+def can_edit(user: User | AnonymousUser, member: StaffMember) -> bool:
+    """Whether the user may edit this entry (district admin; school leader of its school)."""
+    q = members_q(user, StaffPerm.EDIT_REGISTER)
+    return q is not None and StaffMember.objects.filter(q, pk=member.pk).exists()
+
+
+def can_see_phone(user: User | AnonymousUser, member: StaffMember | None = None) -> bool:
+    """Phones: those with SEE_CONTACTS over the register (never a psych teacher's colleagues);
+    everyone sees their own."""
+    if member is not None and user.is_authenticated and member.user_id == user.pk:
+        return True
+    return policy.can(user, StaffPerm.SEE_CONTACTS)
+
+
+def certificates_for(
+    user: User | AnonymousUser, perm: str = StaffPerm.EDIT_REGISTER
+) -> QuerySet[HeldCertificate]:
+    return HeldCertificate.objects.filter(member__in=members_for(user, perm))
+
+
+def get_certificate_for(user: User | AnonymousUser, uid: Any) -> HeldCertificate:
+    """A held certificate of an entry the user may edit; else 404 + denied."""
+    qs = certificates_for(user).select_related("member__school")
+    return policy.one_for(user, qs, uid, "heldcertificate")
+
+
+def corrections_for(user: User | AnonymousUser) -> QuerySet[Correction]:
+    """Corrections the user may decide (entries they may edit)."""
+    return Correction.objects.filter(member__in=members_for(user, StaffPerm.EDIT_REGISTER))
+
+
+def get_correction_for(user: User | AnonymousUser, uid: Any) -> Correction:
+    qs = corrections_for(user).select_related("member__school")
+    return policy.one_for(user, qs, uid, "correction")

@@ -124,6 +124,14 @@ class RegisterPage:
     def has_previous(self) -> bool:
         return self.number > 1
 
+    @property
+    def next_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_number(self) -> int:
+        return self.number - 1
+
 
 def _user_district(user: User | AnonymousUser) -> District | None:
     from xinyu.access import policy
