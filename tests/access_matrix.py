@@ -118,6 +118,11 @@ KWARGS: dict[str, Callable[[Any, Any], dict[str, Any]]] = {
     "appointment_action": lambda mw, s: {"uid": s.appointment.uid, "action": "cancel"},
     "record": lambda mw, s: {"uid": s.record.uid},
     "group": lambda mw, s: {"uid": s.group.uid},
+    # certificates (xinyu.training.certificates): the side's issued certificate and its programme
+    "certificate": lambda mw, s: {"uid": s.extra["certificate"].uid},
+    "cert_programme": lambda mw, s: {"uid": s.extra["cert_programme"].uid},
+    "cert_code": lambda mw, s: {"code": s.extra["certificate"].verify_code},
+    "bad_cert_code": lambda mw, s: {"code": "nope{n}"},
     # public pages: the code in the URL
     "school_code": lambda mw, s: {"school_code": s.school.code},
     "bad_school_code": lambda mw, s: {"school_code": "NOPE{n}"},
@@ -151,6 +156,12 @@ KWARGS: dict[str, Callable[[Any, Any], dict[str, Any]]] = {
 
 # Persona groups (shorthand used below).
 SCHOOL_A_PSYCH = "psych_a cluster_psych"
+CERT_VIEWERS = (
+    "psych_a psych_b leader_a district_admin centre_expert cluster_psych"  # TrainingPerm.VIEW_TRAINING
+)
+CERT_A = "psych_a leader_a district_admin centre_expert cluster_psych"
+CERT_B = "psych_b district_admin centre_expert"
+CERT_ISSUERS = "district_admin=302 centre_expert=302"  # TrainingPerm.ISSUE_CERTIFICATES (district)
 
 E = Entry
 TABLE: tuple[Entry, ...] = (
@@ -204,6 +215,21 @@ TABLE: tuple[Entry, ...] = (
     ),
     E("org:twofactor_codes", a="psych_a psych_b leader_a district_admin centre_expert cluster_psych"),
     E("org:tokens", a="@staff"),
+    # Staffing against the rules (issue 12 item 2): the register's scope (StaffPerm.VIEW_REGISTER).
+    E("staffing:district", a="psych_a psych_b leader_a district_admin centre_expert cluster_psych"),
+    E("staffing:district_export", a="psych_a psych_b leader_a district_admin centre_expert cluster_psych"),
+    E(
+        "staffing:school",
+        "school",
+        a="psych_a leader_a district_admin centre_expert cluster_psych",
+        b="psych_b district_admin centre_expert",
+    ),
+    E(
+        "staffing:school_export",
+        "school",
+        a="psych_a leader_a district_admin centre_expert cluster_psych",
+        b="psych_b district_admin centre_expert",
+    ),
     E("roster:index", a="psych_a psych_b district_admin cluster_psych"),
     E("roster:upload", a="psych_a psych_b district_admin cluster_psych", post=True),
     E(
@@ -683,5 +709,34 @@ TABLE: tuple[Entry, ...] = (
         "api_campaign",
         a="psych_a class_teacher_a41 class_teacher_a42 grade_leader_a4 leader_a district_admin centre_expert cluster_psych",
         b="psych_b district_admin centre_expert",
+    ),
+    # Certificates (issue 12 items 4-5): A's certificate is held by A 4(1)'s class teacher (B's by a
+    # teacher without an account), earned in a district C programme; the district and the centre
+    # run it (issue, revoke); those who see the holder's register entry see the certificate; the
+    # verification page is public (the code is the credential). Coverage: VIEW_TRAINING in scope.
+    E("training_certs:index", a=CERT_VIEWERS),
+    E("training_certs:mine", a="@staff"),
+    E("training_certs:due", a=CERT_VIEWERS),
+    E("training_certs:remind", a=CERT_ISSUERS, post=True),
+    E(
+        "training_certs:programme",
+        "cert_programme",
+        a="district_admin centre_expert",
+        b="district_admin centre_expert",
+    ),
+    E("training_certs:issue", "cert_programme", a=CERT_ISSUERS, b=CERT_ISSUERS, post=True),
+    E("training_certs:detail", "certificate", a=f"class_teacher_a41 {CERT_A}", b=CERT_B),
+    E("training_certs:revoke", "certificate", a=CERT_ISSUERS, b=CERT_ISSUERS, post=True),
+    E("training_coverage:index", a=CERT_VIEWERS),
+    E("training_coverage:export", a=CERT_VIEWERS),
+    E("training_coverage:school", "school", a=CERT_A, b=CERT_B),
+    E("training_coverage:school_export", "school", a=CERT_A, b=CERT_B),
+    E(
+        "training_public:verify",
+        "cert_code",
+        bad_kind="bad_cert_code",
+        public=True,
+        a="@staff code_holder guardian_holder anonymous",
+        b="@staff code_holder guardian_holder anonymous",
     ),
 )

@@ -155,6 +155,7 @@ def build_matrix_world() -> MatrixWorld:
         _mailbox(side)
         _counselling(mw, side, psych)
         _roster(side, psych)
+        _certificates(mw, side)
     return mw
 
 
@@ -344,3 +345,50 @@ def _roster(side: Side, psych: User) -> None:
         filename="roster.csv",
         data=csv_bytes([student_row(学校代码=side.school.code)]),
     )
+
+def _certificates(mw: MatrixWorld, side: Side) -> None:
+    """A district C programme per side (six course days and the assessment, in the past) with
+    one participant of the side's school who attended everything and passed, and the
+    certificate issued through the service: A's holder is A 4(1)'s class teacher, B's a
+    teacher without an account."""
+    from xinyu.staff.models import StaffMember
+    from xinyu.training import certificates
+    from xinyu.training.models import Attendance, Participant, Programme, TrainingSession
+
+    w = mw.w
+    user = w.class_teacher_a41 if side is mw.a else None
+    holder = (StaffMember.objects.filter(user=user).first() if user else None) or StaffMember.objects.create(
+        district=w.district,
+        school=side.school,
+        staff_no=f"CERT-{side.school.code}",
+        name="持证教师",
+        user=user,
+    )
+    programme = Programme.objects.create(
+        district=w.district,
+        kind="c_cert",
+        certificate_rule="C",
+        title=f"C证培训（{side.school.name}）",
+        status="finished",
+        created_by=w.district_admin,
+    )
+    start = timezone.now() - 20 * DAY
+    sessions = TrainingSession.objects.bulk_create(
+        TrainingSession(
+            programme=programme,
+            seq=i + 1,
+            kind="course" if i < 6 else "assessment",
+            starts_at=start + i * DAY,
+            ends_at=start + i * DAY + dt.timedelta(hours=6),
+            hours=Decimal("6"),
+        )
+        for i in range(7)
+    )
+    participant = Participant.objects.create(
+        programme=programme, member=holder, enrolled_at=start, assessment="passed"
+    )
+    Attendance.objects.bulk_create(
+        Attendance(session=s, participant=participant, method="trainer", at=s.starts_at) for s in sessions
+    )
+    side.extra["cert_programme"] = programme
+    side.extra["certificate"] = certificates.issue_due(by=w.district_admin, programme=programme)[0]

@@ -27,5 +27,8 @@ urlpatterns = [
     path("counselling/", include("xinyu.counselling.urls")),
     path("staff/", include("xinyu.staff.urls")),
     path("", include("xinyu.counselling.public_urls")),
+    path("training/certificates/", include("xinyu.training.cert_urls")),
+    path("training/coverage/", include("xinyu.training.coverage_urls")),
+    path("verify/", include("xinyu.training.public_urls")),
     path("api/", api.urls),
 ]
