@@ -118,6 +118,12 @@ KWARGS: dict[str, Callable[[Any, Any], dict[str, Any]]] = {
     "appointment_action": lambda mw, s: {"uid": s.appointment.uid, "action": "cancel"},
     "record": lambda mw, s: {"uid": s.record.uid},
     "group": lambda mw, s: {"uid": s.group.uid},
+    # training (xinyu.training)
+    "programme": lambda mw, s: {"uid": s.extra["programme"].uid},
+    "training_session": lambda mw, s: {"uid": s.extra["session"].uid},
+    "training_participant": lambda mw, s: {"uid": s.extra["participant"].uid},
+    "own_participant": lambda mw, s: {"uid": s.extra["own_participant"].uid},
+    "training_checkin": lambda mw, s: {"uid": s.extra["session"].uid, "token": s.extra["checkin_token"]},
     # certificates (xinyu.training.certificates): the side's issued certificate and its programme
     "certificate": lambda mw, s: {"uid": s.extra["certificate"].uid},
     "cert_programme": lambda mw, s: {"uid": s.extra["cert_programme"].uid},
@@ -156,6 +162,9 @@ KWARGS: dict[str, Callable[[Any, Any], dict[str, Any]]] = {
 
 # Persona groups (shorthand used below).
 SCHOOL_A_PSYCH = "psych_a cluster_psych"
+TRAINING_VIEWERS = "psych_a psych_b leader_a district_admin centre_expert cluster_psych"
+TRAINING_A = "psych_a leader_a district_admin centre_expert cluster_psych"
+TRAINING_B = "psych_b district_admin centre_expert"
 CERT_VIEWERS = (
     "psych_a psych_b leader_a district_admin centre_expert cluster_psych"  # TrainingPerm.VIEW_TRAINING
 )
@@ -739,4 +748,28 @@ TABLE: tuple[Entry, ...] = (
         a="@staff code_holder guardian_holder anonymous",
         b="@staff code_holder guardian_holder anonymous",
     ),
+    # training programmes (xinyu.training): runners of A's school-based programme are the
+    # district, the centre, A's leader and A's psych teachers; the QR check-in answers the
+    # enrolled psych teacher 200 and everyone else with the token 403 (not enrolled, nothing written).
+    E("training:programmes", a=TRAINING_VIEWERS),
+    E("training:programme_new", a=TRAINING_VIEWERS),
+    E("training:mine", a="@staff"),
+    E("training:feedback", "own_participant", a="psych_a=302", b="psych_b=302", post=True),
+    E("training:programme", "programme", a=TRAINING_A, b=TRAINING_B),
+    E("training:programme_edit", "programme", a=TRAINING_A, b=TRAINING_B),
+    E("training:session_new", "programme", a=TRAINING_A, b=TRAINING_B),
+    E("training:enrol", "programme", a=TRAINING_A, b=TRAINING_B),
+    E("training:enrol_excel", "programme", a=TRAINING_A, b=TRAINING_B, post=True),
+    E("training:attendance_import", "programme", a=TRAINING_A, b=TRAINING_B, post=True),
+    E("training:assessment_import", "programme", a=TRAINING_A, b=TRAINING_B, post=True),
+    E("training:feedback_summary", "programme", a=TRAINING_A, b=TRAINING_B),
+    E("training:ledger_export", "programme", a=TRAINING_A, b=TRAINING_B),
+    E("training:session", "training_session", a=TRAINING_A, b=TRAINING_B),
+    E("training:session_edit", "training_session", a=TRAINING_A, b=TRAINING_B),
+    E("training:session_qr", "training_session", a=TRAINING_A, b=TRAINING_B),
+    E("training:withdraw", "training_participant", a=TRAINING_A, b=TRAINING_B, post=True),
+    E("training:assessment", "training_participant", a=TRAINING_A, b=TRAINING_B, post=True),
+    E("training:checkin", "training_checkin", a="@staff=403 psych_a", b="@staff=403 psych_b"),
+    E("api:op:xinyu_api_training_programmes", a="@staff"),
+    E("api:op:xinyu_api_training_ledger", "programme", a=TRAINING_A, b=TRAINING_B),
 )

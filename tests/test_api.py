@@ -136,6 +136,8 @@ class ApiTests(PersonaTestCase):
             ("GET", "/api/audit", "xinyu_api_audit_log"),
             ("GET", "/api/campaigns", "xinyu_api_campaigns"),
             ("GET", "/api/campaigns/{uid}/progress", "xinyu_api_campaign_progress"),
+            ("GET", "/api/training/programmes", "xinyu_api_training_programmes"),
+            ("GET", "/api/training/programmes/{uid}/ledger", "xinyu_api_training_ledger"),
         }
 
     def test_openapi_documents_every_error_status(self) -> None:

@@ -71,6 +71,10 @@ EXPORTS: dict[str, tuple[Export, ...]] = {
     ),
     "xinyu.care.views.ledger.school_export": (Export("individual", "xlsx", ("psych_a", "psych_b")),),
     "xinyu.care.views.ledger.centre_export": (Export("individual", "xlsx", ("centre_expert",)),),
+    # The participant/attendance ledger of school A's programme: its runners.
+    "xinyu.training.views.ledger_export": (
+        Export("individual", "xlsx", ("district_admin", "centre_expert", "leader_a", "psych_a")),
+    ),
 }
 # Downloads that are not exports of anyone's data, with the reason.
 NOT_EXPORTS = {
@@ -162,6 +166,9 @@ class ExportsTest(PersonaTestCase):
                 notes=notes("=1+1 记录"),
             )
 
+        # Training: school A's programme; the participants' names come from the register.
+        cls.training_programme = _training_programme(w)
+
     # ---- helpers ---------------------------------------------------------------------------
 
     def urls(self, view: str, export: Export) -> list[str]:
@@ -174,6 +181,8 @@ class ExportsTest(PersonaTestCase):
             return [f"/counselling/stats/?period={month}&format={export.fmt}"]
         if view.endswith("school_export"):
             return ["/care/ledger/export.xlsx"]
+        if view.endswith("training.views.ledger_export"):
+            return [f"/training/{self.training_programme.uid}/ledger.xlsx"]
         return ["/care/ledger/centre/export.xlsx"]
 
     def check_audit(self, user: User, before: int) -> int:
@@ -306,3 +315,35 @@ class ExportsTest(PersonaTestCase):
                 panel = self.client_for(getattr(self.w, name)).get("/").content.decode()
                 # One left-behind student in school A: the home panel says <5, not 1.
                 self.assertNotRegex(panel, r'<td class="num">1</td>')
+
+
+def _training_programme(w: object) -> object:
+    """School A's programme with two participants named with payloads, one session attended."""
+    from decimal import Decimal
+
+    from xinyu.staff.models import StaffMember
+    from xinyu.training import services as training_services
+
+    admin = w.district_admin  # type: ignore[attr-defined]
+    school = w.school_a  # type: ignore[attr-defined]
+    programme = training_services.create_programme(
+        by=admin, district=school.district, school=school, kind="school_based", title="=1+1 校本培训"
+    )
+    start = timezone.now() - dt.timedelta(hours=2)
+    session = training_services.add_session(
+        by=admin,
+        programme=programme,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+        hours=Decimal("1"),
+    )
+    members = [
+        StaffMember.objects.create(
+            district=school.district, school=school, staff_no=f"EXP{i}", name=f"{p}教师"
+        )
+        for i, p in enumerate(PAYLOADS[:2])
+    ]
+    training_services.enrol(by=admin, programme=programme, members=members)
+    first = programme.participants.get(member=members[0])
+    training_services.mark_attendance(by=admin, session=session, participant=first)
+    return programme

@@ -30,5 +30,6 @@ urlpatterns = [
     path("training/certificates/", include("xinyu.training.cert_urls")),
     path("training/coverage/", include("xinyu.training.coverage_urls")),
     path("verify/", include("xinyu.training.public_urls")),
+    path("training/", include("xinyu.training.urls")),
     path("api/", api.urls),
 ]

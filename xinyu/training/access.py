@@ -22,7 +22,7 @@ from xinyu.access import policy
 from xinyu.access.policy import Unit
 from xinyu.org.models import Role, School, User
 
-from .models import Participant, Programme
+from .models import Participant, Programme, TrainingSession
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -92,3 +92,46 @@ def own_participations(user: User | AnonymousUser) -> QuerySet[Participant]:
     if not user.is_authenticated:
         return Participant.objects.none()
     return Participant.objects.filter(member__user_id=user.pk, withdrawn_at__isnull=True)
+
+
+def sessions_for(
+    user: User | AnonymousUser, perm: str = TrainingPerm.VIEW_TRAINING
+) -> QuerySet[TrainingSession]:
+    q = programmes_q(user, perm)
+    if q is None:
+        return TrainingSession.objects.none()
+    return TrainingSession.objects.filter(programme__in=Programme.objects.filter(q).values("pk"))
+
+
+def get_session_for(
+    user: User | AnonymousUser, uid: Any, perm: str = TrainingPerm.VIEW_TRAINING, *, audit: str | None = None
+) -> TrainingSession:
+    qs = sessions_for(user, perm).select_related("programme", "programme__district", "programme__school")
+    return policy.one_for(user, qs, uid, "trainingsession", audit=audit)
+
+
+def get_participant_for(
+    user: User | AnonymousUser, uid: Any, perm: str = TrainingPerm.RUN_TRAINING
+) -> Participant:
+    q = programmes_q(user, perm)
+    qs = (
+        Participant.objects.none()
+        if q is None
+        else Participant.objects.filter(programme__in=Programme.objects.filter(q).values("pk"))
+    )
+    return policy.one_for(
+        user,
+        qs.select_related("programme", "programme__district", "programme__school", "member"),
+        uid,
+        "participant",
+    )
+
+
+def get_own_participation(user: User | AnonymousUser, uid: Any) -> Participant:
+    """One of the user's own enrolments (feedback); else 404 + denied."""
+    qs = own_participations(user).select_related("programme", "member")
+    return policy.one_for(user, qs, uid, "participant")
+
+
+def may_run_programme(user: User | AnonymousUser, programme: Programme) -> bool:
+    return programmes_for(user, TrainingPerm.RUN_TRAINING).filter(pk=programme.pk).exists()
