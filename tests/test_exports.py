@@ -71,6 +71,14 @@ EXPORTS: dict[str, tuple[Export, ...]] = {
     ),
     "xinyu.care.views.ledger.school_export": (Export("individual", "xlsx", ("psych_a", "psych_b")),),
     "xinyu.care.views.ledger.centre_export": (Export("individual", "xlsx", ("centre_expert",)),),
+    # Training coverage (issue 12 item 5): counts of staff holding certificates (not sensitive:
+    # no wellbeing data, so no small-cell rule) and, at school level, the holders' names.
+    "xinyu.training.coverage_views.export": (
+        Export("individual", "xlsx", ("district_admin", "centre_expert", "leader_a", "psych_a", "psych_b")),
+    ),
+    "xinyu.training.coverage_views.school_export": (
+        Export("individual", "xlsx", ("district_admin", "centre_expert", "leader_a", "psych_a")),
+    ),
     # The participant/attendance ledger of school A's programme: its runners.
     "xinyu.training.views.ledger_export": (
         Export("individual", "xlsx", ("district_admin", "centre_expert", "leader_a", "psych_a")),
@@ -179,6 +187,10 @@ class ExportsTest(PersonaTestCase):
             return [f"/screening/campaigns/{c.uid}/results.pdf" for c in self.campaigns[:1]]
         if view.endswith(".stats"):
             return [f"/counselling/stats/?period={month}&format={export.fmt}"]
+        if view.endswith("coverage_views.export"):
+            return ["/training/coverage/export.xlsx"]
+        if view.endswith("coverage_views.school_export"):
+            return [f"/training/coverage/school/{self.w.school_a.uid}/export.xlsx"]
         if view.endswith("school_export"):
             return ["/care/ledger/export.xlsx"]
         if view.endswith("training.views.ledger_export"):
@@ -272,7 +284,9 @@ class ExportsTest(PersonaTestCase):
                                 self.check_pdf(response.content, user, at)
                                 continue
                             rows, text = self.check_xlsx(response.content, user, at, export)
-                            if view.endswith("_export") or view.endswith(
+                            if ".training.coverage_views." in view:  # every table: rows of all sheets
+                                self.assertGreater(count, 0)
+                            elif view.endswith("_export") or view.endswith(
                                 ".stats"
                             ):  # the ledger: one row per student
                                 self.assertEqual(count, rows)
