@@ -71,6 +71,13 @@ EXPORTS: dict[str, tuple[Export, ...]] = {
     ),
     "xinyu.care.views.ledger.school_export": (Export("individual", "xlsx", ("psych_a", "psych_b")),),
     "xinyu.care.views.ledger.centre_export": (Export("individual", "xlsx", ("centre_expert",)),),
+    # Staffing against the rules (issue 12 item 2): the psych teachers counted, by name.
+    "xinyu.staff.staffing_views.district_export": (
+        Export("individual", "xlsx", ("district_admin", "centre_expert", "leader_a", "psych_a", "psych_b")),
+    ),
+    "xinyu.staff.staffing_views.school_export": (
+        Export("individual", "xlsx", ("district_admin", "centre_expert", "leader_a", "psych_a")),
+    ),
     # Training coverage (issue 12 item 5): counts of staff holding certificates (not sensitive:
     # no wellbeing data, so no small-cell rule) and, at school level, the holders' names.
     "xinyu.training.coverage_views.export": (
@@ -191,6 +198,9 @@ class ExportsTest(PersonaTestCase):
             return ["/training/coverage/export.xlsx"]
         if view.endswith("coverage_views.school_export"):
             return [f"/training/coverage/school/{self.w.school_a.uid}/export.xlsx"]
+        if view.startswith("xinyu.staff.staffing_views."):
+            school = "" if view.endswith("district_export") else f"school/{self.w.school_a.uid}/"
+            return [f"/staff/staffing/{school}export.xlsx"]
         if view.endswith("school_export"):
             return ["/care/ledger/export.xlsx"]
         if view.endswith("training.views.ledger_export"):

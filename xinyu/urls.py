@@ -25,6 +25,7 @@ urlpatterns = [
     path("mailbox/", include("xinyu.mailbox.public_urls")),
     path("", include("xinyu.screening.public_urls")),
     path("counselling/", include("xinyu.counselling.urls")),
+    path("staff/staffing/", include("xinyu.staff.staffing_urls")),
     path("staff/", include("xinyu.staff.urls")),
     path("", include("xinyu.counselling.public_urls")),
     path("training/certificates/", include("xinyu.training.cert_urls")),

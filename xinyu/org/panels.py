@@ -2,7 +2,7 @@
 
 Panels (the home page shows each one whose build returns a context; orders below 100 sit above
 "To act on first", 100–499 inside it, 500 and up in the grid below): the no-role notice, the
-schools below the staffing standard, the schools and classes in scope, key populations,
+schools and classes in scope, key populations,
 students per cluster, and the quick links. Menu entries: home, schools, students, staff,
 import, audit log."""
 
@@ -31,7 +31,7 @@ def _sees_students(user: User) -> bool:
 
 
 def _overview(user: User) -> list[Any]:
-    """The schools in scope with their counts, read once per request (two panels show them)."""
+    """The schools in scope with their counts, read once per request."""
     cached: list[Any] | None = getattr(user, "_org_schools_overview", None)
     if cached is None:
         cached = list(selectors.schools_overview(user))
@@ -45,16 +45,6 @@ def _overview(user: User) -> list[Any]:
 @home_panel("no_role", template="org/panels/no_role.html", order=10)
 def no_role(user: User) -> dict[str, Any] | None:
     return None if policy.roles(user) else {}
-
-
-@home_panel("staffing_gaps", template="org/panels/staffing_gaps.html", order=400)
-def staffing_gaps(user: User) -> dict[str, Any] | None:
-    """Schools below the staffing standard; the district sees "every school meets it" too."""
-    gaps = selectors.staffing_gaps(user, _overview(user)) if policy.can(user, Perm.VIEW_AGGREGATES) else []
-    district = policy.has_role(user, Role.DISTRICT_ADMIN) or policy.has_role(user, Role.CENTRE_EXPERT)
-    if not gaps and not district:
-        return None
-    return {"gaps": gaps}
 
 
 @home_panel("scope", template="org/panels/scope.html", order=500)

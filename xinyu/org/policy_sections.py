@@ -1,5 +1,5 @@
-"""The [staffing] (SPEC §6, xinyu.E003) and [accounts] (issue 11 item 2, xinyu.E060) sections of
-the district policy files."""
+"""The [accounts] section of the district policy files (issue 11 item 2, xinyu.E060). The
+[staffing] check (xinyu.E003) lives with the staffing rules in xinyu/staff/policy_sections.py."""
 
 from __future__ import annotations
 
@@ -7,15 +7,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from xinyu.kernel.registry import policy_section
-
-
-@policy_section("staffing", check_id="xinyu.E003")
-def check_staffing(code: str, policy: dict[str, Any]) -> Iterable[str]:
-    for key in ("students_per_psych_teacher", "min_full_time_per_school"):
-        value = policy.get("staffing", {}).get(key)
-        if not isinstance(value, int) or value < 0:
-            yield f"staffing.{key} must be a whole number ≥ 0"
-
 
 # GB/T 22239-2019 8.1.4.1 (等保 level 3): these roles reach individual data and need a second
 # factor; those reading counselling notes or a whole school need two people for a reset. A

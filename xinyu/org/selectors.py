@@ -14,15 +14,11 @@ from xinyu.access.policy import Level
 from xinyu.audit.models import Action, AuditEntry
 from xinyu.audit.services import record
 from xinyu.kernel.labels import kind_label
-from xinyu.kernel.policyfile import policy_for_code
 from xinyu.kernel.suppression import small_cell
 
 from .models import (
-    Employment,
     Enrollment,
     KeyPopulation,
-    Role,
-    RoleAssignment,
     School,
     SchoolClass,
     Student,
@@ -213,39 +209,3 @@ def students_by_cluster(user: User) -> list[tuple[str, int]]:
         if per_school.get(school_id):
             totals[name] = totals.get(name, 0) + per_school[school_id]
     return [(name or "—", n) for name, n in totals.items()]
-
-
-@dataclass(frozen=True)
-class StaffingGap:
-    school: School
-    full_time: int
-    part_time: int
-    students: int
-    reason: str
-
-
-def staffing_gaps(user: User, schools: list[School] | None = None) -> list[StaffingGap]:
-    """Schools in scope below the staffing rules of SPEC §6 (≥ 1 full-time psych teacher per
-    school, XY/QX 5/SJS; ≥ 1 psych teacher per 1000 students, RC), numbers from the
-    district's policy file. `schools`: `schools_overview(user)` already read."""
-    if not policy.can(user, policy.Perm.VIEW_AGGREGATES):
-        return []
-    schools = list(schools_overview(user)) if schools is None else schools
-    counts: dict[int, dict[str, int]] = {}
-    for row in (
-        RoleAssignment.objects.filter(role=Role.PSYCH_TEACHER, school__in=[s.pk for s in schools])
-        .values("school_id", "employment")
-        .annotate(n=Count("id"))
-    ):
-        counts.setdefault(row["school_id"], {})[row["employment"]] = row["n"]
-    gaps = []
-    for school in schools:
-        c = counts.get(school.pk, {})
-        rules = policy_for_code(school.district.code)["staffing"]
-        full, part = c.get(Employment.FULL_TIME, 0), c.get(Employment.PART_TIME, 0)
-        students = school.student_count  # type: ignore[attr-defined]
-        if full < rules["min_full_time_per_school"]:
-            gaps.append(StaffingGap(school, full, part, students, "no_full_time"))
-        elif (full + part) * rules["students_per_psych_teacher"] < students:
-            gaps.append(StaffingGap(school, full, part, students, "ratio"))
-    return gaps

@@ -13,6 +13,8 @@ from xinyu.org.models import Role, User
 from xinyu.staff import access, selectors
 from xinyu.staff.access import StaffPerm
 
+from . import staffing_panels  # noqa: F401
+
 HOME_CORRECTIONS = 10
 
 
