@@ -129,6 +129,10 @@ KWARGS: dict[str, Callable[[Any, Any], dict[str, Any]]] = {
     "cert_programme": lambda mw, s: {"uid": s.extra["cert_programme"].uid},
     "cert_code": lambda mw, s: {"code": s.extra["certificate"].verify_code},
     "bad_cert_code": lambda mw, s: {"code": "nope{n}"},
+    # staff register (xinyu.staff)
+    "staff_member": lambda mw, s: {"uid": s.extra["member"].uid},
+    "held_certificate": lambda mw, s: {"uid": s.extra["held_certificate"].uid},
+    "register_correction": lambda mw, s: {"uid": s.extra["correction"].uid},
     # public pages: the code in the URL
     "school_code": lambda mw, s: {"school_code": s.school.code},
     "bad_school_code": lambda mw, s: {"school_code": "NOPE{n}"},
@@ -171,6 +175,10 @@ CERT_VIEWERS = (
 CERT_A = "psych_a leader_a district_admin centre_expert cluster_psych"
 CERT_B = "psych_b district_admin centre_expert"
 CERT_ISSUERS = "district_admin=302 centre_expert=302"  # TrainingPerm.ISSUE_CERTIFICATES (district)
+
+REGISTER_VIEWERS = "psych_a psych_b leader_a district_admin centre_expert cluster_psych"  # VIEW_REGISTER
+REGISTER_A = "psych_a leader_a district_admin centre_expert cluster_psych"
+REGISTER_B = "psych_b district_admin centre_expert"
 
 E = Entry
 TABLE: tuple[Entry, ...] = (
@@ -772,4 +780,49 @@ TABLE: tuple[Entry, ...] = (
     E("training:checkin", "training_checkin", a="@staff=403 psych_a", b="@staff=403 psych_b"),
     E("api:op:xinyu_api_training_programmes", a="@staff"),
     E("api:op:xinyu_api_training_ledger", "programme", a=TRAINING_A, b=TRAINING_B),
+    # staff register (xinyu.staff): viewers of the register (VIEW_REGISTER), editors (district
+    # admin; school leader of the member's school), the district's import; "mine" is one's own
+    # entry (psych teachers and A 4(1)'s class teacher have one).
+    E("staff:register", a=REGISTER_VIEWERS),
+    E("staff:export", a=REGISTER_VIEWERS),
+    E("staff:school", "school", a=REGISTER_A, b=REGISTER_B),
+    E("staff:member_new", a="leader_a district_admin"),
+    E("staff:mine", a="psych_a psych_b class_teacher_a41"),
+    E("staff:corrections", a="leader_a district_admin"),
+    E(
+        "staff:correction_confirm",
+        "register_correction",
+        a="leader_a=302 district_admin=302",
+        b="district_admin=302",
+        post=True,
+    ),
+    E(
+        "staff:correction_return",
+        "register_correction",
+        a="leader_a=302 district_admin=302",
+        b="district_admin=302",
+        post=True,
+    ),
+    E("staff:import", a="district_admin"),
+    E("staff:import_template", a="district_admin"),
+    E("staff:certificate_edit", "held_certificate", a="leader_a district_admin", b="district_admin"),
+    E(
+        "staff:certificate_revoke",
+        "held_certificate",
+        a="leader_a=302 district_admin=302",
+        b="district_admin=302",
+        post=True,
+    ),
+    E("staff:member", "staff_member", a=REGISTER_A, b=REGISTER_B),
+    E("staff:member_edit", "staff_member", a="leader_a district_admin", b="district_admin"),
+    E("staff:posts", "staff_member", a="leader_a=302 district_admin=302", b="district_admin=302", post=True),
+    E(
+        "staff:certificate_add",
+        "staff_member",
+        a="leader_a=302 district_admin=302",
+        b="district_admin=302",
+        post=True,
+    ),
+    E("api:op:xinyu_api_staff_register", a=REGISTER_VIEWERS),
+    E("api:op:xinyu_api_staff_member", "staff_member", a=REGISTER_A, b=REGISTER_B),
 )

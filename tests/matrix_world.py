@@ -155,6 +155,7 @@ def build_matrix_world() -> MatrixWorld:
         _mailbox(side)
         _counselling(mw, side, psych)
         _roster(side, psych)
+        _register(mw, side, psych)
         _training(mw, side, psych)
         _certificates(mw, side)
     return mw
@@ -442,3 +443,52 @@ def _training(mw: MatrixWorld, side: Side, psych: User) -> None:
     side.extra["checkin_token"] = services.checkin_token(session)
     side.extra["participant"] = programme.participants.get(member=other)
     side.extra["own_participant"] = programme.participants.get(member=own)
+
+
+def _register(mw: MatrixWorld, side: Side, psych: User) -> None:
+    """The staff register (xinyu.staff): a full-time psych teacher of the side's school (no
+    account) with a post there and a C certificate; the side's psych teacher's own entry
+    (their account) with a pending correction; for A, A 4(1)'s class teacher's own entry."""
+    from xinyu.staff import services as staff
+    from xinyu.staff.models import StaffMember
+
+    w = mw.w
+    member = staff.create_member(
+        by=w.district_admin,
+        district=w.district,
+        school=side.school,
+        staff_no=f"REG-{side.school.code}",
+        fields={"name": "名册心理老师", "post_type": "full", "phone": "13700000000"},
+    )
+    staff.set_posts(by=w.district_admin, member=member, posts=[staff.PostSpec(side.school)])
+    side.extra["member"] = member
+    side.extra["held_certificate"] = staff.record_certificate(
+        by=w.district_admin,
+        member=member,
+        kind="C",
+        number=f"C-{side.school.code}",
+        issued_on=TODAY - 30 * DAY,
+        expires_on=None,
+        issuer="重庆市教育委员会",
+        source="entered",
+    )
+    own = StaffMember.objects.filter(user=psych).first() or staff.ensure_member(
+        by=w.district_admin,
+        district=w.district,
+        school=side.school,
+        staff_no=f"REG-{side.school.code}-OWN",
+        name=psych.full_name,
+        user=psych,
+    )
+    side.extra["correction"] = staff.propose_correction(
+        by=psych, member=own, proposed={"title": "中小学一级教师"}
+    )
+    if side is mw.a and not StaffMember.objects.filter(user=w.class_teacher_a41).exists():
+        staff.ensure_member(
+            by=w.district_admin,
+            district=w.district,
+            school=side.school,
+            staff_no=f"REG-{side.school.code}-CT",
+            name=w.class_teacher_a41.full_name,
+            user=w.class_teacher_a41,
+        )

@@ -90,9 +90,15 @@ EXPORTS: dict[str, tuple[Export, ...]] = {
     "xinyu.training.views.ledger_export": (
         Export("individual", "xlsx", ("district_admin", "centre_expert", "leader_a", "psych_a")),
     ),
+    # The psych-teacher register (xinyu.staff), filtered: everyone with VIEW_REGISTER (phones
+    # only for those who may see contacts).
+    "xinyu.staff.views.register_export": (
+        Export("individual", "xlsx", ("district_admin", "centre_expert", "leader_a", "psych_a", "psych_b")),
+    ),
 }
 # Downloads that are not exports of anyone's data, with the reason.
 NOT_EXPORTS = {
+    "xinyu.staff.views.import_template": "the blank register import template: headers and one made-up row",
     "xinyu.org.import_views.template": "a blank import template: headers and one made-up example row",
     "xinyu.counselling.views.photo": "a photo of a counselling room (an image, shown on the room page)",
 }
@@ -201,6 +207,8 @@ class ExportsTest(PersonaTestCase):
         if view.startswith("xinyu.staff.staffing_views."):
             school = "" if view.endswith("district_export") else f"school/{self.w.school_a.uid}/"
             return [f"/staff/staffing/{school}export.xlsx"]
+        if view == "xinyu.staff.views.register_export":
+            return ["/staff/register/export.xlsx"]
         if view.endswith("school_export"):
             return ["/care/ledger/export.xlsx"]
         if view.endswith("training.views.ledger_export"):

@@ -9,6 +9,7 @@ from django.urls import reverse
 from xinyu.audit.models import Action, AuditEntry
 from xinyu.kernel.errors import ServiceError
 from xinyu.staff import selectors, services
+from xinyu.staff.forms import MemberForm
 from xinyu.staff.models import (
     CertificateSource,
     Correction,
@@ -18,7 +19,6 @@ from xinyu.staff.models import (
     PostType,
     StaffMember,
 )
-from xinyu.staff.forms import MemberForm
 from xinyu.staff.services import PostSpec
 
 from .personas import PersonaTestCase

@@ -25,6 +25,7 @@ from xinyu.org import services
 from xinyu.org.api import router as org_router
 from xinyu.org.models import User
 from xinyu.screening.api import router as screening_router
+from xinyu.staff.api import router as staff_router
 from xinyu.training.api import router as training_router
 
 
@@ -54,6 +55,7 @@ api = NinjaAPI(
 api.add_router("", org_router)
 api.add_router("", audit_router)
 api.add_router("", screening_router)
+api.add_router("", staff_router)
 api.add_router("", training_router)
 
 

@@ -421,6 +421,9 @@ def parse_rows(*, district: District, filename: str, data: bytes) -> tuple[list[
             row = RegisterRow.model_validate(cells)
         except ValidationError as exc:
             errors.extend(_row_errors(number, exc))
+            errors.extend(
+                _code_errors(number, cells, schools, {str(e["loc"][0]) for e in exc.errors() if e["loc"]})
+            )
             continue
         row_errors = _check_row(number, row, schools, campuses)
         if row.staff_no in seen:
@@ -438,6 +441,27 @@ def parse_rows(*, district: District, filename: str, data: bytes) -> tuple[list[
         else:
             parsed.append(_Parsed(number, row, given))
     return parsed, errors
+
+
+def _code_errors(
+    number: int, cells: dict[str, Any], schools: dict[str, School], failed: set[str]
+) -> list[RowError]:
+    """The school codes of a row that failed to read (so that every error of the row is shown)."""
+    out: list[RowError] = []
+    for attr, header in (("school_code", "学校代码"), ("served_codes", "任教学校代码")):
+        if attr in failed:
+            continue
+        for code in (p for p in SEPARATORS.split(_text(cells.get(attr))) if p):
+            if code not in schools:
+                out.append(
+                    RowError(
+                        number,
+                        header,
+                        f"本区没有学校代码 {code}",
+                        f"no school with code {code} in this district",
+                    )
+                )
+    return out
 
 
 def _check_row(

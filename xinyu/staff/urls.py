@@ -6,7 +6,7 @@ app_name = "staff"
 
 urlpatterns = [
     path("register/", views.register, name="register"),  # "staff/" itself is the roster's staff list
-    path("register/export.xlsx", views.export, name="export"),
+    path("register/export.xlsx", views.register_export, name="export"),
     path("schools/<uuid:uid>/", views.school_register, name="school"),
     path("new/", views.member_new, name="member_new"),
     path("me/", views.mine, name="mine"),

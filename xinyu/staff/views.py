@@ -107,7 +107,7 @@ def _yes(v: bool) -> str:
 
 
 @require_GET
-def export(request: HttpRequest) -> HttpResponse:
+def register_export(request: HttpRequest) -> HttpResponse:
     """The filtered register as Excel (watermarked, audited)."""
     user = _user(request)
     policy.require(user, StaffPerm.VIEW_REGISTER, what="staff_register_export")
