@@ -492,3 +492,52 @@ def _register(mw: MatrixWorld, side: Side, psych: User) -> None:
             name=w.class_teacher_a41.full_name,
             user=w.class_teacher_a41,
         )
+
+
+def _training(mw: MatrixWorld, side: Side, psych: User) -> None:
+    """A school-based programme run by the side's school (district admin creates it), with a
+    session open for QR check-in now; the side's psych teacher enrolled (linked to their
+    account) and a second participant without an account (withdraw, assessment)."""
+    from xinyu.staff.models import StaffMember
+    from xinyu.staff.services import ensure_member
+    from xinyu.training import services
+
+    w = mw.w
+    programme = services.create_programme(
+        by=w.district_admin,
+        district=w.district,
+        school=side.school,
+        kind="school_based",
+        title=f"{side.school.name}校本培训",
+        status="running",
+    )
+    now = timezone.now().replace(second=0, microsecond=0)
+    session = services.add_session(
+        by=w.district_admin,
+        programme=programme,
+        starts_at=now - dt.timedelta(hours=1),
+        ends_at=now + dt.timedelta(hours=3),
+        hours=Decimal("4"),
+        topic="心理健康教育",
+    )
+    own = StaffMember.objects.filter(user=psych).first() or ensure_member(
+        by=w.district_admin,
+        district=w.district,
+        school=side.school,
+        staff_no=f"TRN-{side.school.code}-1",
+        name=psych.full_name,
+        user=psych,
+    )
+    other = ensure_member(
+        by=w.district_admin,
+        district=w.district,
+        school=side.school,
+        staff_no=f"TRN-{side.school.code}-2",
+        name="参训教师",
+    )
+    services.enrol(by=w.district_admin, programme=programme, members=[own, other])
+    side.extra["programme"] = programme
+    side.extra["session"] = session
+    side.extra["checkin_token"] = services.checkin_token(session)
+    side.extra["participant"] = programme.participants.get(member=other)
+    side.extra["own_participant"] = programme.participants.get(member=own)

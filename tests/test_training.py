@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
@@ -650,3 +651,41 @@ class PageTests(AttendanceTests):
             .status_code,
             404,
         )
+
+
+class DemoTests(TestCase):
+    def test_demo_programmes(self) -> None:
+        from xinyu.org import demo
+        from xinyu.training.demo import B_TITLE, C_TITLE, build_demo_training
+
+        district = demo.build_demo(students=300, seed=7).district
+        counts = build_demo_training(district)
+        self.assertTrue(counts)
+        self.assertEqual(build_demo_training(district), {})  # once only
+        c = Programme.objects.get(title=C_TITLE)
+        rows = ledger(c)
+        self.assertEqual(rows[0].programme_course_days, 6)
+        today = [
+            s
+            for s in c.sessions.all()
+            if services.checkin_window(s)[0] <= timezone.now() <= services.checkin_window(s)[1]
+        ]
+        self.assertEqual(len(today), 1)
+        self.assertTrue(Participant.objects.filter(programme=c, member__user__username="teacher").exists())
+        b = Programme.objects.get(title=B_TITLE)
+        rows = ledger(b)
+        self.assertGreaterEqual(len(rows), 3)
+        self.assertTrue(all(StaffMember.objects.get(pk=r.member_id).is_full_time for r in rows))
+        hours = sorted(r.hours for r in rows)
+        self.assertEqual(hours[0], Decimal("79.5"))
+        self.assertEqual(hours[-1], Decimal("82.0"))
+        self.assertEqual(sum(1 for r in rows if r.assessment == "failed"), 1)
+        self.assertGreater(sum(1 for r in rows if r.assessment == "passed"), len(rows) // 2)
+        schools = set(district.schools.values_list("pk", flat=True))
+        with_school_based = set(
+            Programme.objects.filter(district=district, kind=ProgrammeKind.SCHOOL_BASED).values_list(
+                "school_id", flat=True
+            )
+        )
+        self.assertEqual(len(schools - with_school_based), 1)
+        self.assertTrue(Programme.objects.filter(district=district, kind=ProgrammeKind.ALL_STAFF).exists())
