@@ -379,35 +379,3 @@ def _training_programme(w: object) -> object:
     first = programme.participants.get(member=members[0])
     training_services.mark_attendance(by=admin, session=session, participant=first)
     return programme
-
-
-def _training_programme(w: object) -> object:
-    """School A's programme with two participants named with payloads, one session attended."""
-    from decimal import Decimal
-
-    from xinyu.staff.models import StaffMember
-    from xinyu.training import services as training_services
-
-    admin = w.district_admin  # type: ignore[attr-defined]
-    school = w.school_a  # type: ignore[attr-defined]
-    programme = training_services.create_programme(
-        by=admin, district=school.district, school=school, kind="school_based", title="=1+1 校本培训"
-    )
-    start = timezone.now() - dt.timedelta(hours=2)
-    session = training_services.add_session(
-        by=admin,
-        programme=programme,
-        starts_at=start,
-        ends_at=start + dt.timedelta(hours=1),
-        hours=Decimal("1"),
-    )
-    members = [
-        StaffMember.objects.create(
-            district=school.district, school=school, staff_no=f"EXP{i}", name=f"{p}教师"
-        )
-        for i, p in enumerate(PAYLOADS[:2])
-    ]
-    training_services.enrol(by=admin, programme=programme, members=members)
-    first = programme.participants.get(member=members[0])
-    training_services.mark_attendance(by=admin, session=session, participant=first)
-    return programme
