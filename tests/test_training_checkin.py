@@ -200,3 +200,67 @@ class CheckInTests(PersonaTestCase):
             .get(reverse("training:session_qr", args=[self.session.uid]))
             .content.decode(),
         )
+
+
+# ---- the phone pages in a real browser (375 px: no horizontal scroll, no CSP violation) ------
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_trainer_taps_on_a_phone(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+    from tests.personas import build_world
+    from tests.test_browser import login
+
+    world = build_world()
+    leader = world.leader_a
+    programme = services.create_programme(
+        by=leader,
+        district=world.district,
+        school=world.school_a,
+        kind=ProgrammeKind.SCHOOL_BASED,
+        title="甲小学校本培训：学生心理危机的识别与干预（第一期）",
+    )
+    start = timezone.now().replace(second=0, microsecond=0)
+    session = services.add_session(
+        by=leader,
+        programme=programme,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=2),
+        hours="2",
+        place="甲小学三楼多功能报告厅",
+    )
+    members = [
+        StaffMember.objects.create(
+            district=world.district, school=world.school_a, staff_no=f"P{i}", name=f"欧阳老师{i}号"
+        )
+        for i in range(12)
+    ]
+    services.enrol(by=leader, programme=programme, members=members)
+    context = browser.new_context(
+        locale="zh-CN", viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    login(page, live_server, leader.username)
+    page.goto(f"{live_server.url}{reverse('training:session', args=[session.uid])}")
+    first = Participant.objects.filter(programme=programme).order_by("member__name", "pk").first()
+    assert first is not None
+    page.click(f"#p-{first.uid} button")
+    page.wait_for_selector(f"#p-{first.uid}.is-present")
+    assert Attendance.objects.filter(session=session, participant=first, present=True).count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 376
+    for url in (
+        reverse("training:session_qr", args=[session.uid]),
+        reverse("training:programme", args=[programme.uid]),
+        reverse("training:programmes"),
+        reverse("training:mine"),
+        reverse("training:enrol", args=[programme.uid]),
+    ):
+        page.goto(f"{live_server.url}{url}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 376, url
+    assert page.locator("[data-qr] svg").count() == 0  # the last page is the enrol page
+    page.goto(f"{live_server.url}{reverse('training:session_qr', args=[session.uid])}")
+    assert page.locator("[data-qr] svg").count() == 1
+    context.close()
