@@ -228,6 +228,15 @@ def _result(rule: str, zh: str, en: str, status: Status, **kw: Any) -> RuleResul
     return RuleResult(rule, zh, en, CITATIONS[rule], status, **kw)
 
 
+OFF = "本区已关闭此规则 / switched off by the district's policy file"
+
+
+def _students_note(facts: SchoolFacts) -> str:
+    if facts.students_source == "roster":
+        return f"花名册在籍学生{facts.students}人 / {facts.students} active students on the roster"
+    return f"申报在校生{facts.students}人（无花名册）/ {facts.students} declared (no roster)"
+
+
 def _na(rule: str, zh: str, en: str, note: str = "", **kw: Any) -> RuleResult:
     return _result(rule, zh, en, Status.NOT_APPLICABLE, note=note, **kw)
 
@@ -270,7 +279,7 @@ def _ratio(facts: SchoolFacts, teachers: Sequence[Teacher], rules: dict[str, Any
     per = int(rule["students_per_teacher"]) if rule else 0
     zh, en = f"师生比不低于1:{per}", f"At least one psych teacher per {per:,} students"
     if rule is None:
-        return _na("ratio", "师生比", "Students per psych teacher", "switched off")
+        return _na("ratio", "师生比", "Students per psych teacher", OFF)
     mode = rules.get("cluster_post_ratio_weight", "share")
     total = Fraction(0)
     people = []
@@ -291,16 +300,14 @@ def _ratio(facts: SchoolFacts, teachers: Sequence[Teacher], rules: dict[str, Any
         required=required,
         actual=round(float(total), 2),
         people=tuple(people),
-        note=f"{facts.students} students ({facts.students_source})",
+        note=_students_note(facts),
     )
 
 
 def _full_time_per_school(teachers: Sequence[Teacher], rules: dict[str, Any]) -> RuleResult:
     rule = _on(rules, "full_time_per_school")
     if rule is None:
-        return _na(
-            "full_time_per_school", "每校专职心理教师", "Full-time psych teachers per school", "switched off"
-        )
+        return _na("full_time_per_school", "每校专职心理教师", "Full-time psych teachers per school", OFF)
     need = int(rule["min"])
     people = tuple(_counted(t) for t in teachers if _full_time(t) and _counts_here(t, rules))
     return _result(
@@ -358,13 +365,11 @@ def _per_units(
 def _per_stage(facts: SchoolFacts, teachers: Sequence[Teacher], rules: dict[str, Any]) -> RuleResult:
     rule = _on(rules, "full_time_per_stage")
     if rule is None:
-        return _na(
-            "full_time_per_stage", "每学段专职心理教师", "Full-time psych teachers per stage", "switched off"
-        )
+        return _na("full_time_per_stage", "每学段专职心理教师", "Full-time psych teachers per stage", OFF)
     need = int(rule["min"])
     zh, en = f"每个学段至少{need}名专职心理教师", f"At least {need} full-time psych teacher(s) per stage"
     if not facts.stages:
-        return _na("full_time_per_stage", zh, en, "the school has no stage")
+        return _na("full_time_per_stage", zh, en, "学校未设学段 / the school has no stage")
     stages = set(facts.stages)
     eligible = {}
     for t in teachers:
@@ -379,7 +384,7 @@ def _per_stage(facts: SchoolFacts, teachers: Sequence[Teacher], rules: dict[str,
 def _per_campus(facts: SchoolFacts, teachers: Sequence[Teacher], rules: dict[str, Any]) -> RuleResult:
     rule = _on(rules, "per_campus")
     if rule is None:
-        return _na("per_campus", "每校区心理教师", "Psych teachers per campus", "switched off")
+        return _na("per_campus", "每校区心理教师", "Psych teachers per campus", OFF)
     need = int(rule["min"])
     zh, en = f"每个校区至少{need}名心理教师", f"At least {need} psych teacher(s) on each campus"
     # A school without campus rows is one site: the school itself.
@@ -395,14 +400,12 @@ def _per_campus(facts: SchoolFacts, teachers: Sequence[Teacher], rules: dict[str
 def _large_school(facts: SchoolFacts, teachers: Sequence[Teacher], rules: dict[str, Any]) -> RuleResult:
     rule = _on(rules, "large_school")
     if rule is None:
-        return _na(
-            "large_school", "规模较大学校增配", "More psych teachers in larger schools", "switched off"
-        )
+        return _na("large_school", "规模较大学校增配", "More psych teachers in larger schools", OFF)
     above, need = int(rule["above_students"]), int(rule["min_teachers"])
     zh = f"学生{above}人以上的学校至少{need}名心理教师"
     en = f"Schools of more than {above} students: at least {need} psych teachers"
     if facts.students <= above:
-        return _na("large_school", zh, en, f"{facts.students} students")
+        return _na("large_school", zh, en, _students_note(facts))
     people = tuple(_counted(t) for t in teachers if _counts_here(t, rules))
     return _result(
         "large_school",
@@ -412,7 +415,7 @@ def _large_school(facts: SchoolFacts, teachers: Sequence[Teacher], rules: dict[s
         required=need,
         actual=len(people),
         people=people,
-        note=f"{facts.students} students",
+        note=_students_note(facts),
     )
 
 
@@ -464,7 +467,7 @@ def _qualification(
         zh = f"兼职教师资质（{years}年以上相关经历、专门培训）"
         en = f"Part-time: {years}+ years' related experience, specialised training"
     if rule is None:
-        return _na(rule_id, zh, en, "switched off", scope=scope, unit=unit)
+        return _na(rule_id, zh, en, OFF, scope=scope, unit=unit)
     if full:
         subject = [t for t in teachers if _full_time(t)]
         check = full_time_shortfalls
@@ -472,7 +475,7 @@ def _qualification(
         subject = [t for t in teachers if t.post_type == PostType.PART_TIME]
         check = part_time_shortfalls
     if not subject:
-        return _na(rule_id, zh, en, "no such teacher", scope=scope, unit=unit)
+        return _na(rule_id, zh, en, "无此类教师 / no such teacher", scope=scope, unit=unit)
     people: list[Counted] = []
     short: list[Counted] = []
     for t in subject:
@@ -527,7 +530,7 @@ def evaluate_cluster(
             "cluster_posts",
             "片区专职岗位",
             "Full-time cluster posts",
-            "switched off",
+            OFF,
             scope="cluster",
             unit=facts.name,
         )
@@ -542,7 +545,7 @@ def evaluate_cluster(
             people=tuple(_counted(t) for t in posts),
             scope="cluster",
             unit=facts.name,
-            note=f"above the {high} planned" if len(posts) > high else "",
+            note=f"超过规划的{high}个 / above the {high} planned" if len(posts) > high else "",
         )
     return [first, _qualification("full_time_qualification", posts, rules, scope="cluster", unit=facts.name)]
 
