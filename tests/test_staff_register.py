@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.urls import reverse
 
 from xinyu.audit.models import Action, AuditEntry
@@ -16,6 +17,7 @@ from xinyu.staff.models import (
     CorrectionStatus,
     Degree,
     HeldCertificate,
+    Post,
     PostType,
     StaffMember,
 )
@@ -425,3 +427,55 @@ class CorrectionPageTests(RegisterWorld):
 
     def test_no_entry_no_page(self) -> None:
         self.assertEqual(self.client_for(self.w.grade_leader_a4).get(reverse("staff:mine")).status_code, 404)
+
+
+@pytest.mark.django_db
+def test_demo_register() -> None:
+    """The demo's register part: every psych and class teacher account has its entry; the
+    cluster post serves three schools; the gaps are there; one pending correction."""
+    from xinyu.kernel.registry import DemoRun
+    from xinyu.org import demo as org_demo
+    from xinyu.org.models import Role, RoleAssignment
+    from xinyu.staff import demo as staff_demo
+
+    summary = org_demo.build_demo(students=600, seed=7)
+    line = staff_demo.demo_register(DemoRun(students=600, seed=7, district=summary.district))
+    assert line and "Register" in line
+    district = summary.district
+    users = set(
+        RoleAssignment.objects.filter(
+            district=district, role__in=[Role.PSYCH_TEACHER, Role.CLASS_TEACHER]
+        ).values_list("user_id", flat=True)
+    )
+    linked = set(
+        StaffMember.objects.filter(district=district, user__isnull=False).values_list("user_id", flat=True)
+    )
+    assert users == linked
+    cluster = StaffMember.objects.get(district=district, post_type=PostType.CLUSTER)
+    assert cluster.posts.values("school").distinct().count() == 3
+    only = StaffMember.objects.filter(school__name=staff_demo.ONLY_PART_TIME).exclude(post_type="")
+    assert only.exists() and not only.exclude(post_type=PostType.PART_TIME).exists()
+    second = Post.objects.filter(school__name=staff_demo.ONE_CAMPUS_ONLY, campus__is_main=False).count()
+    assert second == 0
+    assert StaffMember.objects.filter(
+        post_type=PostType.PART_TIME, last_trained_on__lt=dt.date.today() - dt.timedelta(days=365 * 4)
+    ).exists()
+    assert StaffMember.objects.filter(post_type=PostType.FULL_TIME, major_relevant=False).exists()
+    assert HeldCertificate.objects.filter(member__district=district, kind="C").exists()
+    assert HeldCertificate.objects.filter(member__district=district, kind="B").exists()
+    assert (
+        Correction.objects.filter(member__user__username="psych", status=CorrectionStatus.PENDING).count()
+        == 1
+    )
+    # most schools meet the staffing rules; the gap schools do not
+    from xinyu.org.models import User
+    from xinyu.staff.staffing import staffing_for
+
+    report = staffing_for(User.objects.get(username="admin"))
+    missing = {s.facts.name: [r.rule for r in s.missed] for s in report.missing}
+    print("STAFFING MISSING", len(missing), "of", len(report.schools), missing)
+    assert staff_demo.ONLY_PART_TIME in missing
+    assert staff_demo.ONE_CAMPUS_ONLY in missing
+    assert len(missing) <= len(report.schools) // 3
+    # a second run changes nothing
+    assert staff_demo.demo_register(DemoRun(students=600, seed=7, district=district)) is None
