@@ -307,6 +307,18 @@ class IssueTest(PersonaTestCase):
         codes = set(IssuedCertificate.objects.values_list("verify_code", flat=True))
         self.assertEqual(len(codes), 2)
 
+    def test_the_ledger_agrees_with_the_training_ledger(self) -> None:
+        from xinyu.training import selectors
+
+        theirs = {
+            r.participant_id: (r.hours, r.course_days, r.assessment) for r in selectors.ledger(self.prog)
+        }
+        mine = {
+            r.participant.pk: (r.hours, r.course_days, r.assessment) for r in certificates.ledger(self.prog)
+        }
+        self.assertEqual(mine, theirs)
+        self.assertEqual(mine[self.p_five.pk][:2], (Decimal("32"), 5))
+
     def test_a_withdrawn_participant_gets_nothing(self) -> None:
         Participant.objects.filter(pk=self.p_teacher.pk).update(withdrawn_at=timezone.now())
         self.assertEqual(certificates.issue_due(by=self.w.district_admin, programme=self.prog), [])
@@ -709,3 +721,27 @@ class RemindersTest(PersonaTestCase):
             self.client_for(self.w.district_admin).post("/training/certificates/due/remind/").status_code, 302
         )
         self.assertEqual(Message.objects.filter(channel="in_app").count(), 3)
+
+
+class DemoStepTest(PersonaTestCase):
+    def test_the_demo_step_issues_the_finished_programmes_once(self) -> None:
+        from xinyu.kernel.registry import DemoRun, demo_builders
+        from xinyu.training.cert_demo import demo_certificates
+
+        self.assertIn("certificates", demo_builders)
+        finished, sessions = programme(
+            self.w,
+            kind=ProgrammeKind.B_CERTIFICATE,
+            rule="B",
+            days=10,
+            hours=Decimal("8"),
+            assessment_session=False,
+        )
+        attend(enrol(finished, member(self.w, "D1", "专职甲", post_type=PostType.FULL_TIME)), sessions)
+        Programme.objects.filter(pk=finished.pk).update(status=ProgrammeStatus.FINISHED)
+        running, sessions = programme(self.w)
+        attend(enrol(running, member(self.w, "D2", "班主任乙")), sessions)
+        run = DemoRun(students=0, seed=1, district=self.w.district)
+        self.assertEqual(demo_certificates(run), "Certificates: 1 issued from the finished programmes.")
+        self.assertEqual(demo_certificates(run), "Certificates: 0 issued from the finished programmes.")
+        self.assertEqual(IssuedCertificate.objects.get().participant.programme_id, finished.pk)

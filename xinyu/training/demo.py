@@ -347,3 +347,6 @@ def demo_training(run: DemoRun) -> str | None:
         f"for check-in), a finished B programme ({counts['b_participants']}), {counts['school_programmes']} "
         "school-based and all-staff trainings this semester."
     )
+
+
+from . import cert_demo  # noqa: F401,E402  (the certificates part, order 27)
