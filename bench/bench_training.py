@@ -123,6 +123,7 @@ def run(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     )
 
     call_command("migrate", verbosity=0)
+    load_before = os.getloadavg()[0]
     rng = random.Random(SEED)
     n = args.participants
     t0 = time.perf_counter()
@@ -233,6 +234,7 @@ def run(work: Path, args: argparse.Namespace) -> dict[str, Any]:
         "held_rows": HeldCertificate.objects.filter(source="training").count(),
         "issued_rows": IssuedCertificate.objects.count(),
         "numbers_unique": IssuedCertificate.objects.values("number").distinct().count() == len(issued),
+        "load": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
 
 
@@ -257,6 +259,7 @@ def report(command: str, r: dict[str, Any]) -> str:
             f"- date: {dt.date.today().isoformat()}",
             f"- machine: {_machine()}",
             f"- commit: {_commit(ROOT)}",
+            f"- load average (1 min) before / after: {r['load'][0]} / {r['load'][1]} (2 cores shared by other sessions)",
             f"- command: `{command}`",
             "- a fresh SQLite database (WAL, the project's settings) in a temp dir, in its own process; "
             f"a C programme of {r['participants']:,} participants with {r['sessions']} sessions (six course "
