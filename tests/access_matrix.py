@@ -162,6 +162,9 @@ KWARGS: dict[str, Callable[[Any, Any], dict[str, Any]]] = {
     "api_student": lambda mw, s: {"uid": s.student.uid},
     "api_flag": lambda mw, s: {"uid": s.student.uid, "kind": "left_behind"},
     "api_campaign": lambda mw, s: {"uid": s.campaign.uid},
+    # staff wellbeing: side A's invitation is class teacher A 4(1)'s, side B's psych_b's
+    "wb_invitation": lambda mw, s: {"uid": s.extra["wb_invitation"].uid},
+    "wb_campaign": lambda mw, s: {"uid": s.extra["wb_campaign"].uid},
 }
 
 # Persona groups (shorthand used below).
@@ -490,6 +493,25 @@ TABLE: tuple[Entry, ...] = (
     E("mailbox:warning", "letter", a="psych_a cluster_psych", b="psych_b", post=True),
     E("mailbox_public:read", a="@staff code_holder guardian_holder anonymous"),
     E("mailbox_public:identify", a="@staff code_holder guardian_holder anonymous", post=True),
+    # Staff wellbeing (issue 12 item 6): a result is the member's and the district centre's only;
+    # the school leader, colleagues and the district admin get 404. Handed in: the member's
+    # invitation page sends them on to the result (302).
+    E("wellbeing:mine", a="@staff"),
+    E("wellbeing:invitation", "wb_invitation", a="class_teacher_a41=302", b="psych_b=302"),
+    E("wellbeing:consent", "wb_invitation", a="class_teacher_a41", b="psych_b", post=True),
+    E("wellbeing:answer", "wb_invitation", a="class_teacher_a41", b="psych_b", post=True),
+    E("wellbeing:submit", "wb_invitation", a="class_teacher_a41", b="psych_b", post=True),
+    E("wellbeing:result", "wb_invitation", a="class_teacher_a41 centre_expert", b="psych_b centre_expert"),
+    E("wellbeing:follow_up", "wb_invitation", a="centre_expert", b="centre_expert", post=True),
+    E("wellbeing:results", a="centre_expert"),
+    E("wellbeing:campaigns", a="district_admin centre_expert"),
+    E("wellbeing:campaign_new", a="district_admin"),
+    E(
+        "wellbeing:campaign",
+        "wb_campaign",
+        a="district_admin centre_expert",
+        b="district_admin centre_expert",
+    ),
     E(
         "mailbox_public:write",
         "school_code",

@@ -158,6 +158,7 @@ def build_matrix_world() -> MatrixWorld:
         _register(mw, side, psych)
         _training(mw, side, psych)
         _certificates(mw, side)
+    _wellbeing(mw)
     return mw
 
 
@@ -492,3 +493,27 @@ def _register(mw: MatrixWorld, side: Side, psych: User) -> None:
             name=w.class_teacher_a41.full_name,
             user=w.class_teacher_a41,
         )
+
+
+def _wellbeing(mw: MatrixWorld) -> None:
+    """A staff campaign per school; A's teacher of 4(1) and B's psych teacher hand in."""
+    from xinyu.wellbeing import services
+    from xinyu.wellbeing.models import StaffInvitation
+
+    w = mw.w
+    for side, member in ((mw.a, w.class_teacher_a41), (mw.b, w.psych_b)):
+        campaign = services.create_campaign(
+            by=w.district_admin,
+            district=w.district,
+            title=f"{side.school.name} 教职工心理健康测评",
+            instrument="PHQ9",
+            schools=[side.school],
+            opens_on=TODAY - DAY,
+            closes_on=TODAY + 7 * DAY,
+        )
+        inv = StaffInvitation.objects.get(campaign=campaign, user=member)
+        inv = services.record_consent(invitation=inv, by=member, agree=True, contact_ok=True)
+        for item in range(1, 10):
+            inv = services.save_answer(invitation=inv, by=member, item=item, value=2 if item < 9 else 0)
+        side.extra["wb_campaign"] = campaign
+        side.extra["wb_invitation"] = services.submit(invitation=inv, by=member)

@@ -19,6 +19,7 @@ urlpatterns = [
     path("audit/", include("xinyu.audit.urls")),
     path("screening/", include("xinyu.screening.urls")),
     path("screening/", include("xinyu.screening.report_urls")),
+    path("wellbeing/", include("xinyu.wellbeing.urls")),
     path("care/", include("xinyu.care.urls")),
     path("messages/", include("xinyu.notify.urls")),
     path("letters/", include("xinyu.mailbox.urls")),
