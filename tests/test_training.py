@@ -544,6 +544,44 @@ class PageTests(AttendanceTests):
         )
         self.assertEqual(Programme.objects.get(title="全员培训").school, self.w.school_a)
 
+    def test_edit_forms_post(self) -> None:
+        admin = self.client_for(self.w.district_admin)
+        response = admin.post(
+            reverse("training:programme_edit", args=[self.c_prog.uid]),
+            {"title": "C证培训（春季）", "status": "running", "capacity": "70", "eligibility": "psych"},
+        )
+        self.assertEqual(response.status_code, 302)
+        self.c_prog.refresh_from_db()
+        self.assertEqual(
+            (self.c_prog.title, self.c_prog.capacity, self.c_prog.kind), ("C证培训（春季）", 70, "c_cert")
+        )
+        self.assertEqual(self.c_prog.eligibility, Eligibility.PSYCH_TEACHERS)
+        response = admin.post(
+            reverse("training:session_edit", args=[self.exam.uid]),
+            {
+                "kind": "assessment",
+                "starts_at": "2026-03-09T14:00",
+                "ends_at": "2026-03-09T16:00",
+                "hours": "2.5",
+            },
+        )
+        self.assertEqual(response.status_code, 302)
+        self.exam.refresh_from_db()
+        self.assertEqual(
+            (self.exam.hours, timezone.localtime(self.exam.starts_at).hour), (Decimal("2.5"), 14)
+        )
+        bad = admin.post(
+            reverse("training:session_edit", args=[self.exam.uid]),
+            {
+                "kind": "assessment",
+                "starts_at": "2026-03-09T14:00",
+                "ends_at": "2026-03-09T13:00",
+                "hours": "2",
+            },
+        )
+        self.assertEqual(bad.status_code, 200)
+        self.assertContains(bad, "结束时间须晚于开始时间")
+
     def test_enrol_page_and_tap_list(self) -> None:
         admin = self.client_for(self.w.district_admin)
         page = admin.get(reverse("training:enrol", args=[self.c_prog.uid]), {"q": "甲班"})
@@ -615,7 +653,7 @@ class PageTests(AttendanceTests):
         self.assertContains(summary, "实用")
         self.assertContains(summary, "&lt;5")  # one answer: the count is hidden
         empty = self.client_for(self.w.leader_a).get(reverse("training:mine"))
-        self.assertContains(empty, "not enrolled in any training")
+        self.assertContains(empty, "您尚未报名任何培训")
 
     def test_ledger_export(self) -> None:
         import io

@@ -212,7 +212,11 @@ def enrol_from_excel(*, by: User, programme: Programme, filename: str, data: byt
     members: list[StaffMember] = []
     new_members = 0
     for row, school, phone in planned:
-        existed = row.cells["工号"] in known
+        existing = known.get(row.cells["工号"])
+        if existing is not None and (not phone or existing.phone):
+            members.append(existing)  # on the register with nothing to fill in: no write
+            continue
+        existed = existing is not None
         members.append(
             staff_services.ensure_member(
                 by=by,
