@@ -39,6 +39,8 @@ from xinyu.staff.staffing import (
 )
 
 SERIAL = itertools.count(1)
+# The district staffing page, whatever the number of schools (a new query is a decision).
+DISTRICT_PAGE_QUERIES = 10
 
 
 def rules(**changes: dict[str, Any] | Any) -> dict[str, Any]:
@@ -567,6 +569,8 @@ class StaffingQueriesTest(PersonaTestCase):
         before = self.count(client, "/staff/staffing/")
         self.grow(5)
         assert self.count(client, "/staff/staffing/") == before
+        # Pinned: session, user, grants and the menu's checks, then the three of the selector.
+        assert before == DISTRICT_PAGE_QUERIES, before
         # The selector itself: three queries (schools with counts, campuses, posts), once the
         # user's grants are read (once per request, by the middleware's checks already).
         policy.grants(self.w.district_admin)
