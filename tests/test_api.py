@@ -136,6 +136,8 @@ class ApiTests(PersonaTestCase):
             ("GET", "/api/audit", "xinyu_api_audit_log"),
             ("GET", "/api/campaigns", "xinyu_api_campaigns"),
             ("GET", "/api/campaigns/{uid}/progress", "xinyu_api_campaign_progress"),
+            ("GET", "/api/staff/register", "xinyu_api_staff_register"),
+            ("GET", "/api/staff/register/{uid}", "xinyu_api_staff_member"),
             ("GET", "/api/training/programmes", "xinyu_api_training_programmes"),
             ("GET", "/api/training/programmes/{uid}/ledger", "xinyu_api_training_ledger"),
         }
@@ -160,7 +162,7 @@ class ApiTests(PersonaTestCase):
                     body = responses[status]["content"]["application/json"]["schema"]
                     assert body == {"$ref": error_ref}, (where, status, body)
                 seen += 1
-        assert seen == 11
+        assert seen == 15
 
     def test_declared_statuses_are_the_answers(self) -> None:
         """What openapi.json promises is what the API answers: 401, 404 and 422 bodies carry

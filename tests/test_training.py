@@ -595,6 +595,10 @@ class PageTests(AttendanceTests):
         admin.post(url, {"participant": str(self.pa.uid), "present": "1"})
         self.assertEqual(Attendance.objects.filter(session=self.sessions[0], present=True).count(), 1)
         self.assertContains(admin.get(url), "is-present")
+        fetched = admin.post(
+            url, {"participant": str(self.pb.uid), "present": "1"}, headers={"X-Requested-With": "fetch"}
+        )
+        self.assertEqual(fetched.json(), {"present": True, "count": 2})
         other = services.create_programme(
             by=self.w.district_admin, district=self.w.district, kind=ProgrammeKind.OTHER, title="其他"
         )

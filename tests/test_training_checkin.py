@@ -247,9 +247,18 @@ def test_trainer_taps_on_a_phone(browser, live_server) -> None:  # type: ignore[
     page.goto(f"{live_server.url}{reverse('training:session', args=[session.uid])}")
     first = Participant.objects.filter(programme=programme).order_by("member__name", "pk").first()
     assert first is not None
+    page.evaluate("window.__sameDocument = true")
     page.click(f"#p-{first.uid} button")
     page.wait_for_selector(f"#p-{first.uid}.is-present")
+    assert page.evaluate("window.__sameDocument === true")  # marked without a reload (attendance.js)
+    assert page.inner_text("[data-present-count]") == "1"
     assert Attendance.objects.filter(session=session, participant=first, present=True).count() == 1
+    page.click(f"#p-{first.uid} button")  # a second tap: absent again
+    page.wait_for_selector(f"#p-{first.uid}:not(.is-present)")
+    page.wait_for_function("document.querySelector('[data-present-count]').textContent === '0'")
+    assert not Attendance.objects.get(session=session, participant=first).present
+    page.click(f"#p-{first.uid} button")
+    page.wait_for_selector(f"#p-{first.uid}.is-present")
     assert page.evaluate("document.documentElement.scrollWidth") <= 376
     for url in (
         reverse("training:session_qr", args=[session.uid]),

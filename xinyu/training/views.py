@@ -12,7 +12,7 @@ import segno
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -302,7 +302,14 @@ def session_attendance(request: HttpRequest, uid: str) -> HttpResponse:
         try:
             services.mark_attendance(by=user, session=session, participant=participant, present=present)
         except ServiceError as exc:
+            if request.headers.get("X-Requested-With") == "fetch":
+                return JsonResponse({"message": str(exc)}, status=422)
             _error(request, exc)
+        if request.headers.get("X-Requested-With") == "fetch":
+            count = Attendance.objects.filter(
+                session=session, present=True, participant__withdrawn_at__isnull=True
+            ).count()
+            return JsonResponse({"present": present, "count": count})
         return redirect(reverse("training:session", args=[session.uid]) + f"#p-{participant.uid}")
     here = set(
         Attendance.objects.filter(session=session, present=True).values_list("participant_id", flat=True)
