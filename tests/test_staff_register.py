@@ -429,6 +429,32 @@ class CorrectionPageTests(RegisterWorld):
         self.assertEqual(self.client_for(self.w.grade_leader_a4).get(reverse("staff:mine")).status_code, 404)
 
 
+class ApiTests(RegisterWorld):
+    def test_register_and_entry_in_scope(self) -> None:
+        admin = self.client_for(self.w.district_admin)
+        data = admin.get("/api/staff/register").json()
+        self.assertEqual(data["count"], 2)
+        self.assertEqual({r["phone"] for r in data["results"]}, {"13900000001", "13900000002"})
+        leader = self.client_for(self.w.leader_a)
+        data = leader.get("/api/staff/register").json()
+        self.assertEqual([r["name"] for r in data["results"]], ["甲心理老师"])
+        self.assertEqual(
+            leader.get(f"/api/staff/register/{self.m_a.uid}").json()["posts"][0]["school"], "甲小学"
+        )
+        self.assertEqual(leader.get(f"/api/staff/register/{self.m_b.uid}").status_code, 404)
+        self.assertEqual(leader.get(f"/api/staff/register?school={self.w.school_b.uid}").status_code, 404)
+
+    def test_psych_teacher_gets_no_phones_and_no_register_without_role(self) -> None:
+        psych = self.client_for(self.w.psych_a)
+        data = psych.get("/api/staff/register?post_type=all").json()
+        self.assertTrue(data["results"])
+        self.assertTrue(all(r["phone"] is None for r in data["results"] if r["name"] != "甲心理老师"))
+        self.assertEqual(psych.get(f"/api/staff/register/{self.m_ct.uid}").json()["phone"], None)
+        teacher = self.client_for(self.w.class_teacher_a41)
+        self.assertEqual(teacher.get("/api/staff/register").status_code, 404)
+        self.assertEqual(teacher.get(f"/api/staff/register/{self.m_ct.uid}").status_code, 200)
+
+
 @pytest.mark.django_db
 def test_demo_register() -> None:
     """The demo's register part: every psych and class teacher account has its entry; the
