@@ -144,6 +144,9 @@ class MenuTest(PersonaTestCase):
         """The menu of each role as it was before the apps registered their entries."""
         w = self.w
         care, rooms = "/care/", "/counselling/"
+        # issue 12: training's programmes, certificates and coverage (VIEW_TRAINING), the
+        # register (VIEW_REGISTER) and staffing pages
+        TRAINING = ("/training/", "/training/certificates/", "/training/coverage/")  # noqa: N806
         expected = {
             w.psych_a: [
                 "/",
@@ -156,7 +159,9 @@ class MenuTest(PersonaTestCase):
                 care + "crisis/",
                 "/letters/",
                 rooms,
+                *TRAINING,
                 "/wellbeing/mine/",
+                "/staff/register/",
                 "/staff/",
                 "/roster/",
             ],
@@ -185,10 +190,22 @@ class MenuTest(PersonaTestCase):
                 "/students/",
                 care + "crisis/",
                 rooms,
+                *TRAINING,
                 "/wellbeing/mine/",
+                "/staff/register/",
                 "/staff/",
+                "/staff/staffing/",
             ],
-            w.centre_expert: ["/", "/schools/", care + "cases/", care + "crisis/", "/wellbeing/results/"],
+            w.centre_expert: [
+                "/",
+                "/schools/",
+                care + "cases/",
+                care + "crisis/",
+                *TRAINING,
+                "/wellbeing/results/",
+                "/staff/register/",
+                "/staff/staffing/",
+            ],
             w.district_admin: [
                 "/",
                 "/schools/",
@@ -196,8 +213,11 @@ class MenuTest(PersonaTestCase):
                 "/screening/",
                 care + "crisis/",
                 rooms,
+                *TRAINING,
                 "/wellbeing/campaigns/",
+                "/staff/register/",
                 "/staff/",
+                "/staff/staffing/",
                 "/roster/",
                 "/audit/",
             ],
