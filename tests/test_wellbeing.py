@@ -23,7 +23,16 @@ from xinyu.wellbeing.models import ConsentState, FollowUp, FollowUpState, StaffC
 
 TODAY = timezone.localdate()
 DAY = dt.timedelta(days=1)
-FORBIDDEN = ("需跟进", "未见明显风险", "抑郁", "焦虑", "Critical answer", "需尽快", "Follow-up open")
+FORBIDDEN = (
+    "需跟进",
+    "未见明显风险",
+    "抑郁",
+    "焦虑",
+    "关键题",
+    "跟进中",
+    "Critical answer",
+    "Follow-up open",
+)
 
 
 def make_campaign(w, *, schools=None, instrument="PHQ9", opens=None, closes=None) -> StaffCampaign:
@@ -442,3 +451,31 @@ class PagesTest(WellbeingBase):
         self.assertEqual(client.get(reverse("wellbeing:result", args=[other.uid])).status_code, 404)
         other.refresh_from_db()
         self.assertEqual(other.consent, ConsentState.PENDING)
+
+
+class DemoTest(PersonaTestCase):
+    def test_demo_part_goes_through_the_services(self) -> None:
+        from xinyu.wellbeing.demo import build_demo_wellbeing
+
+        w = self.w
+        for n in range(12):
+            user = User.objects.create_user(username=f"b{n}", password="x-pass-2026", full_name=f"乙教师{n}")
+            RoleAssignment.objects.create(
+                user=user,
+                role=Role.CLASS_TEACHER,
+                district=w.district,
+                school=w.school_b,
+                school_class=w.class_b41,
+            )
+        campaign = build_demo_wellbeing(w.district, seed=7)
+        self.assertIsNotNone(campaign)
+        invitations = StaffInvitation.objects.filter(campaign=campaign)
+        self.assertEqual(invitations.count(), 13)
+        consents = {inv.consent for inv in invitations}
+        self.assertIn(ConsentState.GIVEN, consents)
+        self.assertTrue(invitations.filter(completed_at__isnull=False).exists())
+        critical = invitations.filter(critical=True)
+        self.assertEqual(critical.count(), 1)
+        self.assertEqual(critical.get().follow_up, FollowUpState.OPEN)
+        self.assertTrue(Message.objects.filter(recipient=w.centre_expert, kind=services.NOTIFY_KIND).exists())
+        self.assertIsNone(build_demo_wellbeing(w.district, seed=7))  # once

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,7 +44,10 @@ def results(user: User, *, open_only: bool = True) -> QuerySet[StaffInvitation]:
         qs = qs.filter(follow_up=FollowUpState.OPEN)
     else:
         qs = qs.filter(Q(completed_at__isnull=False) | Q(critical=True))
-    return qs.order_by("-critical_notified_at", "-completed_at", "-id")
+    # Critical first (newest first), then by hand-in; NULLs last on every database.
+    return qs.order_by(
+        F("critical_notified_at").desc(nulls_last=True), F("completed_at").desc(nulls_last=True), "-id"
+    )
 
 
 def open_follow_up_count(user: User) -> int:
