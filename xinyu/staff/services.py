@@ -503,7 +503,9 @@ def revoke_certificate(*, by: User, certificate: HeldCertificate, reason: str) -
     """Revoke a held certificate with a reason (kept on the register, marked revoked)."""
     reason = validators.text(reason, REASON, limit=200)
     locked = (
-        HeldCertificate.objects.select_for_update().select_related("member__school").get(pk=certificate.pk)
+        HeldCertificate.objects.select_for_update(of=("self",))
+        .select_related("member__school")
+        .get(pk=certificate.pk)
     )
     if locked.revoked_at is not None:
         raise ServiceError("该证书已撤销", "This certificate has already been revoked", field="reason")
@@ -572,7 +574,7 @@ def propose_correction(
 
 
 def _pending(correction: Correction) -> Correction:
-    locked = Correction.objects.select_for_update().select_related("member").get(pk=correction.pk)
+    locked = Correction.objects.select_for_update(of=("self",)).select_related("member").get(pk=correction.pk)
     if locked.status != CorrectionStatus.PENDING:
         raise ServiceError("该更正已处理", "This correction has already been decided")
     return locked
