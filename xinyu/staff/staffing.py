@@ -99,14 +99,14 @@ STAGE_NAMES = {s.value: s for s in Stage}
 # ---- the facts ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CampusFacts:
     id: int
     name: str
     is_main: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SchoolFacts:
     id: int
     uid: str
@@ -121,7 +121,7 @@ class SchoolFacts:
     cluster_name: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClusterFacts:
     id: int
     name: str
@@ -129,7 +129,7 @@ class ClusterFacts:
     school_ids: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Teacher:
     """A psych teacher as seen from one school (or one cluster): their register entry and
     what their posts there name (None / "" = a post naming no campus / no stage)."""
@@ -147,7 +147,7 @@ class Teacher:
     schools_served: int = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Counted:
     """A person counted by a rule (or not: `reasons` says why they fall short)."""
 
@@ -281,16 +281,19 @@ def _ratio(facts: SchoolFacts, teachers: Sequence[Teacher], rules: dict[str, Any
     if rule is None:
         return _na("ratio", "师生比", "Students per psych teacher", OFF)
     mode = rules.get("cluster_post_ratio_weight", "share")
-    total = Fraction(0)
+    whole = 0  # full- and part-time posts count 1 each
+    shared = Fraction(0)  # cluster posts, exact (1/3 + 1/3 + 1/3 is 1)
     people = []
     for t in teachers:
-        if t.post_type == PostType.CLUSTER:
-            w = Fraction(1, max(t.schools_served, 1)) if mode == "share" else Fraction(int(mode == "each"))
-        else:
-            w = Fraction(1)
+        if t.post_type != PostType.CLUSTER:
+            whole += 1
+            people.append(_counted(t))
+            continue
+        w = Fraction(1, max(t.schools_served, 1)) if mode == "share" else Fraction(int(mode == "each"))
         if w:
-            total += w
+            shared += w
             people.append(_counted(t, float(w)))
+    total = whole + shared
     required = math.ceil(facts.students / per) if per else 0
     return _result(
         "ratio",
