@@ -293,6 +293,11 @@ class EnrolmentTests(TrainingCase):
             services.enrol(by=self.w.leader_a, programme=self.school_prog, members=[self.part_b])
         self.assertIn("本校", ctx.exception.zh)
         services.enrol(by=self.w.leader_a, programme=self.school_prog, members=[self.full_a, self.teacher_a])
+        from xinyu.staff.models import Post
+
+        Post.objects.create(member=self.part_b, school=self.w.school_a)  # a cluster post at A as well
+        done = services.enrol(by=self.w.leader_a, programme=self.school_prog, members=[self.part_b])
+        self.assertEqual(done.added, 1)
         from django.http import Http404
 
         with self.assertRaises(Http404):  # a school-B runner cannot enrol in A's programme

@@ -36,7 +36,7 @@ from xinyu.kernel.errors import ServiceError
 from xinyu.kernel.policyfile import policy_for_code
 from xinyu.kernel.validators import Label
 from xinyu.org.models import District, School, User
-from xinyu.staff.models import PostType, StaffMember
+from xinyu.staff.models import Post, PostType, StaffMember
 
 from . import access
 from .access import TrainingPerm
@@ -367,10 +367,17 @@ def check_enrolment(
     """The members who cannot be enrolled, with why (zh, en): other district or school,
     eligibility. Capacity is checked on the whole set by `enrol`."""
     problems: list[tuple[StaffMember, str, str]] = []
+    posted: set[int] = set()
+    if programme.school_id is not None:  # psych teachers posted at the school (cluster posts) belong too
+        posted = set(
+            Post.objects.filter(
+                member_id__in=[m.pk for m in members if m.pk], school_id=programme.school_id
+            ).values_list("member_id", flat=True)
+        )
     for m in members:
         if m.district_id != programme.district_id or not m.is_active:
             problems.append((m, "不在本区县在职名册中", "is not on this district's active register"))
-        elif programme.school_id is not None and m.school_id != programme.school_id:
+        elif programme.school_id is not None and m.school_id != programme.school_id and m.pk not in posted:
             problems.append((m, "不是本校教职工", "is not on this school's staff"))
         elif not is_eligible(m, programme.eligibility):
             zh, en = ELIGIBILITY_REFUSAL.get(programme.eligibility, ("不符合参训条件", "is not eligible"))

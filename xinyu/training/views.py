@@ -30,7 +30,7 @@ from xinyu.kernel.semester import Semester, semester_of
 from xinyu.org.models import School, User
 from xinyu.org.roster.errors import format_errors
 from xinyu.staff import access as staff_access
-from xinyu.staff.models import PostType
+from xinyu.staff.models import PostType, StaffMember
 
 from . import access, imports, selectors, services
 from .access import TrainingPerm
@@ -399,8 +399,12 @@ def enrol(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
     programme = access.get_programme_for(user, uid, TrainingPerm.RUN_TRAINING)
     members = staff_access.members_for(user).filter(district_id=programme.district_id, is_active=True)
-    if programme.school_id is not None:
-        members = members.filter(school_id=programme.school_id)
+    if programme.school_id is not None:  # the school's staff and the psych teachers posted there
+        members = members.filter(
+            pk__in=StaffMember.objects.filter(
+                Q(school_id=programme.school_id) | Q(posts__school_id=programme.school_id)
+            ).values("pk")
+        )
     if request.method == "POST":
         chosen = [u for u in request.POST.getlist("members") if _is_uuid(u)]
         picked = list(members.filter(uid__in=chosen))
