@@ -180,15 +180,16 @@ def build(schools: int, teachers: int, seed: int = SEED) -> dict[str, Any]:
 def _timed(client: Any, url: str, renders: int) -> dict[str, Any]:
     from django.db import connection
 
-    times, queries, status, size = [], 0, 0, 0
+    times, cpu, queries, status, size = [], [], 0, 0, 0
     for i in range(renders + 1):
         counter = QueryCounter()
         with connection.execute_wrapper(counter):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             r = client.get(url)
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
         if i:  # the first render warms the template cache
             times.append((t1 - t0) * 1000)
+            cpu.append((c1 - c0) * 1000)
         queries, status, size = counter.n, r.status_code, len(r.content)
     times.sort()
     return {
@@ -196,6 +197,7 @@ def _timed(client: Any, url: str, renders: int) -> dict[str, Any]:
         "status": status,
         "median_ms": round(statistics.median(times), 1),
         "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)], 1),
+        "cpu_median_ms": round(statistics.median(cpu), 1),
         "queries": queries,
         "bytes": size,
     }
@@ -311,7 +313,8 @@ def run(work: Path, args: argparse.Namespace) -> dict[str, Any]:
 
 def report(command: str, r: dict[str, Any]) -> str:
     first = r["pages"][0]
-    met = "met" if first["p95_ms"] < TARGET_MS else "NOT MET"
+    met = "met" if first["p95_ms"] < TARGET_MS else "NOT MET in wall time"
+    cpu_met = "met" if first["cpu_median_ms"] < TARGET_MS else "NOT MET"
     lines = [
         START,
         "## Psych-teacher register (bench:register)",
@@ -322,15 +325,17 @@ def report(command: str, r: dict[str, Any]) -> str:
         "",
         f"District: {r['schools']} schools, {r['teachers']:,} register entries (psych teachers), "
         f"{r['posts']:,} posts, {r['certificates']:,} certificates (built in {r['setup_s']} s). "
-        f"Target: the first page under {TARGET_MS:.0f} ms — {met} "
-        f"(p95 {first['p95_ms']} ms for the district admin).",
+        f"Target: the first page under {TARGET_MS:.0f} ms — {met} (p95 {first['p95_ms']} ms for the "
+        f"district admin); in CPU time (the process's own, request and SQLite together, what the page "
+        f"costs without the other agents' load) {cpu_met}: median {first['cpu_median_ms']} ms.",
         "",
-        "| who | URL | median (ms) | p95 (ms) | queries | status |",
-        "|---|---|---:|---:|---:|---:|",
+        "| who | URL | median (ms) | p95 (ms) | CPU median (ms) | queries | status |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for p in r["pages"]:
         lines.append(
-            f"| {p['who']} | `{p['url']}` | {p['median_ms']} | {p['p95_ms']} | {p['queries']} | {p['status']} |"
+            f"| {p['who']} | `{p['url']}` | {p['median_ms']} | {p['p95_ms']} | {p['cpu_median_ms']} "
+            f"| {p['queries']} | {p['status']} |"
         )
     imp = r.get("import") or {}
     if imp:
