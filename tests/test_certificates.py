@@ -531,6 +531,25 @@ class CertificatePagesTest(PersonaTestCase):
         psych_b = self.client_for(self.w.psych_b).get("/training/certificates/").content.decode()
         self.assertNotIn(self.cert.number, psych_b)
         self.assertEqual(self.get(self.w.class_teacher_a41, "/training/certificates/"), 404)
+        certificates.revoke(by=self.w.district_admin, certificate=self.other_cert, reason="材料不实")
+        revoked = (
+            self.client_for(self.w.district_admin)
+            .get("/training/certificates/?state=revoked")
+            .content.decode()
+        )
+        self.assertIn(self.other_cert.number, revoked)
+        self.assertNotIn(self.cert.number, revoked)
+        valid = (
+            self.client_for(self.w.district_admin).get("/training/certificates/?state=valid").content.decode()
+        )
+        self.assertIn(self.cert.number, valid)
+        self.assertNotIn(self.other_cert.number, valid)
+        self.assertNotIn(
+            self.cert.number + "<",
+            self.client_for(self.w.district_admin)
+            .get("/training/certificates/?state=expired")
+            .content.decode(),
+        )
 
     def test_programme_page_shows_the_reasons_and_issues(self) -> None:
         url = f"/training/certificates/programme/{self.prog.uid}/"

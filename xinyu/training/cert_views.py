@@ -10,6 +10,7 @@ from __future__ import annotations
 import segno
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -51,9 +52,16 @@ def index(request: HttpRequest) -> HttpResponse:
         "held", "participant__member__school", "participant__programme"
     )
     today = timezone.localdate()
+    current = Q(valid_until__isnull=True) | Q(valid_until__gte=today)
+    if state == certificates.State.REVOKED:
+        qs = qs.filter(revoked_at__isnull=False)
+    elif state == certificates.State.VALID:
+        qs = qs.filter(current, revoked_at__isnull=True)
+    elif state == certificates.State.EXPIRED:
+        qs = qs.filter(revoked_at__isnull=True, valid_until__lt=today)
+    else:
+        state = ""
     rows = [certificates.shown(c, today) for c in qs[:LIST_LIMIT]]
-    if state in (certificates.State.VALID, certificates.State.REVOKED, certificates.State.EXPIRED):
-        rows = [r for r in rows if r.state == state]
     return render(
         request,
         "training/certificates/index.html",

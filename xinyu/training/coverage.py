@@ -239,6 +239,11 @@ class Coverage:
     all_staff: list[SemesterRow]
     targets: list[Target]
 
+    @property
+    def school_based_rows(self) -> list[tuple[School, int]]:
+        """(school, school-based trainings this semester) in the schools' order."""
+        return [(s, self.school_based.get(s.pk, 0)) for s in self.schools]
+
 
 def coverage(
     schools: list[School], district: District | None, *, whole_district: bool, today: dt.date | None = None
