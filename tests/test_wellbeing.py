@@ -222,6 +222,20 @@ class ConsentTest(WellbeingBase):
         page = client.get(reverse("wellbeing:invitation", args=[inv.uid]))
         self.assertContains(page, 'id="declined"')
 
+    def test_the_database_refuses_to_change_a_decision(self) -> None:
+        from django.db import DatabaseError, transaction
+
+        inv = services.record_consent(
+            invitation=inv_of(self.campaign, self.w.psych_a), by=self.w.psych_a, agree=False
+        )
+        with self.assertRaises(DatabaseError), transaction.atomic():
+            StaffInvitation.objects.filter(pk=inv.pk).update(consent=ConsentState.GIVEN)
+        with self.assertRaises(DatabaseError), transaction.atomic():
+            StaffInvitation.objects.filter(pk=inv.pk).update(consent_at=timezone.now())
+        self.assertEqual(StaffInvitation.objects.get(pk=inv.pk).consent, ConsentState.DECLINED)
+        # Other columns of a decided invitation still change (answers, results, follow-up).
+        StaffInvitation.objects.filter(pk=inv.pk).update(follow_up=FollowUpState.NONE)
+
     def test_consent_audit_row_names_no_one_and_no_decision(self) -> None:
         inv = inv_of(self.campaign, self.w.psych_a)
         services.record_consent(invitation=inv, by=self.w.psych_a, agree=False)
@@ -479,3 +493,43 @@ class DemoTest(PersonaTestCase):
         self.assertEqual(critical.get().follow_up, FollowUpState.OPEN)
         self.assertTrue(Message.objects.filter(recipient=w.centre_expert, kind=services.NOTIFY_KIND).exists())
         self.assertIsNone(build_demo_wellbeing(w.district, seed=7))  # once
+
+
+class RotateKeysTest(WellbeingBase):
+    def test_rotation_reseals_a_decided_invitation_past_the_trigger(self) -> None:
+        import os
+        from io import StringIO
+
+        from cryptography.fernet import Fernet
+        from django.core.management import call_command
+
+        from xinyu import crypto
+
+        saved = os.environ.get(crypto.ENV_VAR)
+        old = crypto.configured_keys()[0]
+        new = Fernet.generate_key().decode()
+
+        def consent_token() -> str:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT consent FROM wellbeing_staffinvitation WHERE id = %s", [self.inv.pk])
+                return cursor.fetchone()[0]
+
+        before = consent_token()
+        try:
+            os.environ[crypto.ENV_VAR] = f"{new},{old}"
+            crypto.forget_cached()
+            out = StringIO()
+            call_command("rotate_keys", stdout=out)
+            self.assertIn("wellbeing_staffinvitation", out.getvalue())
+            os.environ[crypto.ENV_VAR] = new
+            crypto.forget_cached()
+            self.assertNotEqual(consent_token(), before)
+            again = StaffInvitation.objects.get(pk=self.inv.pk)
+            self.assertEqual((again.consent, again.tier), (ConsentState.GIVEN, "follow_up"))
+            self.assertEqual(again.result["scales"]["total"]["raw"], 16.0)
+        finally:
+            if saved is None:
+                os.environ.pop(crypto.ENV_VAR, None)
+            else:
+                os.environ[crypto.ENV_VAR] = saved
+            crypto.forget_cached()
