@@ -286,6 +286,23 @@ class PageTests(RegisterWorld):
         self.assertEqual(c.get(reverse("staff:member", args=[self.m_b.uid])).status_code, 404)
         self.assertEqual(c.get(reverse("staff:export")).status_code, 200)
 
+    def test_pending_phone_correction_not_shown_to_colleagues(self) -> None:
+        services.propose_correction(by=self.w.psych_a, member=self.m_a, proposed={"phone": "13912345678"})
+        leader = self.client_for(self.w.leader_a)
+        self.assertContains(leader.get(reverse("staff:member", args=[self.m_a.uid])), "13912345678")
+        # a psych teacher of school A who is not the member (a second one) sees the entry, not the phone
+        from xinyu.org.models import Employment, Role, RoleAssignment, User
+
+        other = User.objects.create_user(username="psych_a2", password="x", full_name="甲另一心理老师")
+        RoleAssignment.objects.create(
+            user=other, role=Role.PSYCH_TEACHER, district=self.w.district, school=self.w.school_a,
+            employment=Employment.PART_TIME,
+        )  # fmt: skip
+        r = self.client_for(other).get(reverse("staff:member", args=[self.m_a.uid]))
+        self.assertContains(r, "待学校确认")
+        self.assertNotContains(r, "13912345678")
+        self.assertNotContains(r, "13900000001")
+
     def test_class_teacher_has_no_register_but_own_entry(self) -> None:
         c = self.client_for(self.w.class_teacher_a41)
         self.assertEqual(c.get(reverse("staff:register")).status_code, 404)

@@ -239,6 +239,7 @@ def member_detail(request: HttpRequest, uid: str) -> HttpResponse:
     member = selectors.member_detail(member)
     can_edit = access.can_edit(user, member)
     schools = _editable_schools(user)
+    pending = selectors.pending_correction(member)
     return render(
         request,
         "staff/member.html",
@@ -247,7 +248,8 @@ def member_detail(request: HttpRequest, uid: str) -> HttpResponse:
             "posts": list(member.posts.all()),
             "certificates": list(member.certificates.all()),
             "corrections": list(member.corrections.all()),
-            "pending": selectors.pending_correction(member),
+            "pending": pending,
+            "pending_fields": _proposed_rows(member, pending.proposed) if pending else [],
             "show_phone": access.can_see_phone(user, member),
             "can_edit": can_edit,
             "is_own": member.user_id == user.pk,
