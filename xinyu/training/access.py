@@ -21,8 +21,10 @@ from django.db.models import Q, QuerySet
 from xinyu.access import policy
 from xinyu.access.policy import Unit
 from xinyu.org.models import Role, School, User
+from xinyu.staff import access as staff_access
+from xinyu.staff.models import StaffMember
 
-from .models import Participant, Programme, TrainingSession
+from .models import IssuedCertificate, Participant, Programme, TrainingSession
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -135,3 +137,43 @@ def get_own_participation(user: User | AnonymousUser, uid: Any) -> Participant:
 
 def may_run_programme(user: User | AnonymousUser, programme: Programme) -> bool:
     return programmes_for(user, TrainingPerm.RUN_TRAINING).filter(pk=programme.pk).exists()
+
+
+# ---- issued certificates ----------------------------------------------------------------
+#
+# Who may see an issued certificate: its holder, the runners of its programme, and those who
+# see its holder in the register (xinyu.staff.access). Issuing and revoking: ISSUE_CERTIFICATES
+# over the programme.
+
+
+def may_issue(user: User | AnonymousUser, programme: Programme) -> bool:
+    return programmes_for(user, TrainingPerm.ISSUE_CERTIFICATES).filter(pk=programme.pk).exists()
+
+
+def certificates_q(user: User | AnonymousUser) -> Q | None:
+    if not user.is_authenticated:
+        return None
+    parts: list[Q | None] = [Q(participant__member__user_id=user.pk)]
+    programmes = programmes_q(user)
+    if programmes is not None:
+        parts.append(Q(participant__programme__in=Programme.objects.filter(programmes)))
+    members = staff_access.members_q(user)
+    if members is not None:
+        parts.append(Q(participant__member__in=StaffMember.objects.filter(members)))
+    return policy.or_q(*parts)
+
+
+def certificates_for(user: User | AnonymousUser) -> QuerySet[IssuedCertificate]:
+    q = certificates_q(user)
+    if q is None:
+        return IssuedCertificate.objects.none()
+    return IssuedCertificate.objects.filter(q)
+
+
+def get_certificate_for(
+    user: User | AnonymousUser, uid: Any, *, audit: str | None = None
+) -> IssuedCertificate:
+    qs = certificates_for(user).select_related(
+        "held", "participant__programme__district", "participant__member__school"
+    )
+    return policy.one_for(user, qs, uid, "issuedcertificate", audit=audit)

@@ -3,7 +3,7 @@ holder, its programme's runners and those who see the holder's register entry) w
 verification QR code, revoking, a programme's ledger against its rule with the issue button,
 the holder's own certificates, and the lists of teachers due for retraining or whose
 certificates expire soon, with the reminder button. Every fetch goes through the access
-helpers (`certificates.get_certificate_for`, `training.access.get_programme_for`)."""
+helpers (`access.get_certificate_for`, `training.access.get_programme_for`)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def index(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     policy.require(user, TrainingPerm.VIEW_TRAINING, what="certificates")
     state = request.GET.get("state", "")
-    qs = certificates.certificates_for(user).select_related(
+    qs = access.certificates_for(user).select_related(
         "held", "participant__member__school", "participant__programme"
     )
     today = timezone.localdate()
@@ -90,7 +90,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 def detail(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
-    cert = certificates.get_certificate_for(user, uid, audit="certificate")
+    cert = access.get_certificate_for(user, uid, audit="certificate")
     url = verify_url(cert)
     return render(
         request,
@@ -102,7 +102,7 @@ def detail(request: HttpRequest, uid: str) -> HttpResponse:
             "programme": cert.participant.programme,
             "verify_url": url,
             "qr": qr_svg(url),
-            "may_revoke": certificates.may_issue(user, cert.participant.programme),
+            "may_revoke": access.may_issue(user, cert.participant.programme),
         },
     )
 
@@ -110,8 +110,8 @@ def detail(request: HttpRequest, uid: str) -> HttpResponse:
 @require_POST
 def revoke(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
-    cert = certificates.get_certificate_for(user, uid)
-    if not certificates.may_issue(user, cert.participant.programme):
+    cert = access.get_certificate_for(user, uid)
+    if not access.may_issue(user, cert.participant.programme):
         policy.deny(user, object_type="issuedcertificate", object_id=str(cert.uid))
     try:
         certificates.revoke(by=user, certificate=cert, reason=request.POST.get("reason", ""))
@@ -141,7 +141,7 @@ def programme(request: HttpRequest, uid: str) -> HttpResponse:
             "rows": [(r, issued.get(r.participant.pk)) for r in rows],
             "states": {pk: certificates.state_of(c, today) for pk, c in issued.items()},
             "due": sum(1 for r in rows if r.verdict and r.participant.pk not in issued),
-            "may_issue": rule is not None and certificates.may_issue(user, prog),
+            "may_issue": rule is not None and access.may_issue(user, prog),
         },
     )
 

@@ -9,7 +9,7 @@ every certificate whose rule is met and not yet issued (in bulk: a handful of st
 the whole programme, the register's `HeldCertificate` rows included), `revoke` withdraws one
 with a reason. Both writes are audited in the same transaction.
 
-Who may see an issued certificate (`certificates_for`): its holder, the runners of its
+Who may see an issued certificate (`access.certificates_for`): its holder, the runners of its
 programme (`training.access.programmes_for`) and those who see the holder's register entry
 (`staff.access.members_q`: the district, the school leader and psych teachers of the
 holder's school). Everyone else gets 404 and a `denied` row (`policy.one_for`).
@@ -26,7 +26,6 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from xinyu.access import policy
@@ -37,11 +36,9 @@ from xinyu.kernel.errors import ServiceError
 from xinyu.kernel.policyfile import policy_for_code
 from xinyu.kernel.validators import Label
 from xinyu.org.models import District, User
-from xinyu.staff import access as staff_access
 from xinyu.staff.models import CertificateKind, CertificateSource, HeldCertificate, StaffMember
 
-from . import access
-from .access import TrainingPerm
+from .access import may_issue
 from .models import (
     AssessmentResult,
     Attendance,
@@ -331,10 +328,6 @@ def new_verify_code() -> str:
     return secrets.token_urlsafe(16)  # 128 bits, 22 characters: never guessable
 
 
-def may_issue(user: User | AnonymousUser, programme: Programme) -> bool:
-    return access.programmes_for(user, TrainingPerm.ISSUE_CERTIFICATES).filter(pk=programme.pk).exists()
-
-
 @dataclass
 class _Numbering:
     fmt: str
@@ -505,35 +498,6 @@ def shown(cert: IssuedCertificate, today: dt.date | None = None) -> Shown:
     state = state_of(cert, today)
     zh, en = STATE_LABELS[state]
     return Shown(cert, state, zh, en, cert.held.name or cert.rule)
-
-
-def certificates_q(user: User | AnonymousUser) -> Q | None:
-    if not user.is_authenticated:
-        return None
-    parts: list[Q | None] = [Q(participant__member__user_id=user.pk)]
-    programmes = access.programmes_q(user)
-    if programmes is not None:
-        parts.append(Q(participant__programme__in=Programme.objects.filter(programmes)))
-    members = staff_access.members_q(user)
-    if members is not None:
-        parts.append(Q(participant__member__in=StaffMember.objects.filter(members)))
-    return policy.or_q(*parts)
-
-
-def certificates_for(user: User | AnonymousUser) -> QuerySet[IssuedCertificate]:
-    q = certificates_q(user)
-    if q is None:
-        return IssuedCertificate.objects.none()
-    return IssuedCertificate.objects.filter(q)
-
-
-def get_certificate_for(
-    user: User | AnonymousUser, uid: Any, *, audit: str | None = None
-) -> IssuedCertificate:
-    qs = certificates_for(user).select_related(
-        "held", "participant__programme__district", "participant__member__school"
-    )
-    return policy.one_for(user, qs, uid, "issuedcertificate", audit=audit)
 
 
 def own_certificates(user: User | AnonymousUser) -> list[Shown]:
