@@ -349,6 +349,7 @@ def _roster(side: Side, psych: User) -> None:
         data=csv_bytes([student_row(学校代码=side.school.code)]),
     )
 
+
 def _certificates(mw: MatrixWorld, side: Side) -> None:
     """A district C programme per side (six course days and the assessment, in the past) with
     one participant of the side's school who attended everything and passed, and the

@@ -160,6 +160,7 @@ class MenuTest(PersonaTestCase):
                 "/letters/",
                 rooms,
                 *TRAINING,
+                "/training/mine/",
                 "/wellbeing/mine/",
                 "/staff/register/",
                 "/staff/",
@@ -173,6 +174,7 @@ class MenuTest(PersonaTestCase):
                 care + "rechecks/",
                 care + "tasks/",
                 rooms,
+                "/training/mine/",
                 "/wellbeing/mine/",
             ],
             w.grade_leader_a4: [
@@ -182,6 +184,7 @@ class MenuTest(PersonaTestCase):
                 care + "attention/",
                 care + "tasks/",
                 rooms,
+                "/training/mine/",
                 "/wellbeing/mine/",
             ],
             w.leader_a: [
@@ -191,6 +194,7 @@ class MenuTest(PersonaTestCase):
                 care + "crisis/",
                 rooms,
                 *TRAINING,
+                "/training/mine/",
                 "/wellbeing/mine/",
                 "/staff/register/",
                 "/staff/",
