@@ -848,3 +848,22 @@ TABLE: tuple[Entry, ...] = (
     E("api:op:xinyu_api_staff_register", a=REGISTER_VIEWERS),
     E("api:op:xinyu_api_staff_member", "staff_member", a=REGISTER_A, b=REGISTER_B),
 )
+
+# Apps of issue 13 keep their entries in a module of their own (`tests/matrix_<app>.py`: ENTRIES,
+# KWARGS and `build(mw)`, which adds the app's objects of sides A and B to `side.extra` through
+# the real services), so that each app's table sits beside its builder.
+EXTENSIONS = ("lessons", "outreach", "homevisits", "schoolevents")
+
+
+def _extend() -> tuple[Entry, ...]:
+    import importlib
+
+    entries: list[Entry] = []
+    for name in EXTENSIONS:
+        module = importlib.import_module(f"tests.matrix_{name}")
+        KWARGS.update(module.KWARGS)
+        entries.extend(module.ENTRIES)
+    return tuple(entries)
+
+
+TABLE = TABLE + _extend()

@@ -321,6 +321,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "counselling": ("counselling:", "counselling_public:"),
     "mailbox": ("mailbox:", "mailbox_public:"),
     "api": ("api:",),
+    "activities": ("lessons:", "outreach:", "outreach_public:", "homevisits:", "schoolevents:"),
 }
 
 
@@ -339,6 +340,9 @@ class AccessMatrixTests(AccessMatrixBase):
 
     def test_api(self) -> None:
         self.run_group(GROUPS["api"])
+
+    def test_activities(self) -> None:
+        self.run_group(GROUPS["activities"])
 
     def test_org_hubs_and_every_other_route(self) -> None:
         """org, roster, audit, notify, studentfile, the hub's pages, and any new namespace."""

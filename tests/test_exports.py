@@ -102,6 +102,18 @@ NOT_EXPORTS = {
     "xinyu.org.import_views.template": "a blank import template: headers and one made-up example row",
     "xinyu.counselling.views.photo": "a photo of a counselling room (an image, shown on the room page)",
 }
+# The apps of issue 13 list their exports in `tests/exports_<app>.py`: EXPORTS (view -> tuple of
+# (kind, fmt, allowed personas)), NOT_EXPORTS, `setup(w)` (the objects their URLs need, made
+# through the services in the persona world; returns a dict kept on the test class) and
+# `urls(w, objects, view, fmt)` (the URLs to fetch, or None for a view not theirs).
+EXTENSIONS = tuple(
+    __import__(f"tests.exports_{name}", fromlist=["EXPORTS"])
+    for name in ("lessons", "outreach", "homevisits", "schoolevents")
+)
+for _ext in EXTENSIONS:
+    EXPORTS.update({view: tuple(Export(*e) for e in exports) for view, exports in _ext.EXPORTS.items()})
+    NOT_EXPORTS.update(_ext.NOT_EXPORTS)
+
 PERSONAS = (
     "district_admin",
     "centre_expert",
@@ -189,11 +201,16 @@ class ExportsTest(PersonaTestCase):
 
         # Training: school A's programme; the participants' names come from the register.
         cls.training_programme = _training_programme(w)
+        cls.extension_objects = {ext.__name__: ext.setup(w) for ext in EXTENSIONS}
 
     # ---- helpers ---------------------------------------------------------------------------
 
     def urls(self, view: str, export: Export) -> list[str]:
         month = timezone.localdate().strftime("%Y-%m")
+        for ext in EXTENSIONS:
+            found = ext.urls(self.w, self.extension_objects[ext.__name__], view, export.fmt)
+            if found is not None:
+                return list(found)
         if view.endswith("results_xlsx"):
             return [f"/screening/campaigns/{c.uid}/results.xlsx" for c in self.campaigns]
         if view.endswith("results_pdf"):

@@ -19,11 +19,15 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
 from xinyu.audit.api import router as audit_router
+from xinyu.homevisits.api import router as homevisits_router
 from xinyu.kernel.api import field_error
 from xinyu.kernel.errors import ServiceError
+from xinyu.lessons.api import router as lessons_router
 from xinyu.org import services
 from xinyu.org.api import router as org_router
 from xinyu.org.models import User
+from xinyu.outreach.api import router as outreach_router
+from xinyu.schoolevents.api import router as schoolevents_router
 from xinyu.screening.api import router as screening_router
 from xinyu.staff.api import router as staff_router
 from xinyu.training.api import router as training_router
@@ -57,6 +61,10 @@ api.add_router("", audit_router)
 api.add_router("", screening_router)
 api.add_router("", staff_router)
 api.add_router("", training_router)
+api.add_router("", lessons_router)
+api.add_router("", outreach_router)
+api.add_router("", homevisits_router)
+api.add_router("", schoolevents_router)
 
 
 @api.exception_handler(Http404)

@@ -33,5 +33,9 @@ urlpatterns = [
     path("training/coverage/", include("xinyu.training.coverage_urls")),
     path("verify/", include("xinyu.training.public_urls")),
     path("training/", include("xinyu.training.urls")),
+    path("lessons/", include("xinyu.lessons.urls")),
+    path("outreach/", include("xinyu.outreach.urls")),
+    path("homevisits/", include("xinyu.homevisits.urls")),
+    path("events/", include("xinyu.schoolevents.urls")),
     path("api/", api.urls),
 ]

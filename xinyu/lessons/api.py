@@ -1,0 +1,7 @@
+"""The lessons API; scoped exactly like the pages (`xinyu.lessons.access`); mounted by `xinyu.api`."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["lessons"])

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LessonsConfig(AppConfig):
+    name = "xinyu.lessons"
+    verbose_name = "Psych classes (心理健康课)"
