@@ -67,6 +67,7 @@ class Source(models.TextChoices):
     CONCERN = "concern", _("Concern reported by a staff member")
     SELF_REFERRAL = "self_referral", _("The student asked for help")
     RECHECK = "recheck", _("Concern found in a re-check")
+    HOME_VISIT = "home_visit", _("Concern found in a home visit")
 
 
 class Warning(models.Model):

@@ -1,0 +1,155 @@
+"""Home-visit reads: coverage per class, per school, per district (this school year), each
+scoped by the caller through `xinyu.homevisits.access` first. A fixed number of queries per
+page, whatever the number of students."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+
+from xinyu.kernel.policyfile import policy_for_code
+from xinyu.kernel.semester import SchoolYear, school_year_of
+from xinyu.kernel.verdict import CountResult
+from xinyu.org.models import District, School, SchoolClass, Student, StudentStatus
+
+from . import rules
+from .models import HomeVisit
+
+
+def section_of(district: District) -> dict[str, Any]:
+    return dict(policy_for_code(district.code).get("homevisits", {}))
+
+
+def year_of(district: District, today: dt.date | None = None) -> SchoolYear:
+    calendar = dict(policy_for_code(district.code).get("calendar", {}))
+    return school_year_of(today or timezone.localdate(), calendar)
+
+
+def _per(district: District) -> int:
+    return int(section_of(district).get("per_school_year", 1))
+
+
+def _visited_q(year: SchoolYear, per: int) -> Any:
+    return HomeVisit.objects.filter(
+        student_id=OuterRef("pk"), visited_on__gte=year.start, visited_on__lte=year.end
+    )
+
+
+@dataclass(frozen=True)
+class StudentRow:
+    student: Student
+    visits: int
+    last: dt.date | None
+
+
+@dataclass(frozen=True)
+class ClassCoverage:
+    school_class: SchoolClass
+    year: SchoolYear
+    rows: list[StudentRow]
+    result: CountResult
+    per: int
+
+    @property
+    def not_visited(self) -> list[Student]:
+        return [r.student for r in self.rows if r.visits < max(self.per, 1)]
+
+    @property
+    def visited_count(self) -> int:
+        return int(self.result.actual)
+
+
+def class_coverage(school_class: SchoolClass, *, today: dt.date | None = None) -> ClassCoverage:
+    district = school_class.school.district
+    year = year_of(district, today)
+    section = section_of(district)
+    students = list(
+        Student.objects.filter(school_class=school_class, status=StudentStatus.ACTIVE).order_by("name", "pk")
+    )
+    visits = list(
+        HomeVisit.objects.filter(
+            student__in=[s.pk for s in students], visited_on__gte=year.start, visited_on__lte=year.end
+        ).values_list("student_id", "visited_on", "uid")
+    )
+    counts: dict[int, int] = {}
+    last: dict[int, dt.date] = {}
+    for sid, day, _uid in visits:
+        counts[sid] = counts.get(sid, 0) + 1
+        last[sid] = max(last.get(sid, day), day)
+    result = rules.every_student_visited(
+        unit=str(school_class.uid),
+        student_ids=[s.pk for s in students],
+        visits=visits,
+        year=year,
+        section=section,
+    )
+    rows = [StudentRow(s, counts.get(s.pk, 0), last.get(s.pk)) for s in students]
+    return ClassCoverage(school_class, year, rows, result, int(section.get("per_school_year", 1)))
+
+
+@dataclass(frozen=True)
+class UnitCount:
+    uid: str
+    label: str
+    students: int
+    visited: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.visited / self.students) if self.students else 0
+
+
+def _count_by(field: str, scope: Q, year: SchoolYear, per: int) -> dict[int, tuple[int, int]]:
+    """(students, students with >= per visits this year) per `field` value, in one query."""
+    if per <= 1:
+        qs = (
+            Student.objects.filter(scope, status=StudentStatus.ACTIVE)
+            .annotate(v=Exists(_visited_q(year, per)))
+            .values(field)
+            .annotate(n=Count("pk"), visited=Count("pk", filter=Q(v=True)))
+        )
+    else:
+        qs = (
+            Student.objects.filter(scope, status=StudentStatus.ACTIVE)
+            .annotate(
+                nv=Count(
+                    "home_visits",
+                    filter=Q(home_visits__visited_on__gte=year.start, home_visits__visited_on__lte=year.end),
+                )
+            )
+            .values(field)
+            .annotate(n=Count("pk", distinct=True), visited=Count("pk", filter=Q(nv__gte=per), distinct=True))
+        )
+    return {row[field]: (row["n"], row["visited"]) for row in qs}
+
+
+def school_coverage(school: School, *, today: dt.date | None = None) -> tuple[SchoolYear, list[UnitCount]]:
+    year = year_of(school.district, today)
+    counts = _count_by("school_class_id", Q(school=school), year, _per(school.district))
+    classes = (
+        SchoolClass.objects.filter(school=school).select_related("grade").order_by("grade__level", "number")
+    )
+    return year, [UnitCount(str(c.uid), str(c), *counts.get(c.pk, (0, 0))) for c in classes]
+
+
+def district_coverage(
+    district_ids: set[int], *, today: dt.date | None = None
+) -> tuple[SchoolYear | None, list[UnitCount]]:
+    """Counts only, per school (no names)."""
+    districts = list(District.objects.filter(pk__in=district_ids))
+    if not districts:
+        return None, []
+    year = year_of(districts[0], today)
+    counts = _count_by("school_id", Q(school__district_id__in=district_ids), year, _per(districts[0]))
+    schools = School.objects.filter(district_id__in=district_ids).order_by("name")
+    return year, [UnitCount(str(s.uid), s.name, *counts.get(s.pk, (0, 0))) for s in schools]
+
+
+def recent_visits(qs: Any, *, limit: int = 50) -> list[HomeVisit]:
+    return list(
+        qs.select_related("student", "school_class__grade", "by").order_by("-visited_on", "-id")[:limit]
+    )
