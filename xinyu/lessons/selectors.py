@@ -1,0 +1,165 @@
+"""Reads of psych classes: a school's classes against the rules (one read each of classes,
+lessons, roster counts and graduating marks), and the district's schools with counts of classes
+meeting each rule. The callers fetch the school through `access` first."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from xinyu.kernel.policyfile import policy_for_code
+from xinyu.kernel.semester import Semester, semester_of
+from xinyu.kernel.verdict import CountResult, Verdict
+from xinyu.org.models import School, SchoolClass, StudentStatus
+
+from . import rules
+from .models import GraduatingClass, Lesson
+
+
+def settings_for(school: School) -> rules.Settings:
+    return rules.Settings.from_policy(policy_for_code(school.district.code).get("lessons", {}))
+
+
+def calendar_for(school: School) -> dict:
+    return dict(policy_for_code(school.district.code).get("calendar", {}))
+
+
+def semester_for(school: School, key: str | None = None, today: dt.date | None = None) -> Semester:
+    """The semester with key "2026-1" / "2026-2", or the one containing today."""
+    cal = calendar_for(school)
+    today = today or timezone.localdate()
+    if key:
+        try:
+            year, term = (int(x) for x in key.split("-"))
+            probe = semester_of(today, cal)
+            first = semester_of(dt.date(year, 12, 31), cal) if term == 1 else None
+            if term == 1 and first is not None and first.year == year and first.term == 1:
+                return first
+            if term == 2:
+                spring = semester_of(dt.date(year + 1, 6, 30), cal)
+                if spring.year == year and spring.term == 2:
+                    return spring
+            return probe
+        except (ValueError, TypeError):
+            pass
+    return semester_of(today, cal)
+
+
+@dataclass
+class ClassRow:
+    school_class: SchoolClass
+    students: int
+    graduating: bool
+    periods: int
+    results: dict[str, CountResult]
+    windows: list[rules.Window] = field(default_factory=list)
+
+    @property
+    def short(self) -> bool:
+        return any(r.verdict == Verdict.MISSED for r in self.results.values())
+
+    @property
+    def applicable(self) -> bool:
+        return any(r.verdict != Verdict.NOT_APPLICABLE for r in self.results.values())
+
+
+def school_rows(school: School, semester: Semester, today: dt.date | None = None) -> list[ClassRow]:
+    """Every class of the school with its counts and verdicts, short classes first."""
+    today = today or timezone.localdate()
+    settings = settings_for(school)
+    classes = list(
+        SchoolClass.objects.filter(school=school)
+        .select_related("grade")
+        .annotate(active=Count("students", filter=Q(students__status=StudentStatus.ACTIVE)))
+        .order_by("grade__level", "number")
+    )
+    marked = set(
+        GraduatingClass.objects.filter(school_class__school=school, semester=semester.key).values_list(
+            "school_class_id", flat=True
+        )
+    )
+    by_class: dict[int, list[rules.Period]] = defaultdict(list)
+    for pk, class_id, day, kind in Lesson.objects.filter(
+        school=school, date__gte=semester.start, date__lte=semester.end
+    ).values_list("pk", "school_class_id", "date", "kind"):
+        by_class[class_id].append(rules.Period(str(pk), day, kind))
+    rows = []
+    for c in classes:
+        facts = rules.ClassFacts(str(c.uid), c.grade.level, c.active, c.pk in marked)  # type: ignore[attr-defined]
+        periods = by_class.get(c.pk, [])
+        mine = rules.counted(facts, periods, settings, semester)
+        rows.append(
+            ClassRow(
+                school_class=c,
+                students=c.active,  # type: ignore[attr-defined]
+                graduating=rules.is_graduating(facts, settings),
+                periods=len(mine),
+                results=rules.evaluate(facts, periods, semester, settings, today),
+                windows=rules.windows(mine, semester, settings, today),
+            )
+        )
+    rows.sort(key=lambda r: (not r.short, r.school_class.grade.level, r.school_class.number))
+    return rows
+
+
+@dataclass(frozen=True)
+class SchoolCounts:
+    school: School
+    classes: int  # classes the rules apply to
+    short: int
+    met: dict[str, int]  # rule -> classes meeting it
+
+
+def district_rows(
+    schools: list[School], semester: Semester, today: dt.date | None = None
+) -> list[SchoolCounts]:
+    """Per school: classes judged, short, and meeting each rule (one read of each table)."""
+    today = today or timezone.localdate()
+    if not schools:
+        return []
+    settings = settings_for(schools[0])
+    ids = [s.pk for s in schools]
+    classes = list(
+        SchoolClass.objects.filter(school_id__in=ids).values_list("pk", "uid", "school_id", "grade__level")
+    )
+    active = dict(
+        SchoolClass.objects.filter(school_id__in=ids, students__status=StudentStatus.ACTIVE)
+        .values_list("pk")
+        .annotate(n=Count("students"))
+        .values_list("pk", "n")
+    )
+    marked = set(
+        GraduatingClass.objects.filter(school_class__school_id__in=ids, semester=semester.key).values_list(
+            "school_class_id", flat=True
+        )
+    )
+    by_class: dict[int, list[rules.Period]] = defaultdict(list)
+    for pk, class_id, day, kind in Lesson.objects.filter(
+        school_id__in=ids, date__gte=semester.start, date__lte=semester.end
+    ).values_list("pk", "school_class_id", "date", "kind"):
+        by_class[class_id].append(rules.Period(str(pk), day, kind))
+    per_school: dict[int, list[dict[str, CountResult]]] = defaultdict(list)
+    for pk, uid, school_id, level in classes:
+        facts = rules.ClassFacts(str(uid), level, active.get(pk, 0), pk in marked)
+        per_school[school_id].append(rules.evaluate(facts, by_class.get(pk, []), semester, settings, today))
+    out = []
+    for s in schools:
+        results = [
+            r
+            for r in per_school.get(s.pk, [])
+            if any(v.verdict != Verdict.NOT_APPLICABLE for v in r.values())
+        ]
+        out.append(
+            SchoolCounts(
+                school=s,
+                classes=len(results),
+                short=sum(any(v.verdict == Verdict.MISSED for v in r.values()) for r in results),
+                met={rule: sum(r[rule].verdict == Verdict.MET for r in results) for rule in rules.RULES},
+            )
+        )
+    out.sort(key=lambda c: (-c.short, c.school.code))
+    return out
