@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
+from xinyu.kernel import suppression
 from xinyu.kernel.policyfile import policy_for_code
 from xinyu.kernel.semester import SchoolYear, school_year_of
 from xinyu.kernel.verdict import CountResult
@@ -108,6 +109,7 @@ def _count_by(field: str, scope: Q, year: SchoolYear, per: int) -> dict[int, tup
     if per <= 1:
         qs = (
             Student.objects.filter(scope, status=StudentStatus.ACTIVE)
+            .order_by()
             .annotate(v=Exists(_visited_q(year, per)))
             .values(field)
             .annotate(n=Count("pk"), visited=Count("pk", filter=Q(v=True)))
@@ -115,6 +117,7 @@ def _count_by(field: str, scope: Q, year: SchoolYear, per: int) -> dict[int, tup
     else:
         qs = (
             Student.objects.filter(scope, status=StudentStatus.ACTIVE)
+            .order_by()
             .annotate(
                 nv=Count(
                     "home_visits",
@@ -153,3 +156,47 @@ def recent_visits(qs: Any, *, limit: int = 50) -> list[HomeVisit]:
     return list(
         qs.select_related("student", "school_class__grade", "by").order_by("-visited_on", "-id")[:limit]
     )
+
+
+def not_visited_count(school_class: SchoolClass, *, today: dt.date | None = None) -> int:
+    """Active students of the class not visited enough this school year (one query)."""
+    district = school_class.school.district
+    year = year_of(district, today)
+    per = max(_per(district), 1)
+    return (
+        Student.objects.filter(school_class=school_class, status=StudentStatus.ACTIVE)
+        .annotate(
+            nv=Count(
+                "home_visits",
+                filter=Q(home_visits__visited_on__gte=year.start, home_visits__visited_on__lte=year.end),
+            )
+        )
+        .filter(nv__lt=per)
+        .count()
+    )
+
+
+@dataclass(frozen=True)
+class ShownCount:
+    uid: str
+    label: str
+    students: object
+    visited: object
+    percent: object
+
+
+def district_cells(rows: list[UnitCount], *, threshold: int) -> list[ShownCount]:
+    """The district's table as shown: small counts hidden (`xinyu.kernel.suppression`, the one
+    rule of every aggregate read outside the school), with the complementary cells that would
+    give them back (visited + not visited = students, and the column totals)."""
+    body = [[r.visited, r.students - r.visited] for r in rows]
+    if not body:
+        return []
+    hidden = suppression.suppress_table(body, threshold=threshold)
+    out = []
+    for i, r in enumerate(rows):
+        visited = suppression.shown(r.visited, (i, 0), hidden, threshold=threshold)
+        students = suppression.shown(r.students, (i, 2), hidden, threshold=threshold)
+        percent = r.percent if (i, 0) not in hidden and (i, 2) not in hidden else "*"
+        out.append(ShownCount(r.uid, r.label, students, visited, percent))
+    return out

@@ -4,6 +4,8 @@ only for those `access.may_read_note` allows; exports never carry notes."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,7 +18,8 @@ from xinyu.audit.services import record
 from xinyu.kernel import evidence as kernel_evidence
 from xinyu.kernel.errors import ServiceError
 from xinyu.kernel.excel import Book, excel_response, watermark
-from xinyu.org.models import User
+from xinyu.kernel.suppression import small_cell
+from xinyu.org.models import District, User
 
 from . import access, imports, selectors, services
 from .access import HomeVisitPerm
@@ -144,7 +147,14 @@ def district_page(request: HttpRequest) -> HttpResponse:
     if not ids:
         policy.deny(user, object_type="homevisits", object_id="district")
     year, rows = selectors.district_coverage(ids)
-    return render(request, "homevisits/district.html", {"year": year, "rows": rows})
+    threshold = small_cell(_district_code(ids))
+    shown = selectors.district_cells(rows, threshold=threshold)
+    return render(request, "homevisits/district.html", {"year": year, "rows": shown, "threshold": threshold})
+
+
+def _district_code(ids: set[int]) -> str:
+    district = District.objects.filter(pk__in=ids).order_by("pk").first()
+    return district.code if district else ""
 
 
 # ---- exports (no notes, ever) ----------------------------------------------------------------
@@ -185,7 +195,9 @@ def class_export(request: HttpRequest, uid: str) -> HttpResponse:
                    f"homevisits-{klass.school.code}-{klass.grade.level}-{klass.number}.xlsx")  # fmt: skip
 
 
-def _count_sheet(book: Book, label: str, year_label: str, rows: list[selectors.UnitCount]) -> None:
+def _count_sheet(
+    book: Book, label: str, year_label: str, rows: Sequence[selectors.UnitCount | selectors.ShownCount]
+) -> None:
     sheet = book.sheet(
         "家访覆盖",
         header=[label, "学生数 / Students", f"已家访 {year_label} / Visited", "覆盖率 % / Coverage %"],
@@ -210,8 +222,9 @@ def district_export(request: HttpRequest) -> HttpResponse:
     if not ids:
         policy.deny(user, object_type="homevisits", object_id="district")
     year, rows = selectors.district_coverage(ids)
+    shown = selectors.district_cells(rows, threshold=small_cell(_district_code(ids)))
     book = _book(user)
-    _count_sheet(book, "学校 / School", year.label if year else "", rows)
+    _count_sheet(book, "学校 / School", year.label if year else "", shown)
     return _export(user, book, len(rows), "district", "", None, "homevisits-district.xlsx")
 
 
