@@ -281,3 +281,14 @@ class ScopeTests(PersonaTestCase):
         assert {r.periods for r in rows} == {1, 0}  # grade 7's class has no lesson
         counts = selectors.district_rows([self.w.school_a, self.w.school_b], sem, today=dt.date(2027, 3, 1))
         assert [c.short for c in counts] == [3, 1]
+
+
+class DemoTests(PersonaTestCase):
+    def test_demo_lessons_for_grade_four_up_with_some_short(self) -> None:
+        from xinyu.lessons.demo import build_demo_lessons
+
+        counts = build_demo_lessons(self.w.district, seed=1, today=dt.date(2026, 12, 2))
+        assert counts["lessons"] > 0 and Lesson.objects.filter(school_class=self.w.class_a41).exists()
+        again = Lesson.objects.count()
+        build_demo_lessons(self.w.district, seed=1, today=dt.date(2026, 12, 2))
+        assert Lesson.objects.count() == again  # ignore_conflicts: the demo runs twice safely

@@ -150,9 +150,9 @@ def import_lessons(
         policy.deny(by, object_type="school", object_id=str(school.uid))
     rows = read_rows(filename=filename, data=data)
     classes: dict[str, SchoolClass] = {}
-    for c in SchoolClass.objects.filter(school=school).select_related("grade"):
-        for key in class_keys(c):
-            classes[key] = c
+    for one in SchoolClass.objects.filter(school=school).select_related("grade"):
+        for name in class_keys(one):
+            classes[name] = one
     teachers: dict[str, int | None] = {}
     for pk, name in StaffMember.objects.filter(district_id=school.district_id, school=school).values_list(
         "pk", "name"

@@ -175,7 +175,7 @@ def rule_two_weeks(
     facts: ClassFacts, periods: Iterable[Period], semester: Semester, settings: Settings, today: dt.date
 ) -> CountResult:
     """QX 9 / SJS 一.(三): every judged two-week window holds ≥ per_two_weeks periods."""
-    base = {"rule": TWO_WEEKS, "unit": facts.unit, "period": _period(semester, settings)}
+    base: dict[str, Any] = {"rule": TWO_WEEKS, "unit": facts.unit, "period": _period(semester, settings)}
     gate = _gate(facts, settings)
     if settings.per_two_weeks <= 0 or gate is not None:
         verdict, note = gate or (Verdict.NOT_APPLICABLE, "per_two_weeks = 0")
@@ -201,7 +201,7 @@ def rule_semester(
     facts: ClassFacts, periods: Iterable[Period], semester: Semester, settings: Settings, today: dt.date
 ) -> CountResult:
     """QX 9: ≥ per_semester periods in the semester's teaching weeks."""
-    base = {"rule": SEMESTER, "unit": facts.unit, "period": _period(semester, settings)}
+    base: dict[str, Any] = {"rule": SEMESTER, "unit": facts.unit, "period": _period(semester, settings)}
     gate = _gate(facts, settings)
     if settings.per_semester <= 0 or gate is not None:
         verdict, note = gate or (Verdict.NOT_APPLICABLE, "per_semester = 0")
@@ -231,7 +231,7 @@ def rule_month(
     facts: ClassFacts, periods: Iterable[Period], semester: Semester, settings: Settings, today: dt.date
 ) -> CountResult:
     """CY 三.(二): every judged month holds ≥ per_month periods (0: not applicable)."""
-    base = {"rule": MONTH, "unit": facts.unit, "period": _period(semester, settings)}
+    base: dict[str, Any] = {"rule": MONTH, "unit": facts.unit, "period": _period(semester, settings)}
     gate = _gate(facts, settings)
     if settings.per_month <= 0 or gate is not None:
         verdict, note = gate or (Verdict.NOT_APPLICABLE, "per_month = 0: not a rule of the district")

@@ -139,7 +139,8 @@ def delete_lesson(*, by: User, lesson: Lesson) -> None:
 @transaction.atomic
 def add_evidence(*, by: User, lesson: Lesson, upload: UploadedFile, caption: str = "") -> LessonEvidence:
     _require_record(by, lesson.school_class)
-    item = kernel_evidence.attach(LessonEvidence(lesson=lesson, uploaded_by=by), upload, caption=caption)
+    item = LessonEvidence(lesson=lesson, uploaded_by=by)
+    kernel_evidence.attach(item, upload, caption=caption)
     _audit(by, Action.CREATE, item, lesson.school_class, f"lesson evidence {item.name}")
     return item
 

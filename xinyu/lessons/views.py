@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -230,7 +230,7 @@ def school_class(request: HttpRequest, uid: str) -> HttpResponse:
             else:
                 messages.success(request, _("Lesson recorded."))
                 return redirect(request.path)
-    evidence = {}
+    evidence: dict[int, list] = {}
     for item in kernel_evidence_rows(lessons):
         evidence.setdefault(item.lesson_id, []).append(item)
     return render(
@@ -344,5 +344,5 @@ def evidence_upload(request: HttpRequest, uid: str) -> HttpResponse:
     return redirect("lessons:class", uid=lesson.school_class.uid)
 
 
-def evidence(request: HttpRequest, uid: str) -> HttpResponse:
+def evidence(request: HttpRequest, uid: str) -> FileResponse:
     return kernel_evidence.serve(access.get_evidence_for(_user(request), uid))
