@@ -249,3 +249,28 @@ class EventServiceTests(PersonaTestCase):
         self.assertEqual(access.entries_for(w.psych_a, contest).count(), 0)
         self.assertEqual(access.entries_for(w.psych_b, contest).count(), 1)
         self.assertTrue(selectors.county_contests(w.district, dt.date(2027, 1, 1), year=2026).met)
+
+
+class DemoTests(PersonaTestCase):
+    def test_demo_leaves_the_gaps_it_promises(self) -> None:
+        from xinyu.schoolevents.demo import build_demo_schoolevents
+
+        w = self.w
+        today = dt.date(2026, 11, 2)  # Q3 closed
+        counts = build_demo_schoolevents(w.district, today=today)
+        self.assertGreater(counts["members"], 0)
+        rows = {s.school.pk: s for s in selectors.summaries([w.school_a, w.school_b], today)}
+        period = "2026-07-01..2026-09-30"
+        verdicts = {
+            pk: next(
+                r.verdict
+                for r in s.results
+                if r.rule == "schoolevents.leadership_meeting" and r.period == period
+            )
+            for pk, s in rows.items()
+        }
+        self.assertEqual(verdicts[w.school_a.pk], Verdict.MISSED)  # the first school's gap
+        self.assertEqual(verdicts[w.school_b.pk], Verdict.MET)
+        self.assertTrue(
+            SchoolEvent.objects.filter(kind=EventKind.LEADERSHIP_MEETING).exclude(attendees="").exists()
+        )

@@ -89,6 +89,7 @@ def appoint_member(
     if student.status != StudentStatus.ACTIVE:
         raise ServiceError("该学生不在读", "The student is not enrolled", field="student")
     start = validators.date(started_on, STARTED, not_after=timezone.localdate() + dt.timedelta(days=366))
+    assert start is not None
     role = CommitteeRole.BOY if student.gender == Gender.MALE else CommitteeRole.GIRL
     from_grade = int(section(student.school.district).get("committee_from_grade", 4))
     if klass.grade.level < from_grade:
@@ -184,7 +185,8 @@ def add_event_evidence(
 ) -> EventEvidence:
     if not access.may_record(by, event.school):
         policy.deny(by, object_type="schoolevent", object_id=str(event.uid))
-    ev = kernel_evidence.attach(EventEvidence(event=event, uploaded_by=by), upload, caption=caption)
+    ev = EventEvidence(event=event, uploaded_by=by)
+    kernel_evidence.attach(ev, upload, caption=caption)
     _audit(by, Action.CREATE, ev, event.school, "event evidence")
     return ev
 
@@ -273,6 +275,7 @@ def add_contest_evidence(
 ) -> ContestEvidence:
     if not access.may_run_contests(by, contest.district_id):
         policy.deny(by, object_type="contest", object_id=str(contest.uid))
-    ev = kernel_evidence.attach(ContestEvidence(contest=contest, uploaded_by=by), upload, caption=caption)
+    ev = ContestEvidence(contest=contest, uploaded_by=by)
+    kernel_evidence.attach(ev, upload, caption=caption)
     _audit(by, Action.CREATE, ev, contest.host_school, "contest evidence")
     return ev
