@@ -11,7 +11,9 @@ from .models import Met, VisitForm
 
 class VisitEntryForm(forms.Form):
     visited_on = forms.DateField(
-        label=_("visit date"), widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
+        label=_("visit date"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        initial=timezone.localdate,
     )
     form = forms.ChoiceField(label=_("form"), choices=VisitForm.choices, initial=VisitForm.VISIT)
     met = forms.ChoiceField(label=_("met"), choices=Met.choices, initial=Met.MOTHER)
