@@ -351,3 +351,32 @@ class RuleTests(PersonaTestCase):
                 starts_at=start,
                 ends_at=start,
             )
+
+
+class PanelDemoPolicyTests(PersonaTestCase):
+    def test_demo_builds_one_school_without(self) -> None:
+        from xinyu.org.models import School
+        from xinyu.outreach.demo import build_demo_outreach
+
+        counts = build_demo_outreach(self.w.district)
+        self.assertGreater(counts["feedback"], 0)
+        self.assertEqual(build_demo_outreach(self.w.district), {})  # once
+        sem = selectors.current_semester(self.w.district)
+        cov = selectors.parent_coverage(School.objects.filter(district=self.w.district), sem)
+        self.assertEqual(sum(1 for c in cov if not c.result.met), 1)
+
+    def test_panels(self) -> None:
+        from xinyu.outreach.panels import nav_outreach, outreach_progress
+
+        self.assertIn("lectures", outreach_progress(self.w.district_admin) or {})
+        school = outreach_progress(self.w.psych_a) or {}
+        self.assertEqual(school.get("due"), [self.w.school_a])
+        self.assertIsNotNone(nav_outreach(self.w.class_teacher_a41))
+        self.assertIsNone(outreach_progress(self.w.class_teacher_a41))
+
+    def test_policy_section(self) -> None:
+        from xinyu.kernel.policyfile import policy_for_code
+        from xinyu.outreach.policy_sections import outreach_problems
+
+        self.assertEqual(outreach_problems(policy_for_code(self.w.district.code).get("outreach", {})), [])
+        self.assertTrue(outreach_problems({"lecture_target": -1}))
