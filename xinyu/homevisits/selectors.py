@@ -8,9 +8,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
+from xinyu.access.policy import prefixed
 from xinyu.kernel import suppression
 from xinyu.kernel.policyfile import policy_for_code
 from xinyu.kernel.semester import SchoolYear, school_year_of
@@ -32,12 +33,6 @@ def year_of(district: District, today: dt.date | None = None) -> SchoolYear:
 
 def _per(district: District) -> int:
     return int(section_of(district).get("per_school_year", 1))
-
-
-def _visited_q(year: SchoolYear, per: int) -> Any:
-    return HomeVisit.objects.filter(
-        student_id=OuterRef("pk"), visited_on__gte=year.start, visited_on__lte=year.end
-    )
 
 
 @dataclass(frozen=True)
@@ -105,29 +100,33 @@ class UnitCount:
 
 
 def _count_by(field: str, scope: Q, year: SchoolYear, per: int) -> dict[int, tuple[int, int]]:
-    """(students, students with >= per visits this year) per `field` value, in one query."""
+    """(active students, of them with >= per visits this school year) per `field` value of the
+    student ("school_id", "school_class_id"): two grouped queries, whatever the size."""
+    students = {
+        row[field]: row["n"]
+        for row in Student.objects.filter(scope, status=StudentStatus.ACTIVE)
+        .order_by()
+        .values(field)
+        .annotate(n=Count("pk"))
+    }
+    visits = HomeVisit.objects.filter(
+        prefixed(scope, "student__"),
+        student__status=StudentStatus.ACTIVE,
+        visited_on__gte=year.start,
+        visited_on__lte=year.end,
+    ).order_by()
+    key = f"student__{field}"
     if per <= 1:
-        qs = (
-            Student.objects.filter(scope, status=StudentStatus.ACTIVE)
-            .order_by()
-            .annotate(v=Exists(_visited_q(year, per)))
-            .values(field)
-            .annotate(n=Count("pk"), visited=Count("pk", filter=Q(v=True)))
-        )
+        visited = {
+            row[key]: row["v"] for row in visits.values(key).annotate(v=Count("student_id", distinct=True))
+        }
     else:
-        qs = (
-            Student.objects.filter(scope, status=StudentStatus.ACTIVE)
-            .order_by()
-            .annotate(
-                nv=Count(
-                    "home_visits",
-                    filter=Q(home_visits__visited_on__gte=year.start, home_visits__visited_on__lte=year.end),
-                )
-            )
-            .values(field)
-            .annotate(n=Count("pk", distinct=True), visited=Count("pk", filter=Q(nv__gte=per), distinct=True))
-        )
-    return {row[field]: (row["n"], row["visited"]) for row in qs}
+        enough = visits.values("student_id").annotate(k=Count("pk")).filter(k__gte=per).values("student_id")
+        visited = {
+            row[field]: row["v"]
+            for row in Student.objects.filter(pk__in=enough).order_by().values(field).annotate(v=Count("pk"))
+        }
+    return {k: (n, visited.get(k, 0)) for k, n in students.items()}
 
 
 def school_coverage(school: School, *, today: dt.date | None = None) -> tuple[SchoolYear, list[UnitCount]]:
