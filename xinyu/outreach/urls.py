@@ -8,7 +8,7 @@ app_name = "outreach"
 
 urlpatterns = [
     path("", views.talks, name="talks"),
-    path("export/", views.export, name="export"),
+    path("export/", views.talks_export, name="export"),
     path("new/", views.talk_new, name="talk_new"),
     path("progress/", views.progress, name="progress"),
     path("t/<str:uid>/", views.talk, name="talk"),

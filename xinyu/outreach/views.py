@@ -97,7 +97,7 @@ def talks(request: HttpRequest) -> HttpResponse:
     )
 
 
-def export(request: HttpRequest) -> HttpResponse:
+def talks_export(request: HttpRequest) -> HttpResponse:
     """The list as Excel, with the page's filters and scope; audited."""
     user = _user(request)
     _require_view(user)
