@@ -103,22 +103,38 @@ def run(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.perf_counter()
     district = District.objects.create(code="500153", name="基准区")
     schools = School.objects.bulk_create(
-        School(district=district, code=f"S{i:03d}", name=f"第{i:03d}学校", category=SchoolCategory.URBAN,
-               has_primary=True, has_junior=True)  # fmt: skip
+        School(
+            district=district,
+            code=f"S{i:03d}",
+            name=f"第{i:03d}学校",
+            category=SchoolCategory.URBAN,
+            has_primary=True,
+            has_junior=True,
+        )  # fmt: skip
         for i in range(args.schools)
     )
     grades = Grade.objects.bulk_create(Grade(school=s, level=lv) for s in schools for lv in range(4, 10))
     per_grade = max(1, round(args.classes / len(grades)))
     classes = SchoolClass.objects.bulk_create(
-        (SchoolClass(school_id=g.school_id, grade=g, number=n) for g in grades for n in range(1, per_grade + 1)),
+        (
+            SchoolClass(school_id=g.school_id, grade=g, number=n)
+            for g in grades
+            for n in range(1, per_grade + 1)
+        ),
         batch_size=2000,
     )
     per_class = max(1, args.students // len(classes))
     born = dt.date(2013, 3, 1)
     Student.objects.bulk_create(
         (
-            Student(student_no=f"B{i:09d}", name=f"学生{i}", gender="MF"[i % 2], birth_date=born,
-                    school_id=c.school_id, school_class=c)  # fmt: skip
+            Student(
+                student_no=f"B{i:09d}",
+                name=f"学生{i}",
+                gender="MF"[i % 2],
+                birth_date=born,
+                school_id=c.school_id,
+                school_class=c,
+            )  # fmt: skip
             for i, c in ((k, classes[k // per_class]) for k in range(per_class * len(classes)))
         ),
         batch_size=2000,
@@ -130,8 +146,14 @@ def run(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     for c in classes:
         days = sorted(rng.sample(range(span), min(args.lessons, span)))
         lessons.extend(
-            Lesson(school_id=c.school_id, school_class_id=c.pk, date=semester.start + dt.timedelta(days=d),
-                   period=1 + k % 8, topic="认识情绪", form="group")  # fmt: skip
+            Lesson(
+                school_id=c.school_id,
+                school_class_id=c.pk,
+                date=semester.start + dt.timedelta(days=d),
+                period=1 + k % 8,
+                topic="认识情绪",
+                form="group",
+            )  # fmt: skip
             for k, d in enumerate(days)
         )
     Lesson.objects.bulk_create(lessons, batch_size=2000)
@@ -146,7 +168,9 @@ def run(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
     build_s = time.perf_counter() - t0
-    _say(f"  built in {build_s:.1f} s: {len(schools)} schools, {len(classes)} classes, {len(lessons)} lessons")
+    _say(
+        f"  built in {build_s:.1f} s: {len(schools)} schools, {len(classes)} classes, {len(lessons)} lessons"
+    )
 
     def timed(client: Any, url: str) -> tuple[float, int, int]:
         with CaptureQueriesContext(connection) as q:
@@ -262,7 +286,9 @@ def report(command: str, r: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--schools", type=int, default=300)
     parser.add_argument("--classes", type=int, default=4000)
     parser.add_argument("--students", type=int, default=150_000)

@@ -140,6 +140,10 @@ class ApiTests(PersonaTestCase):
             ("GET", "/api/staff/register/{uid}", "xinyu_api_staff_member"),
             ("GET", "/api/training/programmes", "xinyu_api_training_programmes"),
             ("GET", "/api/training/programmes/{uid}/ledger", "xinyu_api_training_ledger"),
+            ("GET", "/api/lessons/schools/{uid}/summary", "xinyu_api_lessons_school_summary"),
+            ("GET", "/api/homevisits/school/{uid}/coverage", "xinyu_api_homevisits_school_coverage"),
+            ("GET", "/api/homevisits/class/{uid}/coverage", "xinyu_api_homevisits_class_coverage"),
+            ("GET", "/api/schoolevents/schools/{uid}/summary", "xinyu_api_schoolevents_school_summary"),
         }
 
     def test_openapi_documents_every_error_status(self) -> None:
@@ -162,7 +166,7 @@ class ApiTests(PersonaTestCase):
                     body = responses[status]["content"]["application/json"]["schema"]
                     assert body == {"$ref": error_ref}, (where, status, body)
                 seen += 1
-        assert seen == 15
+        assert seen == 19
 
     def test_declared_statuses_are_the_answers(self) -> None:
         """What openapi.json promises is what the API answers: 401, 404 and 422 bodies carry
