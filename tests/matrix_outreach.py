@@ -55,6 +55,10 @@ ENTRIES: tuple[Entry, ...] = (
         a=EVERYONE,
         b=EVERYONE,
     ),
+    # the API: the list answers every logged-in persona with what it may see (empty outside);
+    # one talk's summary (no comments) like the talk's page
+    E("api:op:xinyu_api_outreach_talks", a="@staff"),
+    E("api:op:xinyu_api_outreach_summary", "outreach_talk", a=VIEW_A, b=VIEW_B),
 )
 
 

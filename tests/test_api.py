@@ -144,6 +144,8 @@ class ApiTests(PersonaTestCase):
             ("GET", "/api/homevisits/school/{uid}/coverage", "xinyu_api_homevisits_school_coverage"),
             ("GET", "/api/homevisits/class/{uid}/coverage", "xinyu_api_homevisits_class_coverage"),
             ("GET", "/api/schoolevents/schools/{uid}/summary", "xinyu_api_schoolevents_school_summary"),
+            ("GET", "/api/outreach/talks", "xinyu_api_outreach_talks"),
+            ("GET", "/api/outreach/talks/{uid}/summary", "xinyu_api_outreach_summary"),
         }
 
     def test_openapi_documents_every_error_status(self) -> None:
@@ -166,7 +168,7 @@ class ApiTests(PersonaTestCase):
                     body = responses[status]["content"]["application/json"]["schema"]
                     assert body == {"$ref": error_ref}, (where, status, body)
                 seen += 1
-        assert seen == 19
+        assert seen == 21
 
     def test_declared_statuses_are_the_answers(self) -> None:
         """What openapi.json promises is what the API answers: 401, 404 and 422 bodies carry

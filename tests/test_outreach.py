@@ -25,7 +25,9 @@ def _now() -> dt.datetime:
     return timezone.now().replace(microsecond=0)
 
 
-class OutreachTests(PersonaTestCase):
+class OutreachWorld(PersonaTestCase):
+    """Three talks: a district lecture, school A's parent session, school B's lecture."""
+
     @classmethod
     def setUpTestData(cls) -> None:
         super().setUpTestData()
@@ -72,6 +74,8 @@ class OutreachTests(PersonaTestCase):
             body["csrfmiddlewaretoken"] = csrf.value
         return client.post(url, body)
 
+
+class OutreachTests(OutreachWorld):
     # ---- feedback -------------------------------------------------------------------------
 
     def test_one_answer_per_phone(self) -> None:
@@ -380,3 +384,38 @@ class PanelDemoPolicyTests(PersonaTestCase):
 
         self.assertEqual(outreach_problems(policy_for_code(self.w.district.code).get("outreach", {})), [])
         self.assertTrue(outreach_problems({"lecture_target": -1}))
+
+
+class OutreachApiTests(OutreachWorld):
+    """GET /api/outreach/talks and /api/outreach/talks/{uid}/summary: the page's scope, no comments."""
+
+    def _api(self, user: object) -> Client:
+        client = Client()
+        client.force_login(user)  # type: ignore[arg-type]
+        from tests.personas import verify_second_factor
+
+        verify_second_factor(client, user)  # type: ignore[arg-type]
+        return client
+
+    def test_the_list_is_the_pages_scope(self) -> None:
+        w = self.w
+        topics = {t["topic"] for t in self._api(w.psych_b).get("/api/outreach/talks").json()}
+        self.assertIn("B 校讲座", topics)
+        self.assertNotIn("家长课堂", topics)  # school A's parent session
+        district = {t["topic"] for t in self._api(w.district_admin).get("/api/outreach/talks").json()}
+        self.assertTrue({"青春期心理讲座", "家长课堂", "B 校讲座"} <= district)
+        kinds = self._api(w.district_admin).get("/api/outreach/talks", {"kind": TalkKind.PARENT}).json()
+        self.assertEqual({t["topic"] for t in kinds}, {"家长课堂"})
+
+    def test_the_summary_counts_answers_and_carries_no_comment(self) -> None:
+        self._submit(self._public(), self.parent_a, rating="2", comment="秘密评论")
+        body = self._api(self.w.psych_a).get(f"/api/outreach/talks/{self.parent_a.uid}/summary")
+        self.assertEqual(body.status_code, 200)
+        self.assertEqual(body.json()["answers"], 1)
+        self.assertEqual(body.json()["distribution"]["2"], 1)
+        self.assertNotIn("秘密评论", body.content.decode())
+        other = self._api(self.w.psych_b).get(f"/api/outreach/talks/{self.parent_a.uid}/summary")
+        self.assertEqual(other.status_code, 404)
+        self.assertTrue(
+            AuditEntry.objects.filter(username="psych_b", action=Action.DENIED).exists(), "the 404 is audited"
+        )
