@@ -70,7 +70,8 @@ def test_class_teacher_on_phone_opens_student_and_switches_language(phone_page, 
     world = build_world()
     page = phone_page
     login(page, live_server, "class_teacher_a41")
-    page.click("text=四年级1班")
+    # the class's link (the home-visit panel names the class too, and links to its record page)
+    page.locator("a:has-text('四年级1班'):not([href*='/homevisits/'])").first.click()
     page.click("text=张小明")
     assert "13800138000" in page.inner_text("#guardians")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375 + 1  # no sideways scrolling

@@ -18,7 +18,7 @@ def _user(request: HttpRequest) -> User:
     return request.auth  # type: ignore[attr-defined,no-any-return]
 
 
-class RuleOut(Schema):
+class LessonRuleOut(Schema):
     rule: str
     verdict: str
     required: float
@@ -34,7 +34,7 @@ class ClassSummaryOut(Schema):
     graduating: bool
     periods: int
     short: bool
-    rules: list[RuleOut]
+    rules: list[LessonRuleOut]
 
 
 class SchoolSummaryOut(Schema):

@@ -44,7 +44,7 @@ class TalkFilter(Schema):
     page: int = 1
 
 
-class SummaryOut(Schema):
+class TalkSummaryOut(Schema):
     uid: uuid.UUID
     topic: str
     answers: int
@@ -81,7 +81,7 @@ def talks(request: HttpRequest, filters: Query[TalkFilter]) -> list[dict]:
 
 @router.get(
     "/outreach/talks/{uid}/summary",
-    response=responses(SummaryOut),
+    response=responses(TalkSummaryOut),
     operation_id="xinyu_api_outreach_summary",
 )
 def summary(request: HttpRequest, uid: str) -> dict:
