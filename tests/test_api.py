@@ -206,3 +206,24 @@ class ApiTests(PersonaTestCase):
             }
         ]
         assert not w.student_a41_2.flags.filter(kind="nope").exists()
+
+
+def test_no_two_api_schemas_share_a_name() -> None:
+    """django-ninja names an OpenAPI component after its Schema class, so two routers' classes
+    with one name would be documented (and fuzzed) as one: lessons' and schoolevents' `RuleOut`
+    once were."""
+    import sys
+
+    from ninja import Schema
+
+    import xinyu.api  # noqa: F401  (mounts every router)
+
+    seen: dict[str, str] = {}
+    for name, module in sorted(sys.modules.items()):
+        if not (name.startswith("xinyu.") and name.endswith(".api")) or module is None:
+            continue
+        for attr in vars(module).values():
+            if isinstance(attr, type) and issubclass(attr, Schema) and attr.__module__ == name:
+                assert attr.__name__ not in seen, f"{attr.__name__} in {name} and {seen[attr.__name__]}"
+                seen[attr.__name__] = name
+    assert len(seen) > 20
