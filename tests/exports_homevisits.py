@@ -1,5 +1,6 @@
-"""xinyu.homevisits's exports for tests/test_exports.py (see EXTENSIONS there). No export
-carries a note. The class list (names, visit counts) and the school's per-class table reach
+"""xinyu.homevisits's exports for tests/test_exports.py (see EXTENSIONS there). No coverage
+export carries a note; the visit list's does, for note readers only (tests/test_homevisits_list.py
+checks which column and rows). The class list (names, visit counts) and the school's per-class table reach
 the school's staff who see them on the pages; the district's table is counts only, small
 cells suppressed."""
 
@@ -19,6 +20,14 @@ EXPORTS: dict[str, tuple[tuple[Any, ...], ...]] = {
     ),
     V + "school_export": (("individual", "xlsx", ("leader_a", "psych_a")),),
     V + "district_export": (("aggregate", "xlsx", ("district_admin", "centre_expert")),),
+    # the visit list: one row per visit; the note column only for the note readers
+    V + "visit_list_export": (
+        (
+            "individual",
+            "xlsx",
+            ("leader_a", "psych_a", "psych_b", "grade_leader_a4", "class_teacher_a41"),
+        ),
+    ),
 }
 NOT_EXPORTS: dict[str, str] = {
     V + "import_template": "the blank home-visit import template: headers and one made-up row",
@@ -55,4 +64,9 @@ def urls(w: Any, objects: dict[str, Any], view: str, fmt: str) -> list[str] | No
         return [f"/homevisits/school/{w.school_a.uid}/export.xlsx"]
     if view == V + "district_export":
         return ["/homevisits/district/export.xlsx"]
+    if view == V + "visit_list_export":
+        return [
+            "/homevisits/visits/export.xlsx",
+            f"/homevisits/visits/export.xlsx?school_class={w.class_a41.uid}",
+        ]
     return None

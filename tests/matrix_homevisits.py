@@ -2,7 +2,9 @@
 
 Side A: school A, class A 4(1), student A 4(1); side B: school B, class B 4(1). Notes (the
 visit page, its evidence) only for the class teacher of the class, the school's leaders and
-psych teachers; coverage by name also for the grade leader; the district counts only."""
+psych teachers; coverage by name (and the visit list, without notes) also for the grade
+leader; the district counts only. A visit is corrected or deleted by its recorder and the
+school's leaders."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ KWARGS: dict[str, Callable[[Any, Any], dict[str, Any]]] = {
         "uid": s.extra["home_visit"].uid,
         "file_uid": s.extra["home_visit_file"].uid,
     },
+    "hv_delete_form": lambda mw, s: {"reason": "录入错误"},
 }
 
 # who reads notes / records on A's class (A 4(1)) and on B's (B 4(1))
@@ -31,6 +34,11 @@ COVER_A = NOTES_A + " grade_leader_a4"
 SCHOOL_A = "psych_a leader_a cluster_psych"
 RECORDERS = "psych_a psych_b class_teacher_a41 class_teacher_a42 leader_a cluster_psych"
 DISTRICT = "district_admin centre_expert"
+# the visit list: whoever sees coverage by name (no kwargs: one answer per persona)
+LISTERS = "psych_a psych_b class_teacher_a41 class_teacher_a42 grade_leader_a4 leader_a cluster_psych"
+# correcting or deleting the side's visit: its recorder (psych_a / psych_b) and A's leader
+EDIT_A = "psych_a leader_a"
+EDIT_B = "psych_b"
 
 
 def _302(people: str) -> str:
@@ -44,6 +52,17 @@ ENTRIES: tuple[Entry, ...] = (
     E("homevisits:record", "class", a=NOTES_A, b=NOTES_B),
     E("homevisits:record_visit", "hv_record", a=_302(NOTES_A), b=_302(NOTES_B), post=True),
     E("homevisits:visit", "hv_visit", a=NOTES_A, b=NOTES_B),
+    E("homevisits:visits", a=LISTERS),
+    E("homevisits:visits_export", a=LISTERS),
+    E("homevisits:visit_edit", "hv_visit", a=EDIT_A, b=EDIT_B),
+    E(
+        "homevisits:visit_delete",
+        "hv_visit",
+        a=_302(EDIT_A),
+        b=_302(EDIT_B),
+        post=True,
+        query="hv_delete_form",
+    ),  # fmt: skip
     E("homevisits:add_evidence", "hv_visit", a=_302(NOTES_A), b=_302(NOTES_B), post=True),
     E("homevisits:evidence_file", "hv_evidence", a=NOTES_A, b=NOTES_B),
     E("homevisits:school", "school", a=SCHOOL_A, b=NOTES_B),

@@ -288,5 +288,5 @@ class HomeVisitsTest(PersonaTestCase):
             self.assertEqual(len(first), len(second), name)
             self.assertLessEqual(len(second), 20, name)
         c = self.client_for(w.district_admin)
-        with self.assertNumQueries(12):  # two grouped counts (students, visited) over the district
+        with self.assertNumQueries(11):  # one grouped count (students, visited) over the district
             c.get(reverse("homevisits:district"))

@@ -161,3 +161,73 @@ def may_record_for(user: User | AnonymousUser, student: Student) -> bool:
 def recordable_students(user: User | AnonymousUser) -> QuerySet[Student]:
     q = _school_level_q(user, HomeVisitPerm.RECORD_VISITS, prefix="school_class__")
     return Student.objects.filter(q) if q is not None else Student.objects.none()
+
+
+# ---- the visit list, edits and deletions ---------------------------------------------------
+
+
+def listed_visits_for(user: User | AnonymousUser) -> QuerySet[HomeVisit]:
+    """The visit list's scope (the rows, never the notes): visits made in the classes whose
+    coverage the user sees by name (`VIEW_COVERAGE`: a class teacher their class, a grade
+    leader their grade, leaders and psych teachers their school). District roles have no
+    list: they see counts only (SPEC §2)."""
+    return visits_for(user, HomeVisitPerm.VIEW_COVERAGE)
+
+
+def may_read_any_note(user: User | AnonymousUser) -> bool:
+    """Whether a list or export of this user carries a note column at all."""
+    return notes_q(user) is not None
+
+
+def _leader_school_ids(user: User | AnonymousUser) -> list[int]:
+    return [
+        g.school_id
+        for g in policy.grants(user)
+        if g.role == Role.SCHOOL_LEADER and g.policy.unit == Unit.SCHOOL and g.school_id
+    ]
+
+
+def editable_q(user: User | AnonymousUser) -> Q | None:
+    """Visits the user may correct or delete: those they recorded themselves in a class where
+    they still record visits (the class teacher; a psych teacher who recorded it), and every
+    visit made at a school they lead."""
+    parts: list[Q | None] = []
+    mine = _school_level_q(user, HomeVisitPerm.RECORD_VISITS, prefix="school_class__")
+    if mine is not None and getattr(user, "pk", None) is not None:
+        parts.append(Q(by_id=user.pk) & mine)
+    leads = _leader_school_ids(user)
+    if leads:
+        parts.append(Q(school_id__in=leads))
+    return policy.or_q(*parts)
+
+
+def may_edit(user: User | AnonymousUser, visit: HomeVisit) -> bool:
+    if visit.school_id in _leader_school_ids(user):
+        return True
+    if visit.by_id is None or visit.by_id != getattr(user, "pk", None):
+        return False
+    for g in policy.grants(user):
+        if HomeVisitPerm.RECORD_VISITS not in g.policy.perms or g.policy.unit == Unit.DISTRICT:
+            continue
+        if g.policy.unit == Unit.SCHOOL and g.school_id == visit.school_id:
+            return True
+        if g.policy.unit == Unit.GRADE and g.grade_id == visit.school_class.grade_id:
+            return True
+        if g.policy.unit == Unit.CLASS and g.class_id == visit.school_class_id:
+            return True
+    return False
+
+
+def get_editable_visit_for(user: User | AnonymousUser, uid: Any, *, audit: bool = False) -> HomeVisit:
+    """A visit the user may edit or delete (`editable_q`); else 404 + denied. With `audit`,
+    the read of its note (the edit form shows it) is written too."""
+    q = editable_q(user)
+    qs = HomeVisit.objects.filter(q) if q is not None else HomeVisit.objects.none()
+    return policy.one_for(
+        user,
+        qs.select_related("student", "school", "school_class__grade"),
+        uid,
+        "homevisit",
+        audit="home visit (edit)" if audit else None,
+        student="student",
+    )

@@ -5,18 +5,20 @@ page, whatever the number of students."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
-from xinyu.access.policy import prefixed
 from xinyu.kernel import suppression
 from xinyu.kernel.policyfile import policy_for_code
 from xinyu.kernel.semester import SchoolYear, school_year_of
 from xinyu.kernel.verdict import CountResult
-from xinyu.org.models import District, School, SchoolClass, Student, StudentStatus
+from xinyu.org.models import District, School, SchoolClass, Student, StudentStatus, User
 
 from . import rules
 from .models import HomeVisit
@@ -101,32 +103,27 @@ class UnitCount:
 
 def _count_by(field: str, scope: Q, year: SchoolYear, per: int) -> dict[int, tuple[int, int]]:
     """(active students, of them with >= per visits this school year) per `field` value of the
-    student ("school_id", "school_class_id"): two grouped queries, whatever the size."""
-    students = {
-        row[field]: row["n"]
-        for row in Student.objects.filter(scope, status=StudentStatus.ACTIVE)
+    student ("school_id", "school_class_id"): ONE grouped query over the active students in
+    `scope`, each probed for its visits this year through the (student, visited_on, form)
+    unique index (an EXISTS, or a counted subquery when more than one visit is required). A
+    student counts where they are enrolled now, whichever school recorded the visit; the
+    class page counts the same way."""
+    visits = HomeVisit.objects.filter(
+        student_id=OuterRef("pk"), visited_on__gte=year.start, visited_on__lte=year.end
+    )
+    enough: Any
+    if per <= 1:
+        enough = Exists(visits)
+    else:
+        counted = visits.order_by().values("student_id").annotate(k=Count("pk")).values("k")
+        enough = GreaterThanOrEqual(Coalesce(Subquery(counted), 0), per)
+    rows = (
+        Student.objects.filter(scope, status=StudentStatus.ACTIVE)
         .order_by()
         .values(field)
-        .annotate(n=Count("pk"))
-    }
-    visits = HomeVisit.objects.filter(
-        prefixed(scope, "student__"),
-        student__status=StudentStatus.ACTIVE,
-        visited_on__gte=year.start,
-        visited_on__lte=year.end,
-    ).order_by()
-    key = f"student__{field}"
-    if per <= 1:
-        visited = {
-            row[key]: row["v"] for row in visits.values(key).annotate(v=Count("student_id", distinct=True))
-        }
-    else:
-        enough = visits.values("student_id").annotate(k=Count("pk")).filter(k__gte=per).values("student_id")
-        visited = {
-            row[field]: row["v"]
-            for row in Student.objects.filter(pk__in=enough).order_by().values(field).annotate(v=Count("pk"))
-        }
-    return {k: (n, visited.get(k, 0)) for k, n in students.items()}
+        .annotate(n=Count("pk"), v=Count("pk", filter=Q(enough)))
+    )
+    return {row[field]: (row["n"], row["v"]) for row in rows}
 
 
 def school_coverage(school: School, *, today: dt.date | None = None) -> tuple[SchoolYear, list[UnitCount]]:
@@ -146,7 +143,8 @@ def district_coverage(
     if not districts:
         return None, []
     year = year_of(districts[0], today)
-    counts = _count_by("school_id", Q(school__district_id__in=district_ids), year, _per(districts[0]))
+    schools_q = Q(school_id__in=School.objects.filter(district_id__in=district_ids).values("pk"))
+    counts = _count_by("school_id", schools_q, year, _per(districts[0]))
     schools = School.objects.filter(district_id__in=district_ids).order_by("name")
     return year, [UnitCount(str(s.uid), s.name, *counts.get(s.pk, (0, 0))) for s in schools]
 
@@ -199,3 +197,68 @@ def district_cells(rows: list[UnitCount], *, threshold: int) -> list[ShownCount]
         percent = r.percent if (i, 0) not in hidden and (i, 2) not in hidden else "*"
         out.append(ShownCount(r.uid, r.label, students, visited, percent))
     return out
+
+
+# ---- the visit list ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VisitFilter:
+    school: School | None = None
+    school_class: SchoolClass | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    form: str = ""
+    by: User | None = None
+
+    def describe(self) -> str:
+        """For the export's audit row (no names of students)."""
+        parts = []
+        if self.school is not None:
+            parts.append(f"school={self.school.code}")
+        if self.school_class is not None:
+            parts.append(f"class={self.school_class.uid}")
+        if self.date_from:
+            parts.append(f"from={self.date_from.isoformat()}")
+        if self.date_to:
+            parts.append(f"to={self.date_to.isoformat()}")
+        if self.form:
+            parts.append(f"form={self.form}")
+        if self.by is not None:
+            parts.append(f"by={self.by.get_username()}")
+        return " ".join(parts)
+
+
+def filtered_visits(scoped: QuerySet[HomeVisit], f: VisitFilter) -> QuerySet[HomeVisit]:
+    """`scoped` (already the caller's scope, `access.listed_visits_for`) narrowed by the
+    filter, newest first; a filter outside the scope simply finds nothing."""
+    qs = scoped
+    if f.school is not None:
+        qs = qs.filter(school_id=f.school.pk)
+    if f.school_class is not None:
+        qs = qs.filter(school_class_id=f.school_class.pk)
+    if f.date_from is not None:
+        qs = qs.filter(visited_on__gte=f.date_from)
+    if f.date_to is not None:
+        qs = qs.filter(visited_on__lte=f.date_to)
+    if f.form:
+        qs = qs.filter(form=f.form)
+    if f.by is not None:
+        qs = qs.filter(by_id=f.by.pk)
+    return qs.select_related("student", "school", "school_class__grade", "by").order_by("-visited_on", "-id")
+
+
+@dataclass(frozen=True)
+class VisitRow:
+    visit: HomeVisit
+    note: str | None  # None: the viewer may not read it (never rendered, never exported)
+    may_edit: bool
+
+
+def visit_rows(
+    visits: Iterable[HomeVisit],
+    *,
+    may_read: Callable[[HomeVisit], bool],
+    may_edit: Callable[[HomeVisit], bool],
+) -> list[VisitRow]:
+    return [VisitRow(v, v.note if may_read(v) else None, may_edit(v)) for v in visits]

@@ -5,6 +5,7 @@ in the same transaction."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,8 +34,10 @@ def _check(*, by: User, student: Student, visited_on: dt.date, form: str, met: s
     _validate(student=student, visited_on=visited_on, form=form, met=met, note=note)
 
 
-def _validate(*, student: Student, visited_on: dt.date, form: str, met: str, note: str) -> None:
-    if student.status != StudentStatus.ACTIVE:
+def _validate(
+    *, student: Student, visited_on: dt.date, form: str, met: str, note: str, enrolled: bool = True
+) -> None:
+    if enrolled and student.status != StudentStatus.ACTIVE:
         raise ServiceError("该学生不在读。", "The student is not enrolled.", field="student")
     if visited_on > timezone.localdate():
         raise ServiceError(
@@ -194,3 +197,76 @@ def import_visits(*, by: User, rows: Sequence[ImportRow]) -> tuple[int, int]:
         for v in new
     )
     return len(new), len(rows) - len(new)
+
+
+REASON_MAX = 100
+
+
+def _require_edit(by: User, visit: HomeVisit) -> None:
+    if not access.may_edit(by, visit):
+        policy.deny(by, object_type="homevisit", object_id=str(visit.uid))
+
+
+@transaction.atomic
+def update_visit(
+    *, by: User, visit: HomeVisit, visited_on: dt.date, form: str, met: str, note: str
+) -> HomeVisit:
+    """Correct a visit (date, form, who was met, note): the user who recorded it, while they
+    still record visits in its class, or a leader of its school. The student, the class and a
+    concern raised stay as they were (care keeps the warning; the visit stays linked to it).
+    The audit row names the fields changed, never the note's text."""
+    _require_edit(by, visit)
+    note = note.strip()
+    _validate(student=visit.student, visited_on=visited_on, form=form, met=met, note=note, enrolled=False)
+    if (
+        HomeVisit.objects.filter(student_id=visit.student_id, visited_on=visited_on, form=form)
+        .exclude(pk=visit.pk)
+        .exists()
+    ):
+        raise ServiceError(
+            "该学生当天已有同一形式的家访记录。",
+            "This student already has a visit of this form on that day.",
+            field="visited_on",
+        )
+    changed = [
+        name
+        for name, value in (("visited_on", visited_on), ("form", form), ("met", met), ("note", note))
+        if getattr(visit, name) != value
+    ]
+    if not changed:
+        return visit
+    visit.visited_on, visit.form, visit.met, visit.note = visited_on, form, met, note
+    visit.save(update_fields=changed)
+    record(
+        actor=by, action=Action.UPDATE, obj=visit, student=visit.student, school=visit.school,
+        role=policy.audit_role(by, visit.student), detail=f"home visit edited: {', '.join(changed)}",
+    )  # fmt: skip
+    return visit
+
+
+@transaction.atomic
+def delete_visit(*, by: User, visit: HomeVisit, reason: str) -> None:
+    """Delete a visit recorded in error (same people as `update_visit`), with a reason kept in
+    the audit row. A concern the visit raised stays in care (the warning is not touched; its
+    signal's ref is the visit's uid, which is this audit row's object id). The class's coverage follows at once."""
+    _require_edit(by, visit)
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ServiceError("请写明删除原因。", "Please give the reason for deleting.", field="reason")
+    if len(reason) > REASON_MAX:
+        raise ServiceError(
+            f"删除原因不能超过 {REASON_MAX} 字。",
+            f"The reason may not exceed {REASON_MAX} characters.",
+            field="reason",
+        )
+    # care's signal keeps the visit's uid as its ref, the audit row's object id: still linked
+    kept = " (its concern stays in care)" if visit.concern_raised or visit.warning_id else ""
+    record(
+        actor=by, action=Action.DELETE, obj=visit, student=visit.student, school=visit.school,
+        role=policy.audit_role(by, visit.student),
+        detail=f"home visit {visit.visited_on} deleted{kept}: {reason}",
+    )  # fmt: skip
+    files = [(ev.file.storage, ev.file.name) for ev in visit.evidence.all() if ev.file.name]
+    visit.delete()  # its evidence rows go with it; the files once the deletion is committed
+    for storage, name in files:
+        transaction.on_commit(functools.partial(storage.delete, name))

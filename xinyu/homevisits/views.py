@@ -1,12 +1,17 @@
 """Home-visit pages (issue 13 item 4). Each view fetches through `xinyu.homevisits.access`
 (out of scope: 404 + a denied row), calls one selector or service and renders. Notes appear
-only for those `access.may_read_note` allows; exports never carry notes."""
+only for those `access.may_read_note` allows; the coverage exports never carry notes, the
+visit list's export only for note readers (and only the notes they may read)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -14,17 +19,17 @@ from django.views.decorators.http import require_POST
 
 from xinyu.access import policy
 from xinyu.audit.models import Action
-from xinyu.audit.services import record
+from xinyu.audit.services import record, record_many_students
 from xinyu.kernel import evidence as kernel_evidence
 from xinyu.kernel.errors import ServiceError
 from xinyu.kernel.excel import Book, excel_response, watermark
 from xinyu.kernel.suppression import small_cell
-from xinyu.org.models import District, User
+from xinyu.org.models import District, School, User
 
 from . import access, imports, selectors, services
 from .access import HomeVisitPerm
-from .forms import EvidenceForm, ImportForm, VisitEntryForm
-from .models import HomeVisitEvidence
+from .forms import EvidenceForm, ImportForm, VisitDeleteForm, VisitEditForm, VisitEntryForm, VisitFilterForm
+from .models import HomeVisit, HomeVisitEvidence
 
 
 def _user(request: HttpRequest) -> User:
@@ -104,7 +109,12 @@ def visit_page(request: HttpRequest, uid: str) -> HttpResponse:
     return render(
         request,
         "homevisits/visit.html",
-        {"visit": visit, "evidence": list(visit.evidence.all()), "form": EvidenceForm()},
+        {
+            "visit": visit,
+            "evidence": list(visit.evidence.all()),
+            "form": EvidenceForm(),
+            "may_edit": access.may_edit(user, visit),
+        },  # fmt: skip
     )
 
 
@@ -264,3 +274,186 @@ def import_template(request: HttpRequest) -> HttpResponse:
     for row in rows:
         sheet.row(row)
     return excel_response(book.save(), "homevisits-template.xlsx")
+
+
+# ---- the visit list (filtered, paged, exported with the same scope) -------------------------
+
+PAGE = 50
+
+
+@dataclass(frozen=True)
+class _Listing:
+    user: User
+    form: VisitFilterForm
+    filter: selectors.VisitFilter
+    visits: QuerySet[HomeVisit]
+    notes: bool  # the note column at all (per row only where `access.may_read_note`)
+    query: str  # the filter as a query string (paging, the export link)
+    school: School | None  # the one school of the list, for the audit row
+
+
+def _listing(request: HttpRequest) -> _Listing:
+    user = _user(request)
+    policy.require(user, HomeVisitPerm.VIEW_COVERAGE, what="homevisits_list")
+    scoped = access.listed_visits_for(user)
+    classes = list(
+        access.classes_for(user)
+        .select_related("school", "grade")
+        .order_by("school__name", "grade__level", "number")
+    )
+    schools = {str(c.school.uid): c.school for c in classes}
+    by_uid = {str(c.uid): c for c in classes}
+    recorders = {
+        str(u.uid): u for u in User.objects.filter(pk__in=scoped.values("by_id")).order_by("full_name", "pk")
+    }
+    form = VisitFilterForm(
+        request.GET,
+        schools=[(k, s.name) for k, s in schools.items()],
+        classes=[(k, f"{c.school.name} {c}" if len(schools) > 1 else str(c)) for k, c in by_uid.items()],
+        recorders=[(k, u.full_name or u.get_username()) for k, u in recorders.items()],
+    )
+    form.is_valid()
+    d = form.cleaned_data
+    f = selectors.VisitFilter(
+        school=schools.get(d.get("school") or ""),
+        school_class=by_uid.get(d.get("school_class") or ""),
+        date_from=d.get("date_from"),
+        date_to=d.get("date_to"),
+        form=d.get("form") or "",
+        by=recorders.get(d.get("by") or ""),
+    )
+    notes = access.may_read_any_note(user)
+    visits = selectors.filtered_visits(scoped, f)
+    if not notes:
+        visits = visits.defer("note")
+    query = request.GET.copy()
+    query.pop("page", None)
+    one = f.school or (f.school_class.school if f.school_class else None)
+    if one is None and len(schools) == 1:
+        one = next(iter(schools.values()))
+    return _Listing(user, form, f, visits, notes, query.urlencode(), one)
+
+
+def _rows(listing: _Listing, visits: Any) -> list[selectors.VisitRow]:
+    user = listing.user
+    return selectors.visit_rows(
+        visits,
+        may_read=(lambda v: access.may_read_note(user, v)) if listing.notes else (lambda v: False),
+        may_edit=lambda v: access.may_edit(user, v),
+    )
+
+
+def _audit_notes_read(user: User, rows: Sequence[selectors.VisitRow], detail: str) -> None:
+    """One `view` row per student whose note (non-empty) the list or file showed."""
+    students = {r.visit.student_id: r.visit.student for r in rows if r.note}
+    if students:
+        record_many_students(
+            actor=user,
+            action=Action.VIEW,
+            students=students.values(),
+            role=policy.audit_role(user),
+            detail=detail,
+        )
+
+
+def visit_list(request: HttpRequest) -> HttpResponse:
+    """Visits in the user's scope, filtered (school, class, dates, form, recorder), 50 a page;
+    the note column only for those who read notes, and only on the rows they may read."""
+    listing = _listing(request)
+    page: Any = Paginator(listing.visits, PAGE).get_page(listing.form.cleaned_data.get("page"))
+    rows = _rows(listing, page.object_list)
+    _audit_notes_read(listing.user, rows, "home visit notes (list)")
+    return render(
+        request,
+        "homevisits/visits.html",
+        {
+            "form": listing.form,
+            "page": page,
+            "rows": rows,
+            "show_notes": listing.notes,
+            "query": listing.query,
+        },
+    )
+
+
+def visit_list_export(request: HttpRequest) -> HttpResponse:
+    """The list's rows as Excel, same scope and filter as the page (every page); the note column
+    only for note readers, filled only where they may read it. Audited."""
+    listing = _listing(request)
+    rows = _rows(listing, listing.visits.iterator(chunk_size=2000))
+    user = listing.user
+    book = Book(mark=watermark(user.full_name, user.get_username()), title="家访记录")
+    header = [
+        "家访日期 / Date", "学号 / Student no.", "姓名 / Name", "学校 / School", "班级 / Class",
+        "形式 / Form", "访谈对象 / Met", "记录人 / Recorded by", "发现关注 / Concern raised",
+    ]  # fmt: skip
+    if listing.notes:
+        header.append("备注 / Note")
+    sheet = book.sheet("家访记录", header=header, widths=[12, 24, 12, 20, 12, 14, 12, 12, 10, 50])
+    for r in rows:
+        v = r.visit
+        line: list[object] = [
+            v.visited_on.isoformat(), v.student.student_no, v.student.name, v.school.name, str(v.school_class),
+            v.get_form_display(), v.get_met_display(), (v.by.full_name or v.by.get_username()) if v.by else "",
+            "是 / yes" if v.concern_raised else "",
+        ]  # fmt: skip
+        if listing.notes:
+            line.append(r.note or "")
+        sheet.row(line)
+    _audit_notes_read(user, rows, "home visit notes (export)")
+    record(
+        actor=user,
+        action=Action.EXPORT,
+        object_type="homevisit_list",
+        object_id=str(listing.school.uid) if listing.school else "",
+        school=listing.school,
+        role=policy.audit_role(user),
+        detail=f"home visit list: {len(rows)} rows, {'with' if listing.notes else 'no'} notes; {listing.filter.describe()}",
+    )
+    return excel_response(book.save(), "homevisits-visits.xlsx")
+
+
+# ---- correcting and deleting a visit -------------------------------------------------------
+
+
+def visit_edit(request: HttpRequest, uid: str) -> HttpResponse:
+    """The recorder (while they record in its class) or a leader of its school corrects a
+    visit: date, form, who was met, note."""
+    user = _user(request)
+    visit = access.get_editable_visit_for(user, uid, audit=request.method != "POST")
+    initial = {"visited_on": visit.visited_on, "form": visit.form, "met": visit.met, "note": visit.note}
+    form = VisitEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.update_visit(
+                by=user, visit=visit, visited_on=d["visited_on"], form=d["form"], met=d["met"], note=d["note"]
+            )
+        except ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        else:
+            messages.success(request, _("Visit saved."))
+            return redirect("homevisits:visit", uid=visit.uid)
+    return render(
+        request,
+        "homevisits/visit_edit.html",
+        {"visit": visit, "form": form, "delete_form": VisitDeleteForm()},
+    )
+
+
+@require_POST
+def visit_delete(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    visit = access.get_editable_visit_for(user, uid)
+    form = VisitDeleteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please give the reason for deleting."))
+        return redirect("homevisits:visit_edit", uid=visit.uid)
+    klass_uid = visit.school_class.uid
+    try:
+        services.delete_visit(by=user, visit=visit, reason=form.cleaned_data["reason"])
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+        return redirect("homevisits:visit_edit", uid=visit.uid)
+    messages.success(request, _("Visit deleted."))
+    return redirect("homevisits:class", uid=klass_uid)
