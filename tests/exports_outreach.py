@@ -20,6 +20,12 @@ EXPORTS: dict[str, tuple[tuple[Any, ...], ...]] = {
             ("psych_a", "psych_b", "class_teacher_a41", "leader_a", "district_admin", "centre_expert"),
         ),
     ),
+    # The progress page's figures: counts of sessions and feedback answers per school (a
+    # school's own "1 held / 1 required" is the rule, not a person), so not held to the
+    # small-cell rule; the managers who see the page (class teachers: 404).
+    V + "progress_export": (
+        ("individual", "xlsx", ("psych_a", "psych_b", "leader_a", "district_admin", "centre_expert")),
+    ),
 }
 NOT_EXPORTS: dict[str, str] = {
     V + "evidence_file": "a material or photo of one talk, served to those who see the talk",
@@ -52,5 +58,7 @@ def setup(w: Any) -> dict[str, Any]:
 
 def urls(w: Any, objects: dict[str, Any], view: str, fmt: str) -> list[str] | None:
     if view == V + "talks_export":
-        return ["/outreach/export/"]
+        return ["/outreach/export/", "/outreach/export/?kind=parent"]
+    if view == V + "progress_export":
+        return ["/outreach/progress/export/", "/outreach/progress/export/?state=missing"]
     return None

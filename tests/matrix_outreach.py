@@ -41,6 +41,7 @@ ENTRIES: tuple[Entry, ...] = (
     E("outreach:export", a=VIEWERS),
     E("outreach:talk_new", a=MANAGERS),
     E("outreach:progress", a=MANAGERS),
+    E("outreach:progress_export", a=MANAGERS),
     E("outreach:talk", "outreach_talk", a=VIEW_A, b=VIEW_B),
     E("outreach:talk_edit", "outreach_talk", a=MANAGE_A, b="psych_b"),
     E("outreach:talk_held", "outreach_talk", a=_302(MANAGE_A), b=_302("psych_b"), post=True),

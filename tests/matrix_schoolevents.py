@@ -64,7 +64,9 @@ ENTRIES: tuple[Entry, ...] = (
         post=True,
     ),
     E("schoolevents:contests", a=VIEWERS),
+    E("schoolevents:contests_export", a=VIEWERS),
     E("schoolevents:contest", "se_contest", a=VIEWERS),
+    E("schoolevents:contest_export", "se_contest", a=VIEWERS),
     E("schoolevents:entry_result", "se_entry", a=RUNNERS_302, b=RUNNERS_302, post=True),
     E("schoolevents:contest_evidence", "se_contest_evidence", a=VIEWERS),
     E(

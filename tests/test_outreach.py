@@ -419,3 +419,145 @@ class OutreachApiTests(OutreachWorld):
         self.assertTrue(
             AuditEntry.objects.filter(username="psych_b", action=Action.DENIED).exists(), "the 404 is audited"
         )
+
+
+def _sheet_rows(content: bytes, sheet: int = 0) -> list[list[object]]:
+    import io
+
+    from openpyxl import load_workbook
+
+    ws = load_workbook(io.BytesIO(content)).worksheets[sheet]
+    return [[c.value for c in row] for row in ws.iter_rows(min_row=3)]
+
+
+class ListAndProgressTests(OutreachWorld):
+    """Item 7 on outreach's lists: the talks' semester filter, paging that keeps the filters,
+    the progress page's past year and semester, its "without one" state, its paging and its
+    export with the page's filters and scope (audited); items 2–3: the year's summary per
+    school and kind with the feedback answers, the schools without a parent session listed."""
+
+    def _held(self, *, school: object, kind: str, at: dt.datetime, topic: str, attendance: int = 20) -> Talk:
+        return Talk.objects.create(
+            district=self.w.district,
+            school=school,
+            kind=kind,
+            topic=topic,
+            starts_at=at,
+            ends_at=at + dt.timedelta(hours=1),
+            status=TalkStatus.HELD,
+            attendance=attendance,
+        )
+
+    def setUp(self) -> None:
+        self.sems = selectors.recent_semesters(self.w.district)
+        last = self.sems[1]
+        self.last_at = timezone.make_aware(dt.datetime.combine(last.start, dt.time(10)))
+        self.old_parent_b = self._held(
+            school=self.w.school_b, kind=TalkKind.PARENT, at=self.last_at, topic="上学期家长课"
+        )
+        year_ago = timezone.make_aware(dt.datetime(timezone.localdate().year - 1, 6, 15, 10))
+        self.old_lecture = self._held(school=None, kind=TalkKind.LECTURE, at=year_ago, topic="去年讲座")
+
+    def test_semester_filter_and_export(self) -> None:
+        client = self.client_for(self.w.district_admin)
+        resp = client.get(reverse("outreach:talks"), {"semester": self.sems[1].key})
+        self.assertContains(resp, "上学期家长课")
+        self.assertNotContains(resp, "家长课堂")
+        resp = client.get(reverse("outreach:talks"), {"semester": self.sems[0].key})
+        self.assertNotContains(resp, "上学期家长课")
+        self.assertContains(resp, "家长课堂")
+        resp = client.get(reverse("outreach:export"), {"semester": self.sems[1].key, "kind": "parent"})
+        self.assertEqual([r[1] for r in _sheet_rows(resp.content)], ["上学期家长课"])
+        entry = AuditEntry.objects.filter(action=Action.EXPORT, object_type="outreach_talks").latest("pk")
+        self.assertIn("1 rows", entry.detail)
+        # the class teacher's export: their school's parent sessions only, whatever the filter
+        resp = self.client_for(self.w.class_teacher_a41).get(reverse("outreach:export"), {"kind": "lecture"})
+        self.assertEqual(_sheet_rows(resp.content), [])
+
+    def test_paging_keeps_the_filters(self) -> None:
+        start = timezone.now() - dt.timedelta(days=1)
+        Talk.objects.bulk_create(
+            Talk(
+                district=self.w.district,
+                school=self.w.school_a,
+                kind=TalkKind.LECTURE,
+                topic=f"讲座{i:02d}",
+                starts_at=start,
+                ends_at=start + dt.timedelta(hours=1),
+            )
+            for i in range(52)
+        )
+        client = self.client_for(self.w.psych_a)
+        resp = client.get(reverse("outreach:talks"), {"kind": "lecture"})
+        self.assertEqual(len(resp.context["page"]), 50)
+        self.assertContains(resp, "kind=lecture&amp;page=2")
+        resp = client.get(reverse("outreach:talks"), {"kind": "lecture", "page": "2"})
+        self.assertEqual(len(resp.context["page"]), 2)
+        self.assertNotContains(resp, "家长课堂")
+
+    def test_progress_past_year_and_semester(self) -> None:
+        client = self.client_for(self.w.district_admin)
+        this_year = timezone.localdate().year
+        resp = client.get(reverse("outreach:progress"))
+        self.assertContains(resp, 'data-lectures="0/50"')
+        resp = client.get(reverse("outreach:progress"), {"year": str(this_year - 1)})
+        self.assertContains(resp, 'data-lectures="1/50"')
+        self.assertIn(
+            (None, "lecture", 1), [(r["school__name"], r["kind"], r["n"]) for r in resp.context["yearly"]]
+        )
+        # last semester school B held one: only A is without one; this semester both are
+        resp = client.get(reverse("outreach:progress"), {"semester": self.sems[1].key})
+        self.assertEqual([c.school.pk for c in resp.context["missing"]], [self.w.school_a.pk])
+        resp = client.get(reverse("outreach:progress"))
+        self.assertEqual(
+            {c.school.pk for c in resp.context["missing"]}, {self.w.school_a.pk, self.w.school_b.pk}
+        )
+        # "only the schools without one" filters the table, the pager keeps the choice
+        resp = client.get(reverse("outreach:progress"), {"semester": self.sems[1].key, "state": "missing"})
+        self.assertEqual([c.school.pk for c in resp.context["page"]], [self.w.school_a.pk])
+        # a year outside the choices falls back to this year
+        resp = client.get(reverse("outreach:progress"), {"year": "1999"})
+        self.assertEqual(resp.context["year"], this_year)
+
+    def test_year_summary_counts_answers_and_attendance(self) -> None:
+        services.record_held(by=self.w.psych_a, talk=self.parent_a, attendance=30)
+        token = services.feedback_token(self.parent_a)
+        for device, rating in (("p1", 5), ("p2", 4)):
+            services.give_feedback(talk=self.parent_a, token=token, device_id=device, rating=rating)
+        rows = selectors.yearly_by_school(self.w.psych_a, timezone.localdate().year)
+        self.assertEqual(
+            [
+                (r["school__name"], r["kind"], r["n"], r["attendance"], r["answers"], r["mean_rating"])
+                for r in rows
+            ],
+            [(self.w.school_a.name, "parent", 1, 30, 2, 4.5)],
+        )
+
+    def test_progress_export_scope_and_filters(self) -> None:
+        url = reverse("outreach:progress_export")
+        resp = self.client_for(self.w.district_admin).get(
+            url, {"semester": self.sems[1].key, "state": "missing"}
+        )
+        self.assertEqual(resp.status_code, 200)
+        self.assertEqual([r[0] for r in _sheet_rows(resp.content)], [self.w.school_a.name])
+        entry = AuditEntry.objects.filter(action=Action.EXPORT, object_type="outreach_progress").latest("pk")
+        self.assertIn("1 rows", entry.detail)
+        lectures = _sheet_rows(resp.content, 2)
+        self.assertEqual(lectures[0][1:3], [0, 50])
+        # school B's psych teacher: their school only, no district lecture count
+        resp = self.client_for(self.w.psych_b).get(url, {"semester": self.sems[1].key})
+        self.assertEqual([r[0] for r in _sheet_rows(resp.content)], [self.w.school_b.name])
+        self.assertEqual(len(load_sheets(resp.content)), 2)
+        # the class teacher: 404 and a `denied` row, no export row
+        before = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        self.assertEqual(self.client_for(self.w.class_teacher_a41).get(url).status_code, 404)
+        self.assertTrue(AuditEntry.objects.filter(pk__gt=before, action=Action.DENIED).exists())
+        self.assertFalse(AuditEntry.objects.filter(pk__gt=before, action=Action.EXPORT).exists())
+
+
+def load_sheets(content: bytes) -> list[str]:
+    import io
+
+    from openpyxl import load_workbook
+
+    return load_workbook(io.BytesIO(content)).sheetnames

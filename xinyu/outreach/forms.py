@@ -50,8 +50,19 @@ class ListFilter(forms.Form):
     kind = forms.ChoiceField(choices=[("", "")] + list(TalkKind.choices), required=False)
     status = forms.ChoiceField(choices=[("", "")] + list(TalkStatus.choices), required=False)
     school = forms.CharField(required=False, max_length=40)
+    semester = forms.CharField(required=False, max_length=10)  # a `Semester.key`, "2026-1"
     date_from = forms.DateField(required=False)
     date_to = forms.DateField(required=False)
+
+
+class ProgressFilter(forms.Form):
+    """The progress page: the calendar year of the lecture count and the yearly table (RC
+    counts per calendar year), the semester of the parent-session coverage, and "only the
+    schools without one"."""
+
+    year = forms.IntegerField(required=False, min_value=2000, max_value=2100)
+    semester = forms.CharField(required=False, max_length=10)
+    state = forms.ChoiceField(choices=[("", ""), ("missing", "missing")], required=False)
 
 
 STARS = [(str(i), str(i)) for i in range(5, 0, -1)]

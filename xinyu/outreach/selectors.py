@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Avg, Count, QuerySet
+from django.db.models import Avg, Count, QuerySet, Sum
 from django.utils import timezone
 
 from xinyu.kernel.policyfile import policy_for_code
@@ -31,6 +31,7 @@ def talk_list(
     status: str = "",
     school: School | None = None,
     district_only: bool = False,
+    semester: Semester | None = None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> QuerySet[Talk]:
@@ -43,6 +44,8 @@ def talk_list(
         qs = qs.filter(school=school)
     if district_only:
         qs = qs.filter(school__isnull=True)
+    if semester is not None:
+        qs = qs.filter(starts_at__date__gte=semester.start, starts_at__date__lte=semester.end)
     if date_from:
         qs = qs.filter(starts_at__date__gte=date_from)
     if date_to:
@@ -106,6 +109,23 @@ def current_semester(district: District, day: dt.date | None = None) -> Semester
     return semester_of(day or timezone.localdate(), cal)
 
 
+def recent_semesters(district: District, today: dt.date | None = None, n: int = 6) -> list[Semester]:
+    """Today's semester and the `n - 1` before it, newest first (the filters' choices)."""
+    out = [current_semester(district, today)]
+    while len(out) < n:
+        out.append(current_semester(district, out[-1].start - dt.timedelta(days=1)))
+    return out
+
+
+YEARS_SHOWN = 5
+
+
+def recent_years(today: dt.date | None = None) -> list[int]:
+    """The calendar years the progress page offers (RC counts lectures per calendar year)."""
+    year = (today or timezone.localdate()).year
+    return list(range(year, year - YEARS_SHOWN, -1))
+
+
 @dataclass(frozen=True)
 class SchoolParent:
     school: School
@@ -163,12 +183,29 @@ def schools_in_scope(user: Any) -> QuerySet[School]:
 
 
 def yearly_by_school(user: Any, year: int) -> list[dict[str, Any]]:
-    """Held talks per school (and district-run) and kind in the calendar year, in scope."""
-    qs = (
-        access.talks_for(user)
-        .filter(status=TalkStatus.HELD, starts_at__year=year)
-        .values("school__name", "kind")
-        .annotate(n=Count("id"))
+    """The year's summary in scope: per school (blank: district-run) and kind, the talks held,
+    their attendance, the feedback answers and their mean rating (two grouped queries)."""
+    talks = access.talks_for(user).filter(status=TalkStatus.HELD, starts_at__year=year)
+    rows = {
+        (r["school__name"], r["kind"]): dict(r, answers=0, mean_rating=None)
+        for r in talks.values("school__name", "kind")
+        .annotate(n=Count("id"), attendance=Sum("attendance"))
         .order_by("school__name", "kind")
-    )
-    return [dict(r) for r in qs]
+    }
+    for r in (
+        Feedback.objects.filter(talk__in=talks.values("pk"))
+        .values("talk__school__name", "talk__kind")
+        .annotate(answers=Count("id"), mean=Avg("rating"))
+        .order_by()
+    ):
+        row = rows.get((r["talk__school__name"], r["talk__kind"]))
+        if row is not None:
+            row["answers"] = r["answers"]
+            row["mean_rating"] = round(r["mean"], 2) if r["mean"] is not None else None
+    labels: dict[str, str] = {k: str(v) for k, v in TalkKind.choices}
+    out = []
+    for key in sorted(rows, key=lambda k: (k[0] or "", k[1])):
+        row = rows[key]
+        row["kind_label"] = labels.get(str(row["kind"]), str(row["kind"]))
+        out.append(row)
+    return out

@@ -11,6 +11,7 @@ urlpatterns = [
     path("export/", views.talks_export, name="export"),
     path("new/", views.talk_new, name="talk_new"),
     path("progress/", views.progress, name="progress"),
+    path("progress/export/", views.progress_export, name="progress_export"),
     path("t/<str:uid>/", views.talk, name="talk"),
     path("t/<str:uid>/edit/", views.talk_edit, name="talk_edit"),
     path("t/<str:uid>/held/", views.talk_held, name="talk_held"),

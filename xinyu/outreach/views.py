@@ -27,11 +27,12 @@ from xinyu.kernel.errors import ServiceError
 from xinyu.kernel.excel import Book, excel_response, watermark
 from xinyu.kernel.forms import local_input
 from xinyu.kernel.kiosk import TOO_MANY, count_wrong, too_many_wrong
+from xinyu.kernel.semester import Semester
 from xinyu.org.models import District, School, User
 
 from . import access, selectors, services
 from .access import OutreachPerm
-from .forms import EvidenceForm, FeedbackForm, HeldForm, ListFilter, TalkForm
+from .forms import EvidenceForm, FeedbackForm, HeldForm, ListFilter, ProgressFilter, TalkForm
 from .models import AUDIENCES, Talk, TalkKind, TalkStatus
 
 PAGE = 50
@@ -63,16 +64,35 @@ def _filtered(request: HttpRequest, user: User) -> tuple[ListFilter, object]:
         school = selectors.schools_in_scope(user).filter(code=code).first()
         if school is None:
             policy.deny(user, object_type="school", object_id=code[:64])
+    semester = None
+    if data.get("semester"):
+        semester = next((s for s in _semesters(user) if s.key == data["semester"]), None)
     rows = selectors.talk_list(
         user,
         kind=data.get("kind") or "",
         status=data.get("status") or "",
         school=school,
         district_only=district_only,
+        semester=semester,
         date_from=data.get("date_from"),
         date_to=data.get("date_to"),
     )
     return form, rows
+
+
+def _district(user: User) -> District | None:
+    """The district of the user's outreach scope (its calendar and its lecture count)."""
+    ids = access.district_ids(user) or {
+        g.district_id
+        for g in policy.grants(user)
+        if OutreachPerm.VIEW in g.policy.perms or OutreachPerm.VIEW_PARENT in g.policy.perms
+    }
+    return District.objects.filter(pk__in=ids).order_by("pk").first() if ids else None
+
+
+def _semesters(user: User) -> list[Semester]:
+    district = _district(user)
+    return selectors.recent_semesters(district) if district else []
 
 
 def talks(request: HttpRequest) -> HttpResponse:
@@ -91,6 +111,7 @@ def talks(request: HttpRequest) -> HttpResponse:
             "kinds": TalkKind.choices,
             "statuses": TalkStatus.choices,
             "schools": selectors.schools_in_scope(user).order_by("code"),
+            "semesters": _semesters(user),
             "query": query.urlencode(),
             "may_create": bool(_school_choices(user)),
         },
@@ -320,31 +341,106 @@ def evidence_file(request: HttpRequest, uid: str) -> FileResponse:
     return kernel_evidence.serve(ev)
 
 
-def progress(request: HttpRequest) -> HttpResponse:
-    """District: lectures this year against the target; every school's parent sessions this
-    semester, the schools without one listed. School: its own parent-session verdict."""
-    user = _user(request)
+def _progress(request: HttpRequest, user: User) -> dict[str, Any]:
+    """The progress page's figures for the chosen calendar year (lecture count, the year's
+    summary per school and kind) and semester (parent sessions per school, optionally only
+    the schools without one); the page and its export share this."""
     _require_view(user)
     schools = selectors.schools_in_scope(user)
     first = schools.select_related("district").first()
     if first is None:
         policy.deny(user, object_type="outreach_progress", object_id="")
     district = first.district
-    semester = selectors.current_semester(district)
+    form = ProgressFilter(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    years = selectors.recent_years()
+    year: int = data["year"] if data.get("year") in years else years[0]
+    semesters = selectors.recent_semesters(district)
+    semester = next((s for s in semesters if s.key == data.get("semester")), semesters[0])
     coverage = selectors.parent_coverage(schools, semester)
-    year = timezone.localdate().year
-    return render(
-        request,
-        "outreach/progress.html",
-        {
-            "lectures": selectors.lecture_progress(district, year) if access.district_ids(user) else None,
-            "semester": semester,
-            "coverage": coverage,
-            "missing": [c for c in coverage if not c.result.met],
-            "yearly": selectors.yearly_by_school(user, year),
-            "year": year,
-        },
+    missing = [c for c in coverage if not c.result.met]
+    return {
+        "form": form,
+        "years": years,
+        "year": year,
+        "semesters": semesters,
+        "semester": semester,
+        "state": data.get("state") or "",
+        "lectures": selectors.lecture_progress(district, year) if access.district_ids(user) else None,
+        "coverage": missing if data.get("state") == "missing" else coverage,
+        "missing": missing,
+        "yearly": selectors.yearly_by_school(user, year),
+    }
+
+
+def progress(request: HttpRequest) -> HttpResponse:
+    """District: lectures in the year against the target; every school's parent sessions in
+    the semester, the schools without one listed; the year's summary per school and kind.
+    School: its own. A past year or semester can be picked."""
+    user = _user(request)
+    ctx = _progress(request, user)
+    page: Any = Paginator(ctx["coverage"], PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    ctx.update({"page": page, "query": query.urlencode()})
+    return render(request, "outreach/progress.html", ctx)
+
+
+def progress_export(request: HttpRequest) -> HttpResponse:
+    """The progress page as Excel, with its year, semester and state: the parent-session
+    coverage (first sheet), the year's summary, the lecture count (district). Counts of
+    talks and answers, no person; audited."""
+    user = _user(request)
+    ctx = _progress(request, user)
+    book = Book(mark=watermark(user.full_name, user.get_username()), title="讲座与家庭教育进度")
+    semester: Semester = ctx["semester"]
+    cover = book.sheet(
+        "家庭教育",
+        header=["学校 / School", "学期 / Semester", "已开展 / Held", "要求 / Required", "结论 / Verdict"],
+        widths=[24, 30],
     )
+    for c in ctx["coverage"]:
+        cover.row([c.school.name, semester.label, c.result.actual, c.result.required, c.result.label[0]])
+    yearly = book.sheet(
+        "年度汇总",
+        header=[
+            "学校 / School",
+            "类型 / Kind",
+            "年度 / Year",
+            "已开展 / Held",
+            "参加人数 / Attendance",
+            "评价数 / Answers",
+            "平均评分 / Mean rating",
+        ],
+        widths=[24, 24],
+    )
+    for r in ctx["yearly"]:
+        yearly.row(
+            [
+                r["school__name"] or "区县 / District",
+                r["kind_label"],
+                ctx["year"],
+                r["n"],
+                r["attendance"],
+                r["answers"],
+                r["mean_rating"],
+            ]
+        )
+    lectures = ctx["lectures"]
+    if lectures is not None:
+        sheet = book.sheet(
+            "讲座目标",
+            header=["年度 / Year", "已开展 / Held", "目标 / Target", "结论 / Verdict", "依据 / Source"],
+        )
+        sheet.row([ctx["year"], lectures.actual, lectures.required, lectures.label[0], lectures.citation])
+    record(
+        actor=user,
+        action=Action.EXPORT,
+        object_type="outreach_progress",
+        role=policy.audit_role(user),
+        detail=f"outreach progress {ctx['year']} / {semester.key}: {len(ctx['coverage'])} rows",
+    )
+    return excel_response(book.save(), f"outreach-progress-{ctx['year']}.xlsx")
 
 
 # ---- the public feedback page ----------------------------------------------------------------

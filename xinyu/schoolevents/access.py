@@ -28,7 +28,7 @@ from django.db.models import Q, QuerySet
 
 from xinyu.access import policy
 from xinyu.access.policy import Unit
-from xinyu.org.models import Role, School, SchoolClass, User
+from xinyu.org.models import District, Role, School, SchoolClass, User
 
 from .models import CommitteeMember, Contest, ContestEntry, ContestEvidence, EventEvidence, SchoolEvent
 
@@ -91,6 +91,21 @@ def district_ids_with(user: AnyUser, perm: str) -> set[int]:
 
 def get_school_for(user: AnyUser, uid: Any, perm: str = EventsPerm.VIEW_EVENTS) -> School:
     return policy.one_for(user, schools_for(user, perm).select_related("district"), uid, "school")
+
+
+def recording_schools_for(user: AnyUser) -> QuerySet[School]:
+    """Schools whose events the user records (a school grant with RECORD_EVENTS: never a
+    district grant, whose holders view the schools' events but do not write them)."""
+    ids = [
+        g.school_id
+        for g in policy.grants(user)
+        if EventsPerm.RECORD_EVENTS in g.policy.perms and g.policy.unit == Unit.SCHOOL and g.school_id
+    ]
+    return School.objects.filter(pk__in=ids) if ids else School.objects.none()
+
+
+def get_recording_school_for(user: AnyUser, uid: Any) -> School:
+    return policy.one_for(user, recording_schools_for(user).select_related("district"), uid, "school")
 
 
 # ---- committee members: names only within the class scope ------------------------------------
@@ -174,11 +189,37 @@ def may_run_contests(user: AnyUser, contest_district_id: int) -> bool:
     return contest_district_id in district_ids_with(user, EventsPerm.RUN_CONTESTS)
 
 
+def run_districts_for(user: AnyUser) -> QuerySet[District]:
+    """The districts whose contests the user runs (district admin, centre experts)."""
+    ids = district_ids_with(user, EventsPerm.RUN_CONTESTS)
+    return District.objects.filter(pk__in=ids).order_by("pk") if ids else District.objects.none()
+
+
+def contest_schools_for(user: AnyUser, district_id: int) -> QuerySet[School]:
+    """The schools a contest runner may enter or name as host: the contest district's."""
+    if not may_run_contests(user, district_id):
+        return School.objects.none()
+    return School.objects.filter(district_id=district_id)
+
+
+def get_contest_school_for(user: AnyUser, district_id: int, uid: Any) -> School:
+    return policy.one_for(user, contest_schools_for(user, district_id), uid, "school")
+
+
 def entries_for(user: AnyUser, contest: Contest) -> QuerySet[ContestEntry]:
     """District runners: every entry; a school's staff: their own school's entries."""
     if may_run_contests(user, contest.district_id):
         return contest.entries.all()
     return contest.entries.filter(school__in=schools_for(user))
+
+
+def visible_entries_for(user: AnyUser) -> QuerySet[ContestEntry]:
+    """`entries_for` over every contest the user sees (the contests export)."""
+    runs = district_ids_with(user, EventsPerm.RUN_CONTESTS)
+    q = Q(school__in=schools_for(user))
+    if runs:
+        q |= Q(contest__district_id__in=runs)
+    return ContestEntry.objects.filter(contest__in=contests_for(user)).filter(q)
 
 
 def get_entry_for(user: AnyUser, uid: Any) -> ContestEntry:

@@ -29,13 +29,63 @@ class EndForm(forms.Form):
     ended_on = forms.DateField(label=_("ended on"), widget=forms.DateInput(attrs={"type": "date"}))
 
 
+def _choices(form: forms.Form, name: str, choices: list[tuple[str, str]]) -> None:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = [("", _("All")), *choices]
+
+
 class EventFilterForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("kind"), choices=[("", _("All"))] + list(EventKind.choices), required=False
     )
     school = forms.UUIDField(label=_("School"), required=False)
+    semester = forms.ChoiceField(label=_("Semester"), required=False)
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(
+        self, *args: object, semesters: list[tuple[str, str]] | None = None, **kwargs: object
+    ) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        _choices(self, "semester", semesters or [])
+
+
+class CommitteeFilterForm(forms.Form):
+    grade = forms.ChoiceField(label=_("Grade"), required=False)
+    missing = forms.BooleanField(label=_("Only classes missing a member"), required=False)
+
+    def __init__(self, *args: object, grades: list[int] | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        _choices(self, "grade", [(str(g), f"{g}年级") for g in grades or []])
+
+
+class ContestFilterForm(forms.Form):
+    level = forms.ChoiceField(
+        label=_("level"), choices=[("", _("All"))] + list(ContestLevel.choices), required=False
+    )
+    year = forms.IntegerField(label=_("year"), required=False, min_value=2000, max_value=2100)
+
+
+class EntryFilterForm(forms.Form):
+    school = forms.ChoiceField(label=_("School"), required=False)
+
+    def __init__(self, *args: object, schools: list[tuple[str, str]] | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        _choices(self, "school", schools or [])
+
+
+class SummaryFilterForm(forms.Form):
+    school = forms.ChoiceField(label=_("School"), required=False)
+    state = forms.ChoiceField(
+        label=_("State"),
+        required=False,
+        choices=[("", _("All")), ("gaps", _("Only schools with a gap"))],
+    )
+
+    def __init__(self, *args: object, schools: list[tuple[str, str]] | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        _choices(self, "school", schools or [])
 
 
 class EventForm(forms.Form):

@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from xinyu.access import policy
 from xinyu.access.policy import Unit
 from xinyu.kernel.registry import home_panel, nav_item
-from xinyu.kernel.verdict import Verdict
 from xinyu.org.models import Role, User
 
 from . import access, rules, selectors
@@ -24,26 +23,17 @@ from .access import EventsPerm
 def schoolevents_gaps(user: User) -> dict[str, Any] | None:
     if not (policy.has_role(user, Role.PSYCH_TEACHER) or policy.has_role(user, Role.SCHOOL_LEADER)):
         return None
-    schools = list(access.schools_for(user, EventsPerm.RECORD_EVENTS).select_related("district")[:5])
-    if not schools:
-        return None
     today = timezone.localdate()
+    gaps = selectors.panel_gaps(access.schools_for(user, EventsPerm.RECORD_EVENTS), today)
+    if not gaps:
+        return None
     start, end = rules.quarter_bounds(*rules.last_closed_quarter(today))
-    period = f"{start.isoformat()}..{end.isoformat()}"
-    rows = []
-    for s in selectors.summaries(schools, today):
-        meeting = next(
-            (r for r in s.results if r.rule == "schoolevents.leadership_meeting" and r.period == period), None
-        )
-        rows.append(
-            {
-                "school": s.school,
-                "meeting_missing": meeting is not None and meeting.verdict == Verdict.MISSED,
-                "classes_missing": len(s.missing_classes),
-            }
-        )
-    rows = [r for r in rows if r["meeting_missing"] or r["classes_missing"]]
-    return {"rows": rows, "period": period}
+    rows = [
+        {"school": g.school, "meeting_missing": g.meeting_missing, "classes_missing": g.classes_missing}
+        for g in gaps
+        if g.meeting_missing or g.classes_missing
+    ]
+    return {"rows": rows, "period": f"{start.isoformat()}..{end.isoformat()}"}
 
 
 @nav_item("schoolevents", order=125)

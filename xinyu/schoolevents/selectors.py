@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from xinyu.kernel.policyfile import policy_for_code
-from xinyu.kernel.semester import semester_of
+from xinyu.kernel.semester import Semester, semester_of
 from xinyu.kernel.verdict import CountResult
 from xinyu.org.models import District, School, SchoolClass, User
 
@@ -174,11 +175,79 @@ def county_contests(district: District, today: dt.date, *, year: int | None = No
     )
 
 
+def recent_semesters(district: District, today: dt.date, n: int = 6) -> list[Semester]:
+    """The semester of `today` and the `n - 1` before it, newest first (the filters' choices)."""
+    _sec, calendar = _policy(district)
+    out: list[Semester] = []
+    day = today
+    for _ in range(n):
+        sem = semester_of(day, calendar)
+        out.append(sem)
+        day = sem.start - dt.timedelta(days=1)
+    return out
+
+
+@dataclass(frozen=True)
+class Gap:
+    school: School
+    meeting_missing: bool
+    classes_missing: int
+
+
+def panel_gaps(schools: QuerySet[School], today: dt.date, *, limit: int = 5) -> list[Gap]:
+    """The home panel's reading of two rules (`leadership_quarter` for the last closed
+    quarter, `committee` today) for up to `limit` schools, in two grouped queries: the schools
+    with their meeting count, then the classes missing a member counted per school and grade
+    (the grade threshold is the school's district's policy, applied here)."""
+    start, end = rules.quarter_bounds(*rules.last_closed_quarter(today))
+    meetings = (
+        SchoolEvent.objects.filter(
+            school=OuterRef("pk"), kind=EventKind.LEADERSHIP_MEETING, date__gte=start, date__lte=end
+        )
+        .order_by()
+        .values("school")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = list(
+        schools.select_related("district")
+        .annotate(meetings=Coalesce(Subquery(meetings), 0))
+        .order_by("code")[:limit]
+    )
+    if not rows:
+        return []
+    active = CommitteeMember.objects.filter(active_members_q(today), school_class=OuterRef("pk"))
+    missing: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for school_id, level, n in (
+        SchoolClass.objects.filter(school_id__in=[s.pk for s in rows])
+        .filter(~Exists(active.filter(role="boy")) | ~Exists(active.filter(role="girl")))
+        .order_by()
+        .values("school_id", "grade__level")
+        .annotate(n=Count("pk"))
+        .values_list("school_id", "grade__level", "n")
+    ):
+        missing[school_id].append((level, n))
+    out = []
+    for s in rows:
+        sec, _calendar = _policy(s.district)
+        from_grade = int(sec.get("committee_from_grade", 4))
+        required = int(sec.get("leadership_meetings_per_quarter", 1))
+        out.append(
+            Gap(
+                school=s,
+                meeting_missing=required > 0 and s.meetings < required,  # type: ignore[attr-defined]
+                classes_missing=sum(n for level, n in missing[s.pk] if level >= from_grade),
+            )
+        )
+    return out
+
+
 def event_list(
     user: User,
     *,
     kind: str = "",
     school: School | None = None,
+    semester: Semester | None = None,
     since: dt.date | None = None,
     until: dt.date | None = None,
 ) -> QuerySet[SchoolEvent]:
@@ -187,6 +256,8 @@ def event_list(
         qs = qs.filter(kind=kind)
     if school is not None:
         qs = qs.filter(school=school)
+    if semester is not None:
+        qs = qs.filter(date__gte=semester.start, date__lte=semester.end)
     if since is not None:
         qs = qs.filter(date__gte=since)
     if until is not None:
