@@ -55,3 +55,56 @@ def test_class_teacher_records_three_visits_on_a_phone(browser, live_server) -> 
     assert HomeVisit.objects.filter(school_class=klass, by=teacher).count() == 3
     assert page.evaluate("document.documentElement.scrollWidth") <= 376
     context.close()
+
+
+def test_class_teacher_deletes_a_mistaken_visit_from_the_list_on_a_phone(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+    """The visit list on a phone (filtered to phone calls, no sideways scroll), the visit's edit
+    page, a deletion with its reason: the student is back on the no-visit list."""
+    from django.utils import timezone
+
+    from xinyu.audit.models import Action, AuditEntry
+    from xinyu.homevisits import services
+    from xinyu.homevisits.models import HomeVisit
+    from xinyu.org import twofactor
+
+    world = build_world()
+    teacher, klass, student = world.class_teacher_a41, world.class_a41, world.student_a41
+    wrong = services.record_visit(
+        by=teacher,
+        student=student,
+        visited_on=timezone.localdate(),
+        form="phone",
+        met="mother",
+        note="记错了学生",
+    )
+    services.record_visit(
+        by=teacher, student=world.student_a41_2, visited_on=timezone.localdate(), form="visit", met="father"
+    )
+    context, page = phone(browser)
+    page.goto(f"{live_server.url}/homevisits/visits/")
+    page.wait_for_url("**/login/**")
+    page.fill("input[name=username]", teacher.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    if twofactor.needs_otp(teacher):
+        page.wait_for_url("**/account/2fa/**")
+        page.fill("#otp-code", otp_code(confirmed_device(teacher)))
+        page.click("#otp-submit")
+    page.wait_for_selector("[data-list=visits]")
+    assert page.locator("[data-visit]").count() == 2
+    page.locator("#visit-filters select[name=form]").select_option("phone")
+    page.locator("#visit-filters button[type=submit]").click()
+    page.wait_for_function("() => document.querySelectorAll('[data-visit]').length == 1")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 376
+    page.locator(f"[data-visit='{wrong.uid}'] [data-action=edit]").click()
+    page.wait_for_selector("#visit-delete")
+    page.fill("#visit-delete input[name=reason]", "录错了学生")
+    page.locator("[data-testid=delete]").click()
+    page.wait_for_url(f"**/homevisits/class/{klass.uid}/")
+    assert student.name in page.inner_text("#not-visited")
+    assert not HomeVisit.objects.filter(pk=wrong.pk).exists()
+    assert AuditEntry.objects.filter(
+        action=Action.DELETE, object_id=str(wrong.uid), detail__contains="录错了学生"
+    ).exists()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 376
+    context.close()

@@ -222,6 +222,26 @@ class VisitListTest(PersonaTestCase):
         _header, rows = self.exported(w.class_teacher_a41, query)
         self.assertEqual(len(rows), 55)  # the export: every page
 
+    def test_list_queries_do_not_grow_with_the_rows(self) -> None:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        w = self.w
+        c = self.client_for(w.leader_a)
+        url = reverse("homevisits:visits")
+        c.get(url)
+        with CaptureQueriesContext(connection) as first:
+            c.get(url)
+        for i in range(30):
+            services.record_visit(
+                by=w.class_teacher_a41 if i % 2 else w.psych_a, student=w.student_a41_2,
+                visited_on=self.today - dt.timedelta(days=i), form=VisitForm.PHONE, met=Met.MOTHER, note=f"第{i}次",
+            )  # fmt: skip
+        with CaptureQueriesContext(connection) as second:
+            c.get(url)
+        self.assertEqual(len(first), len(second))
+        self.assertLessEqual(len(second), 25)
+
     def test_list_links(self) -> None:
         w = self.w
         c = self.client_for(w.leader_a)
