@@ -100,3 +100,22 @@ def _audit_flush_allowed() -> None:
     from xinyu.audit import chain
 
     chain.FLUSH_ALLOWED = True
+
+
+# The production hashers (PBKDF2 first, 1,000,000 iterations: ~0.4 s a password here) stay in
+# xinyu/settings.py; tests hash with MD5, as Django's "Speeding up the tests" advises, since
+# the suite creates thousands of accounts and logs in hundreds of times. The one test that
+# needs the real hasher (tests/test_accounts.py, PRODUCTION_HASHERS) overrides it back.
+PRODUCTION_HASHERS: list[str] = []
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hasher() -> None:
+    from django.conf import settings
+    from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
+
+    if not PRODUCTION_HASHERS:
+        PRODUCTION_HASHERS.extend(settings.PASSWORD_HASHERS)
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    get_hashers.cache_clear()
+    get_hashers_by_algorithm.cache_clear()

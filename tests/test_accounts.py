@@ -77,6 +77,26 @@ def test_temporary_passwords_meet_the_policy() -> None:
         assert refused(services._temporary_password()) == []
 
 
+class ProductionHasherTests(PersonaTestCase):
+    """The suite hashes with MD5 for speed (tests/conftest.py); production keeps Django's
+    PBKDF2 first. With the production list, a new password is stored as PBKDF2 and the login
+    form accepts it."""
+
+    def test_a_password_set_in_production_is_pbkdf2_and_logs_in(self) -> None:
+        from django.conf import settings as django_settings
+
+        from . import conftest
+
+        assert conftest.PRODUCTION_HASHERS[0] == "django.contrib.auth.hashers.PBKDF2PasswordHasher"
+        with self.settings(PASSWORD_HASHERS=conftest.PRODUCTION_HASHERS):
+            assert django_settings.PASSWORD_HASHERS[0].endswith("PBKDF2PasswordHasher")
+            services.change_own_password(user=self.w.psych_b, new_password="Tranquil-Harbor-58")
+            self.w.psych_b.refresh_from_db()
+            assert self.w.psych_b.password.startswith("pbkdf2_sha256$")
+            response = Client().post("/login/", {"username": "psych_b", "password": "Tranquil-Harbor-58"})
+            assert response.status_code == 302
+
+
 class LockoutTests(PersonaTestCase):
     def fail(self, username: str, times: int = 1) -> str:
         html = ""
