@@ -141,16 +141,16 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
         for i in range(args.schools)
     )
     grades = Grade.objects.bulk_create(Grade(school=s, level=lv) for s in schools for lv in range(4, 10))
-    per_grade = max(1, round(args.classes / len(grades)))
+    n_classes = max(len(grades), args.classes)  # spread over the grades: some have one more
     classes = SchoolClass.objects.bulk_create(
         (
             SchoolClass(school_id=g.school_id, grade=g, number=n)
-            for g in grades
-            for n in range(1, per_grade + 1)
+            for i, g in enumerate(grades)
+            for n in range(1, (i + 1) * n_classes // len(grades) - i * n_classes // len(grades) + 1)
         ),
         batch_size=2000,
     )
-    per_class = max(1, args.students // len(classes))
+    n_students = max(len(classes), args.students)
     born = dt.date(2013, 3, 1)
     students = Student.objects.bulk_create(
         (
@@ -162,10 +162,13 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
                 school_id=c.school_id,
                 school_class=c,
             )  # fmt: skip
-            for i, c in ((k, classes[k // per_class]) for k in range(per_class * len(classes)))
+            for i, c in ((k, classes[k * len(classes) // n_students]) for k in range(n_students))
         ),
         batch_size=2000,
     )
+    of_class: dict[int, list[Any]] = {}
+    for st in students:
+        of_class.setdefault(st.school_class_id, []).append(st)
     today = timezone.localdate()
     year_ago = today - dt.timedelta(days=365)
 
@@ -173,8 +176,8 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     # (last year's) for a tenth of the classes.
     members = []
     term_start = dt.date(today.year if today.month >= 9 else today.year - 1, 9, 1)
-    for c_index, c in enumerate(classes):
-        kids = students[c_index * per_class : (c_index + 1) * per_class]
+    for c in classes:
+        kids = of_class[c.pk]
         boys = [s for s in kids if s.gender == "M"]
         girls = [s for s in kids if s.gender == "F"]
         r = rng.random()
