@@ -9,16 +9,13 @@ psych teacher or leader their school (`access.recordable_students`)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import transaction
 
-from xinyu.kernel.errors import ServiceError
 from xinyu.org.models import StudentStatus, User
-from xinyu.org.roster.errors import RosterFileError, RowError
-from xinyu.org.roster.table import read_table
+from xinyu.org.roster.errors import RowError
+from xinyu.org.roster.sheet import ImportRejected, day, read_rows
 
 from . import access, services
 from .models import Met, VisitForm
@@ -43,20 +40,6 @@ MET_WORDS = {
 }  # fmt: skip
 
 
-class ImportRejected(ServiceError):
-    """The file is refused; `errors` lists every bad row (nothing was written)."""
-
-    def __init__(self, errors: Sequence[RowError]) -> None:
-        self.errors = list(errors)
-        first = self.errors[0]
-        zh = f"文件有 {len(self.errors)} 处错误，未导入任何数据：第 {first.row} 行 [{first.column}] {first.message_zh}"
-        en = (
-            f"The file has {len(self.errors)} errors; nothing was imported: "
-            f"row {first.row} [{first.column}] {first.message_en}"
-        )
-        super().__init__(zh, en, field="file")
-
-
 @dataclass(frozen=True)
 class Imported:
     rows: int
@@ -65,54 +48,11 @@ class Imported:
     checked_only: bool
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _rows(filename: str, data: bytes) -> list[tuple[int, dict[str, str]]]:
-    try:
-        table = read_table(filename=filename, data=data)
-        index = {name: i for i, name in enumerate(table.headers) if name}
-        missing = [c for c in REQUIRED if c not in index]
-        if missing:
-            raise ServiceError(
-                "缺少列：" + "、".join(missing) + "（应有列：" + "、".join(COLUMNS) + "）",
-                "Missing columns: " + ", ".join(missing) + " (expected: " + ", ".join(COLUMNS) + ")",
-                field="file",
-            )
-        rows = []
-        for number, values in table.rows:
-            cells = {c: _text(values[index[c]]) if index.get(c, 10**6) < len(values) else "" for c in COLUMNS}
-            if any(cells.values()):
-                rows.append((number, cells))
-    except RosterFileError as exc:
-        raise ServiceError(exc.message_zh, exc.message_en, field="file") from None
-    if not rows:
-        raise ServiceError("文件没有数据行", "The file has no data rows", field="file")
-    return rows
-
-
-def _date(text: str) -> dt.date | None:
-    text = text.replace("/", "-").replace(".", "-").split(" ")[0]
-    try:
-        return dt.date.fromisoformat("-".join(p.zfill(2) for p in text.split("-")))
-    except ValueError:
-        return None
-
-
 @transaction.atomic
 def import_visits(*, by: User, filename: str, data: bytes, check_only: bool = False) -> Imported:
-    rows = _rows(filename, data)
+    rows = read_rows(filename=filename, data=data, columns=COLUMNS, required=REQUIRED)
     errors: list[RowError] = []
-    numbers = {cells["学号"] for _, cells in rows if cells["学号"]}
+    numbers = {r.cells["学号"] for r in rows if r.cells["学号"]}
     students = {
         s.student_no: s
         for s in access.recordable_students(by).filter(student_no__in=numbers, status=StudentStatus.ACTIVE)
@@ -120,7 +60,8 @@ def import_visits(*, by: User, filename: str, data: bytes, check_only: bool = Fa
     today = dt.date.today()
     parsed: list[services.ImportRow] = []
     seen: dict[tuple[str, dt.date, str], int] = {}
-    for number, c in rows:
+    for row in rows:
+        number, c = row.number, row.cells
 
         def err(column: str, zh: str, en: str, number: int = number) -> None:
             errors.append(RowError(number, column, zh, en))
@@ -140,10 +81,10 @@ def import_visits(*, by: User, filename: str, data: bytes, check_only: bool = Fa
                 f"姓名与学号不符（系统中为 {student.name}）",
                 "the name does not match the student number",
             )
-        day = _date(c["家访日期"])
-        if day is None:
+        visited_on = day(c["家访日期"])
+        if visited_on is None:
             err("家访日期", "日期无效（应为 2026-09-15 格式）", "not a date (use 2026-09-15)")
-        elif day > today:
+        elif visited_on > today:
             err("家访日期", "家访日期不能晚于今天", "the visit date cannot be in the future")
         form = FORM_WORDS.get(c["形式"].lower() if c["形式"].isascii() else c["形式"])
         if form is None:
@@ -161,14 +102,14 @@ def import_visits(*, by: User, filename: str, data: bytes, check_only: bool = Fa
                 f"备注不能超过 {services.NOTE_MAX} 字",
                 f"the note may not exceed {services.NOTE_MAX} characters",
             )
-        if student is not None and day is not None and form is not None:
-            key = (student.student_no, day, str(form))
+        if student is not None and visited_on is not None and form is not None:
+            key = (student.student_no, visited_on, str(form))
             if key in seen:
                 err("学号", f"与第 {seen[key]} 行重复", f"repeats row {seen[key]}")
             else:
                 seen[key] = number
             if met is not None:
-                parsed.append(services.ImportRow(student, day, str(form), str(met), c["备注"]))
+                parsed.append(services.ImportRow(student, visited_on, str(form), str(met), c["备注"]))
     if errors:
         raise ImportRejected(errors)
     if check_only:

@@ -10,7 +10,7 @@ then one bulk insert and one bulk update.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,8 +21,9 @@ from xinyu.audit.models import Action
 from xinyu.kernel.errors import ServiceError
 from xinyu.org.models import School, User
 from xinyu.org.roster.cells import parse_phone
-from xinyu.org.roster.errors import ParseError, RosterFileError, RowError
-from xinyu.org.roster.table import read_table
+from xinyu.org.roster.errors import ParseError, RowError
+from xinyu.org.roster.sheet import ImportRejected, read_rows
+from xinyu.org.roster.sheet import SheetRow as Row
 from xinyu.staff import services as staff_services
 from xinyu.staff.models import StaffMember
 
@@ -38,60 +39,6 @@ ABSENT_WORDS = {"否", "×", "✗", "x", "0", "缺勤", "缺", "未到", "absent
 PASSED_WORDS = {"通过", "合格", "passed", "pass", "是"}
 FAILED_WORDS = {"不通过", "未通过", "不合格", "failed", "fail", "否"}
 PENDING_WORDS = {"", "未考核", "待考核", "pending"}
-
-
-class ImportRejected(ServiceError):
-    """The file is refused; `errors` lists every bad row (nothing was written)."""
-
-    def __init__(self, errors: Sequence[RowError]) -> None:
-        self.errors = list(errors)
-        first = self.errors[0] if self.errors else None
-        zh = f"文件有 {len(self.errors)} 处错误，未导入任何数据" + (
-            f"：第 {first.row} 行 [{first.column}] {first.message_zh}" if first else ""
-        )
-        en = f"The file has {len(self.errors)} errors; nothing was imported" + (
-            f": row {first.row} [{first.column}] {first.message_en}" if first else ""
-        )
-        super().__init__(zh, en, field="file")
-
-
-@dataclass(frozen=True)
-class Row:
-    number: int
-    cells: dict[str, str]
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-def read_rows(*, filename: str, data: bytes, columns: Sequence[str], required: Sequence[str]) -> list[Row]:
-    """The rows of an upload as text by column; a missing required column refuses the file."""
-    try:
-        table = read_table(filename=filename, data=data)
-        index = {name: i for i, name in enumerate(table.headers) if name}
-        missing = [c for c in required if c not in index]
-        if missing:
-            raise ServiceError(
-                "缺少列：" + "、".join(missing) + "（应有列：" + "、".join(columns) + "）",
-                "Missing columns: " + ", ".join(missing) + " (expected: " + ", ".join(columns) + ")",
-                field="file",
-            )
-        rows: list[Row] = []
-        for number, values in table.rows:
-            cells = {c: _text(values[index[c]]) if index.get(c, 10**6) < len(values) else "" for c in columns}
-            if not any(cells.values()):
-                continue
-            rows.append(Row(number, cells))
-    except RosterFileError as exc:
-        raise ServiceError(exc.message_zh, exc.message_en, field="file") from None
-    if not rows:
-        raise ServiceError("文件没有数据行", "The file has no data rows", field="file")
-    return rows
 
 
 def _err(errors: list[RowError], row: Row, column: str, zh: str, en: str) -> None:

@@ -25,6 +25,8 @@ One module a part:
 - `plan`: `preview`, `create_batch`, `apply_batch`, `allowed_kinds`, `perm_for`.
 - `students`, `classes`, `staff`: one planner and writer per kind of import.
 - `templates`: `template_workbook`, the downloadable .xlsx of each kind.
+- `sheet`: `read_rows`, `SheetRow`, `ImportRejected`, `day`: the apps' own imports (training,
+  lessons, home visits) read uploads as text rows through it.
 """
 
 from .cells import (
