@@ -32,6 +32,22 @@ class PolicyTests(PersonaTestCase):
         assert set(policy.students_for(w.district_admin)) == in_a | {w.student_b41}
         assert list(policy.students_for(w.centre_expert)) == []
 
+    def test_schools_with_counts_any_grant_and_whole_schools_with_only_whole_school_grants(self) -> None:
+        from xinyu.care.access import CarePerm
+
+        w = self.w
+        perm = CarePerm.REPORT_CONCERN  # held by class teachers and grade leaders too
+        assert list(policy.schools_with(w.class_teacher_a41, perm)) == [w.school_a]
+        assert list(policy.schools_with(w.grade_leader_a4, perm)) == [w.school_a]
+        assert list(policy.whole_schools_with(w.class_teacher_a41, perm)) == []
+        assert list(policy.whole_schools_with(w.grade_leader_a4, perm)) == []
+        assert list(policy.whole_schools_with(w.leader_a, perm)) == [w.school_a]
+        assert set(policy.whole_schools_with(w.district_admin, Perm.VIEW_AGGREGATES)) == {
+            w.school_a,
+            w.school_b,
+        }
+        assert list(policy.whole_schools_with(w.centre_expert, perm)) == []
+
     def test_levels_follow_spec_table(self) -> None:
         w = self.w
         s = w.student_a41

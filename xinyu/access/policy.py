@@ -529,11 +529,25 @@ def get_class_for(user: User | AnonymousUser, uid: Any, level: Level = Level.BAS
 
 
 def schools_with(user: User | AnonymousUser, perm: str) -> QuerySet[School]:
-    """Schools over which the user holds `perm` for the whole school (a district grant: every
-    school of the district)."""
+    """Schools where the user holds `perm` through any grant: a district grant gives every
+    school of the district; a school, grade or class grant its school (a class teacher
+    reporting a concern, for one, may name any student of the school). For what spans the
+    whole school only, `whole_schools_with`."""
     q: Q | None = None
     for g in grants(user):
         if perm not in g.policy.perms:
+            continue
+        part = Q(district_id=g.district_id) if g.policy.unit == Unit.DISTRICT else Q(pk=g.school_id)
+        q = part if q is None else q | part
+    return School.objects.filter(q) if q is not None else School.objects.none()
+
+
+def whole_schools_with(user: User | AnonymousUser, perm: str) -> QuerySet[School]:
+    """Schools over which the user holds `perm` for the whole school: district grants (every
+    school of the district) and school grants; a grade or class grant gives none."""
+    q: Q | None = None
+    for g in grants(user):
+        if perm not in g.policy.perms or g.policy.unit not in (Unit.DISTRICT, Unit.SCHOOL):
             continue
         part = Q(district_id=g.district_id) if g.policy.unit == Unit.DISTRICT else Q(pk=g.school_id)
         q = part if q is None else q | part

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Q, QuerySet
 
 from xinyu.access import policy
-from xinyu.access.policy import Unit
 from xinyu.org.models import Role, School, SchoolClass, User
 
 from .models import Lesson, LessonEvidence
@@ -39,17 +38,8 @@ policy.grant(Role.CLASS_TEACHER, LessonsPerm.VIEW_LESSONS)
 
 def schools_for(user: User | AnonymousUser, perm: str = LessonsPerm.VIEW_LESSONS) -> QuerySet[School]:
     """Schools whose whole class-hour page the user may see: district and school grants only
-    (`policy.schools_with` would also count a class teacher's grant, which names a school)."""
-    parts: list[Q | None] = []
-    for g in policy.grants(user):
-        if perm not in g.policy.perms:
-            continue
-        if g.policy.unit == Unit.DISTRICT:
-            parts.append(Q(district_id=g.district_id))
-        elif g.policy.unit == Unit.SCHOOL:
-            parts.append(Q(pk=g.school_id))
-    q = policy.or_q(*parts)
-    return School.objects.filter(q) if q is not None else School.objects.none()
+    (a class teacher sees their class's page)."""
+    return policy.whole_schools_with(user, perm)
 
 
 def get_school_for(user: User | AnonymousUser, uid: Any, perm: str = LessonsPerm.VIEW_LESSONS) -> School:
