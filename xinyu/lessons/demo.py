@@ -11,9 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from xinyu.kernel.registry import DemoRun, demo_builder
-from xinyu.org.models import District, SchoolClass, User
+from xinyu.org.models import District, School, SchoolClass, User
 
-from . import rules, selectors
+from . import rules, selectors, tallies
 from .models import Lesson, LessonForm, LessonKind, LessonSource
 
 TOPICS = (
@@ -73,6 +73,7 @@ def build_demo_lessons(district: District, seed: int = 0, today: dt.date | None 
                     )
                 )
     Lesson.objects.bulk_create(out, batch_size=2000, ignore_conflicts=True)
+    tallies.rebuild(schools=School.objects.filter(district=district).select_related("district"))
     return {"lessons": len(out), "short": short}
 
 

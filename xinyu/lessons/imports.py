@@ -25,7 +25,7 @@ from xinyu.org.roster.errors import RosterFileError, RowError
 from xinyu.org.roster.table import read_table
 from xinyu.staff.models import StaffMember
 
-from . import access
+from . import access, tallies
 from .access import LessonsPerm
 from .models import Lesson, LessonForm, LessonKind, LessonSource
 from .services import MAX_PERIOD
@@ -271,6 +271,7 @@ def import_lessons(
             )
         else:
             unchanged += 1
+    changed = {one.pk for one in update}
     result = LessonsImported(
         rows=len(rows), created=len(create), changed=len(update), unchanged=unchanged, checked_only=check_only
     )
@@ -279,6 +280,11 @@ def import_lessons(
     Lesson.objects.bulk_create(create, batch_size=2000)
     if update:
         Lesson.objects.bulk_update(update, _FIELDS, batch_size=1000)
+    touched = [(one.school_class_id, one.date) for one in create] + [
+        (class_id, day) for (class_id, day, _), kept in existing.items() if kept[0] in changed
+    ]
+    if touched:
+        tallies.retally(school=school, class_ids={c for c, _ in touched}, days={d for _, d in touched})
     from xinyu.access import policy
     from xinyu.audit.services import record
 

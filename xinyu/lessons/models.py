@@ -88,3 +88,26 @@ class GraduatingClass(models.Model):
 
 class LessonEvidence(EvidenceFile):
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="evidence")
+
+
+class LessonTally(models.Model):
+    """A class's lessons of one semester by day (`tallies.py`), so the district page reads one
+    row per class instead of every lesson. Kept by the services and the import in the same
+    transaction as the lessons (recounted from the lessons, never incremented); `start`/`end`
+    are the semester's days when counted: a calendar changed since makes the row stale and the
+    page counts the lessons instead. `lessons` and `sessions` (exam-stress) hold one character
+    per period, its day since `start` (`rules.day_chars`)."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.CASCADE, related_name="+")
+    semester = models.CharField(max_length=7)
+    start = models.DateField()
+    end = models.DateField()
+    lessons = models.TextField(blank=True, default="")
+    sessions = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["school_class", "semester"], name="unique_lesson_tally"),
+        ]
+        indexes = [models.Index(fields=["school", "semester"], name="lesson_tally_school_idx")]

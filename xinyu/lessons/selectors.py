@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from xinyu.kernel.policyfile import policy_for_code
 from xinyu.kernel.semester import Semester, semester_of
 from xinyu.kernel.verdict import CountResult, Verdict
-from xinyu.org.models import School, SchoolClass, StudentStatus
+from xinyu.org.models import School, SchoolClass, Student, StudentStatus
 
 from . import rules
-from .models import GraduatingClass, Lesson
+from .models import GraduatingClass, Lesson, LessonTally
 
 
 def settings_for(school: School) -> rules.Settings:
@@ -114,10 +115,66 @@ class SchoolCounts:
     met: dict[str, int]  # rule -> classes meeting it
 
 
+def _bucket(spans: Sequence[tuple[dt.date, dt.date]]) -> Case | Value:
+    """The index of the span holding the lesson's date (CASE WHEN date BETWEEN ..: the same SQL
+    on SQLite and PostgreSQL), NULL outside them."""
+    if not spans:
+        return Value(None, output_field=IntegerField())
+    return Case(
+        *(When(date__range=span, then=Value(i)) for i, span in enumerate(spans)),
+        default=Value(None),
+        output_field=IntegerField(),
+    )
+
+
+Counts = dict[int, list[tuple[str, int | None, int | None, int]]]
+
+
+def _tallied(ids: list[int], semester: Semester) -> dict[int, tuple[str, str]] | None:
+    """Per class its kept days of lessons and of exam-stress sessions (one row per class), or
+    None when a row was counted for other semester days (the calendar changed)."""
+    out: dict[int, tuple[str, str]] = {}
+    for class_id, start, end, lessons, sessions in LessonTally.objects.filter(
+        school_id__in=ids, semester=semester.key
+    ).values_list("school_class_id", "start", "end", "lessons", "sessions"):
+        if start != semester.start or end != semester.end:
+            return None
+        out[class_id] = (lessons, sessions)
+    return out
+
+
+def _summed(
+    ids: list[int],
+    semester: Semester,
+    settings: rules.Settings,
+    wspans: Sequence[tuple[dt.date, dt.date]],
+    mspans: Sequence[tuple[dt.date, dt.date]],
+) -> Counts:
+    """Per class (kind, window, month, lessons) summed by the database from the lessons."""
+    out: Counts = defaultdict(list)
+    for class_id, kind, w, m, n in (
+        Lesson.objects.filter(
+            school_id__in=ids, date__gte=semester.start, date__lte=rules.teaching_end(semester, settings)
+        )
+        .annotate(w=_bucket(wspans), m=_bucket(mspans))
+        .values_list("school_class_id", "kind", "w", "m")
+        .annotate(n=Count("id"))
+        .values_list("school_class_id", "kind", "w", "m", "n")
+        .order_by()
+    ):
+        out[class_id].append((kind, w, m, n))
+    return out
+
+
 def district_rows(
     schools: list[School], semester: Semester, today: dt.date | None = None
 ) -> list[SchoolCounts]:
-    """Per school: classes judged, short, and meeting each rule (one read of each table)."""
+    """Per school: classes judged, short, and meeting each rule. Each class's lessons come as
+    its `LessonTally` (one row per class, kept by the writes: the days of its lessons and
+    sessions); `rules.tally_from_days` puts them in the windows and months and
+    `rules.evaluate_tally` judges them, the same rules as the school page (`school_rows`)
+    applies to the lessons. A tally of another calendar: the database sums the lessons per
+    window and month instead (`_summed`, `rules.tally_from_counts`)."""
     today = today or timezone.localdate()
     if not schools:
         return []
@@ -127,25 +184,31 @@ def district_rows(
         SchoolClass.objects.filter(school_id__in=ids).values_list("pk", "uid", "school_id", "grade__level")
     )
     active = dict(
-        SchoolClass.objects.filter(school_id__in=ids, students__status=StudentStatus.ACTIVE)
-        .values_list("pk")
-        .annotate(n=Count("students"))
-        .values_list("pk", "n")
+        Student.objects.filter(school_class__school_id__in=ids, status=StudentStatus.ACTIVE)
+        .values_list("school_class_id")
+        .annotate(n=Count("id"))
+        .values_list("school_class_id", "n")
+        .order_by()
     )
     marked = set(
         GraduatingClass.objects.filter(school_class__school_id__in=ids, semester=semester.key).values_list(
             "school_class_id", flat=True
         )
     )
-    by_class: dict[int, list[rules.Period]] = defaultdict(list)
-    for pk, class_id, day, kind in Lesson.objects.filter(
-        school_id__in=ids, date__gte=semester.start, date__lte=semester.end
-    ).values_list("pk", "school_class_id", "date", "kind"):
-        by_class[class_id].append(rules.Period(str(pk), day, kind))
+    kept = _tallied(ids, semester)
+    summed: Counts = {}
+    if kept is None:  # a tally counted under another calendar: count the lessons
+        mspans = rules.month_spans(semester, settings) if settings.per_month > 0 else ()
+        summed = _summed(ids, semester, settings, rules.window_spans(semester, settings), mspans)
+    none = ("", "")
     per_school: dict[int, list[dict[str, CountResult]]] = defaultdict(list)
     for pk, uid, school_id, level in classes:
         facts = rules.ClassFacts(str(uid), level, active.get(pk, 0), pk in marked)
-        per_school[school_id].append(rules.evaluate(facts, by_class.get(pk, []), semester, settings, today))
+        if kept is not None:
+            counts = rules.tally_from_days(facts, *kept.get(pk, none), semester, settings)
+        else:
+            counts = rules.tally_from_counts(facts, summed.get(pk, ()), settings)
+        per_school[school_id].append(rules.evaluate_tally(facts, counts, semester, settings, today))
     out = []
     for s in schools:
         results = [

@@ -21,7 +21,7 @@ from xinyu.kernel.validators import Label
 from xinyu.org.models import SchoolClass, User
 from xinyu.staff.models import StaffMember
 
-from . import access
+from . import access, tallies
 from .models import GraduatingClass, Lesson, LessonEvidence, LessonForm, LessonKind, LessonSource
 
 DATE = Label("date", "日期", "date")
@@ -110,6 +110,7 @@ def create_lesson(
         created_by=by,
         **fields,
     )
+    tallies.retally(school=school_class.school, class_ids=[school_class.pk], days=[lesson.date])
     _audit(by, Action.CREATE, lesson, school_class, "lesson")
     return lesson
 
@@ -121,10 +122,14 @@ def update_lesson(
     _require_record(by, lesson.school_class)
     fields = clean(data)
     _taken(lesson.school_class, fields["date"], fields["period"], exclude=lesson.pk)
+    was = lesson.date
     for key, value in fields.items():
         setattr(lesson, key, value)
     lesson.teacher = _teacher(lesson.school_class, teacher)
     lesson.save()
+    tallies.retally(
+        school=lesson.school_class.school, class_ids=[lesson.school_class_id], days=[was, lesson.date]
+    )
     _audit(by, Action.UPDATE, lesson, lesson.school_class, "lesson")
     return lesson
 
@@ -133,7 +138,9 @@ def update_lesson(
 def delete_lesson(*, by: User, lesson: Lesson) -> None:
     _require_record(by, lesson.school_class)
     _audit(by, Action.DELETE, lesson, lesson.school_class, f"lesson {lesson.date} #{lesson.period}")
+    class_id, day = lesson.school_class_id, lesson.date
     lesson.delete()
+    tallies.retally(school=lesson.school_class.school, class_ids=[class_id], days=[day])
 
 
 @transaction.atomic
