@@ -474,6 +474,23 @@ class ListAndProgressTests(OutreachWorld):
         resp = self.client_for(self.w.class_teacher_a41).get(reverse("outreach:export"), {"kind": "lecture"})
         self.assertEqual(_sheet_rows(resp.content), [])
 
+    def test_the_list_and_export_count_each_talks_answers(self) -> None:
+        t, other = self.old_parent_b, self.lecture_b
+        Feedback.objects.bulk_create(
+            Feedback(talk=x, rating=4, device_hash=f"{x.pk}-{i}", created_at=x.ends_at)
+            for x, n in ((t, 3), (other, 1))
+            for i in range(n)
+        )
+        client = self.client_for(self.w.district_admin)
+        resp = client.get(reverse("outreach:talks"))
+        counts = {x.pk: x.n_feedback for x in resp.context["page"]}
+        self.assertEqual((counts[t.pk], counts[other.pk], counts[self.lecture.pk]), (3, 1, 0))
+        self.assertEqual(
+            resp.context["page"].paginator.count, Talk.objects.filter(district=self.w.district).count()
+        )
+        rows = _sheet_rows(client.get(reverse("outreach:export"), {"kind": "parent"}).content)
+        self.assertEqual({r[1]: r[8] for r in rows}, {"上学期家长课": 3, "家长课堂": 0})
+
     def test_paging_keeps_the_filters(self) -> None:
         start = timezone.now() - dt.timedelta(days=1)
         Talk.objects.bulk_create(

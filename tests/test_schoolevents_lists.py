@@ -302,6 +302,77 @@ class SummaryListTests(ListTestCase):
         schools = [x["s"].school.pk for x in r.context["rows"]]
         self.assertIn(w.school_b.pk, schools)
 
+    def test_paging_evaluates_each_page_as_the_whole_would(self) -> None:
+        """The page's rows are evaluated for its own schools only; they are what evaluating
+        every school at once gives (and the export, which does that)."""
+        w = self.w
+        School.objects.bulk_create(
+            School(
+                district=w.district,
+                code=f"Y{i:02d}",
+                name=f"追加学校{i:02d}",
+                category=SchoolCategory.URBAN,
+                has_primary=True,
+            )
+            for i in range(55)
+        )
+        schools = list(access.schools_for(w.district_admin).select_related("district").order_by("code"))
+        self.assertGreater(len(schools), 50)
+        c = self.client_for(w.district_admin)
+        url = reverse("schoolevents:summary")
+        first = c.get(url)
+        second = c.get(url, {"page": "2"})
+        self.assertEqual(first.context["page"].paginator.count, len(schools))
+        rows = first.context["rows"] + second.context["rows"]
+        self.assertEqual(len(first.context["rows"]), 50)
+        self.assertEqual([r["s"].school.pk for r in rows], [s.pk for s in schools])
+        whole = selectors.summaries(schools, timezone.localdate())
+        self.assertEqual(
+            [(r["s"].results, r["s"].missing_classes) for r in rows],
+            [(x.results, x.missing_classes) for x in whole],
+        )
+        self.assertEqual(second.context["labels"], first.context["labels"])
+        exported = self.export_rows(
+            w.district_admin, reverse("schoolevents:summary_export"), "schoolevents_summary"
+        )
+        self.assertEqual(len(exported), sum(len(x.results) for x in whole))
+
+    def test_each_rule_counts_its_own_period_only(self) -> None:
+        """The summaries read each kind of event within its rule's period: the semester's
+        legal education and open classes, May's awareness activities, the closed and the
+        current quarter's meetings; an "other" event counts for no rule."""
+        w = self.w
+        today = dt.date(2026, 11, 2)  # autumn semester; Q3 closed, Q4 running
+
+        def event(kind: str, day: str) -> str:
+            e = SchoolEvent.objects.create(
+                school=w.school_a, kind=kind, title=kind, date=dt.date.fromisoformat(day)
+            )
+            return str(e.uid)
+
+        legal = event(EventKind.LEGAL_EDUCATION, "2026-09-15")
+        event(EventKind.LEGAL_EDUCATION, "2026-06-10")  # last semester
+        open_class = event(EventKind.OPEN_CLASS, "2026-10-01")
+        may = event(EventKind.AWARENESS_MONTH, "2026-05-20")
+        event(EventKind.AWARENESS_MONTH, "2026-06-02")
+        q3 = event(EventKind.LEADERSHIP_MEETING, "2026-08-01")
+        event(EventKind.LEADERSHIP_MEETING, "2026-04-10")  # Q2
+        q4 = event(EventKind.LEADERSHIP_MEETING, "2026-10-20")
+        event(EventKind.OTHER, "2026-10-01")
+        results = {(r.rule, r.period): r.counted for r in selectors.summaries([w.school_a], today)[0].results}
+        self.assertEqual(
+            results,
+            {
+                ("schoolevents.committee", ""): results[("schoolevents.committee", "")],
+                ("schoolevents.awareness_month", "2026-05-01..2026-05-31"): (may,),
+                ("schoolevents.legal_education", "2026-09-01..2027-01-31"): (legal,),
+                ("schoolevents.open_class", "2026-09-01..2027-01-31"): (open_class,),
+                ("schoolevents.contest_participation", "2026-01-01..2026-12-31"): (),
+                ("schoolevents.leadership_meeting", "2026-07-01..2026-09-30"): (q3,),
+                ("schoolevents.leadership_meeting", "2026-10-01..2026-12-31"): (q4,),
+            },
+        )
+
 
 class PanelTests(ListTestCase):
     def test_panel_agrees_with_the_summaries_in_two_queries(self) -> None:

@@ -7,7 +7,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Avg, Count, QuerySet, Sum
+from django.db.models import Avg, Count, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from xinyu.kernel.policyfile import policy_for_code
@@ -50,7 +51,10 @@ def talk_list(
         qs = qs.filter(starts_at__date__gte=date_from)
     if date_to:
         qs = qs.filter(starts_at__date__lte=date_to)
-    return qs.annotate(n_feedback=Count("feedback")).order_by("-starts_at", "-id")
+    # the answers counted per listed talk (a correlated count on the talk's unique index, not
+    # a join grouped over every talk in scope: the page reads 50 talks, the count none)
+    answers = Feedback.objects.filter(talk=OuterRef("pk")).order_by().values("talk").annotate(n=Count("pk"))
+    return qs.annotate(n_feedback=Coalesce(Subquery(answers.values("n")), 0)).order_by("-starts_at", "-id")
 
 
 @dataclass

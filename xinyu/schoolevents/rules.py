@@ -90,6 +90,12 @@ def missing_committee(classes: Sequence[ClassSlots], from_grade: int) -> list[Cl
     return [c for c in classes if c.level >= from_grade and not (c.boy and c.girl)]
 
 
+def month_bounds(year: int, month: int) -> tuple[dt.date, dt.date]:
+    """The first and last day of `month` of `year`."""
+    start = dt.date(year, month, 1)
+    return start, dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)
+
+
 def awareness_month(
     *,
     school_uid: str,
@@ -100,8 +106,7 @@ def awareness_month(
     citation: str = "",
     today: dt.date,
 ) -> CountResult:
-    start = dt.date(year, month, 1)
-    end = (dt.date(year + (month == 12), month % 12 + 1, 1)) - dt.timedelta(days=1)
+    start, end = month_bounds(year, month)
     return _count(
         rule="schoolevents.awareness_month",
         unit=school_uid,

@@ -51,9 +51,11 @@ def active_members_q(today: dt.date) -> Q:
 def committee_slots(school_ids: Sequence[int], today: dt.date) -> dict[int, list[rules.ClassSlots]]:
     """Per school: each class with whether it has an active boy / girl member (2 queries)."""
     held: dict[int, set[str]] = defaultdict(set)
-    for class_id, role in CommitteeMember.objects.filter(
-        active_members_q(today), school_id__in=school_ids
-    ).values_list("school_class_id", "role"):
+    for class_id, role in (
+        CommitteeMember.objects.filter(active_members_q(today), school_id__in=school_ids)
+        .order_by()  # the model's ordering (by class) would join the classes and grades
+        .values_list("school_class_id", "role")
+    ):
         held[class_id].add(role)
     out: dict[int, list[rules.ClassSlots]] = defaultdict(list)
     rows = (
@@ -84,11 +86,21 @@ def summaries(schools: Sequence[School], today: dt.date) -> list[SchoolSummary]:
     sem = semester_of(today, calendar)
     closed_year, closed_q = rules.last_closed_quarter(today)
     now_year, now_q = rules.quarter_of(today)
-    first = min(sem.start, dt.date(today.year, 1, 1), rules.quarter_bounds(closed_year, closed_q)[0])
+    # Only the events some rule counts: each kind within its rule's period (the rules count
+    # nothing outside it; "other" events count for none).
+    may = rules.month_bounds(today.year, int(sec.get("awareness_month", 5)))
+    meetings = (rules.quarter_bounds(closed_year, closed_q)[0], rules.quarter_bounds(now_year, now_q)[1])
+    counted = (
+        Q(kind=EventKind.AWARENESS_MONTH, date__range=may)
+        | Q(kind__in=[EventKind.LEGAL_EDUCATION, EventKind.OPEN_CLASS], date__range=(sem.start, sem.end))
+        | Q(kind=EventKind.LEADERSHIP_MEETING, date__range=meetings)
+    )
     events: dict[tuple[int, str], list[rules.Dated]] = defaultdict(list)
-    for school_id, kind, day, uid in SchoolEvent.objects.filter(
-        school_id__in=ids, date__gte=first
-    ).values_list("school_id", "kind", "date", "uid"):
+    for school_id, kind, day, uid in (
+        SchoolEvent.objects.filter(counted, school_id__in=ids)
+        .order_by()
+        .values_list("school_id", "kind", "date", "uid")
+    ):
         events[(school_id, kind)].append(rules.Dated(str(uid), day))
     entries: dict[int, list[rules.Dated]] = defaultdict(list)
     for school_id, day, uid in ContestEntry.objects.filter(

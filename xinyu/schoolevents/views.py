@@ -6,8 +6,9 @@ shows counts only."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, overload
 
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
@@ -622,18 +623,47 @@ def contest_evidence(request: HttpRequest, uid: str) -> FileResponse:
 # ---- summaries -------------------------------------------------------------------------------
 
 
+class _Summaries(Sequence[selectors.SchoolSummary]):
+    """The summaries of `schools` in their order, evaluated for the part asked for: the page
+    (a slice) evaluates its own schools only, iterating evaluates all at once (the export)."""
+
+    def __init__(self, schools: list[School], today: dt.date) -> None:
+        self.schools, self.today = schools, today
+
+    def __len__(self) -> int:
+        return len(self.schools)
+
+    @overload
+    def __getitem__(self, index: int) -> selectors.SchoolSummary: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[selectors.SchoolSummary]: ...
+
+    def __getitem__(self, index: int | slice) -> selectors.SchoolSummary | list[selectors.SchoolSummary]:
+        if isinstance(index, slice):
+            return selectors.summaries(self.schools[index], self.today)
+        return selectors.summaries([self.schools[index]], self.today)[0]
+
+    def __iter__(self) -> Iterator[selectors.SchoolSummary]:
+        return iter(selectors.summaries(self.schools, self.today))
+
+
 def _summary_rows(
     request: HttpRequest, user: User, schools: list[School]
-) -> tuple[SummaryFilterForm, list[selectors.SchoolSummary]]:
-    """Every school's rules (one evaluation for all), filtered by school and by "has a gap"
-    (a rule missed or a class missing a member); the page and its export share this."""
+) -> tuple[SummaryFilterForm, Sequence[selectors.SchoolSummary]]:
+    """Every school's rules, filtered by school and by "has a gap" (a rule missed or a class
+    missing a member); the page and its export share this. Unfiltered by state, one row per
+    school: the rows are evaluated when read (the page: its 50 schools only); by state, every
+    school is evaluated (in one go) to know which have a gap."""
     form = SummaryFilterForm(request.GET or None, schools=[(str(s.uid), s.name) for s in schools])
     data = form.cleaned_data if form.is_valid() else {}
     if data.get("school"):
         schools = [s for s in schools if str(s.uid) == data["school"]]
-    rows = selectors.summaries(schools, timezone.localdate())
+    rows = _Summaries(schools, timezone.localdate())
     if data.get("state") == "gaps":
-        rows = [r for r in rows if r.missing_classes or any(c.verdict == Verdict.MISSED for c in r.results)]
+        return form, [
+            r for r in rows if r.missing_classes or any(c.verdict == Verdict.MISSED for c in r.results)
+        ]
     return form, rows
 
 
@@ -650,6 +680,7 @@ def summary(request: HttpRequest) -> HttpResponse:
         return redirect("schoolevents:school_summary", uid=schools[0].uid)
     form, rows = _summary_rows(request, user, schools)
     page, query = _paged(request, rows)
+    shown = list(page)
     district = schools[0].district if schools else None
     today = timezone.localdate()
     return render(
@@ -659,8 +690,9 @@ def summary(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query,
-            "rows": [{"s": r, "cells": _rows(r.results), "missing": len(r.missing_classes)} for r in page],
-            "labels": [(RULE_LABELS[r.rule][0], r.period) for r in rows[0].results] if rows else [],
+            "rows": [{"s": r, "cells": _rows(r.results), "missing": len(r.missing_classes)} for r in shown],
+            # every school's rules have the same labels and periods: the first row's
+            "labels": [(RULE_LABELS[r.rule][0], r.period) for r in shown[0].results] if shown else [],
             "county": _rows([selectors.county_contests(district, today)]) if district else [],
         },
     )
@@ -682,7 +714,7 @@ def school_summary(request: HttpRequest, uid: str) -> HttpResponse:
     )
 
 
-def _summary_book(user: User, rows: list[selectors.SchoolSummary]) -> tuple[Book, int]:
+def _summary_book(user: User, rows: Sequence[selectors.SchoolSummary]) -> tuple[Book, int]:
     book = _book(user, "学校活动达标")
     sheet = book.sheet(
         "达标情况",
