@@ -131,6 +131,17 @@ class DistrictAgreesTests(PersonaTestCase):
         tallies.rebuild(schools=[w.school_a, w.school_b])
         assert self.kept() == kept  # kept by the writes == recounted from the lessons
 
+    def test_recount_lessons_command_rebuilds_the_tallies(self) -> None:
+        from django.core.management import call_command
+
+        kept = self.kept()
+        LessonTally.objects.all().delete()
+        out = io.StringIO()
+        call_command("recount_lessons", "--district", self.w.district.code, stdout=out)
+        assert self.kept() == kept
+        assert "OK: 7 class tallies" in out.getvalue()  # the seven classes with lessons
+        self.check()
+
     def test_a_tally_of_another_calendar_is_not_read(self) -> None:
         LessonTally.objects.filter(school_class=self.w.class_a41).update(start=dt.date(2026, 9, 2))
         self.check()  # counted from the lessons instead
