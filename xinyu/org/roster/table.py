@@ -147,11 +147,7 @@ def _xlsx_rows(data: bytes) -> Iterator[Row]:
             sheet = workbook.worksheets[0]
             if hasattr(sheet, "reset_dimensions"):
                 sheet.reset_dimensions()  # declared dimensions of untrusted files may lie
-            if hasattr(sheet, "_get_source") and hasattr(sheet, "_shared_strings"):
-                numbered: Iterator[tuple[int, Sequence[Any]]] = _sheet_values(workbook, sheet)
-            else:
-                numbered = enumerate(sheet.iter_rows(values_only=True), start=1)
-            for number, values in numbered:
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
                 if not _blank(values):
                     yield number, values
         except RosterFileError:
@@ -162,103 +158,6 @@ def _xlsx_rows(data: bytes) -> Iterator[Row]:
             workbook.close()
 
     return rows()
-
-
-def _sheet_values(workbook: Any, sheet: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """The rows of a read-only sheet as `iter_rows(values_only=True)` gives them after
-    `reset_dimensions()` (each row as wide as its last cell, gaps None; rows missing from the
-    file, which are blank, left out; a row numbered at or below one already read skipped), but
-    read in one lean pass: openpyxl's own parser builds an object per cell (and a `Text` per
-    inline string), 3x slower on a 20,000-row sheet. The values are cast as openpyxl casts them
-    with `data_only=True`: numbers int or float, date-styled numbers through `from_excel` (the
-    workbook's epoch), shared and inline strings, booleans, ISO dates, error codes as text."""
-    from openpyxl.cell.text import Text
-    from openpyxl.utils.cell import coordinate_to_tuple
-    from openpyxl.utils.datetime import from_excel, from_ISO8601
-    from openpyxl.xml.constants import SHEET_MAIN_NS
-    from openpyxl.xml.functions import iterparse
-
-    row_tag, value_tag = f"{{{SHEET_MAIN_NS}}}row", f"{{{SHEET_MAIN_NS}}}v"
-    inline_tag, text_tag = f"{{{SHEET_MAIN_NS}}}is", f"{{{SHEET_MAIN_NS}}}t"
-    strings = sheet._shared_strings
-    epoch, date_formats, timedelta_formats = (
-        workbook.epoch,
-        workbook._date_formats,
-        workbook._timedelta_formats,
-    )
-    columns: dict[str, int] = {}
-    row_counter = 0
-    expected = 1  # the next row number iter_rows would yield
-    with sheet._get_source() as source:
-        for _event, element in iterparse(source):
-            if element.tag != row_tag:
-                continue
-            r = element.get("r")
-            if r is not None:
-                try:
-                    row_counter = int(r)
-                except ValueError:
-                    as_float = float(r)
-                    if not as_float.is_integer():
-                        raise ValueError(f"{r} is not a valid row number") from None
-                    row_counter = int(as_float)
-            else:
-                row_counter += 1
-            col_counter = 0
-            cells: list[tuple[int, Any]] = []
-            for cell in element:
-                data_type = cell.get("t", "n")
-                style_id: Any = cell.get("s", 0)
-                if style_id:
-                    style_id = int(style_id)
-                value: Any = None if data_type == "inlineStr" else (cell.findtext(value_tag, None) or None)
-                coordinate = cell.get("r")
-                if coordinate:
-                    letters = coordinate.rstrip("0123456789")
-                    column = columns.get(letters)
-                    if column is None or not coordinate[len(letters) :].isdigit():
-                        column = coordinate_to_tuple(coordinate)[1]
-                        columns[letters] = column
-                    col_counter = column
-                else:
-                    col_counter += 1
-                    column = col_counter
-                if value is not None:
-                    if data_type == "n":
-                        value = float(value) if ("." in value or "E" in value or "e" in value) else int(value)
-                        if style_id in date_formats:
-                            try:
-                                value = from_excel(value, epoch, timedelta=style_id in timedelta_formats)
-                            except (OverflowError, ValueError):
-                                value = "#VALUE!"
-                    elif data_type == "s":
-                        value = strings[int(value)]
-                    elif data_type == "b":
-                        value = bool(int(value))
-                    elif data_type == "d":
-                        value = from_ISO8601(value)
-                elif data_type == "inlineStr":
-                    child = cell.find(inline_tag)
-                    if child is not None:  # a lone <t>: its text; else openpyxl's own Text
-                        parts = list(child)
-                        if len(parts) == 1 and parts[0].tag == text_tag and not len(parts[0]):
-                            value = parts[0].text or ""
-                        else:
-                            value = Text.from_tree(child).content
-                cells.append((column, value))
-            element.clear()
-            if row_counter < expected:
-                continue
-            expected = row_counter + 1
-            if not cells:
-                yield row_counter, ()
-                continue
-            width = cells[-1][0]
-            values: list[Any] = [None] * width
-            for column, value in cells:
-                if 1 <= column <= width:
-                    values[column - 1] = value
-            yield row_counter, tuple(values)
 
 
 # ---- headers ---------------------------------------------------------------------------
