@@ -198,7 +198,7 @@ class VisitListTest(PersonaTestCase):
                 _header, rows = self.exported(leader, query)
                 self.assertEqual(len(rows), len(expected))
         _uids, html = self.listed(leader, f"?date_from={until}&date_to={since}")
-        self.assertIn("The end date is before the start date.", html)
+        self.assertIn("结束日期早于开始日期。", html)
 
     def test_paging_keeps_the_filter(self) -> None:
         w = self.w

@@ -19,7 +19,7 @@ class VisitEntryForm(forms.Form):
         initial=timezone.localdate,
     )
     form = forms.ChoiceField(label=_("form"), choices=VisitForm.choices, initial=VisitForm.VISIT)
-    met = forms.ChoiceField(label=_("met"), choices=Met.choices, initial=Met.MOTHER)
+    met = forms.ChoiceField(label=_("person met"), choices=Met.choices, initial=Met.MOTHER)
     note = forms.CharField(
         label=_("note"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -44,7 +44,7 @@ class VisitEditForm(forms.Form):
         label=_("visit date"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
     form = forms.ChoiceField(label=_("form"), choices=VisitForm.choices)
-    met = forms.ChoiceField(label=_("met"), choices=Met.choices)
+    met = forms.ChoiceField(label=_("person met"), choices=Met.choices)
     note = forms.CharField(
         label=_("note"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -93,3 +93,16 @@ class VisitFilterForm(forms.Form):
         if start and end and start > end:
             self.add_error("date_to", _("The end date is before the start date."))
         return data
+
+
+class CoverageFilterForm(forms.Form):
+    """The school and district coverage pages' filters: the school year (this one and the two
+    before, given by the view), only the units under a coverage, and the page."""
+
+    year = forms.ChoiceField(label=_("School year"), required=False)
+    under = forms.IntegerField(label=_("Only coverage under (%)"), required=False, min_value=1, max_value=100)
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, data: Any, *, years: Sequence[tuple[str, str]]) -> None:
+        super().__init__(data)
+        self.fields["year"].choices = list(years)  # type: ignore[attr-defined]

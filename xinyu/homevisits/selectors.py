@@ -33,6 +33,15 @@ def year_of(district: District, today: dt.date | None = None) -> SchoolYear:
     return school_year_of(today or timezone.localdate(), calendar)
 
 
+def school_years(district: District, *, back: int = 2, today: dt.date | None = None) -> list[SchoolYear]:
+    """This school year and the `back` before it, newest first (the coverage pages' choice)."""
+    current = year_of(district, today)
+    calendar = dict(policy_for_code(district.code).get("calendar", {}))
+    return [current] + [
+        school_year_of(current.start.replace(year=current.year - k), calendar) for k in range(1, back + 1)
+    ]
+
+
 def _per(district: District) -> int:
     return int(section_of(district).get("per_school_year", 1))
 
@@ -262,3 +271,12 @@ def visit_rows(
     may_edit: Callable[[HomeVisit], bool],
 ) -> list[VisitRow]:
     return [VisitRow(v, v.note if may_read(v) else None, may_edit(v)) for v in visits]
+
+
+def under(rows: Iterable[Any], percent: int | None) -> list[Any]:
+    """The rows whose coverage is under `percent` (None: every row). A row whose percentage is
+    hidden ("*", a small cell of the district table) is kept whatever its true value, so the
+    filter tells nothing the table hides."""
+    if percent is None:
+        return list(rows)
+    return [r for r in rows if not isinstance(r.percent, int) or r.percent < percent]

@@ -5,9 +5,11 @@ visit list's export only for note readers (and only the notes they may read)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -28,7 +30,15 @@ from xinyu.org.models import District, School, User
 
 from . import access, imports, selectors, services
 from .access import HomeVisitPerm
-from .forms import EvidenceForm, ImportForm, VisitDeleteForm, VisitEditForm, VisitEntryForm, VisitFilterForm
+from .forms import (
+    CoverageFilterForm,
+    EvidenceForm,
+    ImportForm,
+    VisitDeleteForm,
+    VisitEditForm,
+    VisitEntryForm,
+    VisitFilterForm,
+)
 from .models import HomeVisit, HomeVisitEvidence
 
 
@@ -143,28 +153,70 @@ def evidence_file(request: HttpRequest, uid: str, file_uid: str) -> FileResponse
     return kernel_evidence.serve(ev)
 
 
+@dataclass(frozen=True)
+class _Coverage:
+    """A coverage page's filter read from the query string: the school year chosen (this one
+    or the two before), `under` (only units under that coverage) and the query to keep in
+    the pager and the export link."""
+
+    form: CoverageFilterForm
+    day: dt.date  # a day inside the chosen school year, for the selectors
+    label: str
+    under: int | None
+    query: str
+
+
+def _coverage_filter(request: HttpRequest, district: District) -> _Coverage:
+    years = selectors.school_years(district)
+    form = CoverageFilterForm(request.GET or None, years=[(str(y.year), y.label) for y in years])
+    data = form.cleaned_data if form.is_valid() else {}
+    chosen = next((y for y in years if str(y.year) == (data.get("year") or "")), years[0])
+    kept = {k: v for k, v in (("year", data.get("year") or ""), ("under", data.get("under") or "")) if v}
+    return _Coverage(form, chosen.start, chosen.label, data.get("under"), urlencode(kept))
+
+
 def school_page(request: HttpRequest, uid: str) -> HttpResponse:
     user = _user(request)
     school = access.get_school_for(user, uid)
-    year, rows = selectors.school_coverage(school)
-    return render(request, "homevisits/school.html", {"school": school, "year": year, "rows": rows})
+    f = _coverage_filter(request, school.district)
+    year, rows = selectors.school_coverage(school, today=f.day)
+    page: Any = Paginator(selectors.under(rows, f.under), PAGE).get_page(f.form.data.get("page"))
+    return render(
+        request,
+        "homevisits/school.html",
+        {"school": school, "year": year, "rows": page.object_list, "page": page, "f": f, "total": len(rows)},
+    )
+
+
+def _district_of(user: User) -> tuple[set[int], District]:
+    ids = access.district_ids_for(user)
+    district = District.objects.filter(pk__in=ids).order_by("pk").first() if ids else None
+    if district is None:
+        policy.deny(user, object_type="homevisits", object_id="district")
+    return ids, district  # type: ignore[return-value]
 
 
 def district_page(request: HttpRequest) -> HttpResponse:
-    """Counts only, per school: no names, no notes."""
+    """Counts only, per school: no names, no notes; small cells hidden before the filter."""
     user = _user(request)
-    ids = access.district_ids_for(user)
-    if not ids:
-        policy.deny(user, object_type="homevisits", object_id="district")
-    year, rows = selectors.district_coverage(ids)
-    threshold = small_cell(_district_code(ids))
-    shown = selectors.district_cells(rows, threshold=threshold)
-    return render(request, "homevisits/district.html", {"year": year, "rows": shown, "threshold": threshold})
-
-
-def _district_code(ids: set[int]) -> str:
-    district = District.objects.filter(pk__in=ids).order_by("pk").first()
-    return district.code if district else ""
+    ids, district = _district_of(user)
+    f = _coverage_filter(request, district)
+    year, rows = selectors.district_coverage(ids, today=f.day)
+    threshold = small_cell(district.code)
+    shown = selectors.under(selectors.district_cells(rows, threshold=threshold), f.under)
+    page: Any = Paginator(shown, PAGE).get_page(f.form.data.get("page"))
+    return render(
+        request,
+        "homevisits/district.html",
+        {
+            "year": year,
+            "rows": page.object_list,
+            "page": page,
+            "f": f,
+            "threshold": threshold,
+            "total": len(rows),
+        },
+    )
 
 
 # ---- exports (no notes, ever) ----------------------------------------------------------------
@@ -218,24 +270,30 @@ def _count_sheet(
 
 
 def school_export(request: HttpRequest, uid: str) -> HttpResponse:
+    """The school page's rows (same school year and filter, every page)."""
     user = _user(request)
     school = access.get_school_for(user, uid)
-    year, rows = selectors.school_coverage(school)
+    f = _coverage_filter(request, school.district)
+    year, rows = selectors.school_coverage(school, today=f.day)
+    rows = selectors.under(rows, f.under)
     book = _book(user)
     _count_sheet(book, "班级 / Class", year.label, rows)
-    return _export(user, book, len(rows), "school", str(school.uid), school, f"homevisits-{school.code}.xlsx")
+    return _export(user, book, len(rows), f"school {f.query}".strip(), str(school.uid), school,
+                   f"homevisits-{school.code}.xlsx")  # fmt: skip
 
 
 def district_export(request: HttpRequest) -> HttpResponse:
+    """The district page's rows (same school year and filter, every page, small cells hidden)."""
     user = _user(request)
-    ids = access.district_ids_for(user)
-    if not ids:
-        policy.deny(user, object_type="homevisits", object_id="district")
-    year, rows = selectors.district_coverage(ids)
-    shown = selectors.district_cells(rows, threshold=small_cell(_district_code(ids)))
+    ids, district = _district_of(user)
+    f = _coverage_filter(request, district)
+    year, rows = selectors.district_coverage(ids, today=f.day)
+    shown = selectors.under(selectors.district_cells(rows, threshold=small_cell(district.code)), f.under)
     book = _book(user)
     _count_sheet(book, "学校 / School", year.label if year else "", shown)
-    return _export(user, book, len(rows), "district", "", None, "homevisits-district.xlsx")
+    return _export(
+        user, book, len(shown), f"district {f.query}".strip(), "", None, "homevisits-district.xlsx"
+    )
 
 
 # ---- bulk entry ------------------------------------------------------------------------------
