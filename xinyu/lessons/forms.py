@@ -12,7 +12,13 @@ class LessonFormForm(forms.Form):
     date = forms.DateField(label=_("date"), widget=forms.DateInput(attrs={"type": "date"}))
     period = forms.IntegerField(label=_("period"), min_value=1, max_value=12)
     topic = forms.CharField(label=_("topic"), max_length=200)
-    teacher_name = forms.CharField(label=_("teacher"), max_length=50, required=False)
+    teacher_name = forms.CharField(
+        label=_("teacher"),
+        max_length=50,
+        required=False,
+        help_text=_("A name on the school's register links the lesson to that teacher."),
+        widget=forms.TextInput(attrs={"list": "register-teachers", "autocomplete": "off"}),
+    )
     form = forms.ChoiceField(label=_("form"), choices=LessonForm.choices)
     kind = forms.ChoiceField(label=_("kind"), choices=LessonKind.choices, initial=LessonKind.LESSON)
 

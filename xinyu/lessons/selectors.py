@@ -16,9 +16,16 @@ from xinyu.kernel.policyfile import policy_for_code
 from xinyu.kernel.semester import Semester, semester_of
 from xinyu.kernel.verdict import CountResult, Verdict
 from xinyu.org.models import School, SchoolClass, Student, StudentStatus
+from xinyu.staff.models import StaffMember
 
 from . import rules
 from .models import GraduatingClass, Lesson, LessonTally
+
+
+def register_names(school: School) -> list[str]:
+    """The names on the school's staff register (the lesson form's suggestions); a name held
+    twice is offered once and links nothing (`services.register_teacher`)."""
+    return sorted(set(StaffMember.objects.filter(school=school).values_list("name", flat=True)))
 
 
 def settings_for(school: School) -> rules.Settings:

@@ -75,8 +75,20 @@ def clean(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _teacher(school_class: SchoolClass, teacher: StaffMember | None) -> StaffMember | None:
-    if teacher is not None and teacher.district_id != school_class.school.district_id:
+def register_teacher(school_class: SchoolClass, name: str) -> StaffMember | None:
+    """The school's register member of that name, when exactly one holds it (the import's rule
+    too: a name held twice keeps the text only)."""
+    if not name:
+        return None
+    found = list(StaffMember.objects.filter(school_id=school_class.school_id, name=name)[:2])
+    return found[0] if len(found) == 1 else None
+
+
+def _teacher(school_class: SchoolClass, teacher: StaffMember | None, name: str) -> StaffMember | None:
+    """The given register member (of the class's district), else the one the name finds."""
+    if teacher is None:
+        return register_teacher(school_class, name)
+    if teacher.district_id != school_class.school.district_id:
         raise ServiceError(
             "授课教师不在本区名册中", "The teacher is not on the district's register", field="teacher"
         )
@@ -105,7 +117,7 @@ def create_lesson(
     lesson = Lesson.objects.create(
         school_id=school_class.school_id,
         school_class=school_class,
-        teacher=_teacher(school_class, teacher),
+        teacher=_teacher(school_class, teacher, fields["teacher_name"]),
         source=LessonSource.MANUAL,
         created_by=by,
         **fields,
@@ -125,7 +137,7 @@ def update_lesson(
     was = lesson.date
     for key, value in fields.items():
         setattr(lesson, key, value)
-    lesson.teacher = _teacher(lesson.school_class, teacher)
+    lesson.teacher = _teacher(lesson.school_class, teacher, fields["teacher_name"])
     lesson.save()
     tallies.retally(
         school=lesson.school_class.school, class_ids=[lesson.school_class_id], days=[was, lesson.date]

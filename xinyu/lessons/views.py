@@ -242,6 +242,7 @@ def school_class(request: HttpRequest, uid: str) -> HttpResponse:
             "lessons": [(lesson, evidence.get(lesson.pk, [])) for lesson in lessons],
             "form": form,
             "may_record": may_record,
+            "register_names": selectors.register_names(klass.school) if may_record else [],  # type: ignore[attr-defined]
             "evidence_form": EvidenceForm(),
         },
     )
@@ -308,13 +309,21 @@ def lesson_edit(request: HttpRequest, uid: str) -> HttpResponse:
     form = LessonFormForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_lesson(by=user, lesson=lesson, data=form.cleaned_data, teacher=lesson.teacher)
+            services.update_lesson(by=user, lesson=lesson, data=form.cleaned_data)
         except ServiceError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         else:
             messages.success(request, _("Lesson saved."))
             return redirect("lessons:class", uid=lesson.school_class.uid)
-    return render(request, "lessons/lesson_form.html", {"lesson": lesson, "form": form})
+    return render(
+        request,
+        "lessons/lesson_form.html",
+        {
+            "lesson": lesson,
+            "form": form,
+            "register_names": selectors.register_names(lesson.school_class.school),
+        },
+    )
 
 
 @require_POST
