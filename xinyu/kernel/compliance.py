@@ -1,0 +1,172 @@
+"""The compliance engine's contract (issue 14): evaluators that apps register and the engine
+(`xinyu.compliance`) runs, so that the engine reads every app through this registry and
+imports none of them.
+
+An **evaluator** is one kind of rule (e.g. "psych teachers per 1,000 students", "every class
+holds ≥ N psych periods per two weeks"), reused by every profile that has such a rule with its
+own parameters. It is registered by the app that owns the data, in `<app>/evaluators.py`
+(autodiscovered like `panels.py`):
+
+    @evaluator("staff.ratio", area=Area.STAFFING, level=Level.SCHOOL, params=RatioParams,
+               title=("心理教师师生比", "Psych teachers per students"))
+    def ratio(units: Sequence[School], params: RatioParams, ctx: Context) -> dict[int, Finding]:
+        ...
+
+- `units`: the schools the rule applies to (level SCHOOL; the engine filtered them by the
+  rule's `applies`), or the district itself in a one-element sequence (level DISTRICT).
+  One call covers every unit: read in a fixed number of queries, never one per school.
+- `params`: the rule's parameters, validated by the evaluator's pydantic model (the profile
+  file is checked against it when loaded, so a wrong parameter is refused before any run).
+- `ctx`: the data cut-off (`today`), the district, its policy file (`policy`).
+- Returns a `Finding` per unit pk. A unit without a finding is "no data". "No data" is never
+  met: an evaluator returns NO_DATA when the inputs it needs are missing (no roster, no room
+  recorded) and MISSED when they are there and fall short (zero is a count, not a gap).
+
+A `Finding` carries the evidence: the numbers compared (`required`, `actual`, `unit` of
+measure), the record ids counted (`counted`, capped by the evaluator at `MAX_COUNTED`), a
+note in Chinese and English, and `link` (a path in the app where the records live, e.g.
+"/lessons/school/<uid>/").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from .registry import Registry
+from .verdict import CountResult, Verdict
+
+MAX_COUNTED = 200  # ids kept per finding (the evidence links to the app's page for the rest)
+
+
+class Area(StrEnum):
+    """The scorecard's groups."""
+
+    ROOMS = "rooms"
+    STAFFING = "staffing"
+    CLASSES = "classes"
+    ACTIVITIES = "activities"
+    TRAINING = "training"
+    SCREENING = "screening"
+    WARNINGS = "warnings"
+
+
+AREA_LABELS = {
+    Area.ROOMS: ("心理辅导室", "Counselling rooms"),
+    Area.STAFFING: ("师资配备", "Staffing"),
+    Area.CLASSES: ("心理健康课", "Psych classes"),
+    Area.ACTIVITIES: ("活动", "Activities"),
+    Area.TRAINING: ("培训", "Training"),
+    Area.SCREENING: ("心理测评", "Screening"),
+    Area.WARNINGS: ("预警", "Warnings"),
+}
+
+
+class Level(StrEnum):
+    SCHOOL = "school"
+    DISTRICT = "district"
+
+
+class Params(BaseModel):
+    """Base of every evaluator's parameters: unknown keys are refused (a typo in a profile is
+    an error, not a silently ignored setting)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoParams(Params):
+    pass
+
+
+@dataclass(frozen=True)
+class Context:
+    today: dt.date  # the data cut-off
+    district: Any  # xinyu.org.models.District
+    policy: dict[str, Any] = field(default_factory=dict)  # the district's merged policy file
+
+
+@dataclass(frozen=True)
+class Finding:
+    verdict: Verdict
+    required: float | None = None
+    actual: float | None = None
+    measure: str = ""  # what is counted, e.g. "名/千名学生 teachers per 1,000 students", "%"
+    counted: tuple[str, ...] = ()
+    note_zh: str = ""
+    note_en: str = ""
+    link: str = ""
+    period: str = ""
+
+    @classmethod
+    def of(cls, result: CountResult, *, link: str = "", measure: str = "") -> Finding:
+        """From an app's `CountResult` (its verdict, numbers, ids and note)."""
+        return cls(
+            verdict=result.verdict,
+            required=result.required,
+            actual=result.actual if result.verdict != Verdict.NO_DATA else None,
+            measure=measure,
+            counted=tuple(result.counted[:MAX_COUNTED]),
+            note_zh=result.note,
+            note_en=result.note,
+            link=link,
+            period=result.period,
+        )
+
+    @classmethod
+    def compare(
+        cls,
+        *,
+        actual: float | None,
+        required: float,
+        at_most: bool = False,
+        **kw: Any,
+    ) -> Finding:
+        """met when `actual >= required` (or `<=` with `at_most`); `actual=None`: no data."""
+        if actual is None:
+            return cls(verdict=Verdict.NO_DATA, required=required, **kw)
+        ok = actual <= required if at_most else actual >= required
+        return cls(verdict=Verdict.MET if ok else Verdict.MISSED, required=required, actual=actual, **kw)
+
+
+EvaluateFn = Callable[[Sequence[Any], Any, Context], dict[int, Finding]]
+
+
+@dataclass(frozen=True)
+class Evaluator:
+    name: str
+    area: Area
+    level: Level
+    params: type[Params]
+    title: tuple[str, str]
+    fn: EvaluateFn
+    doc: str = ""
+
+
+evaluators: Registry[Evaluator] = Registry("evaluator")
+
+
+def evaluator(
+    name: str,
+    *,
+    area: Area,
+    level: Level = Level.SCHOOL,
+    params: type[Params] = NoParams,
+    title: tuple[str, str],
+) -> Callable[[EvaluateFn], EvaluateFn]:
+    """Register `fn` as the evaluator `name` ("<app>.<what>")."""
+
+    def register(fn: EvaluateFn) -> EvaluateFn:
+        evaluators.add(
+            name,
+            Evaluator(
+                name=name, area=area, level=level, params=params, title=title, fn=fn, doc=fn.__doc__ or ""
+            ),
+        )
+        return fn
+
+    return register
