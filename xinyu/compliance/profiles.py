@@ -306,17 +306,27 @@ def _inline_keys(value: str, base: Loc, lines: dict[Loc, int], lineno: int) -> N
             last = token
 
 
+def _depth(code: str) -> int:
+    """Brackets opened minus closed on a line (strings already blanked)."""
+    return code.count("[") + code.count("{") - code.count("]") - code.count("}")
+
+
 def line_map(text: str) -> dict[Loc, int]:
     """Every table and key of a TOML text with its line (1-based); the tables of an array
     (`[[rules]]`) are numbered from 0 as pydantic numbers them."""
     lines: dict[Loc, int] = {}
     counts: dict[tuple[str, ...], int] = {}
     table: Loc = ()
-    in_multiline: str | None = None
+    in_multiline: str | None = None  # inside a multi-line string: its closing quotes
+    open_brackets = 0  # inside a multi-line array
     for lineno, raw in enumerate(text.splitlines(), start=1):
         if in_multiline:
             if in_multiline in raw:
                 in_multiline = None
+            continue
+        if open_brackets:
+            code = _STRINGS.sub('""', raw).split("#", 1)[0]
+            open_brackets = max(0, open_brackets + _depth(code))
             continue
         header = _HEADER.match(raw)
         if header and not _KEY.match(raw):
@@ -340,12 +350,14 @@ def line_map(text: str) -> dict[Loc, int]:
         loc = (*table, *_keys(match.group(1)))
         lines.setdefault(loc, lineno)
         value = match.group(2)
-        stripped = _STRINGS.sub('""', value)
         for quote in ('"""', "'''"):
             if value.count(quote) % 2 == 1:
                 in_multiline = quote
-        if "{" in stripped:
-            _inline_keys(value, loc, lines, lineno)
+        code = _STRINGS.sub('""', value).split("#", 1)[0]
+        if not in_multiline:
+            open_brackets = max(0, _depth(code))
+        if "{" in code:
+            _inline_keys(code, loc, lines, lineno)
     return lines
 
 
