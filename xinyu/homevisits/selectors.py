@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
@@ -117,22 +117,49 @@ def _count_by(field: str, scope: Q, year: SchoolYear, per: int) -> dict[int, tup
     unique index (an EXISTS, or a counted subquery when more than one visit is required). A
     student counts where they are enrolled now, whichever school recorded the visit; the
     class page counts the same way."""
-    visits = HomeVisit.objects.filter(
-        student_id=OuterRef("pk"), visited_on__gte=year.start, visited_on__lte=year.end
-    )
-    enough: Any
-    if per <= 1:
-        enough = Exists(visits)
-    else:
-        counted = visits.order_by().values("student_id").annotate(k=Count("pk")).values("k")
-        enough = GreaterThanOrEqual(Coalesce(Subquery(counted), 0), per)
     rows = (
         Student.objects.filter(scope, status=StudentStatus.ACTIVE)
         .order_by()
         .values(field)
-        .annotate(n=Count("pk"), v=Count("pk", filter=Q(enough)))
+        .annotate(n=Count("pk"), v=Count("pk", filter=Q(_enough(year, per))))
     )
     return {row[field]: (row["n"], row["v"]) for row in rows}
+
+
+def _enough(year: SchoolYear, per: int) -> Any:
+    """Whether the student (the outer row) had >= per visits in the school year: an EXISTS
+    on the (student, visited_on, form) index, or a counted subquery for more than one."""
+    visits = HomeVisit.objects.filter(
+        student_id=OuterRef("pk"), visited_on__gte=year.start, visited_on__lte=year.end
+    )
+    if per <= 1:
+        return Exists(visits)
+    counted = visits.order_by().values("student_id").annotate(k=Count("pk")).values("k")
+    return GreaterThanOrEqual(Coalesce(Subquery(counted), 0), per)
+
+
+def coverage_by_school(school_ids: Iterable[int], year: SchoolYear, per: int) -> dict[int, tuple[int, int]]:
+    """(active students, of them with >= per visits in `year`) per school pk (one query)."""
+    return _count_by("school_id", Q(school_id__in=list(school_ids)), year, per)
+
+
+def visited_uids(
+    school_ids: Iterable[int], year: SchoolYear, per: int, *, limit: int
+) -> dict[int, list[str]]:
+    """Per school pk: the uids of up to `limit` active students with >= per visits in `year`
+    (one query: numbered per school, the first `limit` kept by the database)."""
+    rows = (
+        Student.objects.filter(school_id__in=list(school_ids), status=StudentStatus.ACTIVE)
+        .filter(_enough(year, per))
+        .annotate(rank=Window(RowNumber(), partition_by=F("school_id"), order_by=F("pk").asc()))
+        .filter(rank__lte=limit)
+        .order_by()
+        .values_list("school_id", "uid")
+    )
+    out: dict[int, list[str]] = {}
+    for school_id, uid in rows:
+        out.setdefault(school_id, []).append(str(uid))
+    return out
 
 
 def school_coverage(school: School, *, today: dt.date | None = None) -> tuple[SchoolYear, list[UnitCount]]:

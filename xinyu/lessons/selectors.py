@@ -185,8 +185,41 @@ def district_rows(
     today = today or timezone.localdate()
     if not schools:
         return []
-    settings = settings_for(schools[0])
+    judged = class_results(schools, semester, today, settings_for(schools[0]))
+    per_school = {pk: [results for _facts, results in rows] for pk, rows in judged.items()}
+    out = []
+    for s in schools:
+        results = [
+            r
+            for r in per_school.get(s.pk, [])
+            if any(v.verdict != Verdict.NOT_APPLICABLE for v in r.values())
+        ]
+        out.append(
+            SchoolCounts(
+                school=s,
+                classes=len(results),
+                short=sum(any(v.verdict == Verdict.MISSED for v in r.values()) for r in results),
+                met={rule: sum(r[rule].verdict == Verdict.MET for r in results) for rule in rules.RULES},
+            )
+        )
+    out.sort(key=lambda c: (-c.short, c.school.code))
+    return out
+
+
+ClassResults = list[tuple[rules.ClassFacts, dict[str, CountResult]]]
+
+
+def class_results(
+    schools: Sequence[School], semester: Semester, today: dt.date, settings: rules.Settings
+) -> dict[int, ClassResults]:
+    """Per school pk: each class's facts and its verdicts under `settings` (every rule), read
+    as `district_rows` reads them (classes, active students, graduating marks, the tallies;
+    the lessons summed instead when a tally is stale): four queries (five then), whatever the
+    number of schools. The compliance engine's evaluators pass their own `settings`."""
     ids = [s.pk for s in schools]
+    out: dict[int, ClassResults] = defaultdict(list)
+    if not ids:
+        return out
     classes = list(
         SchoolClass.objects.filter(school_id__in=ids).values_list("pk", "uid", "school_id", "grade__level")
     )
@@ -208,28 +241,11 @@ def district_rows(
         mspans = rules.month_spans(semester, settings) if settings.per_month > 0 else ()
         summed = _summed(ids, semester, settings, rules.window_spans(semester, settings), mspans)
     none = ("", "")
-    per_school: dict[int, list[dict[str, CountResult]]] = defaultdict(list)
     for pk, uid, school_id, level in classes:
         facts = rules.ClassFacts(str(uid), level, active.get(pk, 0), pk in marked)
         if kept is not None:
             counts = rules.tally_from_days(facts, *kept.get(pk, none), semester, settings)
         else:
             counts = rules.tally_from_counts(facts, summed.get(pk, ()), settings)
-        per_school[school_id].append(rules.evaluate_tally(facts, counts, semester, settings, today))
-    out = []
-    for s in schools:
-        results = [
-            r
-            for r in per_school.get(s.pk, [])
-            if any(v.verdict != Verdict.NOT_APPLICABLE for v in r.values())
-        ]
-        out.append(
-            SchoolCounts(
-                school=s,
-                classes=len(results),
-                short=sum(any(v.verdict == Verdict.MISSED for v in r.values()) for r in results),
-                met={rule: sum(r[rule].verdict == Verdict.MET for r in results) for rule in rules.RULES},
-            )
-        )
-    out.sort(key=lambda c: (-c.short, c.school.code))
+        out[school_id].append((facts, rules.evaluate_tally(facts, counts, semester, settings, today)))
     return out

@@ -284,3 +284,18 @@ def class_members(klass: SchoolClass, today: dt.date) -> list[CommitteeMember]:
         .select_related("student")
         .order_by("ended_on", "role")
     )
+
+
+def dated_events(
+    school_ids: Sequence[int], kind: str, start: dt.date, end: dt.date
+) -> dict[int, list[rules.Dated]]:
+    """Per school pk: its events of `kind` dated `start`..`end` (one query on the
+    (school, kind, date) index), as the rules take them (the compliance evaluators)."""
+    out: dict[int, list[rules.Dated]] = defaultdict(list)
+    for school_id, day, uid in (
+        SchoolEvent.objects.filter(school_id__in=list(school_ids), kind=kind, date__range=(start, end))
+        .order_by()
+        .values_list("school_id", "date", "uid")
+    ):
+        out[school_id].append(rules.Dated(str(uid), day))
+    return out
