@@ -125,7 +125,7 @@ def _p95(ms: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
 
 
-def _evaluators(district: Any) -> list[dict[str, Any]]:
+def _evaluators(district: Any, profile: Any = None) -> list[dict[str, Any]]:
     """Each rule's evaluator alone, as the engine calls it: seconds, SQL statements, units."""
     import dataclasses
 
@@ -139,12 +139,12 @@ def _evaluators(district: Any) -> list[dict[str, Any]]:
     from xinyu.org.models import School
 
     cutoff = timezone.localdate()
-    chosen = profiles.profile_for(district.code)
+    rules = (profile or profiles.profile_for(district.code).profile).rules
     schools = list(School.objects.filter(district=district).order_by("code"))
     levels = engine._grade_levels(schools)
     ctx = Context(today=cutoff, district=district, policy=dict(policy_for_code(district.code)))
     out = []
-    for rule in chosen.profile.rules:
+    for rule in rules:
         if not engine.in_effect(rule, cutoff):
             continue
         ev = evaluators.get(rule.evaluator)
@@ -276,6 +276,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         evals = _evaluators(b.district)
         pages = _pages(b, args.runs)
         out["profiles"].append({**runs, "code": code, "evaluators": evals, "pages": pages})
+    # The other shipped profiles' rules, each evaluator alone (every evaluator gets its data).
+    out["others"] = []
+    for other in profiles.available_profiles():
+        if other.id not in {p["profile"] for p in out["profiles"]}:
+            out["others"].append({"profile": other.id, "evaluators": _evaluators(b.district, other)})
     out["load"] = load + [round(x, 2) for x in os.getloadavg()]
     return out
 
@@ -323,6 +328,17 @@ def report(command: str, r: dict[str, Any], db: str) -> str:
               "one warm-up request per user and page; SQL statements of the last request).", ""]  # fmt: skip
     for p in r["profiles"]:
         lines += [f"Each rule's evaluator alone, {p['profile']} (slowest first):", "",
+                  "| rule | evaluator | units | seconds | SQL | verdicts |", "|---|---|---:|---:|---:|---|"]  # fmt: skip
+        for e in sorted(p["evaluators"], key=lambda e: -e["s"]):
+            v = e["error"] or ", ".join(f"{k} {n}" for k, n in sorted(e["verdicts"].items()))
+            lines.append(
+                f"| {e['rule']} | `{e['evaluator']}` | {e['units']} | {e['s']} | {e['queries']} | {v} |"
+            )
+        lines.append("")
+    for p in r.get("others", []):
+        total = sum(e["s"] for e in p["evaluators"])
+        lines += [f"{p['profile']} (not a target; its rules' evaluators alone over the same district, "
+                  f"{total:.2f} s in all, slowest first):", "",
                   "| rule | evaluator | units | seconds | SQL | verdicts |", "|---|---|---:|---:|---:|---|"]  # fmt: skip
         for e in sorted(p["evaluators"], key=lambda e: -e["s"]):
             v = e["error"] or ", ".join(f"{k} {n}" for k, n in sorted(e["verdicts"].items()))
