@@ -350,7 +350,11 @@ def compare_export(request: HttpRequest, a: str, b: str) -> HttpResponse:
     )
     head.row(["截止日期 / Cut-off", older.cutoff, newer.cutoff])
     head.row(
-        ["开始时间 / Started", timezone.localtime(older.started_at).replace(tzinfo=None), timezone.localtime(newer.started_at).replace(tzinfo=None)]
+        [
+            "开始时间 / Started",
+            timezone.localtime(older.started_at).replace(tzinfo=None),
+            timezone.localtime(newer.started_at).replace(tzinfo=None),
+        ]
     )
     sheet = book.sheet(
         "变化",

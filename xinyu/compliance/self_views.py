@@ -312,7 +312,8 @@ def review_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "status": status or "",
             "year": data.get("year") or "",
-            "statuses": SelfEvaluationStatus.choices,
-            "totals": totals,
+            "statuses": [
+                (value, label, totals.get(value, 0)) for value, label in SelfEvaluationStatus.choices
+            ],
         },
     )
