@@ -239,6 +239,45 @@ def _pages(b: Any, runs: int) -> list[dict[str, Any]]:
     return rows
 
 
+def _selectors(b: Any, runs: int) -> list[dict[str, Any]]:
+    """The pages' data without the templates: `selectors.dashboard` (+ area counts, coverage,
+    screening shares, as the dashboard view reads them) and `selectors.scorecard`."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from xinyu.compliance import selectors
+
+    run = selectors.latest_run(b.district)
+
+    def dash() -> Any:
+        d = selectors.dashboard(b.district, run)
+        return selectors.area_counts(d), selectors.coverage(b.district, run), selectors.screening_shares(d)
+
+    calls = [("`selectors.dashboard` + area counts, coverage, screening shares", [dash])]
+    calls.append(("`selectors.scorecard`", [lambda s=s: selectors.scorecard(s, run) for _u, s in b.leaders]))
+    rows = []
+    for label, fns in calls:
+        ms_list, queries, error = [], 0, ""
+        for i in range(runs + 1):
+            with CaptureQueriesContext(connection) as q:
+                t = time.perf_counter()
+                try:
+                    fns[i % len(fns)]()
+                except Exception as exc:  # the selectors are being written by another helper
+                    error = f"{type(exc).__name__}: {exc}"[:120]
+                    break
+                if i:
+                    ms_list.append((time.perf_counter() - t) * 1000)
+            queries = len(q.captured_queries)
+        p50 = round(statistics.median(ms_list), 1) if ms_list else None
+        p95 = round(_p95(ms_list), 1) if ms_list else None
+        rows.append(
+            {"label": label, "n": len(ms_list), "p50": p50, "p95": p95, "queries": queries, "error": error}
+        )
+        _say(f"    {label}: p50 {p50} ms, p95 {p95} ms, {queries} queries {error}")
+    return rows
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from district import Spec, build, selfeval_for  # bench/ is on sys.path
     from django.core.management import call_command
@@ -274,8 +313,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         runs = _runs(b.district, b.admin, args.repeat)
         _say(f"    start_run: {runs['runs_s']} s, {runs['results']} results {runs['verdicts']}")
         evals = _evaluators(b.district)
+        data = _selectors(b, args.runs)
         pages = _pages(b, args.runs)
-        out["profiles"].append({**runs, "code": code, "evaluators": evals, "pages": pages})
+        out["profiles"].append({**runs, "code": code, "evaluators": evals, "pages": pages, "selectors": data})
     # The other shipped profiles' rules, each evaluator alone (every evaluator gets its data).
     out["others"] = []
     for other in profiles.available_profiles():
@@ -324,6 +364,16 @@ def report(command: str, r: dict[str, Any], db: str) -> str:
                 ok = f"not measured (HTTP {g['statuses']}: the page is not served)"
             lines.append(f"| {p['profile']} | {g['label']} | {g['who']} | {g['n']} | {g['p50']} ms | {g['p95']} ms "
                          f"| {g['queries']} | p95 < 300 ms: {ok} |")  # fmt: skip
+    lines += ["", "The pages' data without the templates (the same users' schools, `--runs` calls after one):", "",
+              "| profile | selectors | calls | p50 | p95 | SQL statements |", "|---|---|---:|---:|---:|---:|"]  # fmt: skip
+    for p in r["profiles"]:
+        for g in p.get("selectors", []):
+            if g["error"]:
+                lines.append(f"| {p['profile']} | {g['label']} | — | — | — | {g['error']} |")
+            else:
+                lines.append(
+                    f"| {p['profile']} | {g['label']} | {g['n']} | {g['p50']} ms | {g['p95']} ms | {g['queries']} |"
+                )
     lines += ["", f"HTTP statuses seen: {sorted(statuses)} (Django's test client, the whole middleware stack; "
               "one warm-up request per user and page; SQL statements of the last request).", ""]  # fmt: skip
     for p in r["profiles"]:
