@@ -183,3 +183,105 @@ def test_the_policy_check_names_a_bad_profile_and_a_bad_override() -> None:
     problems = list(check_compliance("500153", bad))
     assert problems, problems
     assert profiles.profile_for("500153").profile.id == "rongchang-2025"
+
+
+@pytest.mark.django_db
+def test_the_demo_builds_two_runs_a_month_apart_a_waiver_and_a_submitted_self_evaluation() -> None:
+    from xinyu.compliance.models import SelfEvaluation, Waiver
+
+    call_command("demo", students=300, seed=3, stdout=io.StringIO())
+    older, newer = Run.objects.order_by("started_at")
+    assert {older.kind, newer.kind} == {RunKind.DEMO}
+    assert (newer.cutoff - older.cutoff).days == 30 and (newer.started_at - older.started_at).days >= 29
+    waiver = Waiver.objects.get()
+    assert Result.objects.get(run=newer, school=waiver.school, rule_id=waiver.rule_id).waiver == waiver
+    assert Result.objects.get(run=older, school=waiver.school, rule_id=waiver.rule_id).verdict == "missed"
+    assert SelfEvaluation.objects.get().status == "submitted"
+    assert any(c.rule_id == waiver.rule_id for c in run_views.changes(older, newer))  # the trend shows
+    verdicts = set(Result.objects.filter(run=newer).values_list("verdict", flat=True))
+    assert {"met", "missed"} <= verdicts
+
+
+# ---- the property (issue 14 quality bar) ------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.django import TestCase as HypothesisTestCase  # noqa: E402
+
+from tests.personas import build_world  # noqa: E402
+from xinyu.kernel.compliance import Context, evaluators  # noqa: E402
+from xinyu.kernel.policyfile import policy_for_code  # noqa: E402
+from xinyu.kernel.semester import semester_of  # noqa: E402
+
+SEMESTER_END = dt.date(2026, 1, 31)  # 2025-2026 autumn, over: nothing pending
+
+
+class VerdictProperties(HypothesisTestCase):
+    """For random lesson counts per class, `lessons.semester` (≥ 9 periods per class, every
+    class): a school's verdict never changes when another school's data changes, it is met
+    exactly when every class of grade ≥ 4 reached 9, and "no data" appears exactly when the
+    inputs are missing (a school whose classes have no active student)."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.w = build_world()
+
+    def lessons(self, klass, n: int, *, shift: int = 0) -> None:  # type: ignore[no-untyped-def]
+        from xinyu.lessons.models import Lesson, LessonForm
+
+        start = semester_of(SEMESTER_END).start
+        Lesson.objects.bulk_create(
+            Lesson(
+                school_id=klass.school_id,
+                school_class=klass,
+                date=start + dt.timedelta(days=7 * (i // 2) + 1),
+                period=1 + (i % 2) + 2 * shift,
+                topic="认识情绪",
+                form=LessonForm.values[0],
+            )
+            for i in range(n)
+        )
+
+    def verdicts(self) -> dict[int, str]:
+        from xinyu.lessons import tallies
+        from xinyu.org.models import School
+
+        schools = list(
+            School.objects.filter(district=self.w.district).select_related("district").order_by("code")
+        )
+        tallies.rebuild(schools=schools)
+        ev = evaluators.get("lessons.semester")
+        ctx = Context(
+            today=SEMESTER_END, district=self.w.district, policy=dict(policy_for_code(self.w.district.code))
+        )
+        found = ev.fn(schools, ev.params(), ctx)
+        return {pk: str(f.verdict) for pk, f in found.items()}
+
+    @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        a=st.lists(st.integers(0, 12), min_size=3, max_size=3),
+        b=st.integers(0, 12),
+        b_more=st.integers(1, 6),
+        b_has_students=st.booleans(),
+    )
+    def test_unrelated_data_and_no_data(
+        self, a: list[int], b: int, b_more: int, b_has_students: bool
+    ) -> None:
+        from xinyu.org.models import Student
+
+        w = self.w
+        for klass, n in zip((w.class_a41, w.class_a42, w.class_a71), a, strict=True):
+            self.lessons(klass, n)
+        self.lessons(w.class_b41, b)
+        if not b_has_students:
+            Student.objects.filter(school_class=w.class_b41).delete()
+        first = self.verdicts()
+        assert first[w.school_a.pk] == ("met" if min(a) >= 9 else "missed")
+        assert (first[w.school_b.pk] == "no_data") == (not b_has_students)
+        if b_has_students:
+            assert first[w.school_b.pk] == ("met" if b >= 9 else "missed")
+        # school B's data changes; school A's verdict does not
+        self.lessons(w.class_b41, b_more, shift=1)
+        again = self.verdicts()
+        assert again[w.school_a.pk] == first[w.school_a.pk]
+        assert (again[w.school_b.pk] == "no_data") == (not b_has_students)
