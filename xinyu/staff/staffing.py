@@ -40,7 +40,7 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, cast
 
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from xinyu.kernel.policyfile import policy_for_code
@@ -644,6 +644,40 @@ def staffing_for(user: User | AnonymousUser, schools: Iterable[School] | None = 
     qs = register_schools_for(user, StaffPerm.VIEW_REGISTER)
     if schools is not None:
         qs = qs.filter(pk__in=[s.pk for s in schools])
+    loaded = load_facts(qs)
+    report = StaffingReport()
+    clusters: dict[int, ClusterStaffing] = {}
+    for cluster_id, (cf, teachers) in loaded.clusters.items():
+        clusters[cluster_id] = ClusterStaffing(
+            cf, evaluate_cluster(cf, teachers, rules_for(cf.district_code))
+        )
+    for s, facts, teachers in loaded.schools:
+        report.schools.append(
+            SchoolStaffing(
+                facts,
+                evaluate_school(facts, teachers, rules_for(facts.district_code)),
+                school=s,
+                cluster=clusters.get(s.cluster_id) if s.cluster_id else None,
+            )
+        )
+    report.clusters = sorted(clusters.values(), key=lambda c: c.facts.name)
+    return report
+
+
+@dataclass
+class LoadedFacts:
+    """What the rules read, not yet evaluated: per school (code order) its facts and the
+    teachers with a post there; per cluster of those schools its facts and its cluster posts
+    (the clusters in the order their first school comes)."""
+
+    schools: list[tuple[School, SchoolFacts, list[Teacher]]] = field(default_factory=list)
+    clusters: dict[int, tuple[ClusterFacts, list[Teacher]]] = field(default_factory=dict)
+    cluster_post_rows: list[dict[str, Any]] = field(default_factory=list)  # one per cluster post and school
+
+
+def load_facts(qs: QuerySet[School]) -> LoadedFacts:
+    """The facts and teachers of the schools of `qs` (no access check: the caller scoped
+    `qs`), in three queries whatever their number (see `staffing_for`). Read-only."""
     active = (
         Student.objects.filter(school_id=OuterRef("pk"), status=StudentStatus.ACTIVE)
         .order_by()
@@ -661,7 +695,7 @@ def staffing_for(user: User | AnonymousUser, schools: Iterable[School] | None = 
         .order_by("code")
     )
     if not rows:
-        return StaffingReport()
+        return LoadedFacts()
     ids = [s.pk for s in rows]
     campuses: dict[int, list[CampusFacts]] = {}
     for c in Campus.objects.filter(school_id__in=ids).order_by("school_id", "-is_main", "name"):
@@ -709,10 +743,9 @@ def staffing_for(user: User | AnonymousUser, schools: Iterable[School] | None = 
         if p["member__post_type"] == PostType.CLUSTER and p["school__cluster_id"]:
             by_cluster.setdefault(p["school__cluster_id"], []).append(p)
 
-    report = StaffingReport()
-    clusters: dict[int, ClusterStaffing] = {}
+    out = LoadedFacts(cluster_post_rows=[p for rows_ in by_cluster.values() for p in rows_])
     for s in rows:
-        if s.cluster_id and s.cluster_id not in clusters:
+        if s.cluster_id and s.cluster_id not in out.clusters:
             assert s.cluster is not None
             cf = ClusterFacts(
                 s.cluster_id,
@@ -720,10 +753,7 @@ def staffing_for(user: User | AnonymousUser, schools: Iterable[School] | None = 
                 s.district.code,
                 tuple(r.pk for r in rows if r.cluster_id == s.cluster_id),
             )
-            clusters[s.cluster_id] = ClusterStaffing(
-                cf,
-                evaluate_cluster(cf, _teachers(by_cluster.get(s.cluster_id, [])), rules_for(s.district.code)),
-            )
+            out.clusters[s.cluster_id] = (cf, _teachers(by_cluster.get(s.cluster_id, [])))
     for s in rows:
         has_roster = s.roster_row is not None  # type: ignore[attr-defined]
         facts = SchoolFacts(
@@ -739,16 +769,8 @@ def staffing_for(user: User | AnonymousUser, schools: Iterable[School] | None = 
             cluster_id=s.cluster_id,
             cluster_name=s.cluster.name if s.cluster else "",
         )
-        report.schools.append(
-            SchoolStaffing(
-                facts,
-                evaluate_school(facts, _teachers(by_school.get(s.pk, [])), rules_for(s.district.code)),
-                school=s,
-                cluster=clusters.get(s.cluster_id) if s.cluster_id else None,
-            )
-        )
-    report.clusters = sorted(clusters.values(), key=lambda c: c.facts.name)
-    return report
+        out.schools.append((s, facts, _teachers(by_school.get(s.pk, []))))
+    return out
 
 
 def worst_first(schools: Iterable[SchoolStaffing]) -> list[SchoolStaffing]:

@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from xinyu.kernel.policyfile import policy_for_code
@@ -31,7 +31,7 @@ from xinyu.staff.models import CertificateKind, HeldCertificate
 
 from . import access
 from .access import TrainingPerm
-from .models import Programme, ProgrammeKind, ProgrammeStatus, TrainingSession
+from .models import Attendance, Programme, ProgrammeKind, ProgrammeStatus, TrainingSession
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -131,6 +131,36 @@ def _first_days(kind: str, schools: list[School]) -> list[tuple[int, dt.date]]:
         if day is not None:
             out.append((school_id, day))
     return out
+
+
+def programme_days(kind: str, schools: list[School]) -> list[tuple[int, str, dt.date]]:
+    """(school id, programme uid, first day) of each school programme of the kind, the first
+    day as `_first_days` takes it (its first session's day, else its `starts_on`). One
+    statement; read by the compliance evaluators (training.evaluators)."""
+    out = []
+    for school_id, uid, first, starts_on in (
+        _held_programmes(kind, schools)
+        .annotate(first=Min("sessions__starts_at"))
+        .values_list("school_id", "uid", "first", "starts_on")
+    ):
+        day = timezone.localdate(first) if first is not None else starts_on
+        if day is not None:
+            out.append((school_id, str(uid), day))
+    return out
+
+
+def last_attended(member_ids: list[int]) -> dict[int, dt.date]:
+    """Member pk -> the day of the last training session they attended (present), as
+    `reminders.retrain_due` reads it. One statement."""
+    if not member_ids:
+        return {}
+    return {
+        member_id: timezone.localdate(at)
+        for member_id, at in Attendance.objects.filter(participant__member__in=member_ids, present=True)
+        .values("participant__member_id")
+        .annotate(last=Max("session__starts_at"))
+        .values_list("participant__member_id", "last")
+    }
 
 
 def school_based_gaps(
