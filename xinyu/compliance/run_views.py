@@ -147,7 +147,7 @@ def start_run(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect("compliance_runs:list")
     try:
         run, started = start(by=user, district=district, cutoff=form.cleaned_data["cutoff"])
@@ -229,12 +229,12 @@ def _rule_counts(run: Run) -> list[tuple[str, str, bool, int]]:
     rows = (
         Result.objects.filter(run=run)
         .values("rule_id", "verdict")
-        .annotate(n=Count("id"), waived=Count("id", filter=Q(waiver__isnull=False)))
+        .annotate(n=Count("id"), n_waived=Count("id", filter=Q(waiver__isnull=False)))
     )
     for r in rows:
-        out.append((r["rule_id"], r["verdict"], False, r["n"] - r["waived"]))
-        if r["waived"]:
-            out.append((r["rule_id"], r["verdict"], True, r["waived"]))
+        out.append((r["rule_id"], r["verdict"], False, r["n"] - r["n_waived"]))
+        if r["n_waived"]:
+            out.append((r["rule_id"], r["verdict"], True, r["n_waived"]))
     return out
 
 

@@ -106,7 +106,7 @@ def _self_url(se: SelfEvaluation) -> str:
 def _errors(request: HttpRequest, form: forms.Form) -> None:
     for errors in form.errors.values():
         for error in errors:
-            messages.error(request, error)
+            messages.error(request, str(error))
 
 
 # ---- the school's page ----------------------------------------------------------------------
