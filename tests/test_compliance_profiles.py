@@ -29,7 +29,7 @@ from xinyu.compliance.profiles import (
 from xinyu.kernel.compliance import Area, Evaluator, Level, Params, evaluators
 from xinyu.kernel.registry import Registry
 
-SEEDS = Path(os.environ.get("XINYU_SEEDS", "/work/shared/seeds"))
+SEEDS = Path(os.environ.get("XINYU_SEEDS", Path(__file__).resolve().parent.parent / "policies" / "seeds"))
 SHIPPED = {  # profile id -> the seed file it quotes (by the file name's number)
     "rongchang-2025": "000",
     "xinyang": "001",

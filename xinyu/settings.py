@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "xinyu.outreach",
     "xinyu.homevisits",
     "xinyu.schoolevents",
+    "xinyu.compliance",
     "xinyu.studentfile",
     "django_tasks",
     "xinyu.web",

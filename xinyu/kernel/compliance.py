@@ -88,6 +88,7 @@ class Context:
     today: dt.date  # the data cut-off
     district: Any  # xinyu.org.models.District
     policy: dict[str, Any] = field(default_factory=dict)  # the district's merged policy file
+    rule: str = ""  # the id of the profile's rule being evaluated (set by the engine per rule)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ComplianceConfig(AppConfig):
+    name = "xinyu.compliance"
+    verbose_name = "Compliance (达标评估)"
