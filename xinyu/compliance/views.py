@@ -1,0 +1,372 @@
+"""Compliance pages (issue 14 items 3, 5, 6): the district dashboard (drill-down district →
+cluster → school, charts each with its table and export), the school scorecard, a rule's
+evidence with the waiver forms, and the waiver list. Every fetch goes through
+`xinyu.compliance.access` (out of scope: 404 + a denied row); writes through `services`."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from xinyu.access import policy
+from xinyu.audit.models import Action
+from xinyu.audit.services import record
+from xinyu.kernel.compliance import AREA_LABELS, Area
+from xinyu.kernel.errors import ServiceError
+from xinyu.kernel.excel import Book, excel_response, watermark
+from xinyu.kernel.verdict import VERDICT_LABELS
+from xinyu.org.models import Cluster, District, School, User
+
+from . import access, selectors, services
+from .access import CompliancePerm
+from .forms import DashboardForm, WaiverFilterForm, WaiverGrantForm, WaiverRevokeForm
+from .models import Result, Run, Waiver
+
+PAGE = 50
+SHOWN_LABELS = {
+    **{str(k): v for k, v in VERDICT_LABELS.items()},
+    "waived": ("已豁免", "waived"),
+    "": ("—", "—"),
+}
+TABLES = ("rules", "areas", "schools", "coverage")
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _book(user: User, title: str) -> Book:
+    return Book(mark=watermark(user.full_name, user.get_username()), title=title)
+
+
+def _export(
+    user: User, book: Book, rows: int, what: str, obj_id: str, school: School | None, name: str
+) -> HttpResponse:
+    record(
+        actor=user, action=Action.EXPORT, object_type="compliance", object_id=obj_id, school=school,
+        role=policy.audit_role(user), detail=f"compliance {what}: {rows} rows",
+    )  # fmt: skip
+    return excel_response(book.save(), name)
+
+
+# ---- the district dashboard --------------------------------------------------------------------
+
+
+def _dashboard_scope(request: HttpRequest) -> tuple[District, Run | None, int | None, DashboardForm, str]:
+    user = _user(request)
+    district = access.district_for(user)
+    clusters = list(Cluster.objects.filter(district=district).order_by("name").values_list("pk", "name"))
+    form = DashboardForm(request.GET or None, clusters=clusters)
+    cluster_id = form.cleaned_data.get("cluster") if form.is_valid() else None
+    run_uid = request.GET.get("run")
+    run = access.get_run_for(user, run_uid) if run_uid else selectors.latest_run(district)
+    if run is not None and run.district_id != district.pk:
+        policy.deny(user, object_type="compliance_run", object_id=str(run.uid))
+    kept = {k: v for k, v in (("cluster", cluster_id or ""), ("run", run_uid or "")) if v}
+    return district, run, cluster_id, form, urlencode(kept)
+
+
+def _charts(dash: selectors.Dashboard, areas: list[selectors.AreaCount]) -> dict[str, Any]:
+    return {
+        "rules": {
+            "categories": [s.rule.id for s in dash.rules if s.district_result is None],
+            "data": [s.percent for s in dash.rules if s.district_result is None],
+        },
+        "areas": {
+            "categories": [f"{a.label[0]} {a.label[1]}" for a in areas],
+            "series": [
+                {
+                    "name": f"{SHOWN_LABELS[k][0]} {SHOWN_LABELS[k][1]}",
+                    "key": k,
+                    "data": [getattr(a, k) for a in areas],
+                }
+                for k in ("met", "missed", "no_data", "waived")
+            ],
+        },
+    }
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The latest run of the district (or of one cluster's schools)."""
+    district, run, cluster_id, form, query = _dashboard_scope(request)
+    ctx: dict[str, Any] = {
+        "district": district,
+        "run": run,
+        "form": form,
+        "query": query,
+        "cluster_id": cluster_id,
+    }
+    if run is not None:
+        dash = selectors.dashboard(district, run, cluster_id=cluster_id)
+        areas = selectors.area_counts(dash)
+        cluster_ids = dict(Cluster.objects.filter(district=district).values_list("name", "pk"))
+        ctx.update(
+            dash=dash,
+            school_rules=[s for s in dash.rules if s.district_result is None],
+            district_rules=[s for s in dash.rules if s.district_result is not None],
+            areas=areas,
+            charts=_charts(dash, areas),
+            clusters=[(name, cluster_ids.get(name), line) for name, line in dash.clusters],
+            coverage=selectors.coverage(district, run, cluster_id=cluster_id),
+            screening=selectors.screening_shares(dash),
+            cluster_name=next((n for n, pk in cluster_ids.items() if pk == cluster_id), ""),
+        )
+    return render(request, "compliance/dashboard.html", ctx)
+
+
+def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
+    """One table of the dashboard (same run and cluster as the page)."""
+    if table not in TABLES:
+        raise Http404
+    user = _user(request)
+    district, run, cluster_id, _form, query = _dashboard_scope(request)
+    book = _book(user, "达标情况")
+    n = 0
+    if run is not None:
+        dash = selectors.dashboard(district, run, cluster_id=cluster_id)
+        if table == "rules":
+            sheet = book.sheet(
+                "规则达标",
+                header=["规则 / Rule", "标题 / Title", "达标 / Met", "分母 / Of", "% ", "未达标 / Missed",
+                        "无数据 / No data", "已豁免 / Waived"],
+                widths=[28, 40],
+            )  # fmt: skip
+            for s in dash.rules:
+                if s.district_result is None:
+                    sheet.row(
+                        [
+                            s.rule.id,
+                            s.rule.title_zh,
+                            s.met,
+                            s.denominator,
+                            s.percent,
+                            s.missed,
+                            s.no_data,
+                            s.waived,
+                        ]
+                    )
+                else:
+                    r = s.district_result
+                    sheet.row(
+                        [s.rule.id, s.rule.title_zh, SHOWN_LABELS[r.verdict][0], "", r.actual, "", "", ""]
+                    )
+                n += 1
+        elif table == "areas":
+            sheet = book.sheet(
+                "领域",
+                header=[
+                    "领域 / Area",
+                    "达标 / Met",
+                    "未达标 / Missed",
+                    "无数据 / No data",
+                    "已豁免 / Waived",
+                ],
+            )
+            for a in selectors.area_counts(dash):
+                sheet.row([a.label[0], a.met, a.missed, a.no_data, a.waived])
+                n += 1
+        elif table == "schools":
+            sheet = book.sheet(
+                "学校",
+                header=["学校代码 / Code", "学校 / School", "片区 / Cluster", "达标 / Met", "未达标 / Missed",
+                        "无数据 / No data", "已豁免 / Waived", "%"],
+                widths=[12, 24, 16],
+            )  # fmt: skip
+            for sl in dash.schools:
+                sc = sl.school
+                sheet.row([sc.code, sc.name, sc.cluster.name if sc.cluster is not None else "", sl.met, sl.missed,
+                           sl.no_data, sl.waived, sl.percent])  # fmt: skip
+                n += 1
+        else:
+            sheet = book.sheet(
+                "覆盖", header=["指标 / Measure", "分组 / Group", "学校数 / Schools", "达标 / Meeting", "%", "目标 % / Target"],
+                widths=[24, 16],
+            )  # fmt: skip
+            for cov in selectors.coverage(district, run, cluster_id=cluster_id):
+                for cl in [*cov.by_category, *cov.by_cluster]:
+                    sheet.row([cov.title[0], cl.label, cl.schools, cl.meeting, cl.percent, cl.target])
+                    n += 1
+    return _export(user, book, n, f"dashboard {table} {query}".strip(), str(run.uid) if run else "", None,
+                   f"compliance-{table}.xlsx")  # fmt: skip
+
+
+# ---- the school scorecard ----------------------------------------------------------------------
+
+
+def _school_run(school: School) -> Run | None:
+    return selectors.latest_run(school.district)
+
+
+def scorecard(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    school = access.get_school_for(user, uid)
+    run = _school_run(school)
+    areas = selectors.scorecard(school, run) if run is not None else []
+    missed = sum(a.counts["missed"] for a in areas)
+    return render(
+        request,
+        "compliance/scorecard.html",
+        {"school": school, "run": run, "areas": areas, "missed": missed, "labels": SHOWN_LABELS,
+         "district_view": policy.can(user, CompliancePerm.VIEW_DASHBOARD)},
+    )  # fmt: skip
+
+
+def scorecard_export(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    school = access.get_school_for(user, uid)
+    run = _school_run(school)
+    book = _book(user, "学校达标卡")
+    sheet = book.sheet(
+        "达标卡",
+        header=["领域 / Area", "规则 / Rule", "标题 / Title", "结论 / Verdict", "要求 / Required", "实际 / Actual",
+                "单位 / Measure", "说明 / Note", "计数记录数 / Records", "依据 / Document", "条款 / Article"],
+        widths=[14, 28, 36, 10, 10, 10, 16, 40],
+    )  # fmt: skip
+    n = 0
+    for area in selectors.scorecard(school, run) if run is not None else []:
+        for row in area.rows:
+            r, rule = row.result, row.rule
+            sheet.row([area.label[0], rule.id, rule.title_zh, SHOWN_LABELS[r.shown][0], r.required, r.actual,
+                       r.measure, r.note_zh, len(r.counted), rule.citation.document, rule.citation.article])  # fmt: skip
+            n += 1
+    return _export(user, book, n, "scorecard", str(school.uid), school, f"compliance-{school.code}.xlsx")
+
+
+# ---- a rule's evidence and its waiver ----------------------------------------------------------
+
+
+def _rule_of(school: School, rule_id: str) -> Any:
+    rule = selectors.rules_by_id(school.district).get(rule_id)
+    if rule is None:
+        raise Http404
+    return rule
+
+
+def rule_page(request: HttpRequest, uid: str, rule_id: str) -> HttpResponse:
+    user = _user(request)
+    school = access.get_school_for(user, uid)
+    rule = _rule_of(school, rule_id)
+    run = _school_run(school)
+    result = (
+        Result.objects.filter(run=run, school=school, rule_id=rule_id).select_related("waiver").first()
+        if run is not None
+        else None
+    )
+    today = timezone.localdate()
+    waivers = list(
+        access.waivers_for(user)
+        .filter(school=school, rule_id=rule_id)
+        .select_related("granted_by", "revoked_by")
+    )
+    in_force = next((w for w in waivers if w.revoked_at is None and w.expires_on >= today), None)
+    may_waive = access.may(user, CompliancePerm.GRANT_WAIVER, school)
+    return render(
+        request,
+        "compliance/rule.html",
+        {
+            "school": school, "rule": rule, "run": run, "result": result, "labels": SHOWN_LABELS,
+            "area": AREA_LABELS.get(Area(selectors.area_of(rule))), "waivers": waivers, "in_force": in_force,
+            "may_waive": may_waive, "grant_form": WaiverGrantForm(), "revoke_form": WaiverRevokeForm(),
+            "today": today,
+        },
+    )  # fmt: skip
+
+
+@require_POST
+def grant_waiver(request: HttpRequest, uid: str, rule_id: str) -> HttpResponse:
+    user = _user(request)
+    school = access.get_school_for(user, uid, CompliancePerm.GRANT_WAIVER)
+    _rule_of(school, rule_id)
+    form = WaiverGrantForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors.as_text())
+    else:
+        try:
+            services.grant_waiver(by=user, school=school, rule_id=rule_id, **form.cleaned_data)
+        except ServiceError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Waiver granted; it counts from the next run."))
+    return redirect("compliance:rule", uid=school.uid, rule_id=rule_id)
+
+
+@require_POST
+def revoke_waiver(request: HttpRequest, uid: str) -> HttpResponse:
+    user = _user(request)
+    waiver = access.get_waiver_for(user, uid)
+    form = WaiverRevokeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors.as_text())
+    else:
+        try:
+            services.revoke_waiver(by=user, waiver=waiver, reason=form.cleaned_data["reason"])
+        except ServiceError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Waiver revoked; the rule counts again from the next run."))
+    return redirect("compliance:rule", uid=waiver.school.uid, rule_id=waiver.rule_id)
+
+
+# ---- the waiver list ---------------------------------------------------------------------------
+
+
+def _waivers(request: HttpRequest) -> tuple[Any, WaiverFilterForm, str]:
+    user = _user(request)
+    policy.require(user, CompliancePerm.VIEW_SCORECARD, what="compliance_waivers")
+    scoped = access.waivers_for(user)
+    schools = {
+        str(s.uid): s for s in School.objects.filter(pk__in=scoped.values("school_id")).order_by("code")
+    }
+    rules = sorted(set(scoped.values_list("rule_id", flat=True)))
+    form = WaiverFilterForm(
+        request.GET, schools=[(k, s.name) for k, s in schools.items()], rules=[(r, r) for r in rules]
+    )
+    form.is_valid()
+    d = form.cleaned_data
+    qs = selectors.filter_waivers(
+        scoped, today=timezone.localdate(), status=d.get("status") or "",
+        school=schools.get(d.get("school") or ""), rule_id=d.get("rule") or "",
+    )  # fmt: skip
+    query = request.GET.copy()
+    query.pop("page", None)
+    return qs, form, query.urlencode()
+
+
+def waivers(request: HttpRequest) -> HttpResponse:
+    qs, form, query = _waivers(request)
+    page: Any = Paginator(qs, PAGE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    rows = [(w, selectors.waiver_status(w, today)) for w in page.object_list]
+    return render(
+        request, "compliance/waivers.html", {"rows": rows, "page": page, "form": form, "query": query}
+    )
+
+
+def waivers_export(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    qs, _form, query = _waivers(request)
+    today = timezone.localdate()
+    book = _book(user, "豁免")
+    sheet = book.sheet(
+        "豁免",
+        header=["学校 / School", "规则 / Rule", "状态 / Status", "理由 / Justification", "批准人 / Approver",
+                "批准时间 / Granted", "到期 / Expires", "撤销原因 / Revoked because"],
+        widths=[24, 28, 10, 40, 14, 18, 12, 30],
+    )  # fmt: skip
+    labels = {"in_force": "有效", "expired": "已到期", "revoked": "已撤销"}
+    n = 0
+    for w in qs:
+        w_: Waiver = w
+        sheet.row([w_.school.name, w_.rule_id, labels[selectors.waiver_status(w_, today)], w_.justification,
+                   w_.granted_by.full_name, timezone.localtime(w_.granted_at).replace(tzinfo=None), w_.expires_on,
+                   w_.revoke_reason])  # fmt: skip
+        n += 1
+    return _export(user, book, n, f"waivers {query}".strip(), "", None, "compliance-waivers.xlsx")
