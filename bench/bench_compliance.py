@@ -191,6 +191,7 @@ def _runs(district: Any, by: Any, repeat: int) -> dict[str, Any]:
         "profile": run.profile_id,
         "rules": len(run.params),
         "results": sum(verdicts.values()),
+        "waived": Result.objects.filter(run=run, waiver__isnull=False).count(),
         "verdicts": dict(sorted(verdicts.items())),
         "runs_s": [round(s, 2) for s in seconds],
         "median_s": round(statistics.median(seconds), 2),
@@ -279,7 +280,7 @@ def _selectors(b: Any, runs: int) -> list[dict[str, Any]]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from district import Spec, build, selfeval_for  # bench/ is on sys.path
+    from district import Spec, build, selfeval_for, waivers_for  # bench/ is on sys.path
     from django.core.management import call_command
 
     from xinyu.compliance import profiles
@@ -300,6 +301,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     qx = profiles.profile_for(QX_CODE).profile
     b.counts["self_evaluation_items"] += selfeval_for(
         b, qx.id, [r.id for r in qx.rules if r.evaluator == "compliance.self_declared"], random.Random(7)
+    )
+    rc = profiles.profile_for(RC_CODE).profile
+    b.counts["waivers"] = waivers_for(
+        b, [r.id for r in (*rc.rules[:2], *qx.rules[:2]) if r.level == "school"]
     )
     build_s = round(time.perf_counter() - t, 1)
     _say(f"  built in {build_s} s: {b.counts}; parts {b.seconds}")
@@ -347,7 +352,7 @@ def report(command: str, r: dict[str, Any], db: str) -> str:
     ]
     for p in r["profiles"]:
         ok = "met" if p["median_s"] < RUN_TARGET_S else "NOT MET"
-        lines.append(f"| {p['profile']} (district {p['code']}) | {p['rules']} | {p['results']:,} {p['verdicts']} "
+        lines.append(f"| {p['profile']} (district {p['code']}) | {p['rules']} | {p['results']:,} {p['verdicts']}, {p.get('waived', 0)} waived "
                      f"| {', '.join(f'{s} s' for s in p['runs_s'])} | {p['median_s']} s (engine {p['engine_median_s']} s) "
                      f"| < 30 s: {ok} |")  # fmt: skip
     lines += [

@@ -803,3 +803,31 @@ def _selfeval(spec: Spec, rng: random.Random, b: Built) -> None:
     b.counts["self_evaluation_items"] = b.counts.get("self_evaluation_items", 0) + selfeval_for(
         b, chosen.id, rules, rng
     )
+
+
+def waivers_for(b: Built, rule_ids: list[str], *, share: float = 0.05, seed: int = 11) -> int:
+    """Waivers in force (a year from today) for `share` of the schools on each rule, and an
+    expired and a revoked one per rule (the engine must skip those)."""
+    from django.utils import timezone
+
+    from xinyu.compliance.models import Waiver
+
+    rng = random.Random(seed)
+    today = timezone.localdate()
+    rows = []
+    for rule_id in rule_ids:
+        picked = rng.sample(b.schools, max(3, int(len(b.schools) * share)))
+        for k, s in enumerate(picked):
+            rows.append(
+                Waiver(
+                    district=b.district,
+                    school=s,
+                    rule_id=rule_id,
+                    justification="校舍改造期间（基准测试）",
+                    granted_by=b.admin,
+                    expires_on=today - dt.timedelta(days=1) if k == 0 else today + dt.timedelta(days=365),
+                    revoked_at=timezone.now() if k == 1 else None,
+                )
+            )
+    Waiver.objects.bulk_create(rows)
+    return len(rows)
