@@ -31,7 +31,7 @@ KWARGS: dict[str, Callable[[Any, Any], dict[str, Any]]] = {
 
 ENTRIES: tuple[Entry, ...] = (
     E("compliance:dashboard", a=DISTRICT),
-    E("compliance:dashboard_export", "compliance_table", a=DISTRICT),
+    E("compliance:dashboard_export", "compliance_table", a=DISTRICT, b=DISTRICT),
     E("compliance:scorecard", "school", a=CARD_A, b=CARD_B),
     E("compliance:scorecard_export", "school", a=CARD_A, b=CARD_B),
     E("compliance:rule", "compliance_rule", a=CARD_A, b=CARD_B),
