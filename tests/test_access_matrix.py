@@ -322,6 +322,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "mailbox": ("mailbox:", "mailbox_public:"),
     "api": ("api:",),
     "activities": ("lessons:", "outreach:", "outreach_public:", "homevisits:", "schoolevents:"),
+    "compliance": ("compliance:", "compliance_runs:", "compliance_self:", "api:op:xinyu_api_compliance"),
 }
 
 
@@ -343,6 +344,9 @@ class AccessMatrixTests(AccessMatrixBase):
 
     def test_activities(self) -> None:
         self.run_group(GROUPS["activities"])
+
+    def test_compliance(self) -> None:
+        self.run_group(GROUPS["compliance"])
 
     def test_org_hubs_and_every_other_route(self) -> None:
         """org, roster, audit, notify, studentfile, the hub's pages, and any new namespace."""

@@ -146,6 +146,9 @@ class ApiTests(PersonaTestCase):
             ("GET", "/api/schoolevents/schools/{uid}/summary", "xinyu_api_schoolevents_school_summary"),
             ("GET", "/api/outreach/talks", "xinyu_api_outreach_talks"),
             ("GET", "/api/outreach/talks/{uid}/summary", "xinyu_api_outreach_summary"),
+            ("GET", "/api/compliance/runs", "xinyu_api_compliance_runs"),
+            ("GET", "/api/compliance/runs/{uid}", "xinyu_api_compliance_run"),
+            ("GET", "/api/compliance/schools/{uid}/scorecard", "xinyu_api_compliance_scorecard"),
         }
 
     def test_openapi_documents_every_error_status(self) -> None:
@@ -168,7 +171,7 @@ class ApiTests(PersonaTestCase):
                     body = responses[status]["content"]["application/json"]["schema"]
                     assert body == {"$ref": error_ref}, (where, status, body)
                 seen += 1
-        assert seen == 21
+        assert seen == 24
 
     def test_declared_statuses_are_the_answers(self) -> None:
         """What openapi.json promises is what the API answers: 401, 404 and 422 bodies carry

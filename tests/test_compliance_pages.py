@@ -73,7 +73,7 @@ class CompliancePagesTests(PersonaTestCase):
         )
         page = self.client_for(self.w.district_admin).get("/compliance/").content.decode()
         row = page.split(f'data-rule="{rule}"')[1].split("</tr>")[0]
-        self.assertIn("1 of 2", row)  # denominator: both schools, no data not met
+        self.assertIn("2 所中 1 所", row)  # denominator: both schools, no data not met
         self.assertIn('data-testid="no-data">1<', row)
         w = Waiver.objects.create(
             district=self.w.district, school=self.w.school_b, rule_id=rule, justification="施工中，暂缓",
@@ -82,7 +82,7 @@ class CompliancePagesTests(PersonaTestCase):
         Result.objects.filter(run=self.run, rule_id=rule, school=self.w.school_b).update(waiver=w)
         page = self.client_for(self.w.district_admin).get("/compliance/").content.decode()
         row = page.split(f'data-rule="{rule}"')[1].split("</tr>")[0]
-        self.assertIn("1 of 1", row)  # waived apart
+        self.assertIn("1 所中 1 所", row)  # waived apart
         self.assertIn('data-testid="waived">1<', row)
 
     def test_dashboard_cluster_drill_down(self) -> None:

@@ -19,6 +19,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
 from xinyu.audit.api import router as audit_router
+from xinyu.compliance.api import router as compliance_router
 from xinyu.homevisits.api import router as homevisits_router
 from xinyu.kernel.api import field_error
 from xinyu.kernel.errors import ServiceError
@@ -65,6 +66,7 @@ api.add_router("", lessons_router)
 api.add_router("", outreach_router)
 api.add_router("", homevisits_router)
 api.add_router("", schoolevents_router)
+api.add_router("", compliance_router)
 
 
 @api.exception_handler(Http404)

@@ -37,5 +37,8 @@ urlpatterns = [
     path("outreach/", include("xinyu.outreach.urls")),
     path("homevisits/", include("xinyu.homevisits.urls")),
     path("events/", include("xinyu.schoolevents.urls")),
+    path("compliance/", include("xinyu.compliance.run_urls")),
+    path("compliance/", include("xinyu.compliance.self_urls")),
+    path("compliance/", include("xinyu.compliance.urls")),
     path("api/", api.urls),
 ]

@@ -340,22 +340,6 @@ def compare_export(request: HttpRequest, a: str, b: str) -> HttpResponse:
     older, newer = _pair(user, a, b)
     rows = changes(older, newer)
     book = Book(mark=watermark(user.full_name, user.get_username()), title="合规评估对比")
-    head = book.sheet("说明", header=["", "之前 / Before", "之后 / After"], widths=[24, 30, 30])
-    head.row(
-        [
-            "档案 / Profile",
-            f"{older.profile_id} {older.profile_hash[:12]}",
-            f"{newer.profile_id} {newer.profile_hash[:12]}",
-        ]
-    )
-    head.row(["截止日期 / Cut-off", older.cutoff, newer.cutoff])
-    head.row(
-        [
-            "开始时间 / Started",
-            timezone.localtime(older.started_at).replace(tzinfo=None),
-            timezone.localtime(newer.started_at).replace(tzinfo=None),
-        ]
-    )
     sheet = book.sheet(
         "变化",
         header=[
@@ -382,6 +366,22 @@ def compare_export(request: HttpRequest, a: str, b: str) -> HttpResponse:
             ]
         )
     book.filter(sheet)
+    head = book.sheet("说明", header=["", "之前 / Before", "之后 / After"], widths=[24, 30, 30])
+    head.row(
+        [
+            "档案 / Profile",
+            f"{older.profile_id} {older.profile_hash[:12]}",
+            f"{newer.profile_id} {newer.profile_hash[:12]}",
+        ]
+    )
+    head.row(["截止日期 / Cut-off", older.cutoff, newer.cutoff])
+    head.row(
+        [
+            "开始时间 / Started",
+            timezone.localtime(older.started_at).replace(tzinfo=None),
+            timezone.localtime(newer.started_at).replace(tzinfo=None),
+        ]
+    )
     record(
         actor=user,
         action=Action.EXPORT,
