@@ -55,6 +55,8 @@ CATALOGUE = {
     "rooms.open_hours",
     "rooms.open_every_school_day",
     "rooms.coverage",
+    "rooms.equipment",
+    "rooms.zones_present",
     "training.school_based_per_semester",
     "training.all_staff_per_semester",
     "training.part_time_trained_within",
@@ -704,6 +706,7 @@ class QueryCountTest(Base):
         "rooms.total_area": {"min_m2": 70},
         "rooms.zone_area": {"zone": "individual", "min_m2": 10},
         "rooms.coverage": {"target_share": 0.8},
+        "rooms.zones_present": {"zones": ["individual", "group"]},
         "training.certificates_target": {"kind": "C", "target": 10, "year": 2026},
     }
 
@@ -798,3 +801,106 @@ class QueryCountTest(Base):
         Post.objects.bulk_create(Post(member=m, school=s) for m in StaffMember.objects.filter(school=s))
         f = self.one("staff.ratio", s)
         self.assertEqual((f.actual, len(f.counted)), (MAX_COUNTED + 5, MAX_COUNTED))
+
+
+class RoomsEquipmentAndZonesTest(Base):
+    """rooms.equipment (RC attachment 1 基本配套设施) and rooms.zones_present (XY 3 rooms + 6 zones)."""
+
+    def room(self, school: School, name: str = "心理辅导室") -> Room:
+        return Room.objects.create(
+            school=school, name=name, location="三楼", mailbox_location="一楼", help_email="help@example.org"
+        )
+
+    def zone(self, room: Room, kind: str, area: str, equipment: list[str] | None = None) -> Zone:
+        return Zone.objects.create(room=room, kind=kind, area_m2=Decimal(area), equipment=equipment or [])
+
+    def required(self, kind: str) -> list[str]:
+        from xinyu.counselling.standards import standards_for
+
+        items = list(standards_for(self.w.district.code).zones[kind].required)
+        self.assertGreater(len(items), 3, kind)  # the note test below names the first few
+        return items
+
+    def test_a_zone_missing_one_required_item_is_missed_complete_is_met(self) -> None:
+        room = self.room(self.w.school_a)
+        items = self.required(ZoneKind.INDIVIDUAL)
+        ind = self.zone(room, ZoneKind.INDIVIDUAL, "12", items[:-1])
+        f = self.one("rooms.equipment", self.w.school_a, zones=["individual"])
+        self.assertEqual((f.verdict, f.required, f.actual, f.counted), (Verdict.MISSED, 1, 0, ()))
+        self.assertIn(items[-1], f.note_zh)
+        self.assertIn(items[-1], f.note_en)
+        self.assertNotIn(items[0], f.note_zh)
+        self.assertEqual(f.link, f"/counselling/rooms/{room.uid}/")
+        Zone.objects.filter(pk=ind.pk).update(equipment=items + ["沙盘"])  # optional extras do no harm
+        f = self.one("rooms.equipment", self.w.school_a, zones=["individual"])
+        self.assertEqual((f.verdict, f.required, f.actual, f.counted), (Verdict.MET, 1, 1, (str(ind.uid),)))
+
+    def test_every_zone_by_default_share_and_first_missing_items_named(self) -> None:
+        room = self.room(self.w.school_a)
+        office_items = self.required(ZoneKind.OFFICE)
+        self.zone(room, ZoneKind.OFFICE, "15", office_items)
+        self.zone(room, ZoneKind.INDIVIDUAL, "12")  # nothing recorded
+        f = self.one("rooms.equipment", self.w.school_a)
+        self.assertEqual((f.verdict, f.required, f.actual), (Verdict.MISSED, 2, 1))
+        ind_items = self.required(ZoneKind.INDIVIDUAL)
+        for item in ind_items[:3]:
+            self.assertIn(item, f.note_zh)
+        self.assertNotIn(ind_items[3], f.note_zh)  # only the first few
+        self.assertIn(f"and {len(ind_items) - 3} more", f.note_en)
+        self.assertEqual(self.one("rooms.equipment", self.w.school_a, share=0.5).verdict, Verdict.MET)
+        self.assertEqual(self.one("rooms.equipment", self.w.school_a, share=0.51).verdict, Verdict.MISSED)
+        self.assertEqual(self.one("rooms.equipment", self.w.school_a, zones=["office"]).verdict, Verdict.MET)
+
+    def test_equipment_no_room_or_no_such_zone_is_no_data(self) -> None:
+        f = self.one("rooms.equipment", self.w.school_b)
+        self.assertEqual((f.verdict, f.actual), (Verdict.NO_DATA, None))
+        self.assertIn("no counselling room", f.note_en)
+        room = self.room(self.w.school_b)
+        f = self.one("rooms.equipment", self.w.school_b)  # a room without zones
+        self.assertEqual((f.verdict, f.actual), (Verdict.NO_DATA, None))
+        self.zone(room, ZoneKind.OFFICE, "15")
+        f = self.one("rooms.equipment", self.w.school_b, zones=["group"])
+        self.assertEqual((f.verdict, f.actual), (Verdict.NO_DATA, None))
+        self.assertIn("团体辅导室", f.note_zh)
+        self.assertEqual(self.one("rooms.equipment", self.w.school_b).verdict, Verdict.MISSED)
+
+    def test_zones_present_a_missing_kind_and_total_area(self) -> None:
+        room = self.room(self.w.school_a)
+        self.zone(room, ZoneKind.OFFICE, "15")
+        ind = self.zone(self.room(self.w.school_a, "第二辅导室"), ZoneKind.INDIVIDUAL, "12")
+        kinds = ["individual", "group", "office"]
+        f = self.one("rooms.zones_present", self.w.school_a, zones=kinds)
+        self.assertEqual((f.verdict, f.required, f.actual), (Verdict.MISSED, 3, 2))
+        self.assertIn("团体辅导室", f.note_zh)
+        self.assertIn("group room", f.note_en)
+        self.assertEqual(f.link, "/counselling/")  # two rooms
+        group = self.zone(room, ZoneKind.GROUP, "20")
+        f = self.one("rooms.zones_present", self.w.school_a, zones=kinds)
+        self.assertEqual((f.verdict, f.actual), (Verdict.MET, 3))
+        self.assertEqual(
+            set(f.counted), {str(ind.uid), str(group.uid)} | {str(z.uid) for z in room.zones.all()}
+        )
+        self.assertEqual(
+            self.one("rooms.zones_present", self.w.school_a, zones=kinds, min_total_m2=47).verdict,
+            Verdict.MET,
+        )
+        f = self.one("rooms.zones_present", self.w.school_a, zones=kinds, min_total_m2=47.1)
+        self.assertEqual((f.verdict, f.actual), (Verdict.MISSED, 3))
+        self.assertIn("47.0 m²", f.note_en)
+
+    def test_zones_present_no_room_is_no_data_and_params_checked(self) -> None:
+        f = self.one("rooms.zones_present", self.w.school_b, zones=["office"])
+        self.assertEqual((f.verdict, f.actual), (Verdict.NO_DATA, None))
+        self.room(self.w.school_b)
+        f = self.one("rooms.zones_present", self.w.school_b, zones=["office"])
+        self.assertEqual((f.verdict, f.actual), (Verdict.MISSED, 0))
+        for name, bad in (
+            ("rooms.zones_present", {"zones": []}),
+            ("rooms.zones_present", {"zones": ["kitchen"]}),
+            ("rooms.zones_present", {"zones": ["office"], "min_total_m2": 0}),
+            ("rooms.equipment", {"zones": ["kitchen"]}),
+            ("rooms.equipment", {"share": 0}),
+            ("rooms.equipment", {"share": 1.5}),
+        ):
+            with self.assertRaises(ValidationError, msg=(name, bad)):
+                evaluators.get(name).params.model_validate(bad)

@@ -9,6 +9,9 @@ for every room rule; a room with no zone (or no slot) is a count of zero (missed
   reception + individual counselling room; standard = those + a small-group room; advanced =
   those + group room, relaxation room, assessment and archive room, reading room. A zone kind
   is present when one of its zones has an area within the district's standard for it.
+- Equipment: a zone holds its standard's `required` items (the checklist items recorded in
+  `Zone.equipment`; `optional` ones are not required); a school with no zone of the kinds asked
+  for: no data. Zones present: one zone of each kind, any area (XY's 3 rooms + 6 zones).
 - Open hours: the union of the school's staffed slots (a staff member on duty) per weekday,
   so two rooms open at the same time count once; unstaffed slots are named in the note.
 - School days: Monday to Friday.
@@ -17,6 +20,7 @@ for every room rule; a room with no zone (or no slot) is a count of zero (missed
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -79,6 +83,33 @@ class ZoneAreaParams(Params):
         return value
 
 
+def _known_zones(values: list[str]) -> list[str]:
+    unknown = [v for v in values if v not in ZoneKind.values]
+    if unknown:
+        raise ValueError(f"zones must be of {', '.join(ZoneKind.values)} (not {', '.join(unknown)})")
+    return values
+
+
+class EquipmentParams(Params):
+    zones: list[str] = []  # ZoneKind values; empty: every zone kind the school's rooms have
+    share: float = Field(1.0, gt=0, le=1)
+
+    @field_validator("zones")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        return _known_zones(value)
+
+
+class ZonesPresentParams(Params):
+    zones: list[str] = Field(min_length=1)
+    min_total_m2: float | None = Field(None, gt=0)
+
+    @field_validator("zones")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        return _known_zones(value)
+
+
 class OpenHoursParams(Params):
     min_hours_per_week: float = Field(10, ge=0)
 
@@ -94,6 +125,7 @@ class ZoneRow:
     uid: str
     kind: str
     area: Decimal
+    equipment: tuple[str, ...] = ()
 
 
 @dataclass
@@ -131,12 +163,13 @@ def load_rooms(schools: Sequence[School]) -> dict[int, SchoolRooms]:
         .values_list("school_id", "uid", "name")
     ):
         out[school_id].rooms.append((str(uid), name))
-    for school_id, uid, kind, area in (
+    for school_id, uid, kind, area, equipment in (
         Zone.objects.filter(room__school_id__in=ids)
         .order_by("room__school_id", "kind", "pk")
-        .values_list("room__school_id", "uid", "kind", "area_m2")
+        .values_list("room__school_id", "uid", "kind", "area_m2", "equipment")
     ):
-        out[school_id].zones.append(ZoneRow(str(uid), kind, area))
+        items = tuple(i for i in equipment if isinstance(i, str)) if isinstance(equipment, list) else ()
+        out[school_id].zones.append(ZoneRow(str(uid), kind, area, items))
     for school_id, uid, weekday, starts, ends, staff_id in (
         OpeningSlot.objects.filter(room__school_id__in=ids)
         .order_by("room__school_id", "weekday", "starts", "pk")
@@ -311,6 +344,120 @@ def zone_area(units: Sequence[School], params: ZoneAreaParams, ctx: Context) -> 
             note_zh=f"{label_zh}{len(of_kind)}间（{areas}），{len(ok)}间符合{span}，要求至少{params.min_count}间",
             note_en=f"{len(of_kind)} {label_en} ({areas_en}), {len(ok)} within {span}; "
             f"at least {params.min_count} required",
+            link=d.link,
+        )
+    return out
+
+
+MISSING_NAMED = 3  # missing items named in a note, per zone
+
+
+@evaluator(
+    "rooms.equipment",
+    area=Area.ROOMS,
+    params=EquipmentParams,
+    title=("功能区基本配套设施", "Zone equipment"),
+)
+def equipment(units: Sequence[School], params: EquipmentParams, ctx: Context) -> dict[int, Finding]:
+    """Each zone of the `zones` kinds (every kind the school has when empty) holds the required
+    equipment of the district's standard for it (RC attachment 1 基本配套设施); met when the share
+    of complete zones is ≥ `share`. No room, or no zone of those kinds: no data."""
+    schools = _with_districts(units)
+    standards = _standards(schools)
+    data = load_rooms(schools)
+    wanted = set(params.zones)
+    out: dict[int, Finding] = {}
+    for s in schools:
+        d = data[s.pk]
+        if not d.rooms:
+            out[s.pk] = _no_room(d, "个功能区 zones")
+            continue
+        std = standards[s.district_id]
+        zones = [z for z in d.zones if not wanted or z.kind in wanted]
+        if not zones:
+            names_zh = "、".join(ZONE_NAMES[k][0] for k in params.zones) or "功能区"
+            names_en = ", ".join(ZONE_NAMES[k][1] for k in params.zones) or "zones"
+            out[s.pk] = Finding(
+                verdict=Verdict.NO_DATA,
+                measure="个功能区 zones",
+                note_zh=f"未登记{names_zh}",
+                note_en=f"no {names_en} recorded",
+                link=d.link,
+            )
+            continue
+        complete: list[str] = []
+        short_zh: list[str] = []
+        short_en: list[str] = []
+        for z in zones:
+            standard = std.zones[z.kind]
+            missing = [i for i in standard.required if i not in z.equipment]
+            if not missing:
+                complete.append(z.uid)
+                continue
+            named = "、".join(missing[:MISSING_NAMED]) + ("等" if len(missing) > MISSING_NAMED else "")
+            named_en = ", ".join(missing[:MISSING_NAMED]) + (
+                f" and {len(missing) - MISSING_NAMED} more" if len(missing) > MISSING_NAMED else ""
+            )
+            short_zh.append(f"{standard.label_zh}缺{named}")
+            short_en.append(f"{standard.label_en} lacks {named_en}")
+        n, ok = len(zones), len(complete)
+        need = math.ceil(Fraction(str(params.share)) * n)
+        zh = f"{n}个功能区中{ok}个配齐基本配套设施"
+        en = f"{ok} of {n} zones hold all the required equipment"
+        if short_zh:
+            zh += "；" + "；".join(short_zh[:MISSING_NAMED])
+            en += "; " + "; ".join(short_en[:MISSING_NAMED])
+        out[s.pk] = Finding(
+            verdict=Verdict.MET if ok >= need else Verdict.MISSED,
+            required=need,
+            actual=ok,
+            measure="个功能区 zones",
+            counted=tuple(complete[:MAX_COUNTED]),
+            note_zh=zh,
+            note_en=en,
+            link=d.link,
+        )
+    return out
+
+
+@evaluator(
+    "rooms.zones_present",
+    area=Area.ROOMS,
+    params=ZonesPresentParams,
+    title=("心理辅导室功能区齐全", "Counselling room zones present"),
+)
+def zones_present(units: Sequence[School], params: ZonesPresentParams, ctx: Context) -> dict[int, Finding]:
+    """The school's rooms together have at least one zone of each of the `zones` kinds (any
+    area), and a total area of all zones ≥ `min_total_m2` m² when given (XY: 3 rooms + 6 zones)."""
+    schools = _with_districts(units)
+    data = load_rooms(schools)
+    kinds = list(dict.fromkeys(params.zones))
+    out: dict[int, Finding] = {}
+    for s in schools:
+        d = data[s.pk]
+        if not d.rooms:
+            out[s.pk] = _no_room(d, "个功能区 zones")
+            continue
+        have = {z.kind for z in d.zones}
+        missing = [k for k in kinds if k not in have]
+        total = sum((z.area for z in d.zones), Decimal(0))
+        short_area = params.min_total_m2 is not None and total < Decimal(str(params.min_total_m2))
+        zh = f"要求{len(kinds)}类功能区，已有{len(kinds) - len(missing)}类"
+        en = f"{len(kinds) - len(missing)} of {len(kinds)} zone kinds present"
+        if missing:
+            zh += "；缺：" + "、".join(ZONE_NAMES[k][0] for k in missing)
+            en += "; missing: " + ", ".join(ZONE_NAMES[k][1] for k in missing)
+        if params.min_total_m2 is not None:
+            zh += f"；合计{total} m²，要求不低于{params.min_total_m2:g} m²"
+            en += f"; {total} m² in all, at least {params.min_total_m2:g} m² required"
+        out[s.pk] = Finding(
+            verdict=Verdict.MET if not missing and not short_area else Verdict.MISSED,
+            required=len(kinds),
+            actual=len(kinds) - len(missing),
+            measure="类功能区 zone kinds",
+            counted=tuple(z.uid for z in d.zones if z.kind in kinds)[:MAX_COUNTED],
+            note_zh=zh,
+            note_en=en,
             link=d.link,
         )
     return out
