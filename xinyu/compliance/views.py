@@ -5,6 +5,7 @@ evidence with the waiver forms, and the waiver list. Every fetch goes through
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,9 +20,11 @@ from django.views.decorators.http import require_POST
 from xinyu.access import policy
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
-from xinyu.kernel.compliance import AREA_LABELS, Area
+from xinyu.kernel.compliance import AREA_LABELS, Area, FigureTable, dashboard_figures
 from xinyu.kernel.errors import ServiceError
 from xinyu.kernel.excel import Book, excel_response, watermark
+from xinyu.kernel.suppression import additive_lines, complete, shown
+from xinyu.kernel.suppression import small_cell as small_cell_of
 from xinyu.kernel.verdict import VERDICT_LABELS
 from xinyu.org.models import Cluster, District, School, User
 
@@ -94,6 +97,49 @@ def _charts(dash: selectors.Dashboard, areas: list[selectors.AreaCount]) -> dict
     }
 
 
+def _figure_rows(table: FigureTable, threshold: int) -> list[tuple[tuple[str, str], bool, list[object]]]:
+    """The table's rows as shown: (label, is total, cells), a student count from 1 to
+    threshold - 1 as "<threshold" and, where a total row would give it back by subtraction,
+    a complementary cell as "*" (`xinyu.kernel.suppression`)."""
+    grid = [[c.value for c in row.cells] for row in table.rows]
+    hidden = {
+        (r, c)
+        for r, row in enumerate(table.rows)
+        for c, cell in enumerate(row.cells)
+        if cell.students and 0 < cell.value < threshold
+    }
+    width = len(table.columns)
+    has_total = bool(table.rows) and table.rows[-1].total
+    lines = additive_lines(len(grid), width, row_groups=[[c] for c in range(width)], column_lines=has_total)
+    hidden = complete(grid, lines=lines, hidden=hidden)
+    return [
+        (
+            row.label,
+            row.total,
+            [shown(cell.value, (r, c), hidden, threshold=threshold) for c, cell in enumerate(row.cells)],
+        )
+        for r, row in enumerate(table.rows)
+    ]
+
+
+def _figures(district: District, today: dt.date) -> list[dict[str, Any]]:
+    """Every registered dashboard figure (the apps' small tables of counts), suppressed."""
+    threshold = small_cell_of(district.code)
+    out = []
+    for figure in dashboard_figures:
+        table = figure.fn(district, today)
+        out.append(
+            {
+                "name": figure.name,
+                "title": figure.title,
+                "columns": table.columns,
+                "note": table.note,
+                "rows": _figure_rows(table, threshold),
+            }
+        )
+    return out
+
+
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The latest run of the district (or of one cluster's schools)."""
     district, run, cluster_id, form, query = _dashboard_scope(request)
@@ -103,6 +149,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "form": form,
         "query": query,
         "cluster_id": cluster_id,
+        "figures": _figures(district, timezone.localdate()),
+        "small_cell": small_cell_of(district.code),
     }
     if run is not None:
         dash = selectors.dashboard(district, run, cluster_id=cluster_id)

@@ -15,4 +15,4 @@ class KernelConfig(AppConfig):
 
         from . import backup, checks  # noqa: F401  (register the policy-file and backup-key checks)
 
-        autodiscover_modules("access", "panels", "timeline", "policy_sections", "evaluators")
+        autodiscover_modules("access", "panels", "timeline", "policy_sections", "evaluators", "figures")

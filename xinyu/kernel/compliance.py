@@ -171,3 +171,59 @@ def evaluator(
         return fn
 
     return register
+
+
+# ---- the dashboard's figures (issue 14 item 6) ---------------------------------------------
+#
+# Small tables an app adds to the district dashboard (e.g. open and overdue warnings by
+# step), registered in `<app>/figures.py` (autodiscovered) so that the compliance app reads
+# them through this registry and imports no app. Counts only, never a person: each cell says
+# whether it counts students, and the dashboard hides those under the district's small-cell
+# threshold (`xinyu.kernel.suppression`).
+
+
+@dataclass(frozen=True)
+class FigureCell:
+    value: int
+    students: bool = True  # counts students (or records each of one student): small values hidden
+
+
+@dataclass(frozen=True)
+class FigureRow:
+    label: tuple[str, str]  # (zh, en)
+    cells: tuple[FigureCell, ...]
+    total: bool = False  # this row adds up the rows above it (column by column)
+
+
+@dataclass(frozen=True)
+class FigureTable:
+    columns: tuple[tuple[str, str], ...]  # the cells' headers (zh, en), after the rows' label
+    rows: tuple[FigureRow, ...]
+    note: tuple[str, str] = ("", "")  # what is counted, as of when (zh, en)
+
+
+FigureFn = Callable[[Any, dt.date], FigureTable]  # (district, today) -> table, a fixed number of queries
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    title: tuple[str, str]
+    fn: FigureFn
+    order: int = 100
+
+
+dashboard_figures: Registry[Figure] = Registry("dashboard figure")
+
+
+def dashboard_figure(
+    name: str, *, title: tuple[str, str], order: int = 100
+) -> Callable[[FigureFn], FigureFn]:
+    """Register `fn(district, today) -> FigureTable` as the dashboard's figure `name`
+    ("<app>.<what>"), shown in `order`."""
+
+    def register(fn: FigureFn) -> FigureFn:
+        dashboard_figures.add(name, Figure(name=name, title=title, fn=fn, order=order), order=order)
+        return fn
+
+    return register
