@@ -166,6 +166,21 @@ class CompliancePagesTests(PersonaTestCase):
 
     # ---- evidence and waivers ------------------------------------------------------------
 
+    def test_counted_ids_are_listed_to_the_schools_own_staff_only(self) -> None:
+        result = Result.objects.filter(run=self.run, school=self.w.school_a).first()
+        assert result is not None
+        result.counted = ["11111111-2222-3333-4444-555555555555"]  # e.g. a visited student's uid
+        result.save(update_fields=["counted"])
+        url = f"/compliance/school/{self.w.school_a.uid}/rule/{result.rule_id}/"
+        for user in (self.w.leader_a, self.w.psych_a):
+            with self.subTest(user=user.username):
+                self.assertContains(self.client_for(user).get(url), 'data-list="counted"')
+        for user in (self.w.district_admin, self.w.centre_expert):
+            with self.subTest(user=user.username):
+                page = self.client_for(user).get(url)
+                self.assertEqual(page.status_code, 200)
+                self.assertNotContains(page, "11111111-2222-3333-4444-555555555555")
+
     def test_rule_page_and_waiver_round_trip(self) -> None:
         rule = self.school_rules[0]
         url = f"/compliance/school/{self.w.school_a.uid}/rule/{rule}/"

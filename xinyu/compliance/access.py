@@ -88,6 +88,13 @@ def district_for(user: User | AnonymousUser, perm: str = CompliancePerm.VIEW_DAS
     return district  # type: ignore[return-value]
 
 
+def may_see_counted(user: User | AnonymousUser, school: School) -> bool:
+    """Whether the ids a result counted (students visited, warnings, invitations …) may be
+    listed to the user: the school's own leader and psych teachers only. District roles see
+    how many were counted, as the API does (SPEC §2: the district reads counts)."""
+    return may(user, CompliancePerm.FILL_SELF_EVALUATION, school)
+
+
 def may(user: User | AnonymousUser, perm: str, school: School) -> bool:
     return schools_for(user, perm).filter(pk=school.pk).exists()
 

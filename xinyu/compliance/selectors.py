@@ -1,6 +1,6 @@
 """Reads of compliance results, each taking what the caller fetched through `access` first.
 
-- `latest_run(district)`, `runs(district)`.
+- `latest_run(district)`.
 - `scorecard(school, run)`: every rule with its result, grouped by area, missed first, with
   the trend over the last runs (one query for the trend, whatever the number of rules).
 - `dashboard(district, run)`: per rule the share of schools meeting it, "27 of 30 (90 %)",
@@ -28,10 +28,6 @@ SHOWN = ("missed", "no_data", "waived", "met", "na")  # the scorecard's order: w
 
 def latest_run(district: District) -> Run | None:
     return Run.objects.filter(district=district).order_by("-started_at", "-id").first()
-
-
-def runs(district: District, *, limit: int = 50) -> list[Run]:
-    return list(Run.objects.filter(district=district).order_by("-started_at", "-id")[:limit])
 
 
 def rules_by_id(district: District) -> dict[str, Any]:

@@ -323,7 +323,7 @@ def rule_page(request: HttpRequest, uid: str, rule_id: str) -> HttpResponse:
             "school": school, "rule": rule, "run": run, "result": result, "labels": SHOWN_LABELS,
             "area": AREA_LABELS.get(Area(selectors.area_of(rule))), "waivers": waivers, "in_force": in_force,
             "may_waive": may_waive, "grant_form": WaiverGrantForm(), "revoke_form": WaiverRevokeForm(),
-            "today": today,
+            "today": today, "show_counted": access.may_see_counted(user, school),
         },
     )  # fmt: skip
 

@@ -39,7 +39,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from .registry import Registry
-from .verdict import CountResult, Verdict
+from .verdict import Verdict
 
 MAX_COUNTED = 200  # ids kept per finding (the evidence links to the app's page for the rest)
 
@@ -102,21 +102,6 @@ class Finding:
     note_en: str = ""
     link: str = ""
     period: str = ""
-
-    @classmethod
-    def of(cls, result: CountResult, *, link: str = "", measure: str = "") -> Finding:
-        """From an app's `CountResult` (its verdict, numbers, ids and note)."""
-        return cls(
-            verdict=result.verdict,
-            required=result.required,
-            actual=result.actual if result.verdict != Verdict.NO_DATA else None,
-            measure=measure,
-            counted=tuple(result.counted[:MAX_COUNTED]),
-            note_zh=result.note,
-            note_en=result.note,
-            link=link,
-            period=result.period,
-        )
 
     @classmethod
     def compare(

@@ -12,7 +12,6 @@ count does not grow with the file (20,000 rows in a few seconds).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -21,8 +20,9 @@ from xinyu.audit.models import Action
 from xinyu.kernel.errors import ServiceError
 from xinyu.kernel.excel import Book
 from xinyu.org.models import School, SchoolClass, User
-from xinyu.org.roster.errors import RosterFileError, RowError
-from xinyu.org.roster.table import read_table
+from xinyu.org.roster.errors import RowError
+from xinyu.org.roster.sheet import ImportRejected, SheetRow, read_rows
+from xinyu.org.roster.sheet import day as parse_day
 from xinyu.staff.models import StaffMember
 
 from . import access, tallies
@@ -45,63 +45,7 @@ KIND_WORDS = {
     "心理减压": LessonKind.EXAM_STRESS,
     "exam_stress": LessonKind.EXAM_STRESS,
 }
-_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
 _FIELDS = ["topic", "teacher_name", "teacher", "form", "kind", "source"]
-
-
-class ImportRejected(ServiceError):
-    """The file is refused; `errors` lists every bad row (nothing was written)."""
-
-    def __init__(self, errors: list[RowError]) -> None:
-        self.errors = list(errors)
-        first = self.errors[0] if self.errors else None
-        zh = f"文件有 {len(self.errors)} 处错误，未导入任何数据" + (
-            f"：第 {first.row} 行 [{first.column}] {first.message_zh}" if first else ""
-        )
-        en = f"The file has {len(self.errors)} errors; nothing was imported" + (
-            f": row {first.row} [{first.column}] {first.message_en}" if first else ""
-        )
-        super().__init__(zh, en, field="file")
-
-
-@dataclass(frozen=True)
-class Row:
-    number: int
-    cells: dict[str, str]
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    return str(value).strip()
-
-
-def read_rows(*, filename: str, data: bytes) -> list[Row]:
-    """The rows of an upload as text by column; a missing required column refuses the file."""
-    try:
-        table = read_table(filename=filename, data=data)
-        index = {name: i for i, name in enumerate(table.headers) if name}
-        missing = [c for c in REQUIRED if c not in index]
-        if missing:
-            raise ServiceError(
-                "缺少列：" + "、".join(missing) + "（应有列：" + "、".join(COLUMNS) + "）",
-                "Missing columns: " + ", ".join(missing) + " (expected: " + ", ".join(COLUMNS) + ")",
-                field="file",
-            )
-        rows: list[Row] = []
-        for number, values in table.rows:
-            cells = {c: _text(values[index[c]]) if index.get(c, 10**6) < len(values) else "" for c in COLUMNS}
-            if any(cells.values()):
-                rows.append(Row(number, cells))
-    except RosterFileError as exc:
-        raise ServiceError(exc.message_zh, exc.message_en, field="file") from None
-    if not rows:
-        raise ServiceError("文件没有数据行", "The file has no data rows", field="file")
-    return rows
 
 
 def class_keys(school_class: SchoolClass) -> list[str]:
@@ -111,16 +55,6 @@ def class_keys(school_class: SchoolClass) -> list[str]:
 
 def _class_key(text: str) -> str:
     return text.replace("（", "(").replace("）", ")").replace(" ", "").removesuffix("班")
-
-
-def _date(text: str) -> dt.date | None:
-    m = _DATE.match(text.strip())
-    if not m:
-        return None
-    try:
-        return dt.date(int(m[1]), int(m[2]), int(m[3]))
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True)
@@ -148,7 +82,7 @@ def import_lessons(
         from xinyu.access import policy
 
         policy.deny(by, object_type="school", object_id=str(school.uid))
-    rows = read_rows(filename=filename, data=data)
+    rows = read_rows(filename=filename, data=data, columns=COLUMNS, required=REQUIRED)
     classes: dict[str, SchoolClass] = {}
     for one in SchoolClass.objects.filter(school=school).select_related("grade"):
         for name in class_keys(one):
@@ -162,7 +96,7 @@ def import_lessons(
     wanted: dict[tuple[int, dt.date, int], dict] = {}
     seen: dict[tuple[int, dt.date, int], int] = {}
 
-    def err(row: Row, column: str, zh: str, en: str) -> None:
+    def err(row: SheetRow, column: str, zh: str, en: str) -> None:
         errors.append(RowError(row.number, column, zh, en))
 
     for row in rows:
@@ -172,7 +106,7 @@ def import_lessons(
             err(
                 row, "班级", f"本校没有班级“{c['班级']}”（例：四年级1班、4-1）", "no such class in the school"
             )
-        day = _date(c["日期"])
+        day = parse_day(c["日期"])
         if day is None:
             err(row, "日期", f"“{c['日期']}”不是有效日期（年-月-日）", "not a valid date (YYYY-MM-DD)")
         period = (
