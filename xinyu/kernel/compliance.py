@@ -22,6 +22,17 @@ own parameters. It is registered by the app that owns the data, in `<app>/evalua
   met: an evaluator returns NO_DATA when the inputs it needs are missing (no roster, no room
   recorded) and MISSED when they are there and fall short (zero is a count, not a gap).
 
+**A period not over** (a semester, a school year, a quarter, a profile's fixed year) is judged
+one way by every evaluator:
+1. the period holding the cut-off is MET as soon as its count is reached;
+2. short, while it is not over: the last period that *is* over is judged instead (met or
+   missed, the finding's `period` says which, the note gives the count so far), when the app
+   keeps what that period needs;
+3. otherwise PENDING (进行中): a profile's fixed year not over, the first period of the data,
+   or a period whose roster is not kept (home visits: only today's roster). PENDING is never
+   met and never missed; the dashboard counts it apart, with no data;
+4. once the period is over (a cut-off on its last day sees all of it) it is MET or MISSED.
+
 A `Finding` carries the evidence: the numbers compared (`required`, `actual`, `unit` of
 measure), the record ids counted (`counted`, capped by the evaluator at `MAX_COUNTED`), a
 note in Chinese and English, and `link` (a path in the app where the records live, e.g.

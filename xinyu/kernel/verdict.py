@@ -2,7 +2,9 @@
 apps (lessons, outreach, homevisits, schoolevents) and read by the compliance engine (issue 14).
 
 `NO_DATA` is never shown as met: it means the inputs the rule needs are missing (no roster, no
-calendar), not that the count is zero.
+calendar), not that the count is zero. `PENDING` (进行中) is a period not over yet whose
+count is still short and cannot be judged by an earlier period: never met, never missed
+(the compliance engine's convention, `xinyu.kernel.compliance`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ class Verdict(StrEnum):
     MISSED = "missed"
     NOT_APPLICABLE = "na"
     NO_DATA = "no_data"
+    PENDING = "pending"
 
 
 VERDICT_LABELS = {
@@ -23,6 +26,7 @@ VERDICT_LABELS = {
     Verdict.MISSED: ("未达标", "missed"),
     Verdict.NOT_APPLICABLE: ("不适用", "not applicable"),
     Verdict.NO_DATA: ("无数据", "no data"),
+    Verdict.PENDING: ("进行中", "in progress"),
 }
 
 
