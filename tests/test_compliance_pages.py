@@ -85,6 +85,32 @@ class CompliancePagesTests(PersonaTestCase):
         self.assertIn("1 所中 1 所", row)  # waived apart
         self.assertIn('data-testid="waived">1<', row)
 
+    def test_dashboard_counts_in_progress_apart_never_met(self) -> None:
+        """A period not over and still short (Verdict.PENDING) is its own column: in the
+        denominator, never met, never missed; the run's counts and the API's too."""
+        rule = self.school_rules[0]
+        Result.objects.filter(run=self.run, rule_id=rule, school=self.w.school_a).update(
+            verdict="met", waiver=None
+        )
+        Result.objects.filter(run=self.run, rule_id=rule, school=self.w.school_b).update(
+            verdict="pending", waiver=None
+        )
+        client = self.client_for(self.w.district_admin)
+        page = client.get("/compliance/").content.decode()
+        row = page.split(f'data-rule="{rule}"')[1].split("</tr>")[0]
+        self.assertIn("2 所中 1 所", row)
+        self.assertIn('data-testid="pending">1<', row)
+        self.assertIn('data-testid="missed">0<', row)
+        runs = client.get("/compliance/runs/").content.decode()
+        pending = Result.objects.filter(run=self.run, verdict="pending").count()
+        self.assertIn(f'data-count="pending">{pending}<', runs)
+        book = load_workbook(io.BytesIO(client.get("/compliance/export/rules.xlsx").content))
+        rows = list(book["规则达标"].iter_rows(values_only=True))
+        header = next(r for r in rows if "进行中 / In progress" in r)
+        col = header.index("进行中 / In progress")
+        line = next(r for r in rows if r[0] == rule)
+        self.assertEqual(line[col], 1)
+
     def test_dashboard_cluster_drill_down(self) -> None:
         from xinyu.org.models import Cluster
 

@@ -28,6 +28,7 @@ class CountsOut(Schema):
     met: int
     missed: int
     no_data: int
+    pending: int
     na: int
     waived: int
 
@@ -92,7 +93,7 @@ def _run(run: Run, counts: Any) -> dict[str, Any]:
         "kind": run.kind,
         "started_at": run.started_at,
         "seconds": run.seconds,
-        "counts": {k: counts.get(k, 0) for k in ("met", "missed", "no_data", "na", "waived")},
+        "counts": {k: counts.get(k, 0) for k in ("met", "missed", "no_data", "pending", "na", "waived")},
     }
 
 

@@ -23,7 +23,7 @@ from . import profiles
 from .models import Result, Run
 
 TREND_RUNS = 6
-SHOWN = ("missed", "no_data", "waived", "met", "na")  # the scorecard's order: what to fix first
+SHOWN = ("missed", "no_data", "pending", "waived", "met", "na")  # the scorecard's order: what to fix first
 
 
 def latest_run(district: District) -> Run | None:
@@ -99,6 +99,7 @@ class RuleShare:
     missed: int
     no_data: int
     waived: int
+    pending: int = 0  # a period not over, still short (never met, never missed)
     district_result: Result | None = None  # for district rules
 
     @property
@@ -117,10 +118,11 @@ class SchoolLine:
     missed: int = 0
     no_data: int = 0
     waived: int = 0
+    pending: int = 0
 
     @property
     def judged(self) -> int:
-        return self.met + self.missed + self.no_data
+        return self.met + self.missed + self.no_data + self.pending
 
     @property
     def percent(self) -> int | None:
@@ -142,6 +144,8 @@ def _add(line: SchoolLine, shown: str) -> None:
         line.missed += 1
     elif shown == Verdict.NO_DATA:
         line.no_data += 1
+    elif shown == Verdict.PENDING:
+        line.pending += 1
     elif shown == "waived":
         line.waived += 1
 
@@ -174,6 +178,8 @@ def dashboard(district: District, run: Run, *, cluster_id: int | None = None) ->
             share.missed += 1
         elif shown == Verdict.NO_DATA:
             share.no_data += 1
+        elif shown == Verdict.PENDING:
+            share.pending += 1
         else:
             share.waived += 1
         _add(lines[school_id], shown)
@@ -189,6 +195,7 @@ def dashboard(district: District, run: Run, *, cluster_id: int | None = None) ->
         agg.met += line.met
         agg.missed += line.missed
         agg.no_data += line.no_data
+        agg.pending += line.pending
         agg.waived += line.waived
     return Dashboard(run, ordered, worst, sorted(by_cluster.items()))
 
@@ -278,10 +285,11 @@ class AreaCount:
     missed: int = 0
     no_data: int = 0
     waived: int = 0
+    pending: int = 0
 
     @property
     def total(self) -> int:
-        return self.met + self.missed + self.no_data + self.waived
+        return self.met + self.missed + self.no_data + self.pending + self.waived
 
 
 def area_counts(dash: Dashboard) -> list[AreaCount]:
@@ -295,6 +303,7 @@ def area_counts(dash: Dashboard) -> list[AreaCount]:
         row.met += share.met
         row.missed += share.missed
         row.no_data += share.no_data
+        row.pending += share.pending
         row.waived += share.waived
     return [out[a.value] for a in Area if a.value in out]
 

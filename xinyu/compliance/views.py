@@ -91,7 +91,7 @@ def _charts(dash: selectors.Dashboard, areas: list[selectors.AreaCount]) -> dict
                     "key": k,
                     "data": [getattr(a, k) for a in areas],
                 }
-                for k in ("met", "missed", "no_data", "waived")
+                for k in ("met", "missed", "no_data", "pending", "waived")
             ],
         },
     }
@@ -184,7 +184,7 @@ def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
             sheet = book.sheet(
                 "规则达标",
                 header=["规则 / Rule", "标题 / Title", "达标 / Met", "分母 / Of", "% ", "未达标 / Missed",
-                        "无数据 / No data", "已豁免 / Waived"],
+                        "无数据 / No data", "进行中 / In progress", "已豁免 / Waived"],
                 widths=[28, 40],
             )  # fmt: skip
             for s in dash.rules:
@@ -198,13 +198,14 @@ def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
                             s.percent,
                             s.missed,
                             s.no_data,
+                            s.pending,
                             s.waived,
                         ]
                     )
                 else:
                     r = s.district_result
                     sheet.row(
-                        [s.rule.id, s.rule.title_zh, SHOWN_LABELS[r.verdict][0], "", r.actual, "", "", ""]
+                        [s.rule.id, s.rule.title_zh, SHOWN_LABELS[r.verdict][0], "", r.actual, "", "", "", ""]
                     )
                 n += 1
         elif table == "areas":
@@ -215,23 +216,24 @@ def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
                     "达标 / Met",
                     "未达标 / Missed",
                     "无数据 / No data",
+                    "进行中 / In progress",
                     "已豁免 / Waived",
                 ],
             )
             for a in selectors.area_counts(dash):
-                sheet.row([a.label[0], a.met, a.missed, a.no_data, a.waived])
+                sheet.row([a.label[0], a.met, a.missed, a.no_data, a.pending, a.waived])
                 n += 1
         elif table == "schools":
             sheet = book.sheet(
                 "学校",
                 header=["学校代码 / Code", "学校 / School", "片区 / Cluster", "达标 / Met", "未达标 / Missed",
-                        "无数据 / No data", "已豁免 / Waived", "%"],
+                        "无数据 / No data", "进行中 / In progress", "已豁免 / Waived", "%"],
                 widths=[12, 24, 16],
             )  # fmt: skip
             for sl in dash.schools:
                 sc = sl.school
                 sheet.row([sc.code, sc.name, sc.cluster.name if sc.cluster is not None else "", sl.met, sl.missed,
-                           sl.no_data, sl.waived, sl.percent])  # fmt: skip
+                           sl.no_data, sl.pending, sl.waived, sl.percent])  # fmt: skip
                 n += 1
         else:
             sheet = book.sheet(

@@ -2,9 +2,10 @@
 count (`selectors.coverage_by_school`, the district page's query): the school year holding the
 cut-off, every active student of the school now counted where they are enrolled.
 
-Never missed early: the school year holding the cut-off is met once enough students are
-visited; short, it is no data while the year is not over (the numbers in the note), like the
-lessons' semester rule, and missed only for a cut-off on the year's last day. The year before cannot be judged instead: its roster is not kept, only
+Never missed early (the convention for a period not over, `xinyu.kernel.compliance`): the
+school year holding the cut-off is met once enough students are visited; short, it is PENDING
+while the year is not over (the numbers in the note), and missed only for a cut-off on the
+year's last day. The year before cannot be judged instead: its roster is not kept, only
 today's. No active student: no data. Two queries, whatever the number of schools.
 """
 
@@ -51,8 +52,8 @@ def every_student(units: Sequence[Any], params: EveryStudentParams, ctx: Context
         share = f"（需 {required} 名）" if required != students else ""
         share_en = f" ({required} required)" if required != students else ""
         over = ctx.today >= year.end  # a cut-off on the year's last day sees the whole year
-        verdict = Verdict.MET if seen >= required else Verdict.MISSED if over else Verdict.NO_DATA
-        if verdict == Verdict.NO_DATA:
+        verdict = Verdict.MET if seen >= required else Verdict.MISSED if over else Verdict.PENDING
+        if verdict == Verdict.PENDING:
             share += "；学年尚未结束"
             share_en += "; school year not over"
         out[school.pk] = Finding(

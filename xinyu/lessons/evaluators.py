@@ -11,14 +11,18 @@ A school's finding counts its classes for the rule, in the semester holding the 
   classes meeting the rule; met when `actual >= required`;
 - a class not judged yet (no window or month over, or short in a semester whose teaching weeks
   are not over: the app's "never missed early") counts in the classes judged but not as
-  meeting: while such classes keep the school short of `required`, the school is no data
-  ("not over yet"), never missed early.
-Four queries per evaluator whatever the number of schools (five when a tally is stale).
+  meeting. While such classes keep the school short of `required`, the convention for a
+  period not over (`xinyu.kernel.compliance`) applies: the semester before is judged instead
+  when it lies in the same school year (the same classes; the note gives this semester's count
+  so far), else the school is PENDING, never missed early.
+Four queries per evaluator whatever the number of schools (five when a tally is stale; four
+more for the semester before when a school is pending in a spring semester).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -26,7 +30,7 @@ from typing import Any
 from pydantic import Field
 
 from xinyu.kernel.compliance import MAX_COUNTED, Area, Context, Finding, Params, evaluator
-from xinyu.kernel.semester import semester_of
+from xinyu.kernel.semester import Semester, semester_of
 from xinyu.kernel.verdict import Verdict
 
 from . import rules, selectors
@@ -61,9 +65,35 @@ def needed(units: int, share: float) -> int:
 def _judge(
     units: Sequence[Any], ctx: Context, settings: rules.Settings, rule: str, min_share: float
 ) -> dict[int, Finding]:
-    semester = semester_of(ctx.today, dict(ctx.policy.get("calendar", {})))
+    calendar = dict(ctx.policy.get("calendar", {}))
+    semester = semester_of(ctx.today, calendar)
+    out = _judge_semester(units, semester, ctx.today, settings, rule, min_share)
+    pending = [u for u in units if out[u.pk].verdict == Verdict.PENDING]
+    before = semester_of(semester.start - dt.timedelta(days=1), calendar)
+    if not pending or before.year != semester.year:  # autumn: last semester's classes are last year's
+        return out
+    earlier = _judge_semester(pending, before, before.end, settings, rule, min_share)
+    for school in pending:
+        judged, so_far = earlier[school.pk], out[school.pk]
+        if judged.verdict in (Verdict.MET, Verdict.MISSED):
+            out[school.pk] = dataclasses.replace(
+                judged,
+                note_zh=f"{judged.note_zh}；本学期尚未结束：{so_far.note_zh}",
+                note_en=f"{judged.note_en}; this semester not over: {so_far.note_en}",
+            )
+    return out
+
+
+def _judge_semester(
+    units: Sequence[Any],
+    semester: Semester,
+    today: dt.date,
+    settings: rules.Settings,
+    rule: str,
+    min_share: float,
+) -> dict[int, Finding]:
     period = f"{semester.start}..{rules.teaching_end(semester, settings)}"
-    per_school = selectors.class_results(list(units), semester, ctx.today, settings)
+    per_school = selectors.class_results(list(units), semester, today, settings)
     out: dict[int, Finding] = {}
     for school in units:
         results = [(facts, r[rule]) for facts, r in per_school.get(school.pk, [])]
@@ -88,7 +118,7 @@ def _judge(
             )
             continue
         met = [facts.unit for facts, r in judged if r.verdict == Verdict.MET]
-        pending = sum(r.verdict == Verdict.NO_DATA for _facts, r in judged)
+        pending = sum(r.verdict == Verdict.NO_DATA for _facts, r in judged)  # the app's "not over yet"
         required = needed(len(judged), min_share)
         n, k = len(judged), len(met)
         share = f"（需 {required} 个）" if required != n else ""
@@ -96,7 +126,7 @@ def _judge(
         if k >= required:
             verdict = Verdict.MET
         elif pending:
-            verdict = Verdict.NO_DATA
+            verdict = Verdict.PENDING
             share += f"；{pending} 个班级尚未到期"
             share_en += f"; {pending} not over yet"
         else:

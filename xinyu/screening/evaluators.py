@@ -9,8 +9,9 @@ queries per evaluator for all units.
   student who declined, stopped or was never invited is not screened.
 - Consent recorded: the invitation's guardian consent was given (`consent_at` set, consent
   given, or withdrawn after it was given) and the student's own assent (`assent_at`) is set.
-- A school year not over with a share short of the rule: not applicable ("in progress"),
-  never missed early.
+- A school year not over with a share short of the rule: PENDING (进行中), never missed early
+  (the convention for a period not over, `xinyu.kernel.compliance`; the year before cannot
+  be judged instead: its roster is not kept, only today's).
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ def yearly_from_grade(units: Sequence[School], params: YearlyParams, ctx: Contex
         zh = f"{year.label}{params.from_grade}年级及以上在籍学生{n}人，已完成测评{ok}人"
         en = f"{ok} of {n} active students of grade {params.from_grade}+ screened in {label}"
         if verdict == Verdict.MISSED and ctx.today < year.end:
-            verdict = Verdict.NOT_APPLICABLE
+            verdict = Verdict.PENDING
             zh += "（学年未结束）"
             en += " (in progress)"
         out[s.pk] = Finding(

@@ -6,7 +6,7 @@
 (function () {
   "use strict";
   if (!window.echarts) return;
-  var colours = {met: "#2f7d6d", missed: "#b91c1c", no_data: "#8a8a8a", waived: "#c28a2c"};
+  var colours = {met: "#2f7d6d", missed: "#b91c1c", no_data: "#8a8a8a", pending: "#5b7fb0", waived: "#c28a2c"};
   var sources = {};
   function source(id) {
     if (!(id in sources)) sources[id] = JSON.parse(document.getElementById(id).textContent);
