@@ -103,8 +103,11 @@ class LessonsTests(Base):
         self.assertEqual((f.note_zh, f.note_en), ("1 个班级中 0 个达标", "0 of 1 classes met"))
         self.assertEqual(f.link, f"/lessons/school/{b.uid}/")
         self.assertEqual(f.period, "2026-09-01..2027-01-04")
-        # not over yet: short is no data, never missed early
-        self.assertEqual(self.one("lessons.semester", b, dt.date(2026, 12, 1)).verdict, Verdict.NO_DATA)
+        # not over yet: short is in progress, never missed early (autumn: no semester before
+        # in the same school year to judge instead)
+        f = self.one("lessons.semester", b, dt.date(2026, 12, 1))
+        self.assertEqual(f.verdict, Verdict.PENDING)
+        self.assertEqual(f.note_en, "0 of 1 classes met; 1 not over yet")
         # a lower requirement from the profile: 8 is enough
         self.assertEqual(self.one("lessons.semester", b, over, per_semester=8).verdict, Verdict.MET)
         self.lessons(klass, [dt.date(2026, 12, 20)])
@@ -113,9 +116,30 @@ class LessonsTests(Base):
         # met before the end once the count is reached
         self.assertEqual(self.one("lessons.semester", b, dt.date(2026, 12, 21)).verdict, Verdict.MET)
 
+    def test_spring_in_progress_judges_the_autumn_semester_of_the_same_school_year(self) -> None:
+        """The convention for a period not over: short in a spring semester not over, the
+        autumn semester before (the same classes) is judged instead, its note giving this
+        semester's count so far."""
+        b, klass = self.w.school_b, self.w.class_b41
+        spring = dt.date(2027, 3, 10)
+        self.lessons(klass, [SEM_START + dt.timedelta(days=7 * i) for i in range(8)])
+        f = self.one("lessons.semester", b, spring)
+        self.assertEqual((f.verdict, f.actual, f.period), (Verdict.MISSED, 0, "2026-09-01..2027-01-04"))
+        self.assertEqual(
+            f.note_en, "0 of 1 classes met; this semester not over: 0 of 1 classes met; 1 not over yet"
+        )
+        self.lessons(klass, [dt.date(2026, 12, 20)])  # the autumn's ninth
+        f = self.one("lessons.semester", b, spring)
+        self.assertEqual((f.verdict, f.counted), (Verdict.MET, (str(klass.uid),)))
+        # once the spring count is reached, the spring semester itself is met
+        self.lessons(klass, [dt.date(2027, 3, 1) + dt.timedelta(days=i) for i in range(9)])
+        f = self.one("lessons.semester", b, spring)
+        self.assertEqual(f.verdict, Verdict.MET)
+        self.assertFalse(f.period.startswith("2026-09-01"))
+
     def test_a_two_week_window_with_no_lesson(self) -> None:
         b, klass = self.w.school_b, self.w.class_b41
-        self.assertEqual(self.one("lessons.two_weeks", b, dt.date(2026, 9, 10)).verdict, Verdict.NO_DATA)
+        self.assertEqual(self.one("lessons.two_weeks", b, dt.date(2026, 9, 10)).verdict, Verdict.PENDING)
         self.assertEqual(self.one("lessons.two_weeks", b, dt.date(2026, 9, 20)).verdict, Verdict.MISSED)
         self.lessons(klass, [dt.date(2026, 9, 14)])  # the window's last day
         self.assertEqual(self.one("lessons.two_weeks", b, dt.date(2026, 9, 20)).verdict, Verdict.MET)
@@ -135,7 +159,7 @@ class LessonsTests(Base):
         self.assertEqual(self.one("lessons.month", b, october, per_month=1).verdict, Verdict.MET)
         self.lessons(klass, [dt.date(2026, 9, 30)])
         self.assertEqual(self.one("lessons.month", b, october).verdict, Verdict.MET)
-        self.assertEqual(self.one("lessons.month", b, dt.date(2026, 9, 30)).verdict, Verdict.NO_DATA)
+        self.assertEqual(self.one("lessons.month", b, dt.date(2026, 9, 30)).verdict, Verdict.PENDING)
 
     def test_exam_stress_sessions_count_for_a_graduating_grade_only(self) -> None:
         b = self.w.school_b
@@ -203,7 +227,7 @@ class HomeVisitTests(Base):
             self.visit(s, dt.date(2026, 10, 1))
         self.visit(w.student_a71, dt.date(2026, 8, 31))  # last school year: does not count
         f = self.one("homevisits.every_student", a, mid)
-        self.assertEqual((f.verdict, f.required, f.actual), (Verdict.NO_DATA, 4, 3))  # never missed early
+        self.assertEqual((f.verdict, f.required, f.actual), (Verdict.PENDING, 4, 3))  # never missed early
         self.assertEqual(f.note_en, "3 of 4 students visited; school year not over")
         self.assertEqual(self.one("homevisits.every_student", a, last_day).verdict, Verdict.MISSED)
         f = self.one("homevisits.every_student", a, last_day, min_share=0.75)

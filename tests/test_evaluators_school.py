@@ -615,7 +615,7 @@ class ScreeningTest(Base):
         )  # grade 7 only: not screened
         # The year is not over: short is in progress.
         f = self.one("screening.yearly_from_grade", w.school_a, dt.date(2027, 3, 1))
-        self.assertEqual(f.verdict, Verdict.NOT_APPLICABLE)
+        self.assertEqual(f.verdict, Verdict.PENDING)
         # Next school year: nothing screened yet.
         self.assertEqual(self.one("screening.yearly_from_grade", w.school_a, dt.date(2028, 8, 31)).actual, 0)
 
