@@ -335,7 +335,7 @@ def test_a_duplicate_rule_id_names_the_second_one() -> None:
     ("old", "new", "field", "marker"),
     [
         ('severity = "high"', 'severity = "urgent"', "rules[1].severity", "urgent"),
-        ('level = "school"', 'level = "class"', "rules[1].level", '"class"'),
+        ('level = "school"', 'level = "grade"', "rules[1].level", '"grade"'),
         ('id = "t.rule.1"', 'id = "T Rule"', "rules[1].id", "T Rule"),
         ('quote = "每学期不少于 9 课时。"', 'quote = ""', "rules[1].citation.quote", 'quote = ""'),
         ("issued = 2026-01-05", 'issued = "soon"', "profile.issued", "soon"),

@@ -24,9 +24,9 @@ from xinyu.outreach.models import Talk, TalkKind, TalkStatus
 from xinyu.schoolevents.models import CommitteeMember, Contest, ContestLevel, EventKind, SchoolEvent
 
 NAMES = {
-    "lessons.two_weeks": Level.SCHOOL,
-    "lessons.semester": Level.SCHOOL,
-    "lessons.month": Level.SCHOOL,
+    "lessons.two_weeks": Level.CLASS,
+    "lessons.semester": Level.CLASS,
+    "lessons.month": Level.CLASS,
     "homevisits.every_student": Level.SCHOOL,
     "outreach.parent_sessions_per_semester": Level.SCHOOL,
     "outreach.lectures_per_year": Level.DISTRICT,
@@ -115,6 +115,53 @@ class LessonsTests(Base):
         self.assertEqual((f.verdict, f.actual, f.counted), (Verdict.MET, 1, (str(klass.uid),)))
         # met before the end once the count is reached
         self.assertEqual(self.one("lessons.semester", b, dt.date(2026, 12, 21)).verdict, Verdict.MET)
+
+    def test_class_level_parts_and_the_dashboard_counts_classes(self) -> None:
+        """Level CLASS: the school's finding lists each class's verdict (name, verdict, count);
+        the engine keeps them on the result, and the dashboard counts the district's classes
+        meeting a class rule besides its schools (Qu county's rule, waived schools left out)."""
+        from xinyu.compliance import selectors as compliance_selectors
+        from xinyu.compliance.models import Result, Run
+
+        b, klass = self.w.school_b, self.w.class_b41
+        self.lessons(klass, [SEM_START + dt.timedelta(days=7 * i) for i in range(9)])
+        other = SchoolClass.objects.create(school=b, grade=klass.grade, number=9)
+        self.student(other)
+        over = dt.date(2027, 1, 20)
+        f = self.one("lessons.semester", b, over)
+        self.assertEqual((f.verdict, f.required, f.actual), (Verdict.MISSED, 2, 1))
+        self.assertEqual(
+            sorted((p.label, p.verdict, p.actual) for p in f.parts),
+            [("四年级1班", Verdict.MET, 9), ("四年级9班", Verdict.MISSED, 0)],
+        )
+        f = self.one("lessons.semester", b, dt.date(2026, 12, 1))  # not over: the short class pending
+        self.assertEqual(
+            sorted((p.label, p.verdict) for p in f.parts),
+            [("四年级1班", Verdict.MET), ("四年级9班", Verdict.PENDING)],
+        )
+        # the engine's result keeps the parts; the dashboard counts the classes
+        from xinyu.compliance.engine import _result
+        from xinyu.compliance.profiles import load_by_id
+
+        run = Run.objects.create(district=self.w.district, profile_id="quxian", profile_title="t",
+                                 profile_hash="h", cutoff=over)  # fmt: skip
+        _result(run, "qx.lessons.semester", b, self.one("lessons.semester", b, over), None).save()
+        kept = Result.objects.get(run=run)
+        self.assertEqual(sorted(p[1] for p in kept.parts), ["四年级1班", "四年级9班"])
+        qx = {r.id: r for r in load_by_id("quxian").rules}
+        original = compliance_selectors.rules_by_id
+        compliance_selectors.rules_by_id = lambda district: (
+            qx
+        )  # the district as if it ran Qu county's profile
+        try:
+            share = next(
+                s for s in compliance_selectors.dashboard(self.w.district, run).rules
+                if s.rule.id == "qx.lessons.semester"
+            )  # fmt: skip
+        finally:
+            compliance_selectors.rules_by_id = original
+        self.assertTrue(share.per_unit)
+        self.assertEqual((share.missed, share.units_met, share.units_judged), (1, 1, 2))
 
     def test_spring_in_progress_judges_the_autumn_semester_of_the_same_school_year(self) -> None:
         """The convention for a period not over: short in a spring semester not over, the

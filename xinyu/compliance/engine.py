@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from xinyu.kernel.compliance import Context, Finding, Level, evaluators
+from xinyu.kernel.compliance import MAX_COUNTED, Context, Finding, Level, evaluators
 from xinyu.kernel.policyfile import policy_for_code
 from xinyu.kernel.verdict import Verdict
 from xinyu.org.models import District, Grade, School, User
@@ -74,6 +74,7 @@ def _result(run: Run, rule_id: str, school: School | None, f: Finding, waiver: W
         actual=f.actual if f.verdict != Verdict.NO_DATA else None,
         measure=_clip(f.measure, 60),
         counted=list(f.counted),
+        parts=[[p.uid, _clip(p.label, 60), str(p.verdict), p.actual] for p in f.parts[:MAX_COUNTED]],
         note_zh=_clip(f.note_zh, 300),
         note_en=_clip(f.note_en, 300),
         link=_clip(f.link, 200),

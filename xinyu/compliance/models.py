@@ -61,6 +61,7 @@ class Result(models.Model):
     actual = models.FloatField(null=True, blank=True)
     measure = models.CharField(max_length=60, blank=True)
     counted = models.JSONField(default=list)
+    parts = models.JSONField(default=list)  # CAMPUS / CLASS rules: [uid, label, verdict, actual] each
     note_zh = models.CharField(max_length=300, blank=True)
     note_en = models.CharField(max_length=300, blank=True)
     link = models.CharField(max_length=200, blank=True)

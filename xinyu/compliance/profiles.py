@@ -44,6 +44,7 @@ from xinyu.kernel.policyfile import POLICY_DIR, policy_for_code
 from xinyu.kernel.registry import Registry
 
 PROFILE_DIR = POLICY_DIR / "profiles"
+LEVEL_ZH = {Level.SCHOOL: "学校", Level.CAMPUS: "校区", Level.CLASS: "班级", Level.DISTRICT: "区县"}
 
 RULE_ID = r"^[a-z][a-z0-9]*(\.[a-z0-9_]+)+$"  # "qx.lessons.two_weeks"
 PROFILE_ID = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"  # "rongchang-2025"
@@ -440,7 +441,7 @@ def check_against(profile: Profile, registry: Registry[Evaluator]) -> None:
                 source="",
                 loc=("rules", i, "level"),
                 line=None,
-                zh=f"评估器 {ev.name} 是{'区县' if ev.level == Level.DISTRICT else '学校'}级的，规则写的是 {rule.level}",
+                zh=f"评估器 {ev.name} 是{LEVEL_ZH[ev.level]}级的，规则写的是 {rule.level}",
                 en=f"evaluator {ev.name} is {ev.level}-level, the rule says {rule.level}",
             )
         try:

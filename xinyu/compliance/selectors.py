@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from xinyu.kernel.compliance import AREA_LABELS, Area, evaluators
+from xinyu.kernel.compliance import AREA_LABELS, Area, Level, evaluators
 from xinyu.kernel.verdict import Verdict
 from xinyu.org.models import District, School
 
@@ -101,6 +101,12 @@ class RuleShare:
     waived: int
     pending: int = 0  # a period not over, still short (never met, never missed)
     district_result: Result | None = None  # for district rules
+    units_met: int = 0  # CAMPUS / CLASS rules: the campuses or classes meeting it (waived schools left out)
+    units_judged: int = 0
+
+    @property
+    def per_unit(self) -> bool:
+        return self.rule.level in (Level.CAMPUS, Level.CLASS)
 
     @property
     def denominator(self) -> int:
@@ -186,6 +192,14 @@ def dashboard(district: District, run: Run, *, cluster_id: int | None = None) ->
     for r in Result.objects.filter(run=run, school__isnull=True):
         if r.rule_id in shares:
             shares[r.rule_id].district_result = r
+    per_unit = [rid for rid, share in shares.items() if share.per_unit]
+    if per_unit:  # the classes / campuses of the schools in scope, from the results' parts
+        for rule_id, parts in Result.objects.filter(
+            run=run, rule_id__in=per_unit, school_id__in=list(schools), waiver__isnull=True
+        ).values_list("rule_id", "parts"):
+            share = shares[rule_id]
+            share.units_judged += len(parts)
+            share.units_met += sum(1 for p in parts if p[2] == Verdict.MET)
     ordered = [shares[rid] for rid in rules if rid in shares]
     worst = sorted(lines.values(), key=lambda x: (x.percent if x.percent is not None else 101, x.school.code))
     by_cluster: dict[str, SchoolLine] = {}

@@ -14,6 +14,7 @@ from django.utils import timezone
 from xinyu.access import policy
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
+from xinyu.kernel.compliance import Level
 from xinyu.kernel.errors import ServiceError
 from xinyu.kernel.evidence import attach
 from xinyu.org.models import District, School, User
@@ -158,7 +159,7 @@ def open_self_evaluation(*, by: User, school: School, year: int, run: Run | None
                 [
                     SelfEvaluationItem(self_evaluation=se, rule_id=r.id)
                     for r in profile.rules
-                    if r.level == "school"
+                    if Level(r.level).per_school
                 ]
             )
             record(

@@ -184,7 +184,8 @@ def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
             sheet = book.sheet(
                 "规则达标",
                 header=["规则 / Rule", "标题 / Title", "达标 / Met", "分母 / Of", "% ", "未达标 / Missed",
-                        "无数据 / No data", "进行中 / In progress", "已豁免 / Waived"],
+                        "无数据 / No data", "进行中 / In progress", "已豁免 / Waived",
+                        "班级或校区达标 / Classes or campuses met", "班级或校区 / Of"],
                 widths=[28, 40],
             )  # fmt: skip
             for s in dash.rules:
@@ -200,12 +201,14 @@ def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
                             s.no_data,
                             s.pending,
                             s.waived,
+                            s.units_met if s.per_unit else "",
+                            s.units_judged if s.per_unit else "",
                         ]
                     )
                 else:
                     r = s.district_result
                     sheet.row(
-                        [s.rule.id, s.rule.title_zh, SHOWN_LABELS[r.verdict][0], "", r.actual, "", "", "", ""]
+                        [s.rule.id, s.rule.title_zh, SHOWN_LABELS[r.verdict][0], "", r.actual] + [""] * 6
                     )
                 n += 1
         elif table == "areas":
@@ -326,6 +329,8 @@ def rule_page(request: HttpRequest, uid: str, rule_id: str) -> HttpResponse:
             "area": AREA_LABELS.get(Area(selectors.area_of(rule))), "waivers": waivers, "in_force": in_force,
             "may_waive": may_waive, "grant_form": WaiverGrantForm(), "revoke_form": WaiverRevokeForm(),
             "today": today, "show_counted": access.may_see_counted(user, school),
+            "parts": [(label, verdict, actual, SHOWN_LABELS.get(verdict, ("", ""))) for _uid, label, verdict, actual
+                      in (result.parts if result is not None else [])],
         },
     )  # fmt: skip
 

@@ -79,8 +79,21 @@ AREA_LABELS = {
 
 
 class Level(StrEnum):
+    """Where a rule is judged. CAMPUS and CLASS rules judge each campus or class of a school
+    (e.g. "every class from grade 4 holds a psych lesson every two weeks"): the evaluator is
+    called with the schools like a SCHOOL rule, and each school's finding aggregates its
+    campuses or classes (the share meeting the rule) and lists each one's verdict in `parts`,
+    so the scorecard and the dashboard can show which classes fall short and how many classes
+    of the district meet it."""
+
     SCHOOL = "school"
+    CAMPUS = "campus"
+    CLASS = "class"
     DISTRICT = "district"
+
+    @property
+    def per_school(self) -> bool:
+        return self is not Level.DISTRICT
 
 
 class Params(BaseModel):
@@ -103,6 +116,16 @@ class Context:
 
 
 @dataclass(frozen=True)
+class Part:
+    """One campus's or class's verdict inside a school's finding (CAMPUS and CLASS rules)."""
+
+    uid: str
+    label: str  # e.g. "四年级1班", "东校区"
+    verdict: Verdict
+    actual: float | None = None
+
+
+@dataclass(frozen=True)
 class Finding:
     verdict: Verdict
     required: float | None = None
@@ -113,6 +136,7 @@ class Finding:
     note_en: str = ""
     link: str = ""
     period: str = ""
+    parts: tuple[Part, ...] = ()  # CAMPUS / CLASS rules: each unit's verdict (at most MAX_COUNTED)
 
     @classmethod
     def compare(

@@ -3,7 +3,8 @@
 own rules (`rules.evaluate_tally` on the tallies `selectors.class_results` reads, as the
 district page does), the profile's parameters replacing the `[lessons]` numbers.
 
-A school's finding counts its classes for the rule, in the semester holding the cut-off:
+Level CLASS: each class is judged, and a school's finding counts its classes for the rule, in the
+semester holding the cut-off (`parts`: each class's verdict, a class not over yet pending):
 - not applicable: no class of the school is judged by the rule (every class below
   `from_grade`);
 - classes with no active student exist in name only and are left out; only such classes: no data;
@@ -29,13 +30,14 @@ from typing import Any
 
 from pydantic import Field
 
-from xinyu.kernel.compliance import MAX_COUNTED, Area, Context, Finding, Params, evaluator
+from xinyu.kernel.compliance import MAX_COUNTED, Area, Context, Finding, Level, Params, Part, evaluator
 from xinyu.kernel.semester import Semester, semester_of
 from xinyu.kernel.verdict import Verdict
 
 from . import rules, selectors
 
 MEASURE = "个班级 classes"
+PENDING_IF_NOT_OVER = {Verdict.NO_DATA: Verdict.PENDING}  # a class's "not over yet" (the app's NO_DATA)
 
 
 class TwoWeeksParams(Params):
@@ -94,6 +96,7 @@ def _judge_semester(
 ) -> dict[int, Finding]:
     period = f"{semester.start}..{rules.teaching_end(semester, settings)}"
     per_school = selectors.class_results(list(units), semester, today, settings)
+    labels = selectors.class_labels([u.pk for u in units])
     out: dict[int, Finding] = {}
     for school in units:
         results = [(facts, r[rule]) for facts, r in per_school.get(school.pk, [])]
@@ -131,6 +134,15 @@ def _judge_semester(
             share_en += f"; {pending} not over yet"
         else:
             verdict = Verdict.MISSED
+        parts = tuple(
+            Part(
+                facts.unit,
+                labels.get(facts.unit, ""),
+                PENDING_IF_NOT_OVER.get(r.verdict, r.verdict),
+                r.actual,
+            )
+            for facts, r in judged[:MAX_COUNTED]
+        )
         out[school.pk] = Finding(
             verdict=verdict,
             required=required,
@@ -138,6 +150,7 @@ def _judge_semester(
             counted=tuple(met[:MAX_COUNTED]),
             note_zh=f"{n} 个班级中 {k} 个达标{share}",
             note_en=f"{k} of {n} classes met{share_en}",
+            parts=parts,
             **base,
         )
     return out
@@ -150,6 +163,7 @@ def _settings(ctx: Context, **changes: Any) -> rules.Settings:
 @evaluator(
     "lessons.two_weeks",
     area=Area.CLASSES,
+    level=Level.CLASS,
     params=TwoWeeksParams,
     title=("每班每两周心理健康课", "Psych lessons in every class every two weeks"),
 )
@@ -163,6 +177,7 @@ def two_weeks(units: Sequence[Any], params: TwoWeeksParams, ctx: Context) -> dic
 @evaluator(
     "lessons.semester",
     area=Area.CLASSES,
+    level=Level.CLASS,
     params=SemesterParams,
     title=("每班每学期心理健康课课时", "Psych lessons per class per semester"),
 )
@@ -176,6 +191,7 @@ def semester(units: Sequence[Any], params: SemesterParams, ctx: Context) -> dict
 @evaluator(
     "lessons.month",
     area=Area.CLASSES,
+    level=Level.CLASS,
     params=MonthParams,
     title=("每班每月心理健康课", "Psych lessons in every class every month"),
 )

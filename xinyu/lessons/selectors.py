@@ -15,7 +15,7 @@ from django.utils import timezone
 from xinyu.kernel.policyfile import policy_for_code
 from xinyu.kernel.semester import Semester, semester_of
 from xinyu.kernel.verdict import CountResult, Verdict
-from xinyu.org.models import School, SchoolClass, Student, StudentStatus
+from xinyu.org.models import GRADE_NAMES, School, SchoolClass, Student, StudentStatus
 from xinyu.staff.models import StaffMember
 
 from . import rules
@@ -249,3 +249,14 @@ def class_results(
             counts = rules.tally_from_counts(facts, summed.get(pk, ()), settings)
         out[school_id].append((facts, rules.evaluate_tally(facts, counts, semester, settings, today)))
     return out
+
+
+def class_labels(school_ids: Sequence[int]) -> dict[str, str]:
+    """Each class's name ("四年级1班") by uid, for the schools (one query): the labels of a
+    CLASS-level compliance finding's parts."""
+    return {
+        str(uid): f"{GRADE_NAMES.get(level, str(level))}{number}班"
+        for uid, level, number in SchoolClass.objects.filter(school_id__in=list(school_ids)).values_list(
+            "uid", "grade__level", "number"
+        )
+    }
