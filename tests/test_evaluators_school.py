@@ -61,11 +61,17 @@ CATALOGUE = {
     "training.all_staff_per_semester",
     "training.part_time_trained_within",
     "training.certificates_target",
+    "training.programme_length",
     "screening.yearly_from_grade",
     "screening.with_consent",
     "care.acknowledged_in_time",
 }
-DISTRICT_LEVEL = {"staff.full_time_coverage", "rooms.coverage", "training.certificates_target"}
+DISTRICT_LEVEL = {
+    "staff.full_time_coverage",
+    "rooms.coverage",
+    "training.certificates_target",
+    "training.programme_length",
+}
 
 
 class Base(PersonaTestCase):
@@ -222,13 +228,20 @@ class StaffTest(Base):
     def test_per_campus(self) -> None:
         main = Campus.objects.get(school=self.w.school_a)
         self.teacher(self.w.school_a, PostType.PART_TIME, campus=main)
-        self.assertEqual(self.one("staff.full_time_per_campus", self.w.school_a).verdict, Verdict.MET)
+        any_teacher = {"full_time_only": False}  # SJS: 每个校区至少有1名心理教师, full- or part-time
+        self.assertEqual(
+            self.one("staff.full_time_per_campus", self.w.school_a, **any_teacher).verdict, Verdict.MET
+        )
+        # by default only full-time teachers count: the part-time one does not
+        self.assertEqual(self.one("staff.full_time_per_campus", self.w.school_a).verdict, Verdict.MISSED)
         east = Campus.objects.create(school=self.w.school_a, name="东校区")
-        f = self.one("staff.full_time_per_campus", self.w.school_a)
+        f = self.one("staff.full_time_per_campus", self.w.school_a, **any_teacher)
         self.assertEqual((f.verdict, f.actual, f.required), (Verdict.MISSED, 1, 2))
         self.assertIn("东校区", f.note_zh)
         self.teacher(self.w.school_a, campus=east)
-        self.assertEqual(self.one("staff.full_time_per_campus", self.w.school_a).verdict, Verdict.MET)
+        self.assertEqual(
+            self.one("staff.full_time_per_campus", self.w.school_a, **any_teacher).verdict, Verdict.MET
+        )
 
     def test_large_school_above_500(self) -> None:
         at, above = self.school("L500", enrolment=500), self.school("L501", enrolment=501)
@@ -468,13 +481,13 @@ class TrainingTest(Base):
         self.assertEqual(fa.period, "2026-09-01..2027-01-31")
         self.assertEqual(fa.link, f"/training/coverage/school/{self.w.school_a.uid}/")
         self.assertEqual((fb.verdict, fb.actual), (Verdict.MISSED, 0))
-        # Before the semester's last day: short is "in progress", never missed early.
+        # Before the semester's last day, short: the semester before is judged (school B held one).
         fb = self.one("training.school_based_per_semester", self.w.school_b, today=dt.date(2027, 1, 30))
-        self.assertEqual(fb.verdict, Verdict.NOT_APPLICABLE)
-        self.assertIn("in progress", fb.note_en)
-        # A training after the cut-off is not yet held.
+        self.assertEqual((fb.verdict, fb.period), (Verdict.MET, "2026-02-01..2026-08-31"))
+        self.assertIn("not over, 0 so far", fb.note_en)
+        # A training after the cut-off is not yet held: school A's spring semester had none.
         fa = self.one("training.school_based_per_semester", self.w.school_a, today=dt.date(2026, 10, 7))
-        self.assertEqual((fa.verdict, fa.actual), (Verdict.NOT_APPLICABLE, 0))
+        self.assertEqual((fa.verdict, fa.actual, fa.period), (Verdict.MISSED, 0, "2026-02-01..2026-08-31"))
         self.assertEqual(
             self.one("training.school_based_per_semester", self.w.school_a, min=2).verdict, Verdict.MISSED
         )
@@ -570,7 +583,8 @@ class TrainingTest(Base):
             target=2,
             year=2025,
         )
-        self.assertEqual(f.verdict, Verdict.NOT_APPLICABLE)
+        self.assertEqual((f.verdict, f.actual), (Verdict.PENDING, 1))  # a fixed year not over
+        self.assertIn("year not over", f.note_en)
         f = self.one(
             "training.certificates_target",
             self.w.district,
@@ -708,6 +722,7 @@ class QueryCountTest(Base):
         "rooms.coverage": {"target_share": 0.8},
         "rooms.zones_present": {"zones": ["individual", "group"]},
         "training.certificates_target": {"kind": "C", "target": 10, "year": 2026},
+        "training.programme_length": {"kind": "B", "min_hours": 80},
     }
 
     def fill(self, school: School) -> None:

@@ -1,19 +1,24 @@
 """Outreach's rules for the compliance engine (issue 14), counted by `rules.parent_education`
 and `rules.lecture_progress` (held talks only, each in the period of its start).
 
-A period not over by the cut-off is never judged missed: the period holding the cut-off is
-met once its count is reached; until then the last period over is judged instead (the
-finding's `period` says which), its note giving the count so far. With a `year` fixed by the
-profile there is no period to fall back on: short before that year is over, no data.
-One query per evaluator, whatever the number of schools.
+A talk counts once held by the cut-off (it starts on or before that day). A period not over
+follows the engine's convention (`xinyu.kernel.compliance`): the period holding the cut-off
+is met once its count is reached; short while it is not over, the last period over is judged
+instead (the semester before, last year: the talks are kept), the finding's `period` saying
+which and its note giving the count so far. A cut-off on the period's last day sees all of
+it: met or missed. With a `year` fixed by the profile there is no period to fall back on:
+short before that year is over, PENDING (进行中) with the count so far. One query per
+evaluator, whatever the number of schools.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
+from django.utils import timezone
 from pydantic import Field
 
 from xinyu.kernel.compliance import MAX_COUNTED, Area, Context, Finding, Level, Params, evaluator
@@ -28,9 +33,17 @@ class ParentParams(Params):
     min: int = Field(default=1, ge=1)
 
 
+TalkKindName = Literal["lecture", "volunteer", "parent"]
+
+
+def _lectures() -> list[TalkKindName]:
+    return ["lecture"]
+
+
 class LectureParams(Params):
     target: int = Field(default=50, ge=1)
     year: int | None = Field(default=None, ge=2000, le=2100)
+    kinds: list[TalkKindName] = Field(default_factory=_lectures, min_length=1)
 
 
 def _finding(
@@ -54,6 +67,11 @@ def _finding(
         link=link,
         period=judged.period,
     )
+
+
+def _after(today: dt.date) -> dt.datetime:
+    """The first moment after the cut-off day: a talk starting later is not held by then."""
+    return timezone.make_aware(dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min))
 
 
 def _rows(qs: Any) -> list[rules.TalkRow]:
@@ -81,6 +99,7 @@ def parent_sessions(units: Sequence[Any], params: ParentParams, ctx: Context) ->
         status=TalkStatus.HELD,
         starts_at__date__gte=last.start,
         starts_at__date__lte=current.end,
+        starts_at__lt=_after(ctx.today),
     ).order_by()
     by_school: dict[int, list[rules.TalkRow]] = {}
     for row in _rows(qs):
@@ -95,7 +114,8 @@ def parent_sessions(units: Sequence[Any], params: ParentParams, ctx: Context) ->
             )
 
         now = judge(current)
-        judged, so_far = (now, None) if now.verdict == Verdict.MET else (judge(last), now)
+        over = ctx.today >= current.end  # its last day sees all of it
+        judged, so_far = (now, None) if now.verdict == Verdict.MET or over else (judge(last), now)
         key = current.key if so_far is None else last.key
         out[school.pk] = _finding(
             judged,
@@ -107,6 +127,13 @@ def parent_sessions(units: Sequence[Any], params: ParentParams, ctx: Context) ->
     return out
 
 
+KIND_WORDS = {
+    "lecture": ("讲座", "lectures"),
+    "volunteer": ("志愿服务", "volunteer services"),
+    "parent": ("家庭教育指导", "parent sessions"),
+}
+
+
 @evaluator(
     "outreach.lectures_per_year",
     area=Area.ACTIVITIES,
@@ -115,45 +142,44 @@ def parent_sessions(units: Sequence[Any], params: ParentParams, ctx: Context) ->
     title=("全年心理健康讲座与志愿服务场次", "Lectures and volunteer services in the year"),
 )
 def lectures_per_year(units: Sequence[Any], params: LectureParams, ctx: Context) -> dict[int, Finding]:
-    """The district's held lectures and volunteer services (its own and its schools') in the
-    calendar year `year` (default: the cut-off's, the year before while it is short) against
-    `target` (RC 一: 50 in 2025)."""
+    """The district's held talks of `kinds` (default lectures; RC 一: volunteer services; its
+    own and its schools') in the calendar year `year` (default: the cut-off's, the year before
+    while it is short) against `target` (RC: 50 lectures, 50 volunteer services in 2025). A
+    fixed `year` short and not over: PENDING."""
+    kinds = tuple(dict.fromkeys(params.kinds))
+    what = (
+        "与".join(KIND_WORDS[k][0] for k in kinds),
+        " and ".join(KIND_WORDS[k][1] for k in kinds),
+    )
     out: dict[int, Finding] = {}
     for district in units:
         years = [params.year] if params.year is not None else [ctx.today.year, ctx.today.year - 1]
         qs = Talk.objects.filter(
             district=district,
-            kind__in=[TalkKind.LECTURE, TalkKind.VOLUNTEER],
+            kind__in=list(kinds),
             status=TalkStatus.HELD,
             starts_at__year__in=years,
+            starts_at__lt=_after(ctx.today),
         ).order_by()
         talks = _rows(qs)
 
         def judge(year: int, district: Any = district, talks: list[rules.TalkRow] = talks) -> CountResult:
             return rules.lecture_progress(
-                district_uid=district.code, year=year, talks=talks, target=params.target
+                district_uid=district.code, year=year, talks=talks, target=params.target, kinds=kinds
             )
 
         now = judge(years[0])
-        over = ctx.today > dt.date(years[0], 12, 31)
-        what = ("讲座与志愿服务", "lectures and volunteer services")
+        over = ctx.today >= dt.date(years[0], 12, 31)  # its last day sees all of it
+        link = f"/outreach/progress/?year={years[0]}"
         if now.verdict == Verdict.MET or over:
-            out[district.pk] = _finding(
-                now, None, what=what, measure="场 talks", link=f"/outreach/progress/?year={years[0]}"
-            )
-        elif params.year is not None:  # that year's target, not over yet: nothing to judge
-            finding = _finding(
-                now, None, what=what, measure="场 talks", link=f"/outreach/progress/?year={years[0]}"
-            )
-            out[district.pk] = Finding(
-                verdict=Verdict.NO_DATA,
-                required=finding.required,
-                measure=finding.measure,
-                counted=finding.counted,
+            out[district.pk] = _finding(now, None, what=what, measure="场 talks", link=link)
+        elif params.year is not None:  # that year's target, not over: no year to fall back on
+            finding = _finding(now, None, what=what, measure="场 talks", link=link)
+            out[district.pk] = dataclasses.replace(
+                finding,
+                verdict=Verdict.PENDING,
                 note_zh=finding.note_zh + "（年度尚未结束）",
                 note_en=finding.note_en + " (year not over)",
-                link=finding.link,
-                period=finding.period,
             )
         else:
             out[district.pk] = _finding(

@@ -1,8 +1,8 @@
 """The counting rules of outreach, one pure function each (no query: the caller passes the
 rows), returning `xinyu.kernel.verdict.CountResult` for the compliance engine (issue 14).
 
-- `lecture_progress` (RC 一): the district's held lectures and volunteer services in a
-  calendar year against `[outreach] lecture_target`.
+- `lecture_progress` (RC 一): the district's held lectures and volunteer services (or the
+  `kinds` asked for) in a calendar year against `[outreach] lecture_target`.
 - `parent_education` (QX 15, SJS 三.(二)): a school's held parent-education sessions in a
   semester against `[outreach] parent_sessions_per_semester`.
 Cancelled and planned talks never count; a talk counts in the period of its start.
@@ -37,12 +37,18 @@ def _day(at: dt.datetime) -> dt.date:
 
 
 def lecture_progress(
-    *, district_uid: str, year: int, talks: Iterable[TalkRow], target: int, citation: str = ""
+    *,
+    district_uid: str,
+    year: int,
+    talks: Iterable[TalkRow],
+    target: int,
+    citation: str = "",
+    kinds: Iterable[str] = ("lecture", "volunteer"),
 ) -> CountResult:
+    """`kinds`: the talks counted (the progress page: lectures and volunteer services)."""
+    wanted = set(kinds)
     counted = tuple(
-        t.uid
-        for t in talks
-        if t.kind in ("lecture", "volunteer") and t.status == "held" and _day(t.starts_at).year == year
+        t.uid for t in talks if t.kind in wanted and t.status == "held" and _day(t.starts_at).year == year
     )
     return judge(
         rule=LECTURE_RULE,

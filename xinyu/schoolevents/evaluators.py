@@ -1,19 +1,23 @@
 """School events' rules for the compliance engine (issue 14), counted by `rules` (the same
 functions as the summary pages) on the records `selectors` reads for every school at once.
 
-Periods: the committee is judged on the cut-off day. The counting rules follow the app's
-rule for a period not over ("in progress", never missed early): the period holding the
-cut-off is met once its count is reached; while it is in progress, the last period over is
-judged instead (the semester before, the last closed quarter as the summary page shows it,
-last year's awareness month or contests), the finding's `period` naming which and its note
-giving the count so far. Two queries for the committee, one for each other rule.
+Periods: the committee is judged on the cut-off day. The counting rules follow the engine's
+convention for a period not over (`xinyu.kernel.compliance`): the period holding the cut-off
+is met once its count is reached; short while it is not over, the last period over is judged
+instead (the semester before, the last closed quarter as the summary page shows it, last
+year's awareness month or contests: the app keeps them), the finding's `period` naming which
+and its note giving the count so far. A cut-off on a period's last day sees all of it: the
+period is judged, met or missed (the summary pages' rules still call that day "in progress").
+`schoolevents.contest_hosted` with a profile's fixed year has no year to fall back on: short
+while that year is not over, PENDING. Two queries for the committee, one for each other rule.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import replace
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -41,16 +45,24 @@ def _in_progress(result: CountResult) -> bool:
     return result.verdict == Verdict.NOT_APPLICABLE and result.note == "in progress"
 
 
+def _over(result: CountResult, today: dt.date) -> bool:
+    """The result's period ends on or before `today` (its `period` is "start..end")."""
+    return dt.date.fromisoformat(result.period.split("..")[1]) <= today
+
+
 def _finding(
     now: CountResult,
     last: CountResult,
     *,
+    today: dt.date,
     what: tuple[str, str],
     measure: str,
     link: str,
 ) -> Finding:
-    """`now` (the period holding the cut-off) unless it is in progress: then `last` (the last
-    period over)."""
+    """`now` (the period holding the cut-off) unless it is short and not over: then `last`
+    (the last period over). On the period's last day it is over: short is missed."""
+    if _in_progress(now) and _over(now, today):
+        now = replace(now, verdict=Verdict.MISSED, note="")
     judged, so_far = (last, now) if _in_progress(now) else (now, None)
     n, need = int(judged.actual), int(judged.required)
     zh = f"{judged.period}：{what[0]} {n} 次，需 {need} 次"
@@ -139,6 +151,7 @@ def _per_semester(
         out[school.pk] = _finding(
             judge(current),
             judge(last),
+            today=ctx.today,
             what=what,
             measure="次 events",
             link=f"/events/summary/{school.uid}/",
@@ -208,6 +221,7 @@ def awareness_month(units: Sequence[Any], params: MonthParams, ctx: Context) -> 
         out[school.pk] = _finding(
             judge(year),
             judge(year - 1),
+            today=ctx.today,
             what=("宣传月活动", "awareness-month activities"),
             measure="次 events",
             link=f"/events/summary/{school.uid}/",
@@ -246,6 +260,7 @@ def leadership_meetings(units: Sequence[Any], params: MinParams, ctx: Context) -
         out[school.pk] = _finding(
             judge(now_year, now_q),
             judge(closed_year, closed_q),
+            today=ctx.today,
             what=("领导小组专题会议", "meetings"),
             measure="次 meetings",
             link=f"/events/summary/{school.uid}/",
@@ -287,8 +302,83 @@ def county_contests(units: Sequence[Any], params: MinParams, ctx: Context) -> di
         out[district.pk] = _finding(
             judge(year),
             judge(year - 1),
+            today=ctx.today,
             what=("县级赛课", "county contests"),
             measure="次 contests",
             link="/events/contests/",
         )
+    return out
+
+
+class HostedParams(Params):
+    year: int | None = Field(default=None, ge=2000, le=2100)
+    level: Literal["county", "regional"] = "regional"
+    title_contains: str = ""
+
+
+@evaluator(
+    "schoolevents.contest_hosted",
+    area=Area.ACTIVITIES,
+    level=Level.DISTRICT,
+    params=HostedParams,
+    title=("承办教学大赛", "Hosting a teaching contest"),
+)
+def contest_hosted(units: Sequence[Any], params: HostedParams, ctx: Context) -> dict[int, Finding]:
+    """A contest of `level` (default regional: 片区/市级) whose title holds `title_contains`,
+    of the calendar year `year`, hosted by a school of the district (whoever recorded it) and
+    begun by the cut-off (RC 一: 承办市级“五育润心”心理健康教育教学大赛片区赛). Without a `year`,
+    the cut-off's year, the year before while it has none; with a `year` not over and none
+    hosted: PENDING; after it, missed. `counted`: the contests' uids. One query."""
+    year = params.year if params.year is not None else ctx.today.year
+    years = (year,) if params.year is not None else (year, year - 1)
+    out: dict[int, Finding] = {}
+    for district in units:
+        qs = Contest.objects.filter(
+            host_school__district=district, level=params.level, year__in=years, starts_on__lte=ctx.today
+        )
+        if params.title_contains:
+            qs = qs.filter(title__contains=params.title_contains)
+        rows = [
+            (y, rules.Dated(str(u), d))
+            for u, d, y in qs.order_by("starts_on", "pk").values_list("uid", "starts_on", "year")
+        ]
+
+        def judge(
+            y: int, rows: list[tuple[int, rules.Dated]] = rows, code: str = district.code
+        ) -> CountResult:
+            hosted = tuple(c.uid for cy, c in rows if cy == y)
+            return CountResult(
+                rule="schoolevents.contest_hosted",
+                unit=code,
+                verdict=Verdict.MET if hosted else Verdict.MISSED,
+                required=1,
+                actual=len(hosted),
+                period=f"{y}-01-01..{y}-12-31",
+                counted=hosted,
+            )
+
+        now = judge(year)
+        level_zh = "片区/市级" if params.level == ContestLevel.REGIONAL else "县级"
+        what = (f"本区学校承办{level_zh}赛", f"{params.level} contests hosted by the district's schools")
+        link = "/events/contests/"
+        if now.verdict == Verdict.MET or ctx.today >= dt.date(year, 12, 31):
+            out[district.pk] = _finding(
+                now, now, today=ctx.today, what=what, measure="次 contests", link=link
+            )
+        elif params.year is None:  # the year before is over: judged, this year's count so far noted
+            last = judge(year - 1)
+            finding = _finding(last, last, today=ctx.today, what=what, measure="次 contests", link=link)
+            out[district.pk] = replace(
+                finding,
+                note_zh=f"{finding.note_zh}；{now.period} 尚未结束，已 0 次",
+                note_en=f"{finding.note_en}; {now.period} not over, 0 so far",
+            )
+        else:
+            finding = _finding(now, now, today=ctx.today, what=what, measure="次 contests", link=link)
+            out[district.pk] = replace(
+                finding,
+                verdict=Verdict.PENDING,
+                note_zh=finding.note_zh + "（年度尚未结束）",
+                note_en=finding.note_en + " (year not over)",
+            )
     return out

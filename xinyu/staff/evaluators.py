@@ -40,6 +40,7 @@ from .models import PostType, StaffMember
 from .staffing import LoadedFacts, RuleResult, SchoolFacts, Status
 
 TEACHERS = "名 teachers"
+FULL_TIME_POSTS = (PostType.FULL_TIME, PostType.CLUSTER)  # as `staffing` counts full-time teachers
 VERDICTS = {
     Status.MET: Verdict.MET,
     Status.MISSED: Verdict.MISSED,
@@ -62,6 +63,7 @@ class PerStageParams(Params):
 
 class PerCampusParams(Params):
     min_per_campus: int = Field(1, ge=1)
+    full_time_only: bool = True  # false: any psych teacher, full- or part-time (SJS 一.(一)1)
 
 
 class LargeSchoolParams(Params):
@@ -277,11 +279,16 @@ def full_time_per_stage(units: Sequence[School], params: PerStageParams, ctx: Co
 def full_time_per_campus(
     units: Sequence[School], params: PerCampusParams, ctx: Context
 ) -> dict[int, Finding]:
-    """Each campus (a school without campus rows is one site) has `min_per_campus` psych
-    teachers, each teacher counted for one campus only (SJS 一.(一)1: full- or part-time, as
-    the app counts them)."""
+    """Each campus (a school without campus rows is one site) has `min_per_campus` full-time
+    psych teachers (cluster posts as the district's policy counts them), each teacher counted
+    for one campus only; with `full_time_only` false any psych teacher counts, full- or
+    part-time, as the app's own rule does (SJS 一.(一)1: 确保每个校区至少有1名心理教师)."""
     return _each(
-        units, "per_campus", {"per_campus": {"min": params.min_per_campus}}, _parts_notes("校区", "campuses")
+        units,
+        "per_campus",
+        {"per_campus": {"min": params.min_per_campus}},
+        _parts_notes("校区", "campuses"),
+        teachers_filter=(lambda t: t.post_type in FULL_TIME_POSTS) if params.full_time_only else None,
     )
 
 

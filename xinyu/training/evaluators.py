@@ -6,21 +6,34 @@ Read as the training app's coverage page and reminders count (`training.coverage
 - a programme is held on its first day (its first session's day, else `starts_on`; drafts and
   cancelled ones never), counted in the semester containing the cut-off (`[calendar]`) when
   that day is on or before the cut-off;
-- a semester (or year) not yet over with fewer than required is not applicable, note
-  "in progress": never missed early (as schoolevents' rules);
+- a period not over follows the engine's convention (`xinyu.kernel.compliance`): the semester
+  holding the cut-off is met once its count is reached; short and not over (a cut-off on its
+  last day sees all of it), the semester before is judged instead (the programmes are kept),
+  the finding's `period` naming it and the note giving this semester's count so far. A
+  certificate target or a programme length of a profile's fixed year not over and short is
+  PENDING (进行中), never missed early;
 - a part-time psych teacher (register entry with a part-time post at the school, active) is
   trained within N years when their last training (the later of the last session they
   attended and the register's `last_trained_on`) is after the day N years before the cut-off,
-  exactly as `reminders.retrain_due` (trained exactly N years ago is due: not within).
+  exactly as `reminders.retrain_due` (trained exactly N years ago is due: not within);
+- a programme's length (`training.programme_length`, RC 二.(二)) is the class hours of all
+  its sessions (course and assessment, the hours the certificate ledger adds up) and its
+  course days the distinct local days of its course sessions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import Field
+from django.utils import timezone
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from xinyu.kernel.compliance import MAX_COUNTED, Area, Context, Finding, Level, Params, evaluator
 from xinyu.kernel.policyfile import policy_for_code
@@ -31,7 +44,7 @@ from xinyu.staff.models import CertificateKind, HeldCertificate, PostType, Staff
 
 from .certificates import add_years
 from .coverage import last_attended, programme_days
-from .models import ProgrammeKind
+from .models import Programme, ProgrammeKind, ProgrammeStatus, SessionKind, TrainingSession
 
 
 class MinParams(Params):
@@ -65,34 +78,41 @@ def _per_semester(
     if not schools:
         return {}
     calendars = {s.district_id: policy_for_code(s.district.code).get("calendar", {}) for s in schools}
-    held: dict[int, list[str]] = {s.pk: [] for s in schools}
     sems = {d: semester_of(ctx.today, cal) for d, cal in calendars.items()}
+    befores = {d: semester_of(sems[d].start - dt.timedelta(days=1), cal) for d, cal in calendars.items()}
+    held: dict[tuple[int, str], list[str]] = {}
     by_pk = {s.pk: s for s in schools}
     for school_id, uid, day in programme_days(kind, schools):
-        sem = sems[by_pk[school_id].district_id]
-        if sem.contains(day) and day <= ctx.today:
-            held[school_id].append(uid)
+        district_id = by_pk[school_id].district_id
+        for sem in (sems[district_id], befores[district_id]):
+            if sem.contains(day) and day <= ctx.today:
+                held.setdefault((school_id, sem.key), []).append(uid)
     out: dict[int, Finding] = {}
     for s in schools:
-        sem = sems[s.district_id]
-        n = len(held[s.pk])
-        verdict = Verdict.MET if n >= need else Verdict.MISSED
-        zh = f"{sem.label}已开展{what[0]}{n}次，要求至少{need}次"
-        en = f"{n} {what[1]}(s) held in {sem.label}; at least {need} required"
-        if verdict == Verdict.MISSED and ctx.today < sem.end:
-            verdict = Verdict.NOT_APPLICABLE
-            zh += "（学期未结束）"
-            en += " (in progress)"
+        now, before = sems[s.district_id], befores[s.district_id]
+        so_far = sorted(held.get((s.pk, now.key), []))
+        n = len(so_far)
+        judged, counted = now, so_far
+        zh = f"{now.label}已开展{what[0]}{n}次，要求至少{need}次"
+        en = f"{n} {what[1]}(s) held in {now.label}; at least {need} required"
+        if n < need and ctx.today < now.end:  # short and not over: the semester before is judged
+            counted = sorted(held.get((s.pk, before.key), []))
+            judged, k = before, len(counted)
+            zh = f"{before.label}已开展{what[0]}{k}次，要求至少{need}次；本学期尚未结束，已开展{n}次"
+            en = (
+                f"{k} {what[1]}(s) held in {before.label}; at least {need} required; "
+                f"{now.label} not over, {n} so far"
+            )
         out[s.pk] = Finding(
-            verdict=verdict,
+            verdict=Verdict.MET if len(counted) >= need else Verdict.MISSED,
             required=need,
-            actual=n,
+            actual=len(counted),
             measure="次 trainings",
-            counted=tuple(held[s.pk][:MAX_COUNTED]),
+            counted=tuple(counted[:MAX_COUNTED]),
             note_zh=zh,
             note_en=en,
             link=link(s),
-            period=f"{sem.start.isoformat()}..{sem.end.isoformat()}",
+            period=f"{judged.start.isoformat()}..{judged.end.isoformat()}",
         )
     return out
 
@@ -192,7 +212,7 @@ def certificates_target(
 ) -> dict[int, Finding]:
     """Staff of the district holding a `kind` certificate issued in `year` (not revoked; in the
     register whatever its source, as the coverage page's targets) ≥ `target` (RC 2025: 50 B,
-    1,500 C). A year not over (or not begun) with fewer: not applicable, "in progress"."""
+    1,500 C). A year not over (or not begun) with fewer: PENDING, the count so far in the note."""
     out: dict[int, Finding] = {}
     label_zh = f"{params.kind}证"
     for district in units:
@@ -215,9 +235,9 @@ def certificates_target(
         zh = f"{params.year}年取得{label_zh}{n}人，目标{params.target}人"
         en = f"{n} staff earned the {params.kind} certificate in {params.year}; target {params.target:,}"
         if verdict == Verdict.MISSED and ctx.today < dt.date(params.year, 12, 31):
-            verdict = Verdict.NOT_APPLICABLE
-            zh += "（年度未结束）"
-            en += " (in progress)"
+            verdict = Verdict.PENDING  # a fixed year not over: no year to fall back on
+            zh += "（年度尚未结束）"
+            en += " (year not over)"
         out[district.pk] = Finding(
             verdict=verdict,
             required=params.target,
@@ -230,3 +250,157 @@ def certificates_target(
             period=f"{params.year}-01-01..{params.year}-12-31",
         )
     return out
+
+
+class ProgrammeLengthParams(Params):
+    kind: Literal["B", "C"]
+    min_hours: float | None = Field(default=None, gt=0)
+    min_course_days: int | None = Field(default=None, ge=1)
+    with_assessment: bool = False  # an assessment session besides the course ("6+1": the "1")
+    share: float = Field(default=1.0, gt=0, le=1)
+    year: int | None = Field(default=None, ge=2000, le=2100)
+
+    @model_validator(mode="after")
+    def _asks_for_something(self) -> ProgrammeLengthParams:
+        if self.min_hours is None and self.min_course_days is None:
+            raise PydanticCustomError(
+                "length_asks_nothing", "set min_hours or min_course_days", {"at": "min_hours"}
+            )
+        return self
+
+
+PROGRAMME_KINDS = {"B": ProgrammeKind.B_CERTIFICATE, "C": ProgrammeKind.C_CERTIFICATE}
+
+
+@dataclass
+class _Length:
+    uid: str
+    title: str
+    first: dt.date
+    last: dt.date
+    hours: Decimal = Decimal(0)
+    days: set[dt.date] = dataclass_field(default_factory=set)
+    assessed: bool = False
+    sessions: int = 0
+
+
+def _lengths(district: Any, kind: str) -> list[_Length]:
+    """The district's programmes of `kind` (not draft, not cancelled) with their sessions'
+    hours and course days. Two queries."""
+    programmes = {
+        pk: (str(uid), title)
+        for pk, uid, title in Programme.objects.filter(district=district, kind=kind)
+        .exclude(status__in=(ProgrammeStatus.DRAFT, ProgrammeStatus.CANCELLED))
+        .order_by("pk")
+        .values_list("pk", "uid", "title")
+    }
+    found: dict[int, _Length] = {}
+    for programme_id, hours, starts_at, session_kind in (
+        TrainingSession.objects.filter(programme_id__in=list(programmes))
+        .order_by("programme_id", "starts_at")
+        .values_list("programme_id", "hours", "starts_at", "kind")
+    ):
+        day = timezone.localdate(starts_at)
+        uid, title = programmes[programme_id]
+        length = found.setdefault(programme_id, _Length(uid, title, day, day))
+        length.first, length.last = min(length.first, day), max(length.last, day)
+        length.hours += hours
+        length.sessions += 1
+        if session_kind == SessionKind.COURSE:
+            length.days.add(day)
+        else:
+            length.assessed = True
+    return list(found.values())
+
+
+@evaluator(
+    "training.programme_length",
+    area=Area.TRAINING,
+    level=Level.DISTRICT,
+    params=ProgrammeLengthParams,
+    title=("证书培训项目时长", "Length of the certificate programmes"),
+)
+def programme_length(units: Sequence[Any], params: ProgrammeLengthParams, ctx: Context) -> dict[int, Finding]:
+    """The share of the district's `kind` certificate programmes whose sessions total at least
+    `min_hours` class hours (course and assessment sessions, as the certificate ledger adds
+    them) and `min_course_days` course days (and an assessment session with
+    `with_assessment`), ≥ `share` (RC 二.(二)2: B ≥ 80 课时; 二.(二)1: C "6+1"). The
+    programmes judged: those whose first session falls in `year`, or without a year those
+    whose last session is on or before the cut-off. A programme without a session has no
+    recorded length and is not judged; none judged: no data. A `year` not over and short:
+    PENDING. `counted`: the uids of the programmes meeting it."""
+    kind = PROGRAMME_KINDS[params.kind]
+    need_hours = Decimal(str(params.min_hours)) if params.min_hours is not None else None
+    out: dict[int, Finding] = {}
+    for district in units:
+        lengths = [p for p in _lengths(district, kind) if _judged(p, params.year, ctx.today)]
+
+        def meets(p: _Length) -> bool:
+            return (
+                (need_hours is None or p.hours >= need_hours)
+                and (params.min_course_days is None or len(p.days) >= params.min_course_days)
+                and (not params.with_assessment or p.assessed)
+            )
+
+        wants = []
+        if need_hours is not None:
+            wants.append((f"不少于{_fmt(need_hours)}课时", f"at least {_fmt(need_hours)} class hours"))
+        if params.min_course_days is not None:
+            wants.append((f"{params.min_course_days}天集中培训课程", f"{params.min_course_days} course days"))
+        if params.with_assessment:
+            wants.append(("另设考核", "an assessment"))
+        want_zh, want_en = "、".join(w[0] for w in wants), ", ".join(w[1] for w in wants)
+        period = f"{params.year}-01-01..{params.year}-12-31" if params.year is not None else f"..{ctx.today}"
+        base: dict[str, Any] = {"measure": "个项目 programmes", "link": "/training/", "period": period}
+        in_year = f"{params.year}年" if params.year is not None else ""
+        in_year_en = f" in {params.year}" if params.year is not None else ""
+        if not lengths:
+            out[district.pk] = Finding(
+                verdict=Verdict.NO_DATA,
+                note_zh=f"{in_year}无已排课的{params.kind}证培训项目",
+                note_en=f"no {params.kind} certificate programme with sessions{in_year_en}",
+                **base,
+            )
+            continue
+        ok = [p for p in lengths if meets(p)]
+        short = [p for p in lengths if not meets(p)]
+        n, k = len(lengths), len(ok)
+        required = math.ceil(n * params.share - 1e-9)
+        verdict = Verdict.MET if k >= required else Verdict.MISSED
+        zh = f"{in_year}{params.kind}证培训项目{n}个，{k}个达到{want_zh}"
+        en = f"{k} of {n} {params.kind} certificate programmes{in_year_en} have {want_en}"
+        if required != n:
+            zh += f"（需{required}个）"
+            en += f" ({required} required)"
+        if short:
+            zh += "；未达到：" + "、".join(
+                f"{p.title}（{_fmt(p.hours)}课时，{len(p.days)}天）" for p in short[:10]
+            )
+            en += "; short: " + ", ".join(
+                f"{p.title} ({_fmt(p.hours)} h, {len(p.days)} days)" for p in short[:10]
+            )
+        if verdict == Verdict.MISSED and params.year is not None and ctx.today < dt.date(params.year, 12, 31):
+            verdict = Verdict.PENDING
+            zh += "（年度尚未结束）"
+            en += " (year not over)"
+        out[district.pk] = Finding(
+            verdict=verdict,
+            required=required,
+            actual=k,
+            counted=tuple(p.uid for p in ok[:MAX_COUNTED]),
+            note_zh=zh,
+            note_en=en,
+            **base,
+        )
+    return out
+
+
+def _judged(p: _Length, year: int | None, today: dt.date) -> bool:
+    """In `year` (its first session), begun by the cut-off; without a year, over by the cut-off."""
+    if year is not None:
+        return p.first.year == year and p.first <= today
+    return p.last <= today
+
+
+def _fmt(number: Decimal) -> str:
+    return f"{number.normalize():f}"
