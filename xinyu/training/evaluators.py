@@ -281,7 +281,6 @@ class _Length:
     hours: Decimal = Decimal(0)
     days: set[dt.date] = dataclass_field(default_factory=set)
     assessed: bool = False
-    sessions: int = 0
 
 
 def _lengths(district: Any, kind: str) -> list[_Length]:
@@ -305,7 +304,6 @@ def _lengths(district: Any, kind: str) -> list[_Length]:
         length = found.setdefault(programme_id, _Length(uid, title, day, day))
         length.first, length.last = min(length.first, day), max(length.last, day)
         length.hours += hours
-        length.sessions += 1
         if session_kind == SessionKind.COURSE:
             length.days.add(day)
         else:
