@@ -35,6 +35,7 @@ from xinyu.training.models import (
     TrainingSession,
 )
 
+CAMPUS_LEVEL = {"staff.full_time_per_campus": Level.CAMPUS}
 SEMESTER_END = dt.date(2027, 1, 31)  # the autumn semester 2026 ends (judged)
 YEAR_END = dt.date(2027, 8, 31)  # the school year 2026–2027 ends (judged)
 NUMBERS = count(1)
@@ -144,7 +145,8 @@ class RegistryTest(Base):
         self.assertEqual(names, CATALOGUE)
         for name in CATALOGUE:
             ev = evaluators.get(name)
-            self.assertEqual(ev.level, Level.DISTRICT if name in DISTRICT_LEVEL else Level.SCHOOL, name)
+            level = Level.DISTRICT if name in DISTRICT_LEVEL else CAMPUS_LEVEL.get(name, Level.SCHOOL)
+            self.assertEqual(ev.level, level, name)
             self.assertTrue(ev.doc.strip(), name)
 
     def test_params_refuse_unknown_keys_and_bad_values(self) -> None:
@@ -238,6 +240,12 @@ class StaffTest(Base):
         f = self.one("staff.full_time_per_campus", self.w.school_a, **any_teacher)
         self.assertEqual((f.verdict, f.actual, f.required), (Verdict.MISSED, 1, 2))
         self.assertIn("东校区", f.note_zh)
+        # campus level: each campus's verdict is a part of the school's finding
+        self.assertEqual(evaluators.get("staff.full_time_per_campus").level, Level.CAMPUS)
+        self.assertEqual(
+            sorted((p.label, p.verdict, p.actual) for p in f.parts),
+            sorted([(main.name, Verdict.MET, 1.0), ("东校区", Verdict.MISSED, 0.0)]),
+        )
         self.teacher(self.w.school_a, campus=east)
         self.assertEqual(
             self.one("staff.full_time_per_campus", self.w.school_a, **any_teacher).verdict, Verdict.MET

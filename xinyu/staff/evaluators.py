@@ -30,6 +30,7 @@ from xinyu.kernel.compliance import (
     Finding,
     Level,
     Params,
+    Part,
     evaluator,
 )
 from xinyu.kernel.verdict import Verdict
@@ -138,6 +139,7 @@ def _finding(result: RuleResult, facts: SchoolFacts, note_zh: str, note_en: str)
         note_zh=note_zh,
         note_en=note_en,
         link=link(facts.uid),
+        parts=tuple(Part(p.unit, p.unit, VERDICTS[p.status], float(p.actual)) for p in result.parts),
     )
 
 
@@ -273,6 +275,7 @@ def full_time_per_stage(units: Sequence[School], params: PerStageParams, ctx: Co
 @evaluator(
     "staff.full_time_per_campus",
     area=Area.STAFFING,
+    level=Level.CAMPUS,
     params=PerCampusParams,
     title=("每校区心理教师", "Psych teachers per campus"),
 )
