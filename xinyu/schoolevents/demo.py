@@ -3,8 +3,8 @@ inserted: from grade 4 each class gets a boy and a girl member, except every fif
 (which lacks its girl member — the gaps the pages show); each school has its May
 awareness-month activity, this semester's legal-education session and open class, and a
 leading-group meeting in every closed quarter of the year — except the first school, whose
-last closed quarter's meeting is missing. One county contest ("五育润心" regional round hosted
-by the first school) with entries from the first schools."""
+last closed quarter's meeting is missing. One regional contest (the "五育润心" 片区赛 RC asks the
+district to host, hosted by the first school) with entries from the first schools."""
 
 from __future__ import annotations
 
@@ -120,7 +120,7 @@ def build_demo_schoolevents(district: District, *, today: dt.date | None = None)
     if schools:
         contest = Contest.objects.create(
             district=district,
-            level=ContestLevel.COUNTY,
+            level=ContestLevel.REGIONAL,
             title="“五育润心”心理健康教育教学大赛片区赛",
             year=today.year,
             host_school=schools[0],
