@@ -36,7 +36,7 @@ def urls(w: Any, objects: dict[str, Any], view: str, fmt: str) -> list[str] | No
     if not view.startswith("xinyu.compliance.views."):
         return None
     if view.endswith("dashboard_export"):
-        return [f"/compliance/export/{t}.xlsx" for t in ("rules", "areas", "schools", "coverage")]
+        return [f"/compliance/export/{t}.xlsx" for t in ("rules", "areas", "schools", "coverage", "figures")]
     if view.endswith("scorecard_export"):
         return [f"/compliance/school/{w.school_a.uid}/export.xlsx"]
     return ["/compliance/waivers/export.xlsx"]

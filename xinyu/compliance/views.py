@@ -20,10 +20,17 @@ from django.views.decorators.http import require_POST
 from xinyu.access import policy
 from xinyu.audit.models import Action
 from xinyu.audit.services import record
-from xinyu.kernel.compliance import AREA_LABELS, Area, FigureTable, dashboard_figures
+from xinyu.kernel.compliance import (
+    AREA_LABELS,
+    Area,
+    FigureCell,
+    FigureTable,
+    dashboard_figures,
+    share_percent,
+)
 from xinyu.kernel.errors import ServiceError
 from xinyu.kernel.excel import Book, excel_response, watermark
-from xinyu.kernel.suppression import additive_lines, complete, shown
+from xinyu.kernel.suppression import complete, shown
 from xinyu.kernel.suppression import small_cell as small_cell_of
 from xinyu.kernel.verdict import VERDICT_LABELS
 from xinyu.org.models import Cluster, District, School, User
@@ -39,7 +46,7 @@ SHOWN_LABELS = {
     "waived": ("已豁免", "waived"),
     "": ("—", "—"),
 }
-TABLES = ("rules", "areas", "schools", "coverage")
+TABLES = ("rules", "areas", "schools", "coverage", "figures")
 
 
 def _user(request: HttpRequest) -> User:
@@ -100,34 +107,48 @@ def _charts(dash: selectors.Dashboard, areas: list[selectors.AreaCount]) -> dict
 def _figure_rows(table: FigureTable, threshold: int) -> list[tuple[tuple[str, str], bool, list[object]]]:
     """The table's rows as shown: (label, is total, cells), a student count from 1 to
     threshold - 1 as "<threshold" and, where a total row would give it back by subtraction,
-    a complementary cell as "*" (`xinyu.kernel.suppression`)."""
+    a complementary cell as "*" (`xinyu.kernel.suppression`): each column of counts adds up
+    to the total row within each group of rows (`FigureRow.group`). A share cell is worked out
+    from its two cells as shown: "—" when either is hidden or the denominator is 0."""
     grid = [[c.value for c in row.cells] for row in table.rows]
     hidden = {
         (r, c)
         for r, row in enumerate(table.rows)
         for c, cell in enumerate(row.cells)
-        if cell.students and 0 < cell.value < threshold
+        if cell.students and cell.share_of is None and 0 < cell.value < threshold
     }
     width = len(table.columns)
-    has_total = bool(table.rows) and table.rows[-1].total
-    lines = additive_lines(len(grid), width, row_groups=[[c] for c in range(width)], column_lines=has_total)
+    lines: list[list[tuple[int, int]]] = []
+    if table.rows and table.rows[-1].total:
+        last = len(table.rows) - 1
+        counts = [c for c in range(width) if all(row.cells[c].share_of is None for row in table.rows)]
+        for group in dict.fromkeys(row.group for row in table.rows[:last]):
+            members = [r for r, row in enumerate(table.rows[:last]) if row.group == group]
+            lines += [[*((r, c) for r in members), (last, c)] for c in counts]
     hidden = complete(grid, lines=lines, hidden=hidden)
+
+    def cell_shown(r: int, c: int, cell: FigureCell) -> object:
+        if cell.share_of is None:
+            return shown(cell.value, (r, c), hidden, threshold=threshold)
+        num, den = cell.share_of
+        if (r, num) in hidden or (r, den) in hidden:
+            return "—"
+        pct = share_percent(grid[r][num], grid[r][den])
+        return "—" if pct is None else pct
+
     return [
-        (
-            row.label,
-            row.total,
-            [shown(cell.value, (r, c), hidden, threshold=threshold) for c, cell in enumerate(row.cells)],
-        )
+        (row.label, row.total, [cell_shown(r, c, cell) for c, cell in enumerate(row.cells)])
         for r, row in enumerate(table.rows)
     ]
 
 
-def _figures(district: District, today: dt.date) -> list[dict[str, Any]]:
-    """Every registered dashboard figure (the apps' small tables of counts), suppressed."""
+def _figures(district: District, today: dt.date, schools: list[int] | None = None) -> list[dict[str, Any]]:
+    """Every registered dashboard figure (the apps' small tables of counts, live) over the
+    dashboard's scope (`schools`: a cluster's pks, None for the whole district), suppressed."""
     threshold = small_cell_of(district.code)
     out = []
     for figure in dashboard_figures:
-        table = figure.fn(district, today)
+        table = figure.fn(district, today, schools)
         out.append(
             {
                 "name": figure.name,
@@ -140,6 +161,49 @@ def _figures(district: District, today: dt.date) -> list[dict[str, Any]]:
     return out
 
 
+def _scope_schools(district: District, cluster_id: int | None) -> list[int] | None:
+    """The figures' scope: the pks of the cluster's schools (of this district), None for the
+    whole district."""
+    if cluster_id is None:
+        return None
+    return list(School.objects.filter(district=district, cluster_id=cluster_id).values_list("pk", flat=True))
+
+
+def _figure_sheets(book: Book, district: District, cluster_id: int | None) -> tuple[int, str]:
+    """The figures export: a first sheet naming each figure (its sheet, what it counts, as of
+    when, its rows), then one sheet per figure, cells as on the page, with its note and how
+    cells are hidden.
+    Returns the first sheet's rows and "(m figure rows on k sheets)" for the audit row."""
+    threshold = small_cell_of(district.code)
+    figures = _figures(district, timezone.localdate(), _scope_schools(district, cluster_id))
+    legend = (
+        f"学生数少于 {threshold} 的单元格显示为“<{threshold}”，可由合计反推的单元格显示为“*”，"
+        f"计数被隐藏的比例显示为“—” / a count of students under {threshold} is shown as "
+        f'"<{threshold}", a cell a total would give it back as "*", a share of a hidden count as "—"'
+    )
+    index = book.sheet(
+        "统计说明",
+        header=["工作表 / Sheet", "统计 / Figure", "说明 / Note", "行数 / Rows"],
+        widths=[28, 40, 80, 10],
+    )
+    for fig in figures:
+        sheet = book.sheet(
+            fig["title"][0],
+            header=["分组 / Group"] + [f"{zh} / {en}" for zh, en in fig["columns"]],
+            widths=[24] + [20] * len(fig["columns"]),
+        )
+        for label, _total, cells in fig["rows"]:
+            sheet.row([f"{label[0]} / {label[1]}", *cells])
+        sheet.row([])
+        sheet.rows([[fig["note"][0]], [fig["note"][1]], [legend]])
+        index.row(
+            [sheet.ws.title, f"{fig['title'][0]} / {fig['title'][1]}", f"{fig['note'][0]} / {fig['note'][1]}",
+             len(fig["rows"])]
+        )  # fmt: skip
+    rows = sum(len(fig["rows"]) for fig in figures)
+    return len(figures), f"({rows} figure rows on {len(figures)} sheets)"
+
+
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The latest run of the district (or of one cluster's schools)."""
     district, run, cluster_id, form, query = _dashboard_scope(request)
@@ -149,7 +213,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "form": form,
         "query": query,
         "cluster_id": cluster_id,
-        "figures": _figures(district, timezone.localdate()),
+        "figures": _figures(district, timezone.localdate(), _scope_schools(district, cluster_id)),
         "small_cell": small_cell_of(district.code),
     }
     if run is not None:
@@ -178,6 +242,10 @@ def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
     district, run, cluster_id, _form, query = _dashboard_scope(request)
     book = _book(user, "达标情况")
     n = 0
+    if table == "figures":  # live counts, with or without a run (as on the page)
+        n, sheets = _figure_sheets(book, district, cluster_id)
+        what = " ".join(x for x in ("dashboard figures", query, sheets) if x)
+        return _export(user, book, n, what, str(run.uid) if run else "", None, "compliance-figures.xlsx")
     if run is not None:
         dash = selectors.dashboard(district, run, cluster_id=cluster_id)
         if table == "rules":

@@ -199,13 +199,29 @@ def evaluator(
 # step), registered in `<app>/figures.py` (autodiscovered) so that the compliance app reads
 # them through this registry and imports no app. Counts only, never a person: each cell says
 # whether it counts students, and the dashboard hides those under the district's small-cell
-# threshold (`xinyu.kernel.suppression`).
+# threshold (`xinyu.kernel.suppression`). A figure counts live data as of now, not a run's
+# cut-off (its note says so), over the dashboard's scope: the whole district, or the schools
+# of the cluster drilled into.
 
 
 @dataclass(frozen=True)
 class FigureCell:
     value: int
     students: bool = True  # counts students (or records each of one student): small values hidden
+    # A share in % of two count cells of the same row, (numerator column, denominator column):
+    # worked out by the dashboard from the cells as shown ("—" when either is hidden or the
+    # denominator is 0), never from `value` (kept 0), so that it gives no hidden count back.
+    share_of: tuple[int, int] | None = None
+
+    @classmethod
+    def share(cls, numerator: int, denominator: int) -> FigureCell:
+        """The share of column `numerator` in column `denominator` of this row, in %."""
+        return cls(0, students=False, share_of=(numerator, denominator))
+
+
+def share_percent(numerator: int, denominator: int) -> int | None:
+    """A share cell's value: the rounded percentage (None when the denominator is 0)."""
+    return round(100 * numerator / denominator) if denominator else None
 
 
 @dataclass(frozen=True)
@@ -213,6 +229,9 @@ class FigureRow:
     label: tuple[str, str]  # (zh, en)
     cells: tuple[FigureCell, ...]
     total: bool = False  # this row adds up the rows above it (column by column)
+    # The breakdown the row belongs to: each group's rows add up to the total row on their own
+    # (e.g. a table by school category, then by cluster, then one total row).
+    group: str = ""
 
 
 @dataclass(frozen=True)
@@ -222,7 +241,9 @@ class FigureTable:
     note: tuple[str, str] = ("", "")  # what is counted, as of when (zh, en)
 
 
-FigureFn = Callable[[Any, dt.date], FigureTable]  # (district, today) -> table, a fixed number of queries
+# (district, today, schools) -> table, in a fixed number of queries. `schools`: the pks of
+# the schools in the dashboard's scope (a cluster's), None for the whole district.
+FigureFn = Callable[[Any, dt.date, Sequence[int] | None], FigureTable]
 
 
 @dataclass(frozen=True)
@@ -239,8 +260,8 @@ dashboard_figures: Registry[Figure] = Registry("dashboard figure")
 def dashboard_figure(
     name: str, *, title: tuple[str, str], order: int = 100
 ) -> Callable[[FigureFn], FigureFn]:
-    """Register `fn(district, today) -> FigureTable` as the dashboard's figure `name`
-    ("<app>.<what>"), shown in `order`."""
+    """Register `fn(district, today, schools) -> FigureTable` as the dashboard's figure
+    `name` ("<app>.<what>"), shown in `order`."""
 
     def register(fn: FigureFn) -> FigureFn:
         dashboard_figures.add(name, Figure(name=name, title=title, fn=fn, order=order), order=order)
