@@ -58,6 +58,7 @@ CATALOGUE = {
     "rooms.coverage",
     "rooms.equipment",
     "rooms.zones_present",
+    "rooms.projects_completed",
     "training.school_based_per_semester",
     "training.all_staff_per_semester",
     "training.part_time_trained_within",
@@ -70,6 +71,7 @@ CATALOGUE = {
 DISTRICT_LEVEL = {
     "staff.full_time_coverage",
     "rooms.coverage",
+    "rooms.projects_completed",
     "training.certificates_target",
     "training.programme_length",
 }
@@ -729,6 +731,7 @@ class QueryCountTest(Base):
         "rooms.zone_area": {"zone": "individual", "min_m2": 10},
         "rooms.coverage": {"target_share": 0.8},
         "rooms.zones_present": {"zones": ["individual", "group"]},
+        "rooms.projects_completed": {"kind": "new", "target": 24, "year": 2026},
         "training.certificates_target": {"kind": "C", "target": 10, "year": 2026},
         "training.programme_length": {"kind": "B", "min_hours": 80},
     }

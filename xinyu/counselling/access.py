@@ -14,7 +14,7 @@ from xinyu.access import policy
 from xinyu.care.access import open_case_students_q
 from xinyu.org.models import Role, School, SchoolClass, Student, User
 
-from .models import Appointment, CounsellingRecord, GroupSession, Room
+from .models import Appointment, CounsellingRecord, GroupSession, Room, RoomProject
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 class CounsellingPerm(StrEnum):
     VIEW_ROOMS = "view_rooms"  # counselling rooms: zones, equipment, photos, hours (SPEC §5)
     MANAGE_ROOMS = "manage_rooms"  # record rooms, zones, photos, opening hours and duty roster
+    # record a room's building or upgrading project (RC 新建 / 优化拓展): those who manage the
+    # school's rooms, and the district (which runs the construction projects)
+    RECORD_ROOM_PROJECTS = "record_room_projects"
     PRINT_STUDENT_KEYS = "print_student_keys"  # students' booking codes for the room's public page
     BOOK_FOR_STUDENTS = "book_for_students"  # book a counselling appointment on a student's behalf
     COUNSEL = "counsel"  # schedule appointments, write counselling records and group sessions
@@ -33,6 +36,7 @@ class CounsellingPerm(StrEnum):
 policy.grant(
     Role.DISTRICT_ADMIN,
     CounsellingPerm.VIEW_ROOMS,
+    CounsellingPerm.RECORD_ROOM_PROJECTS,
     CounsellingPerm.VIEW_COUNSELLING_STATS,
 )
 policy.grant(
@@ -44,6 +48,7 @@ policy.grant(
     Role.PSYCH_TEACHER,
     CounsellingPerm.VIEW_ROOMS,
     CounsellingPerm.MANAGE_ROOMS,
+    CounsellingPerm.RECORD_ROOM_PROJECTS,
     CounsellingPerm.PRINT_STUDENT_KEYS,
     CounsellingPerm.BOOK_FOR_STUDENTS,
     CounsellingPerm.COUNSEL,
@@ -72,6 +77,17 @@ def rooms_for(user: User | AnonymousUser, perm: str = CounsellingPerm.VIEW_ROOMS
 def get_room_for(user: User | AnonymousUser, uid: Any, perm: str = CounsellingPerm.VIEW_ROOMS) -> Room:
     qs = rooms_for(user, perm).select_related("school__district")
     return policy.one_for(user, qs, uid, "room")
+
+
+def room_projects_for(user: User | AnonymousUser) -> QuerySet[RoomProject]:
+    """Projects the user may record and remove: those of rooms of schools where they hold
+    RECORD_ROOM_PROJECTS (the school's psych teachers; the district admin: every school)."""
+    return RoomProject.objects.filter(school__in=room_schools_for(user, CounsellingPerm.RECORD_ROOM_PROJECTS))
+
+
+def get_room_project_for(user: User | AnonymousUser, uid: Any) -> RoomProject:
+    qs = room_projects_for(user).select_related("room", "school")
+    return policy.one_for(user, qs, uid, "roomproject")
 
 
 def key_classes_for(user: User | AnonymousUser) -> QuerySet[SchoolClass]:

@@ -1,7 +1,8 @@
 """Counselling rooms in the demo district, written through the real services as each
 school's psych teacher: a room with zones and weekly opening hours per school that has one
 (schools without a psych teacher have no room: a gap the district sees), and for the demo
-school a few sessions. Registered as the demo's `counselling` part (the mailbox's letters are
+school a few sessions; this year's building projects (new and upgraded rooms, short of RC's
+targets). Registered as the demo's `counselling` part (the mailbox's letters are
 its own part, xinyu.mailbox.demo)."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from xinyu.kernel.registry import DemoRun, demo_builder
 from xinyu.org.models import District, Role, RoleAssignment, School, Student, User
 
 from . import services
-from .models import IssueCategory, Room
+from .models import IssueCategory, ProjectKind, Room
 from .services import SessionNotes
 from .standards import standards_for
 
@@ -26,6 +27,9 @@ DEMO_SCHOOL = "荣昌区玉屏实验中学"
 ZONES = (("office", "16"), ("individual", "12"), ("individual", "11"), ("small_group", "24"))
 # weekday, from, to: 10 hours a week, the RC minimum, always staffed.
 SLOTS = ((0, 12, 13), (0, 16, 18), (1, 16, 18), (2, 12, 13), (3, 16, 18), (4, 12, 14))
+# Building projects completed so far this year (RC: 新建24所、优化拓展10所左右): short of both
+# targets, so that the dashboard shows the year in progress.
+NEW_ROOMS, UPGRADED_ROOMS = 17, 6
 
 
 def _psych_of(school: School) -> User | None:
@@ -40,6 +44,7 @@ def build_demo_counselling(district: District, *, seed: int = 2025) -> int:
     rng = random.Random(f"{seed}:counselling")
     standards = standards_for(district.code)
     rooms = 0
+    built: list[tuple[Room, User]] = []
     for school in district.schools.order_by("code"):
         psych = _psych_of(school)
         if psych is None:
@@ -62,9 +67,30 @@ def build_demo_counselling(district: District, *, seed: int = 2025) -> int:
                 by=psych, room=room, weekday=weekday, starts=dt.time(start), ends=dt.time(end), staff=psych
             )
         rooms += 1
+        built.append((room, psych))
         if school.name == DEMO_SCHOOL:
             _sessions(school, psych, rng)
+    _projects(built, rng)
     return rooms
+
+
+def _projects(built: list[tuple[Room, User]], rng: random.Random) -> None:
+    """This year's building projects: new rooms, then upgrades of other rooms, completed on
+    days from January to today."""
+    today = timezone.localdate()
+    first = dt.date(today.year, 1, 1)
+    span = (today - first).days
+    picked = rng.sample(built, min(len(built), NEW_ROOMS + UPGRADED_ROOMS))
+    for n, (room, psych) in enumerate(picked):
+        kind = ProjectKind.NEW if n < NEW_ROOMS else ProjectKind.UPGRADE
+        services.record_room_project(
+            by=psych,
+            room=room,
+            kind=kind,
+            completed_on=first + dt.timedelta(days=rng.randint(0, span)),
+            project=f"{today.year}年区级民生实事",
+            note="新建心理辅导室并配齐设施" if kind == ProjectKind.NEW else "改造扩建功能区",
+        )
 
 
 def _sessions(school: School, psych: User, rng: random.Random) -> None:
@@ -93,4 +119,7 @@ def _sessions(school: School, psych: User, rng: random.Random) -> None:
 @demo_builder("counselling", order=30)
 def demo_counselling(run: DemoRun) -> str | None:
     rooms = build_demo_counselling(run.district, seed=run.seed)
-    return f"Counselling: {rooms} rooms with opening hours; sessions at one school."
+    return (
+        f"Counselling: {rooms} rooms with opening hours; sessions at one school; "
+        f"up to {NEW_ROOMS} new and {UPGRADED_ROOMS} upgraded rooms this year."
+    )

@@ -15,6 +15,11 @@ for every room rule; a room with no zone (or no slot) is a count of zero (missed
 - Open hours: the union of the school's staffed slots (a staff member on duty) per weekday,
   so two rooms open at the same time count once; unstaffed slots are named in the note.
 - School days: Monday to Friday.
+- Coverage (district): the share of schools whose rooms meet a configuration `level`, or hold
+  the `zones` listed (the test of rooms.zones_present; XY 四.1 by category).
+- Projects (district): the rooms built or upgraded as projects (`RoomProject`, recorded on the
+  room's page) completed in a fixed year (RC 新建24所、优化拓展10所左右); the year not over and
+  short: PENDING.
 """
 
 from __future__ import annotations
@@ -27,13 +32,14 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from xinyu.kernel.compliance import MAX_COUNTED, Area, Context, Finding, Level, NoParams, Params, evaluator
 from xinyu.kernel.verdict import Verdict
 from xinyu.org.models import School
 
-from .models import OpeningSlot, Room, Weekday, Zone, ZoneKind
+from .models import OpeningSlot, ProjectKind, Room, RoomProject, Weekday, Zone, ZoneKind
 from .standards import RoomStandards, standards_for
 
 ConfigLevel = Literal["basic", "standard", "advanced"]
@@ -115,9 +121,38 @@ class OpenHoursParams(Params):
 
 
 class CoverageParams(Params):
-    level: ConfigLevel = "basic"
+    """A school's room counts when it meets the configuration `level` (RC attachment 1) or,
+    with `zones`, holds a zone of each kind listed and `min_total_m2` m² in all when given (as
+    `rooms.zones_present`; XY 四.1). One of the two: neither given is the basic configuration."""
+
+    level: ConfigLevel | None = None
+    zones: list[str] | None = Field(None, min_length=1)
+    min_total_m2: float | None = Field(None, gt=0)
     target_share: float = Field(gt=0, le=1)
     categories: list[str] = []
+
+    @field_validator("zones")
+    @classmethod
+    def _known(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _known_zones(value)
+
+    @model_validator(mode="after")
+    def _level_or_zones(self) -> CoverageParams:
+        if self.level is not None and self.zones is not None:
+            raise PydanticCustomError(
+                "coverage_level_and_zones", "give level or zones, not both", {"at": "zones"}
+            )
+        if self.min_total_m2 is not None and self.zones is None:
+            raise PydanticCustomError(
+                "coverage_area_without_zones", "min_total_m2 goes with zones", {"at": "min_total_m2"}
+            )
+        return self
+
+
+class ProjectsCompletedParams(Params):
+    kind: Literal["new", "upgrade"]
+    target: int = Field(ge=1)
+    year: int = Field(ge=2000, le=2100)
 
 
 @dataclass
@@ -304,6 +339,10 @@ ZONE_NAMES: dict[str, tuple[str, str]] = {
     ZoneKind.RELAXATION: ("心理放松室", "relaxation room(s)"),
     ZoneKind.ASSESSMENT: ("测评档案室", "assessment and archive room(s)"),
     ZoneKind.READING: ("心理阅览室", "reading room(s)"),
+    ZoneKind.CAREER: ("社团生涯区", "clubs and career zone(s)"),
+    ZoneKind.POTENTIAL: ("潜能开发区", "potential development zone(s)"),
+    ZoneKind.SUPERVISION: ("中控督导区", "central control and supervision zone(s)"),
+    ZoneKind.EMOTION: ("情绪疏导区", "emotion release zone(s)"),
     ZoneKind.OTHER: ("其他功能区", "other zone(s)"),
 }
 
@@ -438,10 +477,7 @@ def zones_present(units: Sequence[School], params: ZonesPresentParams, ctx: Cont
         if not d.rooms:
             out[s.pk] = _no_room(d, "个功能区 zones")
             continue
-        have = {z.kind for z in d.zones}
-        missing = [k for k in kinds if k not in have]
-        total = sum((z.area for z in d.zones), Decimal(0))
-        short_area = params.min_total_m2 is not None and total < Decimal(str(params.min_total_m2))
+        missing, total, short_area = zones_of(d, kinds, params.min_total_m2)
         zh = f"要求{len(kinds)}类功能区，已有{len(kinds) - len(missing)}类"
         en = f"{len(kinds) - len(missing)} of {len(kinds)} zone kinds present"
         if missing:
@@ -461,6 +497,18 @@ def zones_present(units: Sequence[School], params: ZonesPresentParams, ctx: Cont
             link=d.link,
         )
     return out
+
+
+def zones_of(
+    data: SchoolRooms, kinds: Sequence[str], min_total_m2: float | None
+) -> tuple[list[str], Decimal, bool]:
+    """(kinds missing, total area of all zones, total below `min_total_m2`): the test of
+    `rooms.zones_present`, also the one of `rooms.coverage` with `zones`."""
+    have = {z.kind for z in data.zones}
+    missing = [k for k in kinds if k not in have]
+    total = sum((z.area for z in data.zones), Decimal(0))
+    short_area = min_total_m2 is not None and total < Decimal(str(min_total_m2))
+    return missing, total, short_area
 
 
 def _minutes(t: dt.time) -> int:
@@ -570,8 +618,10 @@ def open_every_school_day(units: Sequence[School], params: NoParams, ctx: Contex
 )
 def coverage(units: Sequence[Any], params: CoverageParams, ctx: Context) -> dict[int, Finding]:
     """Share of the district's schools (every school on the roster, of `categories` when given)
-    whose rooms meet the `level` configuration (as `rooms.configuration`) ≥ `target_share`
-    (XY: 70 % urban / 80 % town and rural by 2022, 100 % by 2025). No such school: no data."""
+    whose rooms meet the `level` configuration (as `rooms.configuration`), or with `zones` hold
+    a zone of each kind listed (and `min_total_m2` in all; as `rooms.zones_present`),
+    ≥ `target_share` (XY: 70 % urban / 80 % town and rural by 2022, 100 % by 2025; RC 100 %).
+    No such school: no data."""
     out: dict[int, Finding] = {}
     for district in units:
         qs = School.objects.filter(district=district).select_related("district").order_by("code")
@@ -590,18 +640,90 @@ def coverage(units: Sequence[Any], params: CoverageParams, ctx: Context) -> dict
             continue
         std = standards_for(district.code)
         data = load_rooms(schools)
-        meeting = [str(s.uid) for s in schools if not configuration_of(data[s.pk], params.level, std)[1]]
+        if params.zones is not None:
+            kinds = list(dict.fromkeys(params.zones))
+            meeting = []
+            for s in schools:
+                missing, _total, short_area = zones_of(data[s.pk], kinds, params.min_total_m2)
+                if data[s.pk].rooms and not missing and not short_area:
+                    meeting.append(str(s.uid))
+            level_zh = "、".join(ZONE_NAMES[k][0] for k in kinds) + "功能区齐全"
+            level_en = "zones (" + ", ".join(ZONE_NAMES[k][1] for k in kinds) + ")"
+            if params.min_total_m2 is not None:
+                level_zh += f"且合计不低于{params.min_total_m2:g} m²"
+                level_en += f" and at least {params.min_total_m2:g} m² in all"
+            zh_tail, en_tail = level_zh, f"have a room with the {level_en}"
+        else:
+            level = params.level or "basic"
+            meeting = [str(s.uid) for s in schools if not configuration_of(data[s.pk], level, std)[1]]
+            level_zh, level_en = LEVEL_LABELS[level]
+            zh_tail, en_tail = f"达到{level_zh}", f"have a room of the {level_en} configuration"
         n, ok = len(schools), len(meeting)
         met = Fraction(ok) >= Fraction(params.target_share).limit_denominator(10_000) * n
-        level_zh, level_en = LEVEL_LABELS[params.level]
         out[district.pk] = Finding(
             verdict=Verdict.MET if met else Verdict.MISSED,
             required=round(100 * params.target_share, 1),
             actual=round(100 * ok / n, 1),
             measure="% 学校 schools",
             counted=tuple(meeting[:MAX_COUNTED]),
-            note_zh=f"{n}所学校中{ok}所心理辅导室达到{level_zh}",
-            note_en=f"{ok} of {n} schools have a room of the {level_en} configuration",
+            note_zh=f"{n}所学校中{ok}所心理辅导室{zh_tail}",
+            note_en=f"{ok} of {n} schools {en_tail}",
             link=where,
+        )
+    return out
+
+
+PROJECT_NAMES = {
+    ProjectKind.NEW: ("新建心理辅导室", "new counselling rooms"),
+    ProjectKind.UPGRADE: ("优化拓展心理辅导室", "upgraded counselling rooms"),
+}
+
+
+@evaluator(
+    "rooms.projects_completed",
+    area=Area.ROOMS,
+    level=Level.DISTRICT,
+    params=ProjectsCompletedParams,
+    title=("心理辅导室建设项目完成数", "Counselling room projects completed"),
+)
+def projects_completed(
+    units: Sequence[Any], params: ProjectsCompletedParams, ctx: Context
+) -> dict[int, Finding]:
+    """Room projects of `kind` (new / upgrade: 新建 / 优化拓展) completed in `year` by the
+    district's schools, up to the cut-off, ≥ `target` (RC 2025: 24 new, about 10 upgraded).
+    Short while the year is not over: PENDING, the count so far in the note (a fixed year);
+    short once it is (a cut-off on 31 December sees all of it): missed."""
+    out: dict[int, Finding] = {}
+    name_zh, name_en = PROJECT_NAMES[ProjectKind(params.kind)]
+    for district in units:
+        uids = [
+            str(uid)
+            for uid in RoomProject.objects.filter(
+                school__district=district,
+                kind=params.kind,
+                completed_on__year=params.year,
+                completed_on__lte=ctx.today,
+            )
+            .order_by("completed_on", "pk")
+            .values_list("uid", flat=True)
+        ]
+        n = len(uids)
+        verdict = Verdict.MET if n >= params.target else Verdict.MISSED
+        zh = f"{params.year}年完成{name_zh}{n}所，目标{params.target}所"
+        en = f"{n} {name_en} completed in {params.year}; target {params.target}"
+        if verdict == Verdict.MISSED and ctx.today < dt.date(params.year, 12, 31):
+            verdict = Verdict.PENDING  # a fixed year not over: no year to fall back on
+            zh += "（年度尚未结束）"
+            en += " (year not over)"
+        out[district.pk] = Finding(
+            verdict=verdict,
+            required=params.target,
+            actual=n,
+            measure="所 rooms",
+            counted=tuple(uids[:MAX_COUNTED]),
+            note_zh=zh,
+            note_en=en,
+            link="/counselling/",
+            period=f"{params.year}-01-01..{params.year}-12-31",
         )
     return out

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xinyu.kernel.forms import DATETIME_LOCAL_INPUTS, DateTimeLocalInput
 
-from .models import IssueCategory, Weekday, ZoneKind
+from .models import IssueCategory, ProjectKind, Weekday, ZoneKind
 from .services import SessionNotes
 
 # Date-time inputs render as datetime-local wants them (xinyu.kernel.forms).
@@ -69,6 +69,24 @@ class ZoneForm(forms.Form):
     def __init__(self, *args: object, checklist: list[str], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["equipment"].choices = [(i, i) for i in checklist]  # type: ignore[attr-defined]
+
+
+class ProjectForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Kind of project"), choices=ProjectKind.choices, error_messages=_required("项目类型", "Kind")
+    )
+    completed_on = forms.DateField(
+        label=_("Completed on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages=_required("完成日期", "Completed on"),
+    )
+    project = forms.CharField(
+        label=_("Project"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "2025年区级民生实事"}),
+    )
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
 
 class SlotForm(forms.Form):

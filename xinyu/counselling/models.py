@@ -40,6 +40,11 @@ class ZoneKind(models.TextChoices):
     RELAXATION = "relaxation", _("Relaxation room (放松室)")
     ASSESSMENT = "assessment", _("Assessment and archive room (测评档案室)")
     READING = "reading", _("Reading room (阅览室)")
+    # XY 四.1 / 四.4: the 6 zones beside the 3 rooms (心检阅览区 is READING, 艺术放松区 RELAXATION).
+    CAREER = "career", _("Clubs and career zone (社团生涯区)")
+    POTENTIAL = "potential", _("Potential development zone (潜能开发区)")
+    SUPERVISION = "supervision", _("Central control and supervision zone (中控督导区)")
+    EMOTION = "emotion", _("Emotion release zone (情绪疏导区)")
     OTHER = "other", _("Other zone (其他)")
 
 
@@ -260,3 +265,27 @@ class GroupSession(models.Model):
 
     class Meta:
         ordering = ["-held_at", "-id"]
+
+
+class ProjectKind(models.TextChoices):
+    NEW = "new", _("New room (新建)")
+    UPGRADE = "upgrade", _("Upgraded and extended room (优化拓展)")
+
+
+class RoomProject(models.Model):
+    """A counselling room built or upgraded as a project (RC 2025: 新建24所、优化拓展10所左右),
+    with the day it was completed; the district's construction targets count these."""
+
+    uid = models.UUIDField(default=new_uid, unique=True, editable=False)
+    school = models.ForeignKey("org.School", on_delete=models.CASCADE, related_name="+")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="projects")
+    kind = models.CharField(_("kind of project"), max_length=8, choices=ProjectKind.choices)
+    completed_on = models.DateField(_("completed on"))
+    project = models.CharField(_("project"), max_length=100, blank=True)  # e.g. 2025年区级民生实事
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    by = models.ForeignKey("org.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-completed_on", "-id"]
+        indexes = [models.Index(fields=["school", "completed_on"])]

@@ -38,8 +38,10 @@ from .models import (
     GroupSession,
     IssueCategory,
     OpeningSlot,
+    ProjectKind,
     Room,
     RoomPhoto,
+    RoomProject,
     Zone,
     ZoneKind,
 )
@@ -62,6 +64,10 @@ CATEGORY = Label("category", "主要问题类别", "main issue (category)")
 MINUTES = Label("minutes", "时长（分钟）", "duration (minutes)")
 TOPIC = Label("topic", "主题", "topic")
 OUTCOME = Label("outcome", "效果", "outcome")
+PROJECT_KIND = Label("kind", "项目类型", "kind of project")
+COMPLETED_ON = Label("completed_on", "完成日期", "completion date")
+PROJECT_NAME = Label("project", "项目", "project")
+PROJECT_NOTE = Label("note", "备注", "note")
 OTHER_PARTICIPANTS = Label("other_participants", "其他参与人数", "other participants")
 
 NOT_ALLOWED = ("您没有此操作的权限。", "You may not do this.")
@@ -214,6 +220,67 @@ def delete_photo(*, by: User, photo: RoomPhoto) -> None:
     record(actor=by, action=Action.DELETE, obj=photo, school=photo.room.school, role=policy.roles_label(by))
     photo.image.delete(save=False)
     photo.delete()
+
+
+# ---- building and upgrading projects (RC 新建 / 优化拓展) -------------------------------------
+
+
+@transaction.atomic
+def record_room_project(
+    *,
+    by: User,
+    room: Room,
+    kind: str,
+    completed_on: dt.date | None,
+    project: str = "",
+    note: str = "",
+) -> RoomProject:
+    """The room was built (新建) or upgraded and extended (优化拓展) as a project, completed on
+    `completed_on` (not in the future): what the district's construction targets count."""
+    _require(by, CounsellingPerm.RECORD_ROOM_PROJECTS, room.school)
+    kind = validators.choice(kind, PROJECT_KIND, ProjectKind.values)
+    day = validators.date(
+        completed_on, COMPLETED_ON, not_after=timezone.localdate(), not_before=dt.date(2000, 1, 1)
+    )
+    assert day is not None  # required
+    if kind == ProjectKind.NEW and room.projects.filter(kind=ProjectKind.NEW).exists():
+        raise ServiceError(
+            "项目类型：该辅导室已登记新建项目。",
+            "Kind of project: this room's building is already recorded.",
+            field="kind",
+        )
+    item = RoomProject.objects.create(
+        school=room.school,
+        room=room,
+        kind=kind,
+        completed_on=day,
+        project=validators.text(project, PROJECT_NAME, required=False, limit=100),
+        note=validators.text(note, PROJECT_NOTE, required=False, limit=300),
+        by=by,
+    )
+    record(
+        actor=by,
+        action=Action.CREATE,
+        obj=item,
+        school=room.school,
+        role=policy.roles_label(by),
+        detail=f"{kind} {day:%Y-%m-%d}",
+    )
+    return item
+
+
+@transaction.atomic
+def remove_room_project(*, by: User, project: RoomProject) -> None:
+    _require(by, CounsellingPerm.RECORD_ROOM_PROJECTS, project.school)
+    record(
+        actor=by,
+        action=Action.DELETE,
+        obj=project,
+        school=project.school,
+        role=policy.roles_label(by),
+        detail=f"{project.kind} {project.completed_on:%Y-%m-%d}",
+    )
+    project.delete()
 
 
 # ---- opening hours and duty roster ---------------------------------------------------------

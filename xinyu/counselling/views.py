@@ -34,6 +34,7 @@ from .forms import (
     CancelForm,
     GroupForm,
     PhotoForm,
+    ProjectForm,
     RecordForm,
     RoomForm,
     SlotForm,
@@ -120,6 +121,9 @@ def room(request: HttpRequest, uid: str) -> HttpResponse:
             "zone_kinds": [(k, z.label_zh, z.range_text()) for k, z in standards.zones.items()],
             "slot_form": slot_form,
             "photos": room.photos.all(),
+            "projects": room.projects.select_related("by"),
+            "record_projects": policy.can(user, CounsellingPerm.RECORD_ROOM_PROJECTS, school=room.school),
+            "project_form": ProjectForm(initial={"completed_on": timezone.localdate()}),
         },
     )
 
@@ -195,6 +199,31 @@ def photo_add(request: HttpRequest, uid: str) -> HttpResponse:
         except ServiceError as exc:
             _fail(request, exc)
     return redirect("counselling:room", uid=room.uid)
+
+
+@require_POST
+def project_add(request: HttpRequest, uid: str) -> HttpResponse:
+    """Record the room's building or upgrading project (RC 新建 / 优化拓展)."""
+    user = _user(request)
+    room = counselling_access.get_room_for(user, uid, CounsellingPerm.RECORD_ROOM_PROJECTS)
+    form = ProjectForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
+    else:
+        try:
+            services.record_room_project(by=user, room=room, **form.cleaned_data)
+        except ServiceError as exc:
+            _fail(request, exc)
+    return redirect("counselling:room", uid=room.uid)
+
+
+@require_POST
+def project_delete(request: HttpRequest, project_uid: str) -> HttpResponse:
+    user = _user(request)
+    project = counselling_access.get_room_project_for(user, project_uid)
+    room_uid = project.room.uid
+    services.remove_room_project(by=user, project=project)
+    return redirect("counselling:room", uid=room_uid)
 
 
 def _photo_for(user: User, uid: str, perm: str = CounsellingPerm.VIEW_ROOMS) -> RoomPhoto:
