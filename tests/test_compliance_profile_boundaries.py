@@ -55,15 +55,16 @@ YEAR_END = dt.date(2027, 8, 31)  # school year 2026–2027 over
 class Checker:
     """Collects every expectation of a builder, so one failure report lists them all."""
 
-    def __init__(self, rule: Any) -> None:
-        self.rule = rule
+    def __init__(self, rule: Any, judged: Any = None) -> None:
+        self.rule = rule  # the data is built for this rule's parameters
+        self.judged = judged or rule  # and judged by this one (the same, but in the self-test)
         self.params = evaluators.get(rule.evaluator).params.model_validate(rule.params)
         self.failures: list[str] = []
         self.checked = 0
 
     def expect(self, d: Any, cutoff: dt.date, expected: dict[Any, Verdict | None], label: str = "") -> None:
         units = list(expected)
-        got = b.judge(self.rule, units, cutoff, d)
+        got = b.judge(self.judged, units, cutoff, d)
         for unit, want in expected.items():
             self.checked += 1
             if got[unit.pk] != want:
@@ -836,3 +837,62 @@ def test_a_14_m2_individual_room_urban_vs_town_under_xinyang() -> None:
         b.zone(b.room(s), ZoneKind.INDIVIDUAL, 14)
     assert b.judge(urban_rule, [urban, town], SEMESTER_END, d) == {urban.pk: MISSED, town.pk: None}
     assert b.judge(town_rule, [urban, town], SEMESTER_END, d) == {urban.pk: None, town.pk: MET}
+
+
+def test_judge_gives_the_engines_verdicts() -> None:
+    """`judge`, which the boundaries above use, gives for every rule and school the verdict a
+    real run of the engine stores (the district's chosen profile, Rongchang by default)."""
+    from tests.personas import build_world
+    from xinyu.compliance import engine, profiles
+    from xinyu.compliance.models import Result
+    from xinyu.org.models import School
+
+    w = build_world()
+    b.teacher(w.school_a)
+    r = b.room(w.school_a)
+    b.zone(r, ZoneKind.OFFICE, 15)
+    b.zone(r, ZoneKind.INDIVIDUAL, 12)
+    b.open_hours(r, 10, w.psych_a)
+    b.school(w.district, enrolment=0)  # a school with nothing: no data
+    chosen = profiles.profile_for(w.district.code)
+    run = engine.evaluate(district=w.district, cutoff=SEMESTER_END)
+    stored = {(x.rule_id, x.school_id): x.verdict for x in Result.objects.filter(run=run)}
+    schools = list(School.objects.filter(district=w.district).order_by("code"))
+    expected: dict[tuple[str, int | None], str] = {}
+    for rule in chosen.profile.rules:
+        if not engine.in_effect(rule, SEMESTER_END):
+            continue
+        units = schools if evaluators.get(rule.evaluator).level.per_school else [w.district]
+        for pk, verdict in b.judge(rule, units, SEMESTER_END, w.district).items():
+            if verdict is not None:
+                expected[(rule.id, pk if units is schools else None)] = str(verdict)
+    assert stored == expected
+    assert set(stored.values()) >= {"met", "missed", "no_data"}
+
+
+@pytest.mark.parametrize(
+    ("profile_id", "rule_id", "param", "step"),
+    [
+        ("rongchang-2025", "rc.staff.ratio", "students_per_teacher", -1),
+        ("rongchang-2025", "rc.rooms.open_hours", "min_hours_per_week", 0.5),
+        ("xinyang", "xy.rooms.urban_individual", "min_m2", 0.1),
+        ("shijingshan", "sjs.staff.large_school", "above_students", -1),
+        ("quxian", "qx.lessons.semester", "per_semester", 1),
+        ("changyi", "cy.lessons.month", "per_month", -1),
+        ("quxian", "qx.homevisits.every_student", "per_school_year", 1),
+        ("rongchang-2025", "rc.targets.lectures", "target", 1),
+    ],
+)
+def test_the_builders_catch_a_threshold_one_step_off(
+    profile_id: str, rule_id: str, param: str, step: float
+) -> None:
+    """An evaluator judging one step off the profile's threshold (as an off-by-one or a `>`
+    for `>=` would) fails the boundary builder: the data sits on the threshold."""
+    rule = next(r for p in available_profiles() if p.id == profile_id for r in p.rules if r.id == rule_id)
+    value = evaluators.get(rule.evaluator).params.model_validate(rule.params).model_dump()[param]
+    shifted = rule.model_copy(update={"params": {**rule.params, param: type(value)(round(value + step, 6))}})
+    checker = Checker(rule, judged=shifted)
+    BUILDERS[rule.evaluator](checker)
+    assert checker.failures, (
+        f"{rule_id}: judged with {param} {value} + {step}, every verdict still as expected"
+    )

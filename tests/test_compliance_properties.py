@@ -38,6 +38,9 @@ def rule(profile: str, rule_id: str) -> Any:
 
 class Base(TestCase):
     rule: Any
+    d: District
+    other_d: District
+    duty: User
     cutoff = SEMESTER_END
 
     @classmethod
