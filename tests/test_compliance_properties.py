@@ -196,6 +196,72 @@ class OpenHoursProperties(Base):
         self.assertEqual(self.findings(schools), first)
 
 
+# ---- rooms.zone_area (Xinyang: an individual room ≥ 15 m² in urban schools, 10–15 elsewhere) --
+
+ZONES = st.lists(
+    st.tuples(
+        st.sampled_from(["individual", "group", "office"]), st.sampled_from([9.9, 10, 14, 14.9, 15, 15.1, 20])
+    ),
+    max_size=4,
+)
+SCHOOL_ROOMS = st.tuples(
+    st.sampled_from(["urban", "town", "rural"]), st.one_of(st.none(), ZONES)
+)  # None: no room at all
+
+
+class ZoneAreaProperties(Base):
+    rules = (rule("xinyang", "xy.rooms.urban_individual"), rule("xinyang", "xy.rooms.individual"))
+
+    def make(self, spec: tuple[str, Any], d: District) -> Any:
+        category, zones = spec
+        s = b.school(d, category=category)
+        if zones is not None:
+            r = b.room(s)
+            for kind, area in zones:
+                b.zone(r, kind, area)
+        return s
+
+    def verdicts(self, schools: list[Any]) -> list[dict[int, Any]]:
+        out = []
+        for r in self.rules:
+            found = b.judge_findings(r, schools, self.cutoff, self.d)
+            out.append(
+                {pk: f and (f.verdict, f.actual if f.verdict != NO_DATA else None) for pk, f in found.items()}
+            )
+        return out
+
+    @FAST
+    @given(
+        specs=st.lists(SCHOOL_ROOMS, min_size=1, max_size=4),
+        other=SCHOOL_ROOMS,
+        elsewhere=SCHOOL_ROOMS,
+        kinds=UNRELATED_KINDS,
+    )
+    def test_unrelated_data_and_no_data(
+        self, specs: list[Any], other: Any, elsewhere: Any, kinds: list[int]
+    ) -> None:
+        schools = [self.make(spec, self.d) for spec in specs]
+        first = self.verdicts(schools)
+        for r, found in zip(self.rules, first, strict=True):
+            p = r.params
+            lo, hi = p["min_m2"], p.get("max_m2")
+            for s, (category, zones) in zip(schools, specs, strict=True):
+                if category not in r.applies.categories:
+                    self.assertIsNone(found[s.pk], (r.id, category))  # the engine judges nothing
+                    continue
+                if zones is None:
+                    self.assertEqual(found[s.pk], (NO_DATA, None), r.id)  # no room: no data
+                    continue
+                ok = sum(1 for kind, a in zones if kind == p["zone"] and a >= lo and (hi is None or a <= hi))
+                self.assertEqual(found[s.pk], (MET if ok >= 1 else MISSED, ok), (r.id, zones))
+        self.make(other, self.d)
+        self.make(elsewhere, self.other_d)
+        for kind, s in zip(kinds, schools * 3, strict=False):
+            if kind:  # kind 0 adds a room with an office zone: an input of the rule's school
+                self.unrelated(kind, s)
+        self.assertEqual(self.verdicts(schools), first)
+
+
 # ---- homevisits.every_student (Qu county: every student once a school year) ------------------
 
 STUDENT_VISITS = st.lists(st.integers(0, 2), max_size=4)  # visits of each active student
