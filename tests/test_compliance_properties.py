@@ -403,3 +403,59 @@ class ParentSessionProperties(Base):
         if district_wide:  # a district-run parent session of no school
             b.talk(self.d, TalkKind.PARENT, dt.date(2026, 11, 20))
         self.assertEqual(self.findings(schools), first)
+
+
+# ---- training.certificates_target (district level: RC's B-certificate target) -----------------
+
+CERT = st.tuples(
+    st.sampled_from(["B", "C"]),
+    st.sampled_from([dt.date(2024, 12, 31), dt.date(2025, 1, 1), dt.date(2025, 12, 31), dt.date(2026, 1, 1)]),
+    st.booleans(),  # revoked
+)
+HOLDERS = st.lists(st.lists(CERT, max_size=3), max_size=6)  # each staff member's certificates
+
+
+class CertificatesTargetProperties(Base):
+    # Rongchang's rule with its target lowered to 3 (as a district override would), so that
+    # random districts both meet and miss it; the year 2025 is over on the cut-off.
+    shipped = rule("rongchang-2025", "rc.targets.certificates_b")
+    rule = shipped.model_copy(update={"params": {**shipped.params, "target": 3}})
+    cutoff = dt.date(2025, 12, 31)
+
+    def make(self, holders: list[list[Any]], d: District) -> None:
+        from xinyu.staff.models import CertificateKind, HeldCertificate
+
+        for certs in holders:
+            member = b.teacher(None, PostType.FULL_TIME, d=d)
+            for kind, day, revoked in certs:
+                HeldCertificate.objects.create(
+                    member=member,
+                    kind=CertificateKind(kind),
+                    issued_on=day,
+                    revoked_at=dt.datetime(2025, 12, 1, tzinfo=dt.UTC) if revoked else None,
+                )
+
+    def district_finding(self, d: District) -> tuple[Verdict, Any]:
+        f = b.judge_findings(self.rule, [d], self.cutoff, d)[d.pk]
+        assert f is not None
+        return f.verdict, f.actual
+
+    @FAST
+    @given(holders=HOLDERS, elsewhere=HOLDERS, kinds=UNRELATED_KINDS)
+    def test_unrelated_data_and_the_count(
+        self, holders: list[Any], elsewhere: list[Any], kinds: list[int]
+    ) -> None:
+        kind, year, target = self.rule.params["kind"], self.rule.params["year"], 3
+        self.make(holders, self.d)
+        first = self.district_finding(self.d)
+        n = sum(
+            1 for certs in holders if any(k == kind and day.year == year and not rev for k, day, rev in certs)
+        )
+        # a count of people: zero holders is zero (missed), never "no data"
+        self.assertEqual(first, (MET if n >= target else MISSED, n), holders)
+        # another district's certificates, and records of other kinds in this district
+        self.make(elsewhere, self.other_d)
+        s = b.school(self.d)
+        for k in kinds:
+            self.unrelated(k, s)
+        self.assertEqual(self.district_finding(self.d), first)
