@@ -330,7 +330,7 @@ class ParticipationTests(PersonaTestCase):
         self.assertEqual(
             [_cells(fig, r) for r in range(6)],
             [
-                ["10", "6", "60"],
+                ["10", "*", "—"],  # 6 of 10 would tell that 4 were not screened
                 ["5", "&lt;5", "—"],
                 ["5", "&lt;5", "—"],
                 ["5", "&lt;5", "—"],  # 东片
@@ -442,3 +442,24 @@ class FiguresExportTests(PersonaTestCase):
             before = AuditEntry.objects.filter(action="denied").count()
             self.assertEqual(self.client_for(user).get("/compliance/export/figures.xlsx").status_code, 404)
             self.assertGreater(AuditEntry.objects.filter(action="denied").count(), before)
+
+
+def test_a_share_whose_complement_is_small_hides_its_numerator() -> None:
+    """20 on the roster and 18 screened would tell that 2 were not screened: the 18 is hidden
+    ("*") and the share with it; 20 and 12 (8 not screened) stay shown."""
+    from xinyu.compliance.views import _figure_rows
+    from xinyu.kernel.compliance import FigureCell, FigureRow, FigureTable
+
+    def row(label: str, roster: int, screened: int) -> FigureRow:
+        return FigureRow(
+            label=(label, label), cells=(FigureCell(roster), FigureCell(screened), FigureCell.share(1, 0))
+        )
+
+    table = FigureTable(
+        columns=(("a", "a"), ("b", "b"), ("%", "%")), rows=(row("x", 20, 18), row("y", 20, 12))
+    )
+    rows = _figure_rows(table, 5)
+    assert rows[0][2] == [20, "*", "—"]
+    assert rows[1][2] == [20, 12, 60]
+    all_screened = FigureTable(columns=table.columns, rows=(row("z", 20, 20),))
+    assert _figure_rows(all_screened, 5)[0][2] == [20, 20, 100]  # none left out: nothing to hide

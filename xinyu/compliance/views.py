@@ -109,7 +109,9 @@ def _figure_rows(table: FigureTable, threshold: int) -> list[tuple[tuple[str, st
     threshold - 1 as "<threshold" and, where a total row would give it back by subtraction,
     a complementary cell as "*" (`xinyu.kernel.suppression`): each column of counts adds up
     to the total row within each group of rows (`FigureRow.group`). A share cell is worked out
-    from its two cells as shown: "—" when either is hidden or the denominator is 0."""
+    from its two cells as shown: "—" when either is hidden or the denominator is 0; and since
+    the denominator minus the numerator counts students too (those not screened), a numerator
+    within `threshold` of its denominator is hidden like a small count."""
     grid = [[c.value for c in row.cells] for row in table.rows]
     hidden = {
         (r, c)
@@ -117,6 +119,13 @@ def _figure_rows(table: FigureTable, threshold: int) -> list[tuple[tuple[str, st
         for c, cell in enumerate(row.cells)
         if cell.students and cell.share_of is None and 0 < cell.value < threshold
     }
+    for r, row in enumerate(table.rows):  # a share's complement (e.g. those not screened) is a count too
+        for cell in row.cells:
+            if cell.share_of is not None:
+                num, den = cell.share_of
+                small = 0 < grid[r][den] - grid[r][num] < threshold
+                if row.cells[num].students and small and (r, den) not in hidden:
+                    hidden.add((r, num))
     width = len(table.columns)
     lines: list[list[tuple[int, int]]] = []
     if table.rows and table.rows[-1].total:
