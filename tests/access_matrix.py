@@ -852,7 +852,15 @@ TABLE: tuple[Entry, ...] = (
 # Apps of issue 13 keep their entries in a module of their own (`tests/matrix_<app>.py`: ENTRIES,
 # KWARGS and `build(mw)`, which adds the app's objects of sides A and B to `side.extra` through
 # the real services), so that each app's table sits beside its builder.
-EXTENSIONS = ("lessons", "outreach", "homevisits", "schoolevents", "compliance", "compliance_runs", "counselling")
+EXTENSIONS = (
+    "lessons",
+    "outreach",
+    "homevisits",
+    "schoolevents",
+    "compliance",
+    "compliance_runs",
+    "counselling",
+)
 
 
 def _extend() -> tuple[Entry, ...]:
