@@ -23,10 +23,14 @@ KWARGS: dict[str, Callable[[Any, Any], dict[str, Any]]] = {
 
 RECORD_A = "psych_a cluster_psych district_admin"
 RECORD_B = "psych_b district_admin"
+READ = "psych_a psych_b leader_a district_admin cluster_psych"
 
 ENTRIES: tuple[Entry, ...] = (
     E("counselling:project_add", "room", a=RECORD_A, b=RECORD_B, post=True),
     E("counselling:project_delete", "room_project", a=RECORD_A, b=RECORD_B, post=True),
+    # the list and its export: whoever sees a room (each their own schools' projects)
+    E("counselling:projects", a=READ),
+    E("counselling:projects_export", a=READ),
 )
 
 

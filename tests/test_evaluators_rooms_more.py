@@ -60,6 +60,24 @@ class Base(PersonaTestCase):
             out.append(RoomProject.objects.create(school=school, room=room, kind=kind, completed_on=day))
         return out
 
+    def two_rooms(self) -> None:
+        self.room_a = services.save_room(
+            by=self.w.psych_a,
+            school=self.w.school_a,
+            name="心理辅导中心",
+            location="行政楼三楼",
+            mailbox_location="一楼大厅",
+            help_email="xinli@a.example.cn",
+        )
+        self.room_b = services.save_room(
+            by=self.w.psych_b,
+            school=self.w.school_b,
+            name="心理辅导室",
+            location="二楼",
+            mailbox_location="一楼",
+            help_email="xinli@b.example.cn",
+        )
+
 
 class ZoneKindsTest(Base):
     def test_the_six_zones_are_six_kinds_with_labels_and_checklists(self) -> None:
@@ -294,22 +312,7 @@ class ProjectsCompletedTest(Base):
 
 class ProjectPagesTest(Base):
     def setUp(self) -> None:
-        self.room_a = services.save_room(
-            by=self.w.psych_a,
-            school=self.w.school_a,
-            name="心理辅导中心",
-            location="行政楼三楼",
-            mailbox_location="一楼大厅",
-            help_email="xinli@a.example.cn",
-        )
-        self.room_b = services.save_room(
-            by=self.w.psych_b,
-            school=self.w.school_b,
-            name="心理辅导室",
-            location="二楼",
-            mailbox_location="一楼",
-            help_email="xinli@b.example.cn",
-        )
+        self.two_rooms()
 
     def add(self, user: Any, room: Room, **data: Any) -> Any:
         form = {"kind": "new", "completed_on": "2025-09-01", "project": "2025年区级民生实事", "note": ""}
@@ -380,3 +383,76 @@ class ProjectPagesTest(Base):
             self.assertEqual(response.status_code, 404, user)
             self.assertEqual(denied(), before + 1, user)
         self.assertEqual(list(RoomProject.objects.values_list("pk", flat=True)), [project.pk])
+
+
+class ProjectListTest(Base):
+    """/counselling/projects/: the records the construction targets count, in the reader's
+    scope (the district admin: every school; a school's staff: their own), filtered by year,
+    kind and school, with totals and an Excel export in the same scope."""
+
+    def setUp(self) -> None:
+        self.two_rooms()
+        self.a_new = services.record_room_project(
+            by=self.w.psych_a,
+            room=self.room_a,
+            kind="new",
+            completed_on=dt.date(2025, 9, 1),
+            project="民生实事",
+        )
+        self.b_up = services.record_room_project(
+            by=self.w.psych_b, room=self.room_b, kind="upgrade", completed_on=dt.date(2025, 10, 1)
+        )
+        self.b_old = services.record_room_project(
+            by=self.w.psych_b, room=self.room_b, kind="new", completed_on=dt.date(2024, 5, 1)
+        )  # the same room, built in 2024 and upgraded in 2025
+
+    def listed(self, user: Any, query: str = "") -> set[str]:
+        page = self.client_for(user).get(f"/counselling/projects/{query}")
+        self.assertEqual(page.status_code, 200)
+        return {p.split('"')[0] for p in page.content.decode().split('data-project="')[1:]}
+
+    def test_scope_and_filters(self) -> None:
+        uid = lambda p: str(p.uid)  # noqa: E731
+        self.assertEqual(
+            self.listed(self.w.district_admin), {uid(self.a_new), uid(self.b_up), uid(self.b_old)}
+        )
+        self.assertEqual(self.listed(self.w.district_admin, "?year=2025"), {uid(self.a_new), uid(self.b_up)})
+        self.assertEqual(self.listed(self.w.district_admin, "?year=2025&kind=new"), {uid(self.a_new)})
+        self.assertEqual(
+            self.listed(self.w.district_admin, f"?school={self.w.school_b.uid}"),
+            {uid(self.b_up), uid(self.b_old)},
+        )
+        self.assertEqual(self.listed(self.w.leader_a), {uid(self.a_new)})  # own school only
+        self.assertEqual(self.listed(self.w.psych_b), {uid(self.b_up), uid(self.b_old)})
+        # another school's uid in the filter is not a choice: refused, nothing listed beyond scope
+        self.assertEqual(
+            self.listed(self.w.psych_b, f"?school={self.w.school_a.uid}"), {uid(self.b_up), uid(self.b_old)}
+        )
+        page = self.client_for(self.w.district_admin).get("/counselling/projects/?year=2025").content.decode()
+        self.assertIn("<strong>1</strong>", page.split('data-testid="totals"')[1].split("</p>")[0])
+
+    def test_no_room_reader_gets_404_and_denied(self) -> None:
+        for user in (self.w.class_teacher_a41, self.w.grade_leader_a4, self.w.centre_expert):
+            before = AuditEntry.objects.filter(action="denied").count()
+            for url in ("/counselling/projects/", "/counselling/projects/export.xlsx"):
+                self.assertEqual(self.client_for(user).get(url).status_code, 404, url)
+            self.assertGreater(AuditEntry.objects.filter(action="denied").count(), before)
+
+    def test_export_follows_the_filter_and_is_audited(self) -> None:
+        import io
+
+        from openpyxl import load_workbook
+
+        response = self.client_for(self.w.district_admin).get("/counselling/projects/export.xlsx?year=2025")
+        self.assertEqual(response.status_code, 200)
+        rows = list(load_workbook(io.BytesIO(response.content))["建设项目"].iter_rows(values_only=True))
+        self.assertEqual(sorted(r[0] for r in rows if r and r[0] and str(r[0]).startswith("2025")),
+                         ["2025-09-01", "2025-10-01"])  # fmt: skip
+        entry = AuditEntry.objects.filter(action="export", object_type="room_projects").latest("pk")
+        self.assertIn("2 rows", entry.detail)
+        self.assertIn("year=2025", entry.detail)
+
+    def test_the_rule_links_to_the_list(self) -> None:
+        f = self.evaluate("rooms.projects_completed", kind="new", target=24, year=2025)
+        self.assertEqual(f.link, "/counselling/projects/?year=2025&kind=new")
+        self.assertEqual(f.counted, (str(self.a_new.uid),))

@@ -108,7 +108,15 @@ NOT_EXPORTS = {
 # `urls(w, objects, view, fmt)` (the URLs to fetch, or None for a view not theirs).
 EXTENSIONS = tuple(
     __import__(f"tests.exports_{name}", fromlist=["EXPORTS"])
-    for name in ("lessons", "outreach", "homevisits", "schoolevents", "compliance", "compliance_runs")
+    for name in (
+        "lessons",
+        "outreach",
+        "homevisits",
+        "schoolevents",
+        "compliance",
+        "compliance_runs",
+        "counselling",
+    )
 )
 for _ext in EXTENSIONS:
     EXPORTS.update({view: tuple(Export(*e) for e in exports) for view, exports in _ext.EXPORTS.items()})

@@ -85,6 +85,12 @@ def room_projects_for(user: User | AnonymousUser) -> QuerySet[RoomProject]:
     return RoomProject.objects.filter(school__in=room_schools_for(user, CounsellingPerm.RECORD_ROOM_PROJECTS))
 
 
+def visible_room_projects_for(user: User | AnonymousUser) -> QuerySet[RoomProject]:
+    """Projects the user may read: those of the schools whose rooms they see (VIEW_ROOMS: the
+    district admin every school of the district, a school's leader and psych teachers its own)."""
+    return RoomProject.objects.filter(school__in=room_schools_for(user, CounsellingPerm.VIEW_ROOMS))
+
+
 def get_room_project_for(user: User | AnonymousUser, uid: Any) -> RoomProject:
     qs = room_projects_for(user).select_related("room", "school")
     return policy.one_for(user, qs, uid, "roomproject")

@@ -723,7 +723,7 @@ def projects_completed(
             counted=tuple(uids[:MAX_COUNTED]),
             note_zh=zh,
             note_en=en,
-            link="/counselling/",
+            link=f"/counselling/projects/?year={params.year}&kind={params.kind}",
             period=f"{params.year}-01-01..{params.year}-12-31",
         )
     return out

@@ -89,6 +89,21 @@ class ProjectForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
 
+class ProjectFilterForm(forms.Form):
+    """The building-projects list's filter (GET): year completed, kind, school (of those the
+    user sees), page."""
+
+    year = forms.IntegerField(label=_("Year"), required=False, min_value=2000, max_value=2100)
+    kind = forms.ChoiceField(label=_("Kind of project"), required=False)
+    school = forms.ChoiceField(label=_("School"), required=False)
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, schools: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", _("all")), *ProjectKind.choices]  # type: ignore[attr-defined]
+        self.fields["school"].choices = [("", _("all")), *schools]  # type: ignore[attr-defined]
+
+
 class SlotForm(forms.Form):
     weekday = forms.TypedChoiceField(
         label=_("Weekday"), choices=Weekday.choices, coerce=int, error_messages=_required("星期", "Weekday")

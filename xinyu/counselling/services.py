@@ -844,6 +844,20 @@ def record_group_session(
     return session
 
 
+def record_projects_export(*, by: User, rows: int, school: School | None, described: str) -> None:
+    """The audit row of an export of the building-projects list: who, how many rows, the filter;
+    the school when the export covers one school."""
+    record(
+        actor=by,
+        action=Action.EXPORT,
+        object_type="room_projects",
+        object_id=str(school.uid) if school is not None else "",
+        school=school,
+        role=policy.roles_label(by),
+        detail=f"room projects: {rows} rows; {described}"[:300],
+    )
+
+
 def record_stats_export(*, by: User, period: str, fmt: str, rows: int, school: School | None = None) -> None:
     """The audit row of a statistics export (counts only, no student): who, which period,
     which format; the school when the export covers one school."""

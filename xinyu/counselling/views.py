@@ -5,11 +5,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import segno
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,9 +28,9 @@ from xinyu.counselling import access as counselling_access
 from xinyu.counselling.access import CounsellingPerm
 from xinyu.kernel import suppression
 from xinyu.kernel.errors import ServiceError
-from xinyu.kernel.excel import XLSX
+from xinyu.kernel.excel import XLSX, Book, excel_response, watermark
 from xinyu.kernel.forms import local_input
-from xinyu.org.models import User
+from xinyu.org.models import School, User
 
 from . import selectors, services
 from .forms import (
@@ -34,6 +38,7 @@ from .forms import (
     CancelForm,
     GroupForm,
     PhotoForm,
+    ProjectFilterForm,
     ProjectForm,
     RecordForm,
     RoomForm,
@@ -44,7 +49,7 @@ from .forms import (
     first_error,
     pick,
 )
-from .models import OpeningSlot, Room, RoomPhoto, Zone
+from .models import OpeningSlot, ProjectKind, Room, RoomPhoto, RoomProject, Zone
 from .standards import standards_for
 
 
@@ -78,6 +83,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "can_book": policy.can(user, CounsellingPerm.BOOK_FOR_STUDENTS),
             "counsels": policy.can(user, CounsellingPerm.COUNSEL),
             "stats": policy.can(user, CounsellingPerm.VIEW_COUNSELLING_STATS),
+            "sees_rooms": policy.can(user, CounsellingPerm.VIEW_ROOMS),
         },
     )
 
@@ -224,6 +230,95 @@ def project_delete(request: HttpRequest, project_uid: str) -> HttpResponse:
     room_uid = project.room.uid
     services.remove_room_project(by=user, project=project)
     return redirect("counselling:room", uid=room_uid)
+
+
+PROJECTS_PAGE = 50
+
+
+@dataclass
+class _ProjectListing:
+    user: User
+    form: ProjectFilterForm
+    projects: QuerySet[RoomProject]
+    school: School | None  # the filter's school, or the one school the user sees
+    query: str
+
+    def describe(self) -> str:
+        data = self.form.cleaned_data if self.form.is_valid() else {}
+        return ", ".join(f"{k}={data[k]}" for k in ("year", "kind", "school") if data.get(k)) or "all"
+
+
+def _project_listing(request: HttpRequest) -> _ProjectListing:
+    """The building projects the user may read (`visible_room_projects_for`), filtered by the
+    GET form; a user who sees no room at all: 404 + denied."""
+    user = _user(request)
+    if not policy.can(user, CounsellingPerm.VIEW_ROOMS):
+        policy.deny(user, object_type="room_projects", object_id="")
+    schools = list(counselling_access.room_schools_for(user).order_by("code"))
+    form = ProjectFilterForm(request.GET or None, schools=[(str(s.uid), s.name) for s in schools])
+    qs = counselling_access.visible_room_projects_for(user).select_related("school", "room", "by")
+    school = schools[0] if len(schools) == 1 else None
+    kept: dict[str, str] = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        if data.get("year"):
+            qs = qs.filter(completed_on__year=data["year"])
+            kept["year"] = str(data["year"])
+        if data.get("kind"):
+            qs = qs.filter(kind=data["kind"])
+            kept["kind"] = data["kind"]
+        if data.get("school"):
+            school = next(s for s in schools if str(s.uid) == data["school"])
+            qs = qs.filter(school=school)
+            kept["school"] = data["school"]
+    return _ProjectListing(
+        user, form, qs.order_by("-completed_on", "school__code", "pk"), school, urlencode(kept)
+    )
+
+
+def projects(request: HttpRequest) -> HttpResponse:
+    """The district's (or the school's) building and upgrading projects (RC 新建 / 优化拓展),
+    filtered by year, kind and school, 50 a page, with totals per kind: the records the
+    compliance rule `rooms.projects_completed` counts."""
+    listing = _project_listing(request)
+    page: Any = Paginator(listing.projects, PROJECTS_PAGE).get_page(
+        listing.form.cleaned_data.get("page") if listing.form.is_valid() else 1
+    )
+    totals = dict(
+        listing.projects.order_by().values_list("kind").annotate(n=Count("pk")).values_list("kind", "n")
+    )
+    return render(
+        request,
+        "counselling/projects.html",
+        {
+            "form": listing.form,
+            "page": page,
+            "query": listing.query,
+            "totals": [(label, totals.get(kind, 0)) for kind, label in ProjectKind.choices],
+        },
+    )
+
+
+def projects_export(request: HttpRequest) -> HttpResponse:
+    """The list's rows as Excel, same scope and filter as the page (every page). Audited."""
+    listing = _project_listing(request)
+    user = listing.user
+    book = Book(mark=watermark(user.full_name, user.get_username()), title="心理辅导室建设项目")
+    sheet = book.sheet(
+        "建设项目",
+        header=["完成日期 / Completed on", "学校代码 / Code", "学校 / School", "辅导室 / Room",
+                "类型 / Kind", "项目 / Project", "说明 / Note", "登记人 / Entered by"],
+        widths=[14, 12, 24, 20, 14, 24, 40, 12],
+    )  # fmt: skip
+    n = 0
+    for p in listing.projects.iterator(chunk_size=2000):
+        sheet.row([
+            p.completed_on.isoformat(), p.school.code, p.school.name, p.room.name, p.get_kind_display(),
+            p.project, p.note, (p.by.full_name or p.by.get_username()) if p.by else "",
+        ])  # fmt: skip
+        n += 1
+    services.record_projects_export(by=user, rows=n, school=listing.school, described=listing.describe())
+    return excel_response(book.save(), "room-projects.xlsx")
 
 
 def _photo_for(user: User, uid: str, perm: str = CounsellingPerm.VIEW_ROOMS) -> RoomPhoto:
