@@ -21,7 +21,17 @@ from xinyu.counselling.models import OpeningSlot, Room, Zone, ZoneKind
 from xinyu.kernel.compliance import MAX_COUNTED, Context, Finding, Level, evaluators
 from xinyu.kernel.policyfile import policy_for_code
 from xinyu.kernel.verdict import Verdict
-from xinyu.org.models import Campus, Cluster, District, Grade, School, SchoolCategory, SchoolClass, Student
+from xinyu.org.models import (
+    Campus,
+    Cluster,
+    District,
+    Grade,
+    School,
+    SchoolCategory,
+    SchoolClass,
+    Student,
+    StudentStatus,
+)
 from xinyu.screening import services as screening_services
 from xinyu.screening.models import Invitation, Progress
 from xinyu.staff.models import CertificateKind, Degree, HeldCertificate, Post, PostType, StaffMember
@@ -651,6 +661,11 @@ class ScreeningTest(Base):
         empty = self.school("NOROSTER")
         f = self.one("screening.yearly_from_grade", empty, YEAR_END)
         self.assertEqual((f.verdict, f.actual), (Verdict.NO_DATA, None))
+        # grade-4 classes whose students have all left: no data (as lessons), not "not applicable"
+        Student.objects.filter(school=self.w.school_b).update(status=StudentStatus.LEFT)
+        f = self.one("screening.yearly_from_grade", self.w.school_b, YEAR_END)
+        self.assertEqual(f.verdict, Verdict.NO_DATA)
+        self.assertIn("no active student in the classes of grade 4", f.note_en)
 
     def test_with_consent(self) -> None:
         w = self.w

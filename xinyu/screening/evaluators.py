@@ -39,7 +39,7 @@ from xinyu.kernel.compliance import MAX_COUNTED, Area, Context, Finding, NoParam
 from xinyu.kernel.policyfile import policy_for_code
 from xinyu.kernel.semester import SchoolYear, school_year_of
 from xinyu.kernel.verdict import Verdict
-from xinyu.org.models import School, Student, StudentStatus
+from xinyu.org.models import School, SchoolClass, Student, StudentStatus
 
 from .models import Answer, Consent, Invitation, Progress
 
@@ -78,7 +78,8 @@ def _share_met(ok: int, n: int, share: float) -> bool:
 def yearly_from_grade(units: Sequence[School], params: YearlyParams, ctx: Context) -> dict[int, Finding]:
     """Share of the school's active students of grade ≥ `from_grade` screened this school year
     (a completed first-stage screening) ≥ `min_share` (QX 8: 四年级以上每年一次). No student on
-    the roster: no data; none of those grades: not applicable."""
+    the roster, or only empty classes of those grades: no data; no class of those grades: not
+    applicable (as the lessons' rules)."""
     year = _year(ctx)
     label = _label(year)
     eligible = Q(status=StudentStatus.ACTIVE, school_class__grade__level__gte=params.from_grade)
@@ -94,6 +95,9 @@ def yearly_from_grade(units: Sequence[School], params: YearlyParams, ctx: Contex
         .annotate(
             eligible_n=Coalesce(Subquery(count, output_field=IntegerField()), Value(0)),
             has_roster=Exists(Student.objects.filter(school_id=OuterRef("pk"))),
+            has_grades=Exists(
+                SchoolClass.objects.filter(school_id=OuterRef("pk"), grade__level__gte=params.from_grade)
+            ),
         )
         .order_by("code")
     )
@@ -120,13 +124,26 @@ def yearly_from_grade(units: Sequence[School], params: YearlyParams, ctx: Contex
     for s in schools:
         where = f"/screening/campaigns/{campaign[s.pk][1]}/" if s.pk in campaign else "/screening/"
         n = s.eligible_n  # type: ignore[attr-defined]
-        if not n:
-            roster = s.has_roster  # type: ignore[attr-defined]
+        if not n:  # as the lessons' rules: no such class is not applicable, empty classes no data
+            roster, grades = s.has_roster, s.has_grades  # type: ignore[attr-defined]
+            applicable = roster and not grades
+            if applicable:
+                zh, en = (
+                    f"无{params.from_grade}年级及以上班级",
+                    f"no class of grade {params.from_grade} or above",
+                )
+            elif roster:
+                zh, en = (
+                    f"{params.from_grade}年级及以上班级均无在籍学生",
+                    f"no active student in the classes of grade {params.from_grade} or above",
+                )
+            else:
+                zh, en = "无花名册", "no roster"
             out[s.pk] = Finding(
-                verdict=Verdict.NOT_APPLICABLE if roster else Verdict.NO_DATA,
+                verdict=Verdict.NOT_APPLICABLE if applicable else Verdict.NO_DATA,
                 measure=measure,
-                note_zh=f"无{params.from_grade}年级及以上在籍学生" if roster else "无花名册",
-                note_en=f"no active student of grade {params.from_grade} or above" if roster else "no roster",
+                note_zh=zh,
+                note_en=en,
                 link=where,
             )
             continue
