@@ -711,10 +711,6 @@ def projects_completed(
         verdict = Verdict.MET if n >= params.target else Verdict.MISSED
         zh = f"{params.year}年完成{name_zh}{n}所，目标{params.target}所"
         en = f"{n} {name_en} completed in {params.year}; target {params.target}"
-        if verdict == Verdict.MISSED and ctx.today < dt.date(params.year, 12, 31):
-            verdict = Verdict.PENDING  # a fixed year not over: no year to fall back on
-            zh += "（年度尚未结束）"
-            en += " (year not over)"
         out[district.pk] = Finding(
             verdict=verdict,
             required=params.target,
@@ -725,5 +721,5 @@ def projects_completed(
             note_en=en,
             link=f"/counselling/projects/?year={params.year}&kind={params.kind}",
             period=f"{params.year}-01-01..{params.year}-12-31",
-        )
+        ).pending_until(dt.date(params.year, 12, 31), ctx.today)
     return out

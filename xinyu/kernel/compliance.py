@@ -41,6 +41,7 @@ note in Chinese and English, and `link` (a path in the app where the records liv
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -152,6 +153,19 @@ class Finding:
             return cls(verdict=Verdict.NO_DATA, required=required, **kw)
         ok = actual <= required if at_most else actual >= required
         return cls(verdict=Verdict.MET if ok else Verdict.MISSED, required=required, actual=actual, **kw)
+
+    def pending_until(self, last_day: dt.date, today: dt.date) -> Finding:
+        """Step 3 of the convention for a period with none before it to judge (a profile's
+        fixed year): missed while `today` is before the period's `last_day` is PENDING, the
+        note saying so; otherwise the finding as it is."""
+        if self.verdict != Verdict.MISSED or today >= last_day:
+            return self
+        return dataclasses.replace(
+            self,
+            verdict=Verdict.PENDING,
+            note_zh=self.note_zh + "（年度尚未结束）",
+            note_en=self.note_en + " (year not over)",
+        )
 
 
 EvaluateFn = Callable[[Sequence[Any], Any, Context], dict[int, Finding]]

@@ -13,7 +13,6 @@ evaluator, whatever the number of schools.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -175,12 +174,7 @@ def lectures_per_year(units: Sequence[Any], params: LectureParams, ctx: Context)
             out[district.pk] = _finding(now, None, what=what, measure="场 talks", link=link)
         elif params.year is not None:  # that year's target, not over: no year to fall back on
             finding = _finding(now, None, what=what, measure="场 talks", link=link)
-            out[district.pk] = dataclasses.replace(
-                finding,
-                verdict=Verdict.PENDING,
-                note_zh=finding.note_zh + "（年度尚未结束）",
-                note_en=finding.note_en + " (year not over)",
-            )
+            out[district.pk] = finding.pending_until(dt.date(years[0], 12, 31), ctx.today)
         else:
             out[district.pk] = _finding(
                 judge(years[1]),

@@ -375,10 +375,5 @@ def contest_hosted(units: Sequence[Any], params: HostedParams, ctx: Context) -> 
             )
         else:
             finding = _finding(now, now, today=ctx.today, what=what, measure="次 contests", link=link)
-            out[district.pk] = replace(
-                finding,
-                verdict=Verdict.PENDING,
-                note_zh=finding.note_zh + "（年度尚未结束）",
-                note_en=finding.note_en + " (year not over)",
-            )
+            out[district.pk] = finding.pending_until(dt.date(year, 12, 31), ctx.today)
     return out

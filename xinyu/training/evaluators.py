@@ -234,10 +234,6 @@ def certificates_target(
         verdict = Verdict.MET if n >= params.target else Verdict.MISSED
         zh = f"{params.year}年取得{label_zh}{n}人，目标{params.target}人"
         en = f"{n} staff earned the {params.kind} certificate in {params.year}; target {params.target:,}"
-        if verdict == Verdict.MISSED and ctx.today < dt.date(params.year, 12, 31):
-            verdict = Verdict.PENDING  # a fixed year not over: no year to fall back on
-            zh += "（年度尚未结束）"
-            en += " (year not over)"
         out[district.pk] = Finding(
             verdict=verdict,
             required=params.target,
@@ -248,7 +244,7 @@ def certificates_target(
             note_en=en,
             link="/training/coverage/",
             period=f"{params.year}-01-01..{params.year}-12-31",
-        )
+        ).pending_until(dt.date(params.year, 12, 31), ctx.today)
     return out
 
 
@@ -377,11 +373,7 @@ def programme_length(units: Sequence[Any], params: ProgrammeLengthParams, ctx: C
             en += "; short: " + ", ".join(
                 f"{p.title} ({_fmt(p.hours)} h, {len(p.days)} days)" for p in short[:10]
             )
-        if verdict == Verdict.MISSED and params.year is not None and ctx.today < dt.date(params.year, 12, 31):
-            verdict = Verdict.PENDING
-            zh += "（年度尚未结束）"
-            en += " (year not over)"
-        out[district.pk] = Finding(
+        finding = Finding(
             verdict=verdict,
             required=required,
             actual=k,
@@ -389,6 +381,9 @@ def programme_length(units: Sequence[Any], params: ProgrammeLengthParams, ctx: C
             note_zh=zh,
             note_en=en,
             **base,
+        )
+        out[district.pk] = (
+            finding if params.year is None else finding.pending_until(dt.date(params.year, 12, 31), ctx.today)
         )
     return out
 
